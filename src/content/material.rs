@@ -1,0 +1,232 @@
+//! One material file: TOML front matter between `+++` lines, then a Markdown body.
+//!
+//! Parsing never panics; every way a file can be wrong becomes a [`MaterialError`] that says
+//! which line and what, so an author can fix it.
+
+use serde::Deserialize;
+
+use super::Category;
+
+/// What is wrong with a material file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MaterialError {
+    /// The bytes are not UTF-8.
+    #[error("line {line}: text is not valid UTF-8 (save the file as UTF-8)")]
+    InvalidUtf8 {
+        /// Line of the first invalid byte.
+        line: usize,
+    },
+    /// The file does not start with a `+++` line.
+    #[error("line 1: the file must start with a line containing only +++")]
+    NoFrontMatter,
+    /// The front matter is never closed.
+    #[error("line {line}: front matter opened here is never closed with a +++ line")]
+    UnclosedFrontMatter {
+        /// Line of the opening `+++`.
+        line: usize,
+    },
+    /// The front matter is not valid TOML or lacks a required key.
+    #[error("line {line}: {message}")]
+    Toml {
+        /// Line in the file.
+        line: usize,
+        /// The TOML parser's message, first line only.
+        message: String,
+    },
+    /// The category is not one of the four fields.
+    #[error(
+        "line {line}: unknown category \"{value}\" (use agriculture, health, law or life-skills)"
+    )]
+    UnknownCategory {
+        /// Line of the `category` key.
+        line: usize,
+        /// What was written.
+        value: String,
+    },
+    /// A required value is empty.
+    #[error("line {line}: {key} must not be empty")]
+    Empty {
+        /// Line of the key.
+        line: usize,
+        /// The key.
+        key: &'static str,
+    },
+}
+
+impl MaterialError {
+    /// The line the problem is on.
+    pub fn line(&self) -> usize {
+        match self {
+            MaterialError::NoFrontMatter => 1,
+            MaterialError::InvalidUtf8 { line }
+            | MaterialError::UnclosedFrontMatter { line }
+            | MaterialError::Toml { line, .. }
+            | MaterialError::UnknownCategory { line, .. }
+            | MaterialError::Empty { line, .. } => *line,
+        }
+    }
+}
+
+/// The front matter as written.
+/// Unknown keys are ignored so that files written for a newer version still load.
+#[derive(Debug, Deserialize)]
+struct FrontMatter {
+    title: String,
+    category: String,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    summary: String,
+}
+
+fn default_language() -> String {
+    "vi".to_string()
+}
+
+/// A parsed material file (metadata and Markdown body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// Title.
+    pub title: String,
+    /// Field.
+    pub category: Category,
+    /// BCP 47 language tag.
+    pub language: String,
+    /// Tags, trimmed, empty ones dropped.
+    pub tags: Vec<String>,
+    /// Summary, possibly empty.
+    pub summary: String,
+    /// Markdown body.
+    pub body: String,
+}
+
+/// Parses a material file's bytes.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| MaterialError::InvalidUtf8 {
+        line: line_of(bytes, e.valid_up_to()),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (front, body, front_start) = split(text)?;
+    let fm: FrontMatter = toml::from_str(front).map_err(|e| MaterialError::Toml {
+        line: front_start
+            + e.span()
+                .map(|s| line_of(front.as_bytes(), s.start) - 1)
+                .unwrap_or(0),
+        message: e.message().lines().next().unwrap_or("invalid TOML").into(),
+    })?;
+    let key_line = |key: &str| {
+        front
+            .lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .map_or(front_start, |i| front_start + i)
+    };
+    let category = fm
+        .category
+        .parse::<Category>()
+        .map_err(|_| MaterialError::UnknownCategory {
+            line: key_line("category"),
+            value: fm.category.clone(),
+        })?;
+    let title = fm.title.trim().to_string();
+    if title.is_empty() {
+        return Err(MaterialError::Empty {
+            line: key_line("title"),
+            key: "title",
+        });
+    }
+    let language = match fm.language.trim() {
+        "" => default_language(),
+        l => l.to_string(),
+    };
+    Ok(Parsed {
+        title,
+        category,
+        language,
+        tags: fm
+            .tags
+            .into_iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        summary: fm.summary.trim().to_string(),
+        body: body.to_string(),
+    })
+}
+
+/// Splits into (front matter, body, line number of the first front-matter line).
+fn split(text: &str) -> Result<(&str, &str, usize), MaterialError> {
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "+++" {
+        return Err(MaterialError::NoFrontMatter);
+    }
+    let front_from = first.len();
+    let mut pos = front_from;
+    for line in lines {
+        if line.trim_end() == "+++" {
+            return Ok((&text[front_from..pos], &text[pos + line.len()..], 2));
+        }
+        pos += line.len();
+    }
+    Err(MaterialError::UnclosedFrontMatter { line: 1 })
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "+++\ntitle = \"Trồng lúa\"\ncategory = \"agriculture\"\ntags = [\"lúa\", \" \"]\n+++\nThân bài.\n";
+
+    #[test]
+    fn parses_a_good_file() {
+        let p = parse(GOOD.as_bytes()).unwrap();
+        assert_eq!(p.title, "Trồng lúa");
+        assert_eq!(p.category, Category::Agriculture);
+        assert_eq!(p.language, "vi");
+        assert_eq!(p.tags, ["lúa"]);
+        assert_eq!(p.body, "Thân bài.\n");
+    }
+
+    #[test]
+    fn crlf_and_bom_are_accepted() {
+        let text = format!("\u{feff}{}", GOOD.replace('\n', "\r\n"));
+        assert_eq!(parse(text.as_bytes()).unwrap().title, "Trồng lúa");
+    }
+
+    #[test]
+    fn reports_lines() {
+        let bad = "+++\ntitle = \"x\"\ncategory = \"cooking\"\n+++\n";
+        assert_eq!(
+            parse(bad.as_bytes()),
+            Err(MaterialError::UnknownCategory {
+                line: 3,
+                value: "cooking".into()
+            })
+        );
+        let broken = "+++\ntitle = \"x\"\ncategory = \"law\n+++\n";
+        let e = parse(broken.as_bytes()).unwrap_err();
+        assert!(matches!(e, MaterialError::Toml { line: 3, .. }), "{e:?}");
+        let missing = "+++\ncategory = \"law\"\n+++\n";
+        let e = parse(missing.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("title"), "{e}");
+        assert_eq!(parse(b"no front matter"), Err(MaterialError::NoFrontMatter));
+        assert_eq!(
+            parse(b"+++\ntitle = 1\n"),
+            Err(MaterialError::UnclosedFrontMatter { line: 1 })
+        );
+        assert_eq!(
+            parse(b"+++\ntitle = \"a\"\n\xff\n+++\n"),
+            Err(MaterialError::InvalidUtf8 { line: 3 })
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! Where library files come from: the starter library compiled into the binary, or a folder.
+//!
+//! A source lists files by their library-relative path (always `/`-separated, NFC) and reads
+//! them. A folder source never yields anything outside its root: hidden files are skipped and
+//! symlinks are followed only when they land inside the root.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use rust_embed::RustEmbed;
+use unicode_normalization::UnicodeNormalization;
+
+/// The starter library in `content/`, embedded at compile time.
+#[derive(RustEmbed)]
+#[folder = "content/"]
+#[exclude = ".*"]
+#[exclude = "*/.*"]
+struct StarterLibrary;
+
+/// One file of a library.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the library root, `/`-separated, NFC.
+    pub rel: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Absolute path on disk for folder libraries; `None` for the embedded one.
+    pub disk_path: Option<PathBuf>,
+}
+
+/// The contents of a file, borrowed from the binary or read from disk.
+pub type FileData = Cow<'static, [u8]>;
+
+/// An opened file, ready to serve.
+#[derive(Debug)]
+pub enum Blob {
+    /// Bytes inside the binary, with their SHA-256 computed at build time.
+    Memory {
+        /// The bytes.
+        data: FileData,
+        /// Their SHA-256.
+        sha256: [u8; 32],
+    },
+    /// A file on disk.
+    File(std::fs::File),
+}
+
+/// A library's storage.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The starter library inside the binary.
+    Embedded,
+    /// A folder on disk (canonical path).
+    Dir(PathBuf),
+}
+
+/// Something that went wrong while listing a folder; reported, then skipped.
+#[derive(Debug, Clone)]
+pub struct ListProblem {
+    /// Path relative to the root, as far as it is known.
+    pub rel: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl Source {
+    /// A folder source; the path must exist and be a directory.
+    pub fn dir(path: &Path) -> std::io::Result<Self> {
+        let root = path.canonicalize()?;
+        if !root.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("{} is not a folder", root.display()),
+            ));
+        }
+        Ok(Source::Dir(root))
+    }
+
+    /// A short description for logs: `embedded starter library` or the folder.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Embedded => "embedded starter library".to_string(),
+            Source::Dir(root) => root.display().to_string(),
+        }
+    }
+
+    /// Lists every file, sorted by path, and the problems met on the way.
+    pub fn list(&self) -> (Vec<SourceFile>, Vec<ListProblem>) {
+        let (mut files, problems) = match self {
+            Source::Embedded => (list_embedded(), Vec::new()),
+            Source::Dir(root) => list_dir(root),
+        };
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        (files, problems)
+    }
+
+    /// Opens a listed file for serving: embedded bytes with their digest, or an open file.
+    pub fn open(&self, file: &SourceFile) -> std::io::Result<Blob> {
+        match (&file.disk_path, self) {
+            (Some(p), Source::Dir(root)) => {
+                let real = p.canonicalize()?;
+                if !real.starts_with(root) {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        "file now points outside the library",
+                    ));
+                }
+                Ok(Blob::File(std::fs::File::open(real)?))
+            }
+            _ => StarterLibrary::get(&file.rel)
+                .map(|f| Blob::Memory {
+                    sha256: f.metadata.sha256_hash(),
+                    data: f.data,
+                })
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+
+    /// Reads a listed file.
+    pub fn read(&self, file: &SourceFile) -> std::io::Result<FileData> {
+        match (&file.disk_path, self) {
+            (Some(p), Source::Dir(root)) => {
+                // The file may have been swapped for a symlink since it was listed.
+                let real = p.canonicalize()?;
+                if !real.starts_with(root) {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        "file now points outside the library",
+                    ));
+                }
+                Ok(Cow::Owned(std::fs::read(real)?))
+            }
+            _ => StarterLibrary::get(&file.rel)
+                .map(|f| f.data)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+}
+
+fn list_embedded() -> Vec<SourceFile> {
+    StarterLibrary::iter()
+        .filter_map(|name| {
+            let f = StarterLibrary::get(&name)?;
+            Some(SourceFile {
+                rel: name.nfc().collect(),
+                bytes: f.data.len() as u64,
+                disk_path: None,
+            })
+        })
+        .collect()
+}
+
+fn list_dir(root: &Path) -> (Vec<SourceFile>, Vec<ListProblem>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                problems.push(ListProblem {
+                    rel,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel_path) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let Some(rel) = rel_string(rel_path) else {
+            problems.push(ListProblem {
+                rel: rel_path.to_string_lossy().into_owned(),
+                message: "file name is not valid UTF-8; rename it".to_string(),
+            });
+            continue;
+        };
+        // A symlink is listed under its own name but must resolve inside the root.
+        match entry.path().canonicalize() {
+            Ok(real) if real.starts_with(root) => {}
+            _ => {
+                problems.push(ListProblem {
+                    rel,
+                    message: "link points outside the library; skipped".to_string(),
+                });
+                continue;
+            }
+        }
+        let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        files.push(SourceFile {
+            rel,
+            bytes,
+            disk_path: Some(entry.path().to_path_buf()),
+        });
+    }
+    (files, problems)
+}
+
+fn rel_string(rel: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        parts.push(c.as_os_str().to_str()?.nfc().collect::<String>());
+    }
+    Some(parts.join("/"))
+}

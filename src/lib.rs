@@ -1,0 +1,16 @@
+//! hoclieu: an offline library of Vietnamese learning materials, served on a community learning
+//! centre's Wi-Fi from one small box.
+//!
+//! - [`content`] reads the library (Markdown with TOML front matter, and attached files).
+//! - [`search`] indexes it with Vietnamese-aware analysis and answers queries.
+//! - [`web`] serves pages, files and the JSON API.
+//! - [`config`] and [`server`] turn the command line into a running server.
+
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod search;
+pub mod server;
+pub mod web;
+
+pub use error::{Error, Result};

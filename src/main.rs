@@ -1,0 +1,92 @@
+//! The `hoclieu` command: parse arguments, set up logging, run the chosen command.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use hoclieu::config::{Cli, Command, library_source};
+use hoclieu::content::{Library, Severity};
+use hoclieu::server::{self, ServeOpts};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "hoclieu=info,tower_http=warn".into()),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Check(args) => check(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hoclieu: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
+    let source = library_source(args.library.as_ref())?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "listening on {} (is another server using the port?)",
+                    args.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        println!("hoclieu đang chạy. Mở trên điện thoại hoặc máy tính cùng mạng Wi-Fi:");
+        for url in server::reachable_urls(addr) {
+            println!("  {url}");
+        }
+        tracing::info!(%addr, library = %source.describe(), data = %args.data.display(), "serving");
+        server::run(
+            ServeOpts {
+                source,
+                data_dir: args.data.clone(),
+            },
+            listener,
+            server::shutdown_signal(),
+        )
+        .await
+        .context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: hoclieu::config::CheckArgs) -> anyhow::Result<ExitCode> {
+    let source = library_source(args.library.as_ref())?;
+    let name = source.describe();
+    let library = Library::load(source);
+    for p in library.problems() {
+        println!("{p}");
+    }
+    let errors = library
+        .problems()
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = library.problems().len() - errors;
+    let counts: Vec<String> = library
+        .counts()
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    println!(
+        "{name}: {} materials ({}), {errors} errors, {warnings} warnings",
+        library.materials().len(),
+        counts.join(", ")
+    );
+    Ok(if library.problems().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

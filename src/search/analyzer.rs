@@ -1,0 +1,331 @@
+//! Vietnamese text analysis: how raw text becomes index terms and query terms.
+//!
+//! Text is cut into syllables (letters, digits and combining marks, so NFD input stays whole),
+//! and each syllable is normalised two ways: an *exact* form that keeps every mark but writes the
+//! tone as a trailing digit (so "hoà" and "hòa" are one term), and a *folded* form without any
+//! mark (what people type on a phone without a Vietnamese keyboard). Adjacent syllables also form
+//! folded *pairs* ("trong_lua"), which give multi-syllable words their weight.
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Name under which the folded analyzer is registered with tantivy.
+pub const FOLD: &str = "vi_fold";
+/// Name under which the exact (marks kept, tone as digit) analyzer is registered.
+pub const EXACT: &str = "vi_exact";
+/// Name under which the folded syllable-pair analyzer is registered.
+pub const PAIR: &str = "vi_pair";
+
+/// Longest syllable kept; longer runs (hashes, garbage) are not useful terms and bloat the index.
+const MAX_WORD_BYTES: usize = 64;
+
+/// One syllable of the input, with its byte range in the original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// Byte offset of the first character in the original text.
+    pub start: usize,
+    /// Byte offset one past the last character in the original text.
+    pub end: usize,
+    /// Lower-case NFC form with the tone moved to a trailing digit (1 sắc … 5 nặng).
+    pub exact: String,
+    /// Lower-case form without any diacritic; `đ` becomes `d`.
+    pub folded: String,
+    /// True when a pair may be formed with the previous word (only spaces between them).
+    pub joined_to_previous: bool,
+}
+
+impl Word {
+    /// True when the user typed marks on this word, so the exact form says more than the folded.
+    pub fn has_marks(&self) -> bool {
+        self.exact != self.folded
+    }
+}
+
+/// Cuts `text` into normalised syllables.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut gap_is_space = false;
+    for (i, c) in text.char_indices() {
+        let in_word = c.is_alphanumeric() || (start.is_some() && is_combining_mark(c));
+        let joiner = start.is_some() && (c == '\'' || c == '’');
+        match (in_word || joiner, start) {
+            (true, None) => start = Some(i),
+            (true, Some(_)) => {}
+            (false, Some(s)) => {
+                push_word(&mut out, text, s, i, gap_is_space);
+                start = None;
+                gap_is_space = c == ' ' || c == '\t';
+            }
+            (false, None) => gap_is_space &= c == ' ' || c == '\t',
+        }
+    }
+    if let Some(s) = start {
+        push_word(&mut out, text, s, text.len(), gap_is_space);
+    }
+    out
+}
+
+fn push_word(out: &mut Vec<Word>, text: &str, start: usize, end: usize, gap_is_space: bool) {
+    let raw = text[start..end].trim_end_matches(['\'', '’']);
+    let end = start + raw.len();
+    if raw.is_empty() || raw.len() > MAX_WORD_BYTES {
+        return;
+    }
+    let (exact, folded) = normalise(raw);
+    if folded.is_empty() {
+        return;
+    }
+    let joined_to_previous = gap_is_space && !out.is_empty();
+    out.push(Word {
+        start,
+        end,
+        exact,
+        folded,
+        joined_to_previous,
+    });
+}
+
+/// Tone marks as combining characters, with the digit that replaces them.
+fn tone_digit(c: char) -> Option<char> {
+    match c {
+        '\u{0301}' => Some('1'), // sắc
+        '\u{0300}' => Some('2'), // huyền
+        '\u{0309}' => Some('3'), // hỏi
+        '\u{0303}' => Some('4'), // ngã
+        '\u{0323}' => Some('5'), // nặng
+        _ => None,
+    }
+}
+
+/// Returns the (exact, folded) forms of one syllable.
+fn normalise(raw: &str) -> (String, String) {
+    let mut tone = None;
+    let mut marked = String::with_capacity(raw.len());
+    let mut folded = String::with_capacity(raw.len());
+    for c in raw.nfd().flat_map(char::to_lowercase) {
+        if c == '\'' || c == '’' {
+            continue;
+        }
+        if let Some(d) = tone_digit(c) {
+            tone.get_or_insert(d);
+            continue;
+        }
+        marked.push(c);
+        if is_combining_mark(c) {
+            continue;
+        }
+        folded.push(if c == 'đ' { 'd' } else { c });
+    }
+    let mut exact: String = fold_i_y(&marked.nfc().collect::<String>());
+    let folded = fold_i_y(&folded);
+    if let Some(d) = tone {
+        exact.push(d);
+    }
+    (exact, folded)
+}
+
+/// Spelling variants that mean the same syllable: kỹ/kĩ, lý/lí, mỹ/mĩ, quy/qui.
+/// Only a lone final `y` after consonants is folded, so "yêu", "tuy", "thuỷ" keep theirs.
+fn fold_i_y(s: &str) -> String {
+    let Some(head) = s.strip_suffix('y') else {
+        return s.to_string();
+    };
+    let consonants_only = !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_alphabetic() && !"aăâeêioôơuưy".contains(c));
+    if consonants_only || head == "qu" {
+        format!("{head}i")
+    } else {
+        s.to_string()
+    }
+}
+
+/// How the tokenizer turns words into terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One folded term per syllable.
+    Fold,
+    /// One exact (marks kept) term per syllable.
+    Exact,
+    /// One folded term per pair of adjacent syllables, `a_b`.
+    Pair,
+}
+
+/// The tantivy tokenizer for every Vietnamese field; `mode` picks which terms it emits.
+#[derive(Debug, Clone)]
+pub struct VietnameseTokenizer {
+    mode: Mode,
+}
+
+impl VietnameseTokenizer {
+    /// A tokenizer emitting terms of the given kind.
+    pub fn new(mode: Mode) -> Self {
+        Self { mode }
+    }
+}
+
+/// Builds the pair term for two adjacent folded syllables.
+pub fn pair_term(a: &str, b: &str) -> String {
+    format!("{a}_{b}")
+}
+
+/// Turns the words of a text into the tokens of one mode.
+pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
+    let ws = words(text);
+    let mut out = Vec::with_capacity(ws.len());
+    match mode {
+        Mode::Fold | Mode::Exact => {
+            for (position, w) in ws.into_iter().enumerate() {
+                out.push(Token {
+                    offset_from: w.start,
+                    offset_to: w.end,
+                    position,
+                    text: if mode == Mode::Fold {
+                        w.folded
+                    } else {
+                        w.exact
+                    },
+                    position_length: 1,
+                });
+            }
+        }
+        Mode::Pair => {
+            for (position, pair) in ws.windows(2).enumerate() {
+                if !pair[1].joined_to_previous {
+                    continue;
+                }
+                out.push(Token {
+                    offset_from: pair[0].start,
+                    offset_to: pair[1].end,
+                    position,
+                    text: pair_term(&pair[0].folded, &pair[1].folded),
+                    position_length: 1,
+                });
+            }
+        }
+    }
+    out
+}
+
+impl Tokenizer for VietnameseTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream {
+            tokens: tokens(text, self.mode),
+            next: 0,
+        }
+    }
+}
+
+/// A token stream over tokens computed up front.
+#[derive(Debug)]
+pub struct VecTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Registers the three analyzers on an index; tantivy does not store them (tantivy #2078).
+pub fn register(index: &tantivy::Index) {
+    let m = index.tokenizers();
+    m.register(FOLD, VietnameseTokenizer::new(Mode::Fold));
+    m.register(EXACT, VietnameseTokenizer::new(Mode::Exact));
+    m.register(PAIR, VietnameseTokenizer::new(Mode::Pair));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(s: &str) -> Vec<String> {
+        words(s).into_iter().map(|w| w.folded).collect()
+    }
+    fn exact(s: &str) -> Vec<String> {
+        words(s).into_iter().map(|w| w.exact).collect()
+    }
+
+    #[test]
+    fn folds_every_mark_and_d() {
+        assert_eq!(folded("Trồng LÚA nước"), ["trong", "lua", "nuoc"]);
+        assert_eq!(folded("Đồng ĐĂK điện"), ["dong", "dak", "dien"]);
+        assert_eq!(folded("ưu ơn ắt ẫm ỵ"), ["uu", "on", "at", "am", "y"]);
+    }
+
+    #[test]
+    fn nfd_input_stays_one_word() {
+        let nfd: String = "trồng lúa".nfd().collect();
+        assert_eq!(folded(&nfd), ["trong", "lua"]);
+        assert_eq!(exact(&nfd), exact("trồng lúa"));
+        let w = words(&nfd);
+        assert_eq!(
+            &nfd[w[0].start..w[0].end],
+            "trồng".nfd().collect::<String>()
+        );
+    }
+
+    #[test]
+    fn old_and_new_tone_placement_meet() {
+        assert_eq!(exact("hoà"), exact("hòa"));
+        assert_eq!(exact("thuý"), exact("thúy"));
+        assert_eq!(exact("hoà"), ["hoa2"]);
+        assert_ne!(exact("lúa"), exact("lụa"));
+        assert_eq!(exact("lụa"), ["lua5"]);
+    }
+
+    #[test]
+    fn i_and_y_spellings_meet() {
+        assert_eq!(exact("kỹ"), exact("kĩ"));
+        assert_eq!(exact("lý"), exact("lí"));
+        assert_eq!(folded("quy"), folded("qui"));
+        assert_eq!(folded("yêu tuy thuỷ"), ["yeu", "tuy", "thuy"]);
+    }
+
+    #[test]
+    fn marks_are_detected() {
+        let w = words("lua lụa đi di");
+        let marks: Vec<bool> = w.iter().map(Word::has_marks).collect();
+        assert_eq!(marks, [false, true, true, false]);
+    }
+
+    #[test]
+    fn apostrophe_joins_names() {
+        assert_eq!(folded("người H'Mông"), ["nguoi", "hmong"]);
+        assert_eq!(folded("H’Mông’"), ["hmong"]);
+    }
+
+    #[test]
+    fn pairs_break_at_punctuation() {
+        let t: Vec<String> = tokens("phân bón, lúa nước. Trồng", Mode::Pair)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(t, ["phan_bon", "lua_nuoc"]);
+    }
+
+    #[test]
+    fn hostile_text_is_harmless() {
+        assert!(words("").is_empty());
+        assert!(words("\"*:()-+~^ \u{0301}\u{0301}").is_empty());
+        let long = "a".repeat(10_000);
+        assert!(words(&long).is_empty());
+        assert_eq!(folded("x\u{0301}\u{0300}\u{0303}b"), ["xb"]);
+    }
+}

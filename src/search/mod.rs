@@ -1,0 +1,366 @@
+//! Full-text search over the library: building or reusing the on-disk index, and answering queries.
+//!
+//! The index lives in `DATA/index` and carries the schema version and the library fingerprint
+//! in its commit payload. When they match, start-up reuses it; otherwise (missing, stale, corrupt
+//! or from another version) it is rebuilt in a side folder and swapped in, so a crash mid-build
+//! never leaves a half index in place.
+
+pub mod analyzer;
+pub mod query;
+pub mod schema;
+pub mod suggest;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::schema::Value;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::content::{Category, Library};
+use crate::error::Result;
+pub use schema::{Fields, SCHEMA_VERSION};
+
+/// Longest snippet, in bytes (tantivy counts bytes; Vietnamese is ~1.4 bytes a character).
+const SNIPPET_BYTES: usize = 260;
+/// Largest number of hits one request may ask for.
+pub const MAX_LIMIT: usize = 100;
+/// Memory for the single indexing thread: enough to flush rarely, small enough for a 1 GB box.
+const WRITER_MEMORY: usize = 50_000_000;
+
+/// What the commit payload records about the indexed library.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct Stamp {
+    schema: u32,
+    fingerprint: String,
+}
+
+/// How the index came to be ready, for the start-up log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// An up-to-date index was found and reused.
+    Reused,
+    /// The index was built; the reason says why.
+    Built {
+        /// Why a build was needed.
+        reason: String,
+    },
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// Material id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Category slug.
+    pub category: Category,
+    /// HTML fragment: escaped text with matched words in `<b>`.
+    pub snippet: String,
+    /// Page URL.
+    pub url: String,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    /// The query as received.
+    pub query: String,
+    /// Number of matching materials.
+    pub total: usize,
+    /// Best first, at most the requested limit.
+    pub hits: Vec<Hit>,
+}
+
+/// A ready-to-query index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `data_dir/index` if it matches `library`, or builds it.
+    pub fn open_or_build(data_dir: &Path, library: &Library) -> Result<(SearchIndex, Opened)> {
+        let dir = data_dir.join("index");
+        let want = Stamp {
+            schema: SCHEMA_VERSION,
+            fingerprint: library.fingerprint().to_string(),
+        };
+        let reason = match Self::open_existing(&dir, &want) {
+            Ok(idx) => return Ok((idx, Opened::Reused)),
+            Err(reason) => reason,
+        };
+        tracing::info!(%reason, dir = %dir.display(), "building search index");
+        build_into(&dir, library, &want)?;
+        let idx = Self::open_existing(&dir, &want).map_err(|reason| {
+            crate::Error::Io(std::io::Error::other(format!(
+                "index just built cannot be opened: {reason}"
+            )))
+        })?;
+        Ok((idx, Opened::Built { reason }))
+    }
+
+    /// Builds an index in memory (tests, and libraries too small to bother the disk).
+    pub fn in_memory(library: &Library) -> Result<SearchIndex> {
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_ram(schema);
+        analyzer::register(&index);
+        let mut writer = writer(&index)?;
+        add_all(&mut writer, &fields, library)?;
+        writer.commit()?;
+        Self::with_index(index, fields)
+    }
+
+    /// Opens `dir` when it holds a readable index stamped `want`; otherwise says why not.
+    fn open_existing(dir: &Path, want: &Stamp) -> std::result::Result<SearchIndex, String> {
+        if !dir.join("meta.json").exists() {
+            return Err("no index yet".to_string());
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| format!("unreadable index ({e})"))?;
+        let metas = index
+            .load_metas()
+            .map_err(|e| format!("unreadable index ({e})"))?;
+        let stamp: Option<Stamp> = metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok());
+        match stamp {
+            Some(s) if s.schema != want.schema => {
+                return Err(format!("index format {} is not {}", s.schema, want.schema));
+            }
+            Some(s) if s == *want => {}
+            _ => return Err("library changed".to_string()),
+        }
+        let (schema, fields) = schema::build();
+        if index.schema() != schema {
+            return Err("index schema differs".to_string());
+        }
+        analyzer::register(&index);
+        let idx = Self::with_index(index, fields).map_err(|e| format!("damaged index ({e})"))?;
+        // A missing or truncated segment only shows when its data is touched.
+        idx.check_readable()
+            .map_err(|e| format!("damaged index ({e})"))?;
+        Ok(idx)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> Result<SearchIndex> {
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    /// Touches every segment's stored documents and term dictionaries.
+    fn check_readable(&self) -> Result<()> {
+        let searcher = self.reader.searcher();
+        for seg in searcher.segment_readers() {
+            for field in [self.fields.body_fold, self.fields.title_fold] {
+                seg.inverted_index(field)?.terms().stream()?;
+            }
+            if seg.num_docs() > 0 {
+                let store = seg.get_store_reader(1)?;
+                store.get::<TantivyDocument>(0)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of indexed materials.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Runs a query typed by a user; never fails on odd input, only on a broken index.
+    pub fn search(
+        &self,
+        library: &Library,
+        text: &str,
+        category: Option<Category>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Results> {
+        let searcher = self.reader.searcher();
+        let mut results = Results {
+            query: text.to_string(),
+            total: 0,
+            hits: Vec::new(),
+        };
+        let Some(query) = query::build(&searcher, &self.fields, text, category) else {
+            return Ok(results);
+        };
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let (top, total) = searcher.search(
+            &query,
+            &(
+                TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_score(),
+                Count,
+            ),
+        )?;
+        results.total = total;
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.body_fold)?;
+        snippets.set_max_num_chars(SNIPPET_BYTES);
+        for (_score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            // The catalogue is the truth; an indexed id it no longer has is skipped.
+            let Some(m) = library.get(id) else {
+                results.total = results.total.saturating_sub(1);
+                continue;
+            };
+            let snippet = snippets.snippet_from_doc(&doc);
+            let snippet = if snippet.fragment().trim().is_empty() {
+                html_escape(&truncate_chars(&m.summary, 180))
+            } else {
+                snippet.to_html()
+            };
+            results.hits.push(Hit {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                category: m.category,
+                snippet,
+                url: m.url(),
+            });
+        }
+        Ok(results)
+    }
+
+    /// Whether a material id is in the index (used by tests and `check`).
+    pub fn contains(&self, id: &str) -> bool {
+        self.reader
+            .searcher()
+            .doc_freq(&Term::from_field_text(self.fields.id, id))
+            .is_ok_and(|n| n > 0)
+    }
+
+    /// The underlying tantivy index (for benchmarks and diagnostics).
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+}
+
+fn writer(index: &Index) -> Result<IndexWriter> {
+    // One indexing and one merge thread: the box has few cores and little memory.
+    let options = tantivy::indexer::IndexWriterOptions::builder()
+        .memory_budget_per_thread(WRITER_MEMORY)
+        .num_worker_threads(1)
+        .num_merge_threads(1)
+        .build();
+    Ok(index.writer_with_options(options)?)
+}
+
+fn add_all(writer: &mut IndexWriter, f: &Fields, library: &Library) -> Result<()> {
+    for m in library.materials() {
+        let parsed = match library.read(m) {
+            Ok(p) => p,
+            Err(e) => {
+                // Changed or vanished since the catalogue was made: leave it out of the index.
+                tracing::warn!(id = %m.id, error = %e, "material not indexed");
+                continue;
+            }
+        };
+        let plain = crate::content::markdown::to_plain_text(&parsed.body);
+        let body = format!("{}\n{}\n{}", m.summary, m.tags.join(", "), plain);
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &m.id);
+        doc.add_text(f.category, m.category.slug());
+        for field in [f.title_fold, f.title_exact, f.title_pair] {
+            doc.add_text(field, &m.title);
+        }
+        doc.add_text(f.body_fold, &body);
+        doc.add_text(f.body_exact, &body);
+        doc.add_text(f.body_pair, &body);
+        writer.add_document(doc)?;
+    }
+    Ok(())
+}
+
+/// Builds a fresh index beside `dir`, then swaps it in.
+fn build_into(dir: &Path, library: &Library, stamp: &Stamp) -> Result<()> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = sibling(dir, "new");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    {
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_dir(&tmp, schema)?;
+        analyzer::register(&index);
+        let mut w = writer(&index)?;
+        add_all(&mut w, &fields, library)?;
+        let mut commit = w.prepare_commit()?;
+        commit.set_payload(&serde_json::to_string(stamp).unwrap_or_default());
+        commit.commit()?;
+        w.wait_merging_threads()?;
+    }
+    // tantivy renames meta.json into place but does not sync the folder; a power cut could
+    // otherwise undo the commit.
+    sync_dir(&tmp)?;
+    if dir.exists() {
+        let old = sibling(dir, "old");
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        std::fs::rename(dir, &old)?;
+        std::fs::rename(&tmp, dir)?;
+        sync_dir(parent)?;
+        if let Err(e) = std::fs::remove_dir_all(&old) {
+            tracing::warn!(error = %e, dir = %old.display(), "could not remove old index");
+        }
+    } else {
+        std::fs::rename(&tmp, dir)?;
+    }
+    sync_dir(parent)?;
+    Ok(())
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    dir.with_file_name(name)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+fn truncate_chars(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! Running the server: load the catalogue in the background, serve meanwhile, stop cleanly.
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use tokio::net::TcpListener;
+
+use crate::content::Source;
+use crate::search::Opened;
+use crate::web::{self, AppState, Catalog};
+
+/// What `run` needs.
+#[derive(Debug)]
+pub struct ServeOpts {
+    /// The library to serve.
+    pub source: Source,
+    /// Where the index lives.
+    pub data_dir: PathBuf,
+}
+
+/// Serves on `listener` until `shutdown` completes. The catalogue is loaded in the background;
+/// requests before it is ready get 503 (and `/healthz` says so).
+pub async fn run(
+    opts: ServeOpts,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> crate::Result<()> {
+    std::fs::create_dir_all(&opts.data_dir).map_err(|e| crate::Error::BadPath {
+        path: opts.data_dir.clone(),
+        message: format!("cannot create data folder: {e}"),
+    })?;
+    let state = AppState::starting();
+    let loader = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || load(state, opts))
+    };
+    let app = web::router(state);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    loader.abort();
+    served.map_err(crate::Error::Io)
+}
+
+fn load(state: AppState, opts: ServeOpts) {
+    let started = std::time::Instant::now();
+    let source_name = opts.source.describe();
+    match Catalog::open(opts.source, &opts.data_dir) {
+        Ok((catalog, opened)) => {
+            for p in catalog.library.problems() {
+                tracing::warn!(problem = %p, "library problem");
+            }
+            let how = match opened {
+                Opened::Reused => "reused".to_string(),
+                Opened::Built { reason } => format!("built ({reason})"),
+            };
+            tracing::info!(
+                library = %source_name,
+                materials = catalog.library.materials().len(),
+                problems = catalog.library.problems().len(),
+                index = %how,
+                ms = started.elapsed().as_millis() as u64,
+                "library ready"
+            );
+            state.set_catalog(catalog);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, library = %source_name, "library could not be loaded; pages will answer 503");
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The URLs at which phones on the same network can reach a server bound to `addr`.
+pub fn reachable_urls(addr: std::net::SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    if !addr.ip().is_unspecified() {
+        return vec![format!("http://{addr}/")];
+    }
+    let mut urls: Vec<String> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback())
+        .filter_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) => Some(format!("http://{v4}:{port}/")),
+            std::net::IpAddr::V6(_) => None,
+        })
+        .collect();
+    urls.push(format!("http://localhost:{port}/"));
+    urls
+}

@@ -1,0 +1,87 @@
+//! The JSON API: the stable contract other tools and the tests use.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::error::{ApiError, AppError};
+use super::params::{Params, SearchParams, SuggestParams};
+use super::state::AppState;
+use crate::content::{Attachment, Category};
+use crate::search::Results;
+use crate::search::suggest::Suggestion;
+
+/// Results per page when the client does not say.
+pub const DEFAULT_LIMIT: usize = 20;
+
+/// `GET /healthz`: 200 once the index is ready, 503 before.
+pub async fn health(State(state): State<AppState>) -> Response {
+    match state.catalog() {
+        Some(c) => Json(serde_json::json!({
+            "status": "ok",
+            "materials": c.library.materials().len(),
+            "indexed": c.index.num_docs(),
+        }))
+        .into_response(),
+        None => AppError::Starting.into_json(),
+    }
+}
+
+/// `GET /api/search?q=&category=&limit=`.
+pub async fn search(
+    State(state): State<AppState>,
+    Params(p): Params<SearchParams>,
+) -> Result<Json<Results>, ApiError> {
+    let p = p.validate()?;
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    Ok(Json(
+        super::run_search(&state, p.q, p.category, limit, 0).await?,
+    ))
+}
+
+/// `GET /api/suggest?q=`: up to 8 titles for the search box.
+pub async fn suggest(
+    State(state): State<AppState>,
+    Params(p): Params<SuggestParams>,
+) -> Result<Json<Vec<Suggestion>>, ApiError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    Ok(Json(
+        catalog.suggester.suggest(p.q.as_deref().unwrap_or("")),
+    ))
+}
+
+/// One material in `GET /api/materials`.
+#[derive(Debug, Serialize)]
+pub struct MaterialInfo {
+    id: String,
+    title: String,
+    category: Category,
+    language: String,
+    tags: Vec<String>,
+    summary: String,
+    url: String,
+    attachments: Vec<Attachment>,
+}
+
+/// `GET /api/materials`: every material with its attachments.
+pub async fn materials(State(state): State<AppState>) -> Result<Json<Vec<MaterialInfo>>, ApiError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    Ok(Json(
+        catalog
+            .library
+            .materials()
+            .iter()
+            .map(|m| MaterialInfo {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                category: m.category,
+                language: m.language.clone(),
+                tags: m.tags.clone(),
+                summary: m.summary.clone(),
+                url: m.url(),
+                attachments: m.attachments.clone(),
+            })
+            .collect(),
+    ))
+}

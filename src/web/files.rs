@@ -1,0 +1,91 @@
+//! Serving bytes: attachments and static assets, with Range, If-Range, conditional GET and HEAD
+//! handled by `http-serve` for both embedded bytes and files on disk.
+
+use std::ops::Range;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Request, header};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::content::source::{Blob, FileData};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Bytes held in memory (embedded in the binary).
+pub struct MemoryEntity {
+    data: Bytes,
+    etag: HeaderValue,
+    headers: HeaderMap,
+}
+
+impl MemoryEntity {
+    /// Wraps bytes with their digest and content type.
+    pub fn new(data: FileData, sha256: &[u8; 32], content_type: &str) -> MemoryEntity {
+        let data = match data {
+            std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+            std::borrow::Cow::Owned(v) => Bytes::from(v),
+        };
+        let tag: String = sha256[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            headers.insert(header::CONTENT_TYPE, v);
+        }
+        MemoryEntity {
+            data,
+            etag: HeaderValue::from_str(&format!("\"{tag}\""))
+                .unwrap_or(HeaderValue::from_static("\"0\"")),
+            headers,
+        }
+    }
+}
+
+impl http_serve::Entity for MemoryEntity {
+    type Error = BoxError;
+    type Data = Bytes;
+
+    fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn get_range(
+        &self,
+        range: Range<u64>,
+    ) -> Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send + Sync>> {
+        let chunk = self.data.slice(range.start as usize..range.end as usize);
+        Box::pin(futures_util::stream::once(async move { Ok(chunk) }))
+    }
+
+    fn add_headers(&self, h: &mut HeaderMap) {
+        h.extend(self.headers.clone());
+    }
+
+    fn etag(&self) -> Option<HeaderValue> {
+        Some(self.etag.clone())
+    }
+
+    fn last_modified(&self) -> Option<SystemTime> {
+        None
+    }
+}
+
+/// Serves an opened blob for `req` (GET or HEAD), with `content_type`.
+pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Result<Response> {
+    let response = match blob {
+        Blob::Memory { data, sha256 } => {
+            http_serve::serve(MemoryEntity::new(data, &sha256, content_type), req)
+        }
+        Blob::File(file) => {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(content_type) {
+                headers.insert(header::CONTENT_TYPE, v);
+            }
+            let entity = http_serve::ChunkedReadFile::<Bytes, BoxError>::new(file, headers)?;
+            http_serve::serve(entity, req)
+        }
+    };
+    Ok(response.map(Body::new))
+}

@@ -1,0 +1,97 @@
+//! The HTTP face of hoclieu: the router, its layers and the handlers behind each route.
+//!
+//! `router(state)` binds nothing, so tests drive it in-process; `crate::serve` runs it on a socket.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod files;
+pub mod pages;
+pub mod params;
+pub mod state;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::AppError;
+pub use state::{AppState, Catalog};
+
+use crate::content::Category;
+use crate::search::Results;
+
+/// Longest a request may take before the client gets 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Policy for pages: only our own scripts, styles, images and media.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; \
+                        object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// All routes of the site.
+pub fn router(state: AppState) -> Router {
+    // Ranged and partial responses must reach the client byte for byte.
+    let compress = DefaultPredicate::new().and(
+        |status: StatusCode,
+         _: axum::http::Version,
+         h: &axum::http::HeaderMap,
+         _: &axum::http::Extensions| {
+            status != StatusCode::PARTIAL_CONTENT && !h.contains_key(header::CONTENT_RANGE)
+        },
+    );
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/c/{category}", get(pages::category))
+        .route("/m/{*path}", get(pages::library_path))
+        .route("/search", get(pages::search))
+        .route("/static/{*name}", get(assets::get))
+        .route("/healthz", get(api::health))
+        .route("/api/search", get(api::search))
+        .route("/api/suggest", get(api::suggest))
+        .route("/api/materials", get(api::materials))
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(CompressionLayer::new().compress_when(compress))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Runs a search off the async workers (it is CPU work).
+pub async fn run_search(
+    state: &AppState,
+    q: String,
+    category: Option<Category>,
+    limit: usize,
+    offset: usize,
+) -> Result<Results, AppError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let results = tokio::task::spawn_blocking(move || {
+        catalog
+            .index
+            .search(&catalog.library, &q, category, limit, offset)
+    })
+    .await
+    .map_err(crate::Error::from)??;
+    Ok(results)
+}

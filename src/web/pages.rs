@@ -1,0 +1,258 @@
+//! Server-rendered HTML pages (askama templates in `web/templates`), in Vietnamese, usable
+//! without JavaScript.
+
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::assets;
+use super::error::AppError;
+use super::params::{Params, SearchParams};
+use super::state::AppState;
+use crate::content::{Category, Material};
+use crate::search::Results;
+
+/// What every page needs for its header and footer.
+pub struct Site {
+    /// Centre or site name.
+    pub name: &'static str,
+    /// Stylesheet URL.
+    pub css: String,
+    /// Script URL.
+    pub js: String,
+    /// Icon URL.
+    pub favicon: String,
+    /// The four fields.
+    pub fields: [Category; 4],
+}
+
+impl Site {
+    fn new() -> Site {
+        Site {
+            name: "Học liệu",
+            css: assets::url("style.css"),
+            js: assets::url("suggest.js"),
+            favicon: assets::url("icons/logo.svg"),
+            fields: Category::ALL,
+        }
+    }
+}
+
+fn icon(c: Category) -> String {
+    assets::url(&format!("icons/{}.svg", c.slug()))
+}
+
+fn render(t: &impl Template) -> Result<Html<String>, AppError> {
+    t.render().map(Html).map_err(|e| {
+        AppError::Internal(crate::Error::Io(std::io::Error::other(format!(
+            "template: {e}"
+        ))))
+    })
+}
+
+/// A field card on the home page.
+pub struct FieldCard {
+    category: Category,
+    icon: String,
+    count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    site: Site,
+    fields: Vec<FieldCard>,
+}
+
+/// `GET /`.
+pub async fn home(State(state): State<AppState>) -> Result<Html<String>, AppError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let counts = catalog.library.counts();
+    let fields = Category::ALL
+        .iter()
+        .map(|&c| FieldCard {
+            category: c,
+            icon: icon(c),
+            count: counts.get(&c).copied().unwrap_or(0),
+        })
+        .collect();
+    render(&HomePage {
+        site: Site::new(),
+        fields,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "category.html")]
+struct CategoryPage<'a> {
+    site: Site,
+    category: Category,
+    icon: String,
+    items: Vec<&'a Material>,
+}
+
+/// `GET /c/{category}`.
+pub async fn category(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let category: Category = slug.parse().map_err(|_| AppError::NotFound)?;
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    render(&CategoryPage {
+        site: Site::new(),
+        category,
+        icon: icon(category),
+        items: catalog.library.in_category(category),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "material.html")]
+struct MaterialPage<'a> {
+    site: Site,
+    m: &'a Material,
+    body: String,
+}
+
+/// Sizes as a reader says them: "2,4 MB".
+fn human_size(bytes: &u64) -> String {
+    let b = *bytes as f64;
+    let s = if b < 1024.0 {
+        format!("{bytes} byte")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.0} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    };
+    s.replace('.', ",")
+}
+
+/// `GET /m/{*path}`: a material's page, or one of the library's files.
+pub async fn library_path(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    use unicode_normalization::UnicodeNormalization;
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let path: String = path.nfc().collect();
+    if let Some(m) = catalog.library.get(&path) {
+        let parsed = catalog.library.read(m).map_err(|e| {
+            tracing::warn!(id = %m.id, error = %e, "material changed on disk and no longer reads");
+            AppError::NotFound
+        })?;
+        let body = catalog.library.render(m, &parsed.body);
+        return Ok(render(&MaterialPage {
+            site: Site::new(),
+            m,
+            body,
+        })?
+        .into_response());
+    }
+    let file = catalog
+        .library
+        .file(&path)
+        .ok_or(AppError::NotFound)?
+        .clone();
+    let content_type = crate::content::content_type(&file.rel);
+    // Opening and stat-ing a file blocks; keep it off the async workers.
+    let source = catalog.library.source().clone();
+    let ct = content_type.clone();
+    let mut res = tokio::task::spawn_blocking(move || {
+        let blob = source.open(&file)?;
+        super::files::serve(blob, &ct, &req)
+    })
+    .await
+    .map_err(crate::Error::from)?
+    .map_err(|e| {
+        tracing::warn!(path = %path, error = %e, "library file cannot be opened");
+        AppError::NotFound
+    })?;
+    let h = res.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    if let Some(csp) = attachment_csp(&content_type) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
+    Ok(res)
+}
+
+/// Files that a browser could run script from are locked down when opened directly.
+fn attachment_csp(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "image/svg+xml" | "text/xml" | "application/xml" => {
+            Some("default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+        }
+        "text/html" | "application/xhtml+xml" => Some("sandbox; default-src 'none'"),
+        _ => None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    site: Site,
+    q: String,
+    category: Option<Category>,
+    results: Results,
+    offset: usize,
+    next_url: Option<String>,
+}
+
+/// `GET /search?q=&category=&offset=`.
+pub async fn search(
+    State(state): State<AppState>,
+    Params(p): Params<SearchParams>,
+) -> Result<Html<String>, AppError> {
+    let p = p.validate()?;
+    let limit = p.limit.unwrap_or(super::api::DEFAULT_LIMIT);
+    let results = super::run_search(&state, p.q.clone(), p.category, limit, p.offset).await?;
+    let shown = p.offset + results.hits.len();
+    let next_url = (shown < results.total && shown < super::params::MAX_OFFSET).then(|| {
+        let mut ser = form_urlencoded::Serializer::new(String::from("/search?"));
+        ser.append_pair("q", &p.q);
+        if let Some(c) = p.category {
+            ser.append_pair("category", c.slug());
+        }
+        ser.append_pair("offset", &shown.to_string());
+        ser.finish()
+    });
+    render(&SearchPage {
+        site: Site::new(),
+        q: p.q,
+        category: p.category,
+        results,
+        offset: p.offset,
+        next_url,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    site: Site,
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// The error page's HTML (used by `AppError`); falls back to plain text if rendering fails.
+pub fn error_page(heading: &str, message: &str) -> String {
+    ErrorPage {
+        site: Site::new(),
+        heading,
+        message,
+    }
+    .render()
+    .unwrap_or_else(|_| format!("{heading}. {message}"))
+}
+
+/// Fallback for unknown routes.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}

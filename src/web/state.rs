@@ -1,0 +1,84 @@
+//! Shared state of the web layer: the catalogue, its index and suggestions, once they are ready.
+//!
+//! The server accepts connections before the index is built; until then pages answer 503.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use crate::content::{Library, Source};
+use crate::error::Result;
+use crate::search::suggest::Suggester;
+use crate::search::{Opened, SearchIndex};
+
+/// A loaded library with its search index.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The materials and their files.
+    pub library: Library,
+    /// Full-text index over them.
+    pub index: SearchIndex,
+    /// Title suggestions.
+    pub suggester: Suggester,
+}
+
+impl Catalog {
+    /// Loads the library and opens or builds its index under `data_dir`.
+    pub fn open(source: Source, data_dir: &Path) -> Result<(Catalog, Opened)> {
+        let library = Library::load(source);
+        let (index, opened) = SearchIndex::open_or_build(data_dir, &library)?;
+        Ok((Catalog::assemble(library, index), opened))
+    }
+
+    /// Loads the library with an in-memory index (tests).
+    pub fn in_memory(source: Source) -> Result<Catalog> {
+        let library = Library::load(source);
+        let index = SearchIndex::in_memory(&library)?;
+        Ok(Catalog::assemble(library, index))
+    }
+
+    fn assemble(library: Library, index: SearchIndex) -> Catalog {
+        let suggester = Suggester::new(&library);
+        Catalog {
+            library,
+            index,
+            suggester,
+        }
+    }
+}
+
+/// Cheap to clone; handed to every handler.
+#[derive(Clone, Debug, Default)]
+pub struct AppState {
+    catalog: Arc<RwLock<Option<Arc<Catalog>>>>,
+}
+
+impl AppState {
+    /// State with no catalogue yet (pages answer 503 until [`AppState::set_catalog`]).
+    pub fn starting() -> AppState {
+        AppState::default()
+    }
+
+    /// State with a ready catalogue.
+    pub fn ready(catalog: Catalog) -> AppState {
+        let s = AppState::default();
+        s.set_catalog(catalog);
+        s
+    }
+
+    /// Installs (or replaces) the catalogue.
+    pub fn set_catalog(&self, catalog: Catalog) {
+        let mut slot = self
+            .catalog
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Some(Arc::new(catalog));
+    }
+
+    /// The current catalogue, if ready.
+    pub fn catalog(&self) -> Option<Arc<Catalog>> {
+        self.catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}

@@ -1,0 +1,138 @@
+//! Attachments and assets: content types, HTTP ranges, conditional requests, and safe paths.
+
+use crate::util::TestApp;
+
+const MP3: &str = "/m/agriculture/lua-vu-xuan-bai-giang.mp3";
+
+fn expected_mp3() -> Vec<u8> {
+    (0..4096u32).map(|i| ((i * 7 + 3) % 256) as u8).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_attachments_with_type_and_ranges() {
+    let app = TestApp::new();
+    let full = app.get(MP3).await;
+    full.assert_status(200);
+    assert_eq!(full.header("content-type"), "audio/mpeg");
+    assert_eq!(full.header("accept-ranges"), "bytes");
+    assert_eq!(full.body, expected_mp3());
+    let etag = full.header("etag").to_string();
+    assert!(etag.starts_with('"'), "strong etag: {etag}");
+
+    let part = app.get_with(MP3, &[("range", "bytes=10-19")]).await;
+    part.assert_status(206);
+    assert_eq!(part.header("content-range"), "bytes 10-19/4096");
+    assert_eq!(part.body, expected_mp3()[10..20]);
+
+    let tail = app.get_with(MP3, &[("range", "bytes=-5")]).await;
+    tail.assert_status(206);
+    assert_eq!(tail.body, expected_mp3()[4091..]);
+
+    let same = app
+        .get_with(MP3, &[("range", "bytes=0-3"), ("if-range", &etag)])
+        .await;
+    same.assert_status(206);
+    assert_eq!(same.body.len(), 4);
+    let changed = app
+        .get_with(MP3, &[("range", "bytes=0-3"), ("if-range", "\"stale\"")])
+        .await;
+    changed.assert_status(200);
+    assert_eq!(changed.body.len(), 4096);
+
+    let beyond = app.get_with(MP3, &[("range", "bytes=5000-6000")]).await;
+    beyond.assert_status(416);
+    assert_eq!(beyond.header("content-range"), "bytes */4096");
+
+    let cached = app.get_with(MP3, &[("if-none-match", &etag)]).await;
+    cached.assert_status(304);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_attachments_support_ranges_too() {
+    let app = TestApp::embedded();
+    let res = app.get("/api/materials").await;
+    let json = res.json();
+    let att = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["attachments"].as_array().unwrap().clone())
+        .next()
+        .expect("the starter library has an attachment");
+    let url = att["url"].as_str().unwrap();
+    let bytes = att["bytes"].as_u64().unwrap();
+    let full = app.get(url).await;
+    full.assert_status(200);
+    assert_eq!(full.body.len() as u64, bytes);
+    assert_eq!(
+        full.header("content-type"),
+        att["content_type"].as_str().unwrap()
+    );
+    let part = app.get_with(url, &[("range", "bytes=1-4")]).await;
+    part.assert_status(206);
+    assert_eq!(part.body, full.body[1..5]);
+    assert_eq!(part.header("content-range"), format!("bytes 1-4/{bytes}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn svg_attachments_cannot_run_script() {
+    let app = TestApp::new();
+    let res = app.get("/m/agriculture/lua-vu-xuan-lich.svg").await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-type"), "image/svg+xml");
+    assert!(
+        res.header("content-security-policy")
+            .contains("default-src 'none'")
+    );
+    assert_eq!(res.header("x-content-type-options"), "nosniff");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_outside_the_library_is_served() {
+    let app = TestApp::with(|lib| {
+        let outside = lib.parent().unwrap().join("secret.txt");
+        std::fs::write(&outside, "secret").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&outside, lib.join("agriculture/link.txt")).unwrap();
+            std::os::unix::fs::symlink("/etc", lib.join("agriculture/etc")).unwrap();
+        }
+    });
+    for path in [
+        "/m/../Cargo.toml",
+        "/m/%2e%2e/%2e%2e/Cargo.toml",
+        "/m/agriculture/%2e%2e/%2e%2e/secret.txt",
+        "/m/agriculture/..%2f..%2fsecret.txt",
+        "/m//etc/passwd",
+        "/m/%2Fetc%2Fpasswd",
+        "/m/agriculture/link.txt",
+        "/m/agriculture/etc/passwd",
+        "/m/agriculture/lua-vu-xuan.md",
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%5c..%5cCargo.toml",
+        "/secret.txt",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status, 404, "{path} -> {}", res.status);
+        assert!(!res.text().contains("secret"), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assets_are_cached_and_compressed() {
+    let app = TestApp::new();
+    let home = app.get("/").await.text();
+    let css = home
+        .split('"')
+        .find(|s| s.starts_with("/static/style.css?v="))
+        .expect("home links the stylesheet with a version")
+        .to_string();
+    let res = app.get_with(&css, &[("accept-encoding", "gzip")]).await;
+    res.assert_status(200);
+    assert!(res.header("cache-control").contains("immutable"));
+    assert_eq!(res.header("content-encoding"), "gzip");
+    assert!(res.header("etag").starts_with('"'));
+    let res = app.get("/static/nope.css").await;
+    res.assert_status(404);
+}

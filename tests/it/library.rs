@@ -1,0 +1,154 @@
+//! Loading libraries: broken files are reported and skipped, the rest is served.
+
+use hoclieu::content::{Category, Library, Severity, Source};
+
+use crate::util::TestApp;
+
+fn write_broken(lib: &std::path::Path) {
+    std::fs::write(
+        lib.join("agriculture/hong-toml.md"),
+        "+++\ntitle = \"Thiếu dấu ngoặc\ncategory = \"agriculture\"\n+++\nThân bài\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("law/sai-linh-vuc.md"),
+        "+++\ntitle = \"Sai lĩnh vực\"\ncategory = \"nau-an\"\n+++\nThân bài\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("health/khong-utf8.md"),
+        b"+++\ntitle = \"abc\"\ncategory = \"health\"\n+++\nD\xf2ng 5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("health/khong-front-matter.md"),
+        "Chỉ có thân bài.\n",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn broken_materials_are_reported_and_skipped() {
+    let app = TestApp::with(write_broken);
+    let catalog = app.state.catalog().unwrap();
+    let problems = catalog.library.problems();
+    let find = |path: &str| {
+        problems
+            .iter()
+            .find(|p| p.path == path)
+            .unwrap_or_else(|| panic!("{path} not reported: {problems:?}"))
+    };
+    let toml = find("agriculture/hong-toml.md");
+    assert_eq!(toml.severity, Severity::Error);
+    assert_eq!(toml.line, Some(2), "{toml}");
+    let cat = find("law/sai-linh-vuc.md");
+    assert_eq!(cat.line, Some(3));
+    assert!(cat.message.contains("nau-an"), "{cat}");
+    let utf8 = find("health/khong-utf8.md");
+    assert_eq!(utf8.line, Some(5));
+    assert!(utf8.message.contains("UTF-8"));
+    assert_eq!(find("health/khong-front-matter.md").line, Some(1));
+
+    let res = app.get("/api/materials").await;
+    let ids: Vec<String> = res
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 9, "{ids:?}");
+    assert!(ids.contains(&"agriculture/lua-vu-xuan".to_string()));
+    assert!(
+        !ids.iter()
+            .any(|i| i.contains("hong") || i.contains("sai-linh-vuc"))
+    );
+    app.get("/m/agriculture/hong-toml").await.assert_status(404);
+    assert_eq!(
+        app.search_ids("trong lua").await[0],
+        "agriculture/lua-vu-xuan"
+    );
+}
+
+#[test]
+fn check_command_reports_and_fails_on_a_broken_library() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::copy_tree(&crate::util::fixture_dir(), dir.path());
+    let bin = env!("CARGO_BIN_EXE_hoclieu");
+    let ok = std::process::Command::new(bin)
+        .args(["check", "--library"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{out}");
+    assert!(out.contains("9 materials"), "{out}");
+
+    write_broken(dir.path());
+    let bad = std::process::Command::new(bin)
+        .args(["check", "--library"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{out}");
+    assert!(out.contains("agriculture/hong-toml.md:2: error"), "{out}");
+    assert!(out.contains("law/sai-linh-vuc.md:3: error"), "{out}");
+    assert!(out.contains("unknown category \"nau-an\""), "{out}");
+    assert!(out.contains("4 errors"), "{out}");
+}
+
+#[test]
+fn broken_links_are_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::copy_tree(&crate::util::fixture_dir(), dir.path());
+    std::fs::write(
+        dir.path().join("law/lien-ket-hong.md"),
+        "+++\ntitle = \"Liên kết hỏng\"\ncategory = \"law\"\n+++\n## Trống\n## Có\n[tệp](khong-co.pdf)\n",
+    )
+    .unwrap();
+    let lib = Library::load(Source::dir(dir.path()).unwrap());
+    assert!(
+        lib.get("law/lien-ket-hong").is_some(),
+        "warnings do not skip the file"
+    );
+    let msgs: Vec<String> = lib.problems().iter().map(ToString::to_string).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("link to missing file khong-co.pdf")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("section \"Trống\" is empty")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn attachments_and_ids_follow_the_files() {
+    let lib = Library::load(Source::dir(&crate::util::fixture_dir()).unwrap());
+    assert!(lib.problems().is_empty(), "{:?}", lib.problems());
+    let rice = lib.get("agriculture/lua-vu-xuan").unwrap();
+    assert_eq!(rice.category, Category::Agriculture);
+    assert_eq!(rice.language, "vi");
+    let names: Vec<&str> = rice.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["lua-vu-xuan-bai-giang.mp3", "lua-vu-xuan-lich.svg"]);
+    assert!(lib.get("law/quyền và nghĩa vụ").is_some());
+    assert_eq!(lib.counts()[&Category::Law], 2);
+}
+
+#[test]
+fn the_starter_library_is_complete_and_clean() {
+    let lib = Library::load(Source::Embedded);
+    assert!(lib.problems().is_empty(), "{:#?}", lib.problems());
+    for (c, n) in lib.counts() {
+        assert!(n >= 3, "{c} has only {n} materials");
+    }
+    let with_attachments = lib
+        .materials()
+        .iter()
+        .filter(|m| !m.attachments.is_empty())
+        .count();
+    assert!(with_attachments >= 1);
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real router driven in-process, and the real binary.
+
+#![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a failed test
+
+mod api;
+mod files;
+mod index;
+mod library;
+mod pages;
+mod search;
+mod server;
+mod util;

@@ -1,0 +1,164 @@
+//! The HTML pages: content, language, weight and error pages.
+
+use crate::util::TestApp;
+
+#[tokio::test]
+async fn home_shows_the_four_fields_with_counts() {
+    let app = TestApp::new();
+    let res = app.get("/").await;
+    res.assert_status(200);
+    assert!(res.header("content-type").starts_with("text/html"));
+    let html = res.text();
+    assert!(html.contains(r#"<html lang="vi">"#));
+    for (name, href, count) in [
+        ("Nông nghiệp", "/c/agriculture", 3),
+        ("Sức khỏe", "/c/health", 2),
+        ("Pháp luật", "/c/law", 2),
+        ("Kỹ năng sống", "/c/life-skills", 2),
+    ] {
+        assert!(html.contains(name), "{name}");
+        assert!(html.contains(href), "{href}");
+        assert!(
+            html.contains(&format!("{count} tài liệu")),
+            "{name} {count}"
+        );
+    }
+    assert!(html.contains(r#"action="/search""#));
+    assert!(!html.contains("<script>"), "no inline script");
+}
+
+#[tokio::test]
+async fn home_with_everything_it_loads_is_light() {
+    let app = TestApp::embedded();
+    let home = app.get_with("/", &[("accept-encoding", "gzip")]).await;
+    let mut total = home.body.len();
+    let html = app.get("/").await.text();
+    let assets: Vec<&str> = html
+        .split('"')
+        .filter(|s| s.starts_with("/static/"))
+        .collect();
+    assert!(assets.len() >= 5, "{assets:?}");
+    let mut seen = std::collections::HashSet::new();
+    for a in assets {
+        if seen.insert(a) {
+            let r = app.get_with(a, &[("accept-encoding", "gzip")]).await;
+            r.assert_status(200);
+            total += r.body.len();
+        }
+    }
+    assert!(
+        total < 60 * 1024,
+        "home page and assets weigh {total} bytes"
+    );
+}
+
+#[tokio::test]
+async fn category_page_lists_materials_with_summaries() {
+    let app = TestApp::new();
+    let html = app.get("/c/agriculture").await.text();
+    assert!(html.contains("Kỹ thuật trồng lúa nước vụ xuân"));
+    assert!(html.contains("Làm chuồng kín gió"));
+    assert!(html.contains(r#"href="/m/agriculture/lua-vu-xuan""#));
+    assert!(!html.contains("Oresol"));
+    app.get("/c/cooking").await.assert_status(404);
+}
+
+#[tokio::test]
+async fn material_page_renders_markdown_links_and_players() {
+    let app = TestApp::new();
+    let res = app.get("/m/agriculture/lua-vu-xuan").await;
+    res.assert_status(200);
+    let html = res.text();
+    assert!(html.contains("<h1>Kỹ thuật trồng lúa nước vụ xuân</h1>"));
+    assert!(html.contains("<h2>Bón phân</h2>"), "markdown headings");
+    assert!(
+        html.contains(r#"src="/m/agriculture/lua-vu-xuan-lich.svg""#),
+        "image link resolved"
+    );
+    assert!(
+        html.contains(r#"href="/m/agriculture/trau-mua-ret""#),
+        "link to another material"
+    );
+    assert!(html.contains(
+        r#"<audio controls preload="none" src="/m/agriculture/lua-vu-xuan-bai-giang.mp3">"#
+    ));
+    assert!(html.contains("Pháp luật") && html.contains(r#"href="/c/agriculture""#));
+    let spaced = app
+        .get("/m/law/quy%E1%BB%81n%20v%C3%A0%20ngh%C4%A9a%20v%E1%BB%A5")
+        .await;
+    spaced.assert_status(200);
+    assert!(spaced.text().contains("Quyền và nghĩa vụ của công dân"));
+}
+
+#[tokio::test]
+async fn raw_html_in_a_material_is_shown_as_text() {
+    let app = TestApp::with(|lib| {
+        std::fs::write(
+            lib.join("law/xss.md"),
+            "+++\ntitle = \"<script>alert(1)</script>\"\ncategory = \"law\"\n+++\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n",
+        )
+        .unwrap();
+    });
+    let html = app.get("/m/law/xss").await.text();
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(!html.contains("javascript:"), "{html}");
+}
+
+#[tokio::test]
+async fn search_page_shows_results_and_helps_when_empty() {
+    let app = TestApp::new();
+    let html = app.get("/search?q=trong+lua").await.text();
+    assert!(html.contains("Tìm thấy"), "{html}");
+    assert!(html.contains(r#"href="/m/agriculture/lua-vu-xuan""#));
+    assert!(html.contains("<b>"), "highlighted snippet");
+    let none = app.get("/search?q=xyzzyqwv").await;
+    none.assert_status(200);
+    let none = none.text();
+    assert!(none.contains("Không tìm thấy"), "{none}");
+    assert!(
+        none.contains(r#"href="/c/health""#),
+        "suggests browsing fields"
+    );
+    let filtered = app.get("/search?q=lua&category=life-skills").await.text();
+    assert!(filtered.contains(r#"<option value="life-skills" selected>"#));
+    assert!(!filtered.contains("/m/agriculture/lua-vu-xuan\""));
+    let bad = app.get("/search?q=lua&category=nau-an").await;
+    bad.assert_status(400);
+    assert!(bad.text().contains("Không có lĩnh vực"));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_helpful_404() {
+    let app = TestApp::new();
+    for path in ["/khong-co", "/m/agriculture/khong-co", "/c/"] {
+        let res = app.get(path).await;
+        res.assert_status(404);
+        assert!(
+            res.header("content-type").starts_with("text/html"),
+            "{path}"
+        );
+        let html = res.text();
+        assert!(html.contains("Không tìm thấy trang này"), "{path}");
+        assert!(html.contains(r#"action="/search""#));
+    }
+}
+
+#[tokio::test]
+async fn pages_answer_503_until_the_library_is_ready() {
+    let router = hoclieu::web::router(hoclieu::web::AppState::starting());
+    use tower::ServiceExt;
+    for path in ["/", "/healthz", "/api/search?q=lua", "/m/a/b"] {
+        let res = router
+            .clone()
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503, "{path}");
+        assert_eq!(res.headers()["retry-after"], "5");
+    }
+}

@@ -1,0 +1,152 @@
+//! The real binary on a real socket.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Sends a raw HTTP/1.1 request and returns the whole response.
+fn raw(port: u16, request: &str) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.write_all(request.as_bytes()).ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+fn get(port: u16, path: &str, extra: &str) -> String {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n");
+    String::from_utf8_lossy(&raw(port, &req).unwrap_or_default()).into_owned()
+}
+
+fn start(args: &[&str], data: &std::path::Path) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .arg("serve")
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if get(port, "/healthz", "").starts_with("HTTP/1.1 200") {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server did not become ready");
+}
+
+#[test]
+fn serves_embedded_library_over_http_and_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = start(&[], &tmp.path().join("data"));
+    let port = server.port;
+    assert!(
+        tmp.path().join("data/index/meta.json").exists(),
+        "index on disk"
+    );
+
+    let home = get(port, "/", "Accept-Encoding: gzip\r\n");
+    assert!(home.starts_with("HTTP/1.1 200"), "{home}");
+    assert!(home.to_ascii_lowercase().contains("content-encoding: gzip"));
+
+    let mats = get(port, "/api/materials", "");
+    let body = mats.split("\r\n\r\n").nth(1).unwrap();
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| {
+        // chunked encoding: take the JSON between the first '[' and the last ']'
+        let s = body.find('[').unwrap();
+        let e = body.rfind(']').unwrap();
+        serde_json::from_str(&body[s..=e]).unwrap()
+    });
+    let url = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["attachments"].as_array().unwrap().clone())
+        .next()
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let part = get(port, &url, "Range: bytes=0-9\r\n");
+    assert!(part.starts_with("HTTP/1.1 206"), "{part}");
+    assert!(
+        part.to_ascii_lowercase()
+            .contains("content-range: bytes 0-9/")
+    );
+
+    // The stdout banner lists a URL to open.
+    #[cfg(unix)]
+    {
+        let pid = server.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not stop within 10 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut out = String::new();
+        server
+            .child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(out.contains(&format!("http://127.0.0.1:{port}/")), "{out}");
+    }
+}
+
+#[test]
+fn second_start_reuses_the_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let lib = crate::util::fixture_dir();
+    let lib = lib.to_str().unwrap();
+    drop(start(&["--library", lib], &data));
+    let meta = std::fs::metadata(data.join("index/meta.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let s = start(&["--library", lib], &data);
+    assert!(get(s.port, "/api/search?q=oresol", "").contains("health/oresol"));
+    let again = std::fs::metadata(data.join("index/meta.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(meta, again, "index was rebuilt instead of reused");
+}

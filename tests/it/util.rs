@@ -1,0 +1,141 @@
+//! Test harness: a fixture library in a temp folder, the router over it, and request helpers.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use hoclieu::content::Source;
+use hoclieu::web::{AppState, Catalog, router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// The committed fixture library.
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/library")
+}
+
+/// Copies a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A router over a private copy of the fixture library.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    /// Keeps the temporary library alive as long as the app.
+    _dir: tempfile::TempDir,
+}
+
+/// A response, read whole.
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Res {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        self
+    }
+}
+
+impl TestApp {
+    /// The fixture library, optionally changed by `prepare` before loading.
+    pub fn with(prepare: impl FnOnce(&Path)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("library");
+        copy_tree(&fixture_dir(), &lib);
+        prepare(&lib);
+        let catalog = Catalog::in_memory(Source::dir(&lib).unwrap()).unwrap();
+        let state = AppState::ready(catalog);
+        TestApp {
+            router: router(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub fn new() -> TestApp {
+        TestApp::with(|_| {})
+    }
+
+    /// The built-in starter library.
+    pub fn embedded() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::in_memory(Source::Embedded).unwrap();
+        let state = AppState::ready(catalog);
+        TestApp {
+            router: router(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Res {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Res {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Res {
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Res {
+        let mut b = Request::get(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.request(b.body(Body::empty()).unwrap()).await
+    }
+
+    /// Ids of the hits for a query, best first.
+    pub async fn search_ids(&self, q: &str) -> Vec<String> {
+        let url = format!("/api/search?q={}", urlencode(q));
+        let res = self.get(&url).await;
+        res.assert_status(200);
+        res.json()["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
