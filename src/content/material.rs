@@ -79,6 +79,10 @@ struct FrontMatter {
     tags: Vec<String>,
     #[serde(default)]
     summary: String,
+    #[serde(default)]
+    updated: Option<toml::value::Datetime>,
+    #[serde(default)]
+    featured: bool,
 }
 
 fn default_language() -> String {
@@ -98,6 +102,10 @@ pub struct Parsed {
     pub tags: Vec<String>,
     /// Summary, possibly empty.
     pub summary: String,
+    /// Date the facts were last checked, `YYYY-MM-DD`.
+    pub updated: Option<String>,
+    /// Shown first on the home and field pages ("nên đọc").
+    pub featured: bool,
     /// Markdown body.
     pub body: String,
 }
@@ -136,6 +144,18 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
             key: "title",
         });
     }
+    let updated = match fm.updated {
+        None => None,
+        Some(d) => match (d.date, d.time) {
+            (Some(date), None) => Some(date.to_string()),
+            _ => {
+                return Err(MaterialError::Toml {
+                    line: key_line("updated"),
+                    message: "updated must be a date like 2026-11-29".into(),
+                });
+            }
+        },
+    };
     let language = match fm.language.trim() {
         "" => default_language(),
         l => l.to_string(),
@@ -151,6 +171,8 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
             .filter(|t| !t.is_empty())
             .collect(),
         summary: fm.summary.trim().to_string(),
+        updated,
+        featured: fm.featured,
         body: body.to_string(),
     })
 }
@@ -195,6 +217,27 @@ mod tests {
         assert_eq!(p.language, "vi");
         assert_eq!(p.tags, ["lúa"]);
         assert_eq!(p.body, "Thân bài.\n");
+        assert_eq!(p.updated, None);
+        assert!(!p.featured);
+    }
+
+    #[test]
+    fn optional_date_and_featured() {
+        let t =
+            "+++\ntitle = \"a\"\ncategory = \"law\"\nupdated = 2026-11-29\nfeatured = true\n+++\n";
+        let p = parse(t.as_bytes()).unwrap();
+        assert_eq!(p.updated.as_deref(), Some("2026-11-29"));
+        assert!(p.featured);
+        let bad = "+++\ntitle = \"a\"\ncategory = \"law\"\nupdated = \"hôm qua\"\n+++\n";
+        assert!(matches!(
+            parse(bad.as_bytes()),
+            Err(MaterialError::Toml { line: 4, .. })
+        ));
+        let time = "+++\ntitle = \"a\"\ncategory = \"law\"\nupdated = 2026-11-29T10:00:00\n+++\n";
+        assert!(matches!(
+            parse(time.as_bytes()),
+            Err(MaterialError::Toml { line: 4, .. })
+        ));
     }
 
     #[test]

@@ -140,6 +140,10 @@ pub struct Material {
     pub tags: Vec<String>,
     /// Summary, possibly empty.
     pub summary: String,
+    /// Date the facts were last checked, `YYYY-MM-DD`.
+    pub updated: Option<String>,
+    /// Recommended reading, listed first.
+    pub featured: bool,
     /// Attachments, sorted by name.
     pub attachments: Vec<Attachment>,
     /// The `.md` file.
@@ -150,6 +154,14 @@ impl Material {
     /// The page URL, `/m/{id}` with each segment percent-encoded.
     pub fn url(&self) -> String {
         library_url(&self.id)
+    }
+
+    /// The update date as Vietnamese readers write it (29/11/2026), if known.
+    pub fn updated_vi(&self) -> Option<String> {
+        let d = self.updated.as_deref()?;
+        let mut parts = d.split('-');
+        let (y, m, day) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(format!("{day}/{m}/{y}"))
     }
 
     /// The folder part of the id (`agriculture` for `agriculture/lua`), empty at the root.
@@ -317,6 +329,8 @@ impl Library {
                 language: p.language,
                 tags: p.tags,
                 summary: p.summary,
+                updated: p.updated,
+                featured: p.featured,
                 attachments: Vec::new(),
                 file,
             });
@@ -459,6 +473,35 @@ impl Library {
         let mut v: Vec<&Material> = self.materials.iter().filter(|m| m.category == c).collect();
         v.sort_by_cached_key(|m| sort_key(&m.title));
         v
+    }
+
+    /// Recommended materials (front matter `featured = true`), by field then title.
+    pub fn featured(&self) -> Vec<&Material> {
+        let mut v: Vec<&Material> = self.materials.iter().filter(|m| m.featured).collect();
+        v.sort_by_cached_key(|m| (m.category, sort_key(&m.title)));
+        v
+    }
+
+    /// The most recently updated materials, newest first; empty when dates do not tell
+    /// materials apart (a library written all on one day has no "newest").
+    pub fn recently_updated(&self, n: usize) -> Vec<&Material> {
+        let mut dated: Vec<&Material> = self
+            .materials
+            .iter()
+            .filter(|m| m.updated.is_some())
+            .collect();
+        let distinct: std::collections::BTreeSet<&str> =
+            dated.iter().filter_map(|m| m.updated.as_deref()).collect();
+        if distinct.len() < 2 {
+            return Vec::new();
+        }
+        dated.sort_by(|a, b| {
+            b.updated
+                .cmp(&a.updated)
+                .then_with(|| sort_key(&a.title).cmp(&sort_key(&b.title)))
+        });
+        dated.truncate(n);
+        dated
     }
 
     /// Number of materials per field.

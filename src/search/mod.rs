@@ -277,12 +277,15 @@ fn add_all(writer: &mut IndexWriter, f: &Fields, library: &Library) -> Result<()
             }
         };
         let plain = crate::content::markdown::to_plain_text(&parsed.body);
-        let body = format!("{}\n{}\n{}", m.summary, m.tags.join(", "), plain);
+        // Tags are keywords chosen by the author: they weigh like the title, and stay out of
+        // the stored text so snippets read as prose.
+        let heading = format!("{}\n{}", m.title, m.tags.join("\n"));
+        let body = format!("{}\n{}", m.summary, plain);
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &m.id);
         doc.add_text(f.category, m.category.slug());
         for field in [f.title_fold, f.title_exact, f.title_pair] {
-            doc.add_text(field, &m.title);
+            doc.add_text(field, &heading);
         }
         doc.add_text(f.body_fold, &body);
         doc.add_text(f.body_exact, &body);

@@ -32,6 +32,9 @@ mod weight {
     pub const TITLE_EXACT: f32 = 2.0;
     pub const TITLE_PAIR: f32 = 2.0;
     pub const TYPO: f32 = 0.6;
+    /// A folded match for a syllable typed with marks is probably another word ("trong" for
+    /// "trồng"), but keep it: marks are sometimes misplaced.
+    pub const FOLD_WHEN_MARKED: f32 = 0.6;
 }
 
 /// The syllables of a query, cut to [`MAX_WORDS`].
@@ -61,8 +64,13 @@ pub fn build(
     };
     for w in &words {
         for folded in &w.alternatives {
-            let typo = folded != &w.word.folded;
-            let k = if typo { weight::TYPO } else { 1.0 };
+            let k = if folded != &w.word.folded {
+                weight::TYPO
+            } else if w.word.has_marks() {
+                weight::FOLD_WHEN_MARKED
+            } else {
+                1.0
+            };
             add(f.body_fold, folded, weight::BODY_FOLD * k);
             add(f.title_fold, folded, weight::TITLE_FOLD * k);
         }

@@ -7,7 +7,7 @@ use tantivy::schema::{
 use super::analyzer;
 
 /// Bump whenever the schema or the analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Handles on every field.
 #[derive(Debug, Clone, Copy)]
@@ -16,13 +16,13 @@ pub struct Fields {
     pub id: Field,
     /// Category slug (exact match, used as a filter).
     pub category: Field,
-    /// Title, folded syllables.
+    /// Title and tags, folded syllables.
     pub title_fold: Field,
     /// Title, syllables with marks.
     pub title_exact: Field,
     /// Title, folded syllable pairs.
     pub title_pair: Field,
-    /// Summary, tags and body as plain text, folded; stored for snippets.
+    /// Summary and body as plain text, folded; stored for snippets.
     pub body_fold: Field,
     /// The same text, syllables with marks.
     pub body_exact: Field,

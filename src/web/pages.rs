@@ -60,9 +60,11 @@ pub struct FieldCard {
 
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage {
+struct HomePage<'a> {
     site: Site,
     fields: Vec<FieldCard>,
+    featured: Vec<&'a Material>,
+    recent: Vec<&'a Material>,
 }
 
 /// `GET /`.
@@ -80,6 +82,8 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, AppErro
     render(&HomePage {
         site: Site::new(),
         fields,
+        featured: catalog.library.featured(),
+        recent: catalog.library.recently_updated(5),
     })
 }
 
@@ -89,6 +93,7 @@ struct CategoryPage<'a> {
     site: Site,
     category: Category,
     icon: String,
+    featured: Vec<&'a Material>,
     items: Vec<&'a Material>,
 }
 
@@ -103,6 +108,12 @@ pub async fn category(
         site: Site::new(),
         category,
         icon: icon(category),
+        featured: catalog
+            .library
+            .featured()
+            .into_iter()
+            .filter(|m| m.category == category)
+            .collect(),
         items: catalog.library.in_category(category),
     })
 }

@@ -28,6 +28,27 @@ async fn home_shows_the_four_fields_with_counts() {
 }
 
 #[tokio::test]
+async fn featured_and_recently_updated_are_easy_to_reach() {
+    let app = TestApp::new();
+    let html = app.get("/").await.text();
+    let featured = html.find("Nên đọc").expect("featured section");
+    let recent = html.find("Mới cập nhật").expect("recent section");
+    let rice = html[featured..recent].find("/m/agriculture/lua-vu-xuan");
+    assert!(rice.is_some(), "featured lists the rice material");
+    let after = &html[recent..];
+    let rice = after.find("/m/agriculture/lua-vu-xuan").unwrap();
+    let ors = after.find("/m/health/oresol").unwrap();
+    assert!(rice < ors, "newest first");
+    assert!(after.contains("(01/11/2026)"));
+    let field = app.get("/c/agriculture").await.text();
+    assert!(field.contains("Nên đọc trước"));
+    let page = app.get("/m/agriculture/lua-vu-xuan").await.text();
+    assert!(page.contains("Cập nhật: 01/11/2026"));
+    // A field with nothing featured has no empty section.
+    assert!(!app.get("/c/law").await.text().contains("Nên đọc trước"));
+}
+
+#[tokio::test]
 async fn home_with_everything_it_loads_is_light() {
     let app = TestApp::embedded();
     let home = app.get_with("/", &[("accept-encoding", "gzip")]).await;
