@@ -139,16 +139,52 @@ fn attachments_and_ids_follow_the_files() {
 }
 
 #[test]
-fn the_starter_library_is_complete_and_clean() {
+fn the_starter_library_meets_the_content_bar() {
     let lib = Library::load(Source::Embedded);
     assert!(lib.problems().is_empty(), "{:#?}", lib.problems());
     for (c, n) in lib.counts() {
-        assert!(n >= 3, "{c} has only {n} materials");
+        assert!(n >= 16, "{c} has only {n} materials");
     }
-    let with_attachments = lib
-        .materials()
-        .iter()
-        .filter(|m| !m.attachments.is_empty())
-        .count();
-    assert!(with_attachments >= 1);
+    let mut diagrams = 0;
+    let mut checklists = 0;
+    for m in lib.materials() {
+        let p = lib.read(m).unwrap();
+        let words = p.body.split_whitespace().count();
+        assert!((300..=1200).contains(&words), "{}: {words} words", m.id);
+        assert!(!m.summary.is_empty(), "{}: no summary", m.id);
+        assert!(m.tags.len() >= 2, "{}: too few tags", m.id);
+        let last_heading = p.body.lines().rfind(|l| l.starts_with('#')).unwrap_or("");
+        assert!(
+            last_heading
+                .trim_start_matches('#')
+                .trim()
+                .starts_with("Nguồn"),
+            "{}: last section is {last_heading:?}, not Nguồn",
+            m.id
+        );
+        let nguon = p.body.rsplit("Nguồn").next().unwrap_or("");
+        assert!(
+            nguon.split_whitespace().count() >= 5,
+            "{}: empty Nguồn",
+            m.id
+        );
+        if m.attachments.iter().any(|a| a.name.contains("checklist")) {
+            checklists += 1;
+        }
+        if m.attachments
+            .iter()
+            .any(|a| a.kind() == "image" && !a.name.contains("checklist"))
+        {
+            diagrams += 1;
+        }
+    }
+    assert!(diagrams >= 8, "{diagrams} materials with a picture");
+    assert!(checklists >= 4, "{checklists} materials with a checklist");
+    let total: u64 = walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(total < 20 * 1024 * 1024, "content/ is {total} bytes");
 }
