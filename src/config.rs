@@ -23,6 +23,39 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check a library folder and report every problem; exits 1 if there is any.
     Check(CheckArgs),
+    /// Print participation numbers for a period (with the previous period beside them).
+    Report(ReportArgs),
+}
+
+/// Output formats of `hoclieu report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text.
+    Table,
+    /// JSON.
+    Json,
+    /// CSV, one table after another.
+    Csv,
+}
+
+/// Options of `hoclieu report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Folder the server keeps its records in.
+    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
+    pub data: PathBuf,
+    /// First day, YYYY-MM-DD (Vietnam time).
+    #[arg(long, requires = "to", conflicts_with = "period")]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD, included.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// A named period instead: 2026-11, 2026-Q4, 2026-H2, 2026, or 2026-LLW (learning week).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }
 
 /// Options of `hoclieu serve`.

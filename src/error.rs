@@ -28,6 +28,9 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// The usage database failed.
+    #[error("usage store: {0}")]
+    Usage(#[from] rusqlite::Error),
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -3,6 +3,7 @@
 //!
 //! - [`content`] reads the library (Markdown with TOML front matter, and attached files).
 //! - [`search`] indexes it with Vietnamese-aware analysis and answers queries.
+//! - [`usage`] counts participation privately and turns it into reports.
 //! - [`web`] serves pages, files and the JSON API.
 //! - [`config`] and [`server`] turn the command line into a running server.
 
@@ -11,6 +12,7 @@ pub mod content;
 pub mod error;
 pub mod search;
 pub mod server;
+pub mod usage;
 pub mod web;
 
 pub use error::{Error, Result};

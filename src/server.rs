@@ -7,6 +7,8 @@ use tokio::net::TcpListener;
 
 use crate::content::Source;
 use crate::search::Opened;
+use crate::usage;
+use crate::web::state::Usage;
 use crate::web::{self, AppState, Catalog};
 
 /// What `run` needs.
@@ -29,7 +31,14 @@ pub async fn run(
         path: opts.data_dir.clone(),
         message: format!("cannot create data folder: {e}"),
     })?;
-    let state = AppState::starting();
+    let (state, writer) = match open_usage(&opts.data_dir) {
+        Ok((usage, writer)) => (AppState::starting().with_usage(usage), Some(writer)),
+        Err(e) => {
+            // Counting is worth less than serving: keep going without it, and say so.
+            tracing::error!(error = %e, "usage log cannot be opened; participation will not be counted");
+            (AppState::starting(), None)
+        }
+    };
     let loader = {
         let state = state.clone();
         tokio::task::spawn_blocking(move || load(state, opts))
@@ -39,7 +48,35 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await;
     loader.abort();
+    if let Some(w) = writer {
+        tokio::task::spawn_blocking(move || w.finish()).await?;
+    }
     served.map_err(crate::Error::Io)
+}
+
+/// Raw events older than this are deleted at start; daily totals are kept for good.
+pub const RETENTION_DAYS: i64 = 730;
+
+fn open_usage(data_dir: &std::path::Path) -> crate::Result<(Usage, usage::Writer)> {
+    let store = usage::store::Store::open(data_dir)?;
+    let today = usage::local_day(usage::now_ms());
+    let pruned = store.prune(today, RETENTION_DAYS)?;
+    if pruned > 0 {
+        tracing::info!(
+            events = pruned,
+            "old raw usage events pruned; daily totals kept"
+        );
+    }
+    let reader = rusqlite::Connection::open(data_dir.join("usage.sqlite3"))?;
+    usage::store::configure(&reader)?;
+    let (recorder, writer) = usage::start(store);
+    Ok((
+        Usage {
+            recorder,
+            db: std::sync::Arc::new(std::sync::Mutex::new(reader)),
+        },
+        writer,
+    ))
 }
 
 fn load(state: AppState, opts: ServeOpts) {

@@ -213,6 +213,8 @@ pub struct Library {
     materials: Vec<Material>,
     by_id: HashMap<String, usize>,
     files: HashMap<String, SourceFile>,
+    /// For each attachment path, the material it belongs to (the first, if several link it).
+    owners: HashMap<String, usize>,
     problems: Vec<Problem>,
     fingerprint: String,
 }
@@ -288,6 +290,7 @@ impl Library {
             materials: Vec::with_capacity(parsed.len()),
             by_id: HashMap::with_capacity(parsed.len()),
             files,
+            owners: HashMap::new(),
             problems: Vec::new(),
             fingerprint: hex(&hasher.finalize()),
         };
@@ -393,6 +396,9 @@ impl Library {
                 bytes: file.bytes,
                 rel,
             };
+            if let Some(&first) = idxs.first() {
+                self.owners.insert(att.rel.clone(), first);
+            }
             for i in idxs {
                 self.materials[i].attachments.push(att.clone());
             }
@@ -421,6 +427,11 @@ impl Library {
     /// A non-Markdown file by library path.
     pub fn file(&self, rel: &str) -> Option<&SourceFile> {
         self.files.get(rel)
+    }
+
+    /// The material an attachment belongs to.
+    pub fn owner(&self, rel: &str) -> Option<&Material> {
+        self.owners.get(rel).map(|&i| &self.materials[i])
     }
 
     /// What was wrong, sorted by path and line.

@@ -8,13 +8,16 @@ pub mod error;
 pub mod files;
 pub mod pages;
 pub mod params;
+pub mod participant;
+pub mod profile;
 pub mod state;
 
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -26,6 +29,9 @@ pub use state::{AppState, Catalog};
 
 use crate::content::Category;
 use crate::search::Results;
+
+/// Largest request body accepted.
+const BODY_LIMIT: usize = 64 * 1024;
 
 /// Longest a request may take before the client gets 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,11 +51,17 @@ pub fn router(state: AppState) -> Router {
             status != StatusCode::PARTIAL_CONTENT && !h.contains_key(header::CONTENT_RANGE)
         },
     );
-    Router::new()
+    // Pages a visitor opens carry the participant cookie; assets and the API do not.
+    let visitor_pages = Router::new()
         .route("/", get(pages::home))
         .route("/c/{category}", get(pages::category))
         .route("/m/{*path}", get(pages::library_path))
         .route("/search", get(pages::search))
+        .route("/ve-ban", get(profile::show).post(profile::save))
+        .route("/ve-ban/xoa", post(profile::erase))
+        .route_layer(axum::middleware::from_fn(participant::layer));
+    Router::new()
+        .merge(visitor_pages)
         .route("/static/{*name}", get(assets::get))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
@@ -57,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/materials", get(api::materials))
         .fallback(pages::not_found)
         .with_state(state)
+        // Forms here are small; nothing needs a large body.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_CSP),

@@ -2,6 +2,7 @@
 //! without JavaScript.
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -9,9 +10,11 @@ use axum::response::{Html, IntoResponse, Response};
 use super::assets;
 use super::error::AppError;
 use super::params::{Params, SearchParams};
+use super::participant::Participant;
 use super::state::AppState;
 use crate::content::{Category, Material};
 use crate::search::Results;
+use crate::usage::{EventKind, UsageEvent};
 
 /// What every page needs for its header and footer.
 pub struct Site {
@@ -27,8 +30,15 @@ pub struct Site {
     pub fields: [Category; 4],
 }
 
+impl Default for Site {
+    fn default() -> Self {
+        Site::new()
+    }
+}
+
 impl Site {
-    fn new() -> Site {
+    /// The site-wide values.
+    pub fn new() -> Site {
         Site {
             name: "Học liệu",
             css: assets::url("style.css"),
@@ -43,7 +53,8 @@ fn icon(c: Category) -> String {
     assets::url(&format!("icons/{}.svg", c.slug()))
 }
 
-fn render(t: &impl Template) -> Result<Html<String>, AppError> {
+/// Renders a template, turning a template error into a 500.
+pub fn render(t: &impl Template) -> Result<Html<String>, AppError> {
     t.render().map(Html).map_err(|e| {
         AppError::Internal(crate::Error::Io(std::io::Error::other(format!(
             "template: {e}"
@@ -143,16 +154,26 @@ fn human_size(bytes: &u64) -> String {
 pub async fn library_path(
     State(state): State<AppState>,
     Path(path): Path<String>,
+    participant: Option<Extension<Participant>>,
     req: Request,
 ) -> Result<Response, AppError> {
     use unicode_normalization::UnicodeNormalization;
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let path: String = path.nfc().collect();
+    let record = |kind: EventKind, m: &Material| {
+        if let Some(Extension(p)) = &participant {
+            let mut e = UsageEvent::now(kind, &p.0);
+            e.material = Some(m.id.clone());
+            e.category = Some(m.category);
+            state.record(e);
+        }
+    };
     if let Some(m) = catalog.library.get(&path) {
         let parsed = catalog.library.read(m).map_err(|e| {
             tracing::warn!(id = %m.id, error = %e, "material changed on disk and no longer reads");
             AppError::NotFound
         })?;
+        record(EventKind::View, m);
         let body = catalog.library.render(m, &parsed.body);
         return Ok(render(&MaterialPage {
             site: Site::new(),
@@ -166,6 +187,12 @@ pub async fn library_path(
         .file(&path)
         .ok_or(AppError::NotFound)?
         .clone();
+    // A player fetches a file in many ranges; count only the request that starts it.
+    if starts_playback(&req)
+        && let Some(m) = catalog.library.owner(&file.rel)
+    {
+        record(EventKind::Attachment, m);
+    }
     let content_type = crate::content::content_type(&file.rel);
     // Opening and stat-ing a file blocks; keep it off the async workers.
     let source = catalog.library.source().clone();
@@ -194,6 +221,21 @@ pub async fn library_path(
     Ok(res)
 }
 
+/// A plain GET, or a range from the first byte; not HEAD, not a later chunk.
+fn starts_playback(req: &Request) -> bool {
+    if req.method() != axum::http::Method::GET {
+        return false;
+    }
+    match req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(r) => r.trim().starts_with("bytes=0-"),
+    }
+}
+
 /// Files that a browser could run script from are locked down when opened directly.
 fn attachment_csp(content_type: &str) -> Option<&'static str> {
     match content_type {
@@ -219,11 +261,20 @@ struct SearchPage {
 /// `GET /search?q=&category=&offset=`.
 pub async fn search(
     State(state): State<AppState>,
+    participant: Option<Extension<Participant>>,
     Params(p): Params<SearchParams>,
 ) -> Result<Html<String>, AppError> {
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(super::api::DEFAULT_LIMIT);
     let results = super::run_search(&state, p.q.clone(), p.category, limit, p.offset).await?;
+    // Only the first page of a search counts as a search.
+    if let (Some(Extension(who)), 0, false) = (&participant, p.offset, p.q.trim().is_empty()) {
+        let mut e = UsageEvent::now(EventKind::Search, &who.0);
+        e.query = Some(p.q.clone());
+        e.results = Some(results.total as u64);
+        e.category = p.category;
+        state.record(e);
+    }
     let shown = p.offset + results.hits.len();
     let next_url = (shown < results.total && shown < super::params::MAX_OFFSET).then(|| {
         let mut ser = form_urlencoded::Serializer::new(String::from("/search?"));

@@ -3,12 +3,13 @@
 //! The server accepts connections before the index is built; until then pages answer 503.
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::content::{Library, Source};
 use crate::error::Result;
 use crate::search::suggest::Suggester;
 use crate::search::{Opened, SearchIndex};
+use crate::usage::{Recorder, UsageEvent};
 
 /// A loaded library with its search index.
 #[derive(Debug)]
@@ -46,10 +47,21 @@ impl Catalog {
     }
 }
 
+/// The usage log as the web layer sees it: a recorder for events and a connection for
+/// profiles and reports.
+#[derive(Clone, Debug)]
+pub struct Usage {
+    /// Queues events for the writer thread.
+    pub recorder: Recorder,
+    /// A connection of its own (WAL lets it read while the writer writes).
+    pub db: Arc<Mutex<rusqlite::Connection>>,
+}
+
 /// Cheap to clone; handed to every handler.
 #[derive(Clone, Debug, Default)]
 pub struct AppState {
     catalog: Arc<RwLock<Option<Arc<Catalog>>>>,
+    usage: Option<Usage>,
 }
 
 impl AppState {
@@ -63,6 +75,24 @@ impl AppState {
         let s = AppState::default();
         s.set_catalog(catalog);
         s
+    }
+
+    /// Adds the usage log.
+    pub fn with_usage(mut self, usage: Usage) -> AppState {
+        self.usage = Some(usage);
+        self
+    }
+
+    /// The usage log, when one is open.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// Records an event if a usage log is open.
+    pub fn record(&self, event: UsageEvent) {
+        if let Some(u) = &self.usage {
+            u.recorder.record(event);
+        }
     }
 
     /// Installs (or replaces) the catalogue.

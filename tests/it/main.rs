@@ -9,4 +9,5 @@ mod library;
 mod pages;
 mod search;
 mod server;
+mod usage;
 mod util;

@@ -150,3 +150,94 @@ fn second_start_reuses_the_index() {
         .unwrap();
     assert_eq!(meta, again, "index was rebuilt instead of reused");
 }
+
+#[test]
+fn sigkill_while_recording_loses_nothing_older_than_a_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let lib = crate::util::fixture_dir();
+    let lib = lib.to_str().unwrap();
+    let mut server = start(&["--library", lib], &data);
+    let cookie = "Cookie: hl_p=0123456789abcdef0123456789abcdef\r\n";
+    let mut acked = Vec::new();
+    let begin = Instant::now();
+    while begin.elapsed() < Duration::from_millis(1500) {
+        let res = get(server.port, "/m/health/oresol", cookie);
+        assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+        acked.push(Instant::now());
+    }
+    let killed_at = Instant::now();
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    let old_enough = acked
+        .iter()
+        .filter(|t| killed_at.duration_since(**t) > Duration::from_secs(1))
+        .count();
+    assert!(
+        old_enough > 10,
+        "too few requests to mean anything: {old_enough}"
+    );
+
+    let conn = rusqlite::Connection::open(data.join("usage.sqlite3")).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let stored: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events WHERE kind = 'view'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        stored as usize >= old_enough,
+        "{stored} stored, {old_enough} acknowledged more than a second before the kill"
+    );
+    drop(conn);
+
+    // It starts cleanly afterwards and keeps counting.
+    let again = start(&["--library", lib], &data);
+    assert!(get(again.port, "/m/health/oresol", cookie).starts_with("HTTP/1.1 200"));
+    drop(again);
+
+    let today = {
+        let now = hoclieu::usage::now_ms();
+        hoclieu::usage::report::iso(hoclieu::usage::report::date_of(hoclieu::usage::local_day(
+            now,
+        )))
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args([
+            "report", "--format", "json", "--from", &today, "--to", &today, "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["participants"], 1, "one device");
+    assert!(json["views"].as_u64().unwrap() >= old_enough as u64);
+    assert_eq!(json["by_category"]["health"]["participants"], 1);
+    assert_eq!(json["top_materials"][0]["id"], "health/oresol");
+    assert!(json["previous"]["participants"].is_number());
+    let csv = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args([
+            "report",
+            "--format",
+            "csv",
+            "--period",
+            &today[..7],
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(
+        csv.contains("# top_materials\nmaterial,participants,views\nhealth/oresol,1,"),
+        "{csv}"
+    );
+}

@@ -35,6 +35,10 @@ pub struct TestApp {
     pub state: AppState,
     /// Keeps the temporary library alive as long as the app.
     _dir: tempfile::TempDir,
+    /// The usage writer, when the app records usage.
+    pub writer: Option<hoclieu::usage::Writer>,
+    /// Where the usage database is.
+    pub data: PathBuf,
 }
 
 /// A response, read whole.
@@ -77,8 +81,35 @@ impl TestApp {
         TestApp {
             router: router(state.clone()),
             state,
+            data: dir.path().join("data"),
             _dir: dir,
+            writer: None,
         }
+    }
+
+    /// The fixture library with a usage log in a temporary data folder.
+    pub fn with_usage() -> TestApp {
+        let mut app = TestApp::new();
+        std::fs::create_dir_all(&app.data).unwrap();
+        let store = hoclieu::usage::store::Store::open(&app.data).unwrap();
+        let (recorder, writer) = hoclieu::usage::start(store);
+        let db = rusqlite::Connection::open(app.data.join("usage.sqlite3")).unwrap();
+        let usage = hoclieu::web::state::Usage {
+            recorder,
+            db: std::sync::Arc::new(std::sync::Mutex::new(db)),
+        };
+        app.state = app.state.clone().with_usage(usage);
+        app.router = router(app.state.clone());
+        app.writer = Some(writer);
+        app
+    }
+
+    /// Commits every recorded event and returns a connection to read them.
+    pub fn flush(&mut self) -> rusqlite::Connection {
+        if let Some(w) = self.writer.take() {
+            w.finish();
+        }
+        rusqlite::Connection::open(self.data.join("usage.sqlite3")).unwrap()
     }
 
     pub fn new() -> TestApp {
@@ -93,7 +124,9 @@ impl TestApp {
         TestApp {
             router: router(state.clone()),
             state,
+            data: dir.path().join("data"),
             _dir: dir,
+            writer: None,
         }
     }
 

@@ -1,0 +1,293 @@
+//! Counting participation: usage events, recorded off the request path into SQLite.
+//!
+//! Handlers call [`Recorder::record`], which never waits: it puts the event on a bounded queue.
+//! One writer thread commits queued events in small batches (at most a quarter second old),
+//! so a crash or power cut loses at most the events of the last moment. No IP address is
+//! ever recorded: a participant is a random id kept in a first-party cookie.
+
+pub mod export;
+pub mod profile;
+pub mod report;
+pub mod store;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::content::Category;
+
+/// Queue length; beyond it events are dropped (and counted) rather than slowing pages.
+const QUEUE: usize = 10_000;
+/// Longest an event waits in memory before its batch is committed.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+/// Most events in one transaction.
+const MAX_BATCH: usize = 2_000;
+
+/// Offset of Vietnam's time (Asia/Ho_Chi_Minh, UTC+7 all year, no daylight saving).
+pub const VN_OFFSET_SECS: i64 = 7 * 3600;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A material's page was shown.
+    View,
+    /// An attachment was opened, played or downloaded.
+    Attachment,
+    /// A search was made.
+    Search,
+    /// A lesson page was shown.
+    Lesson,
+}
+
+impl EventKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::View => "view",
+            EventKind::Attachment => "attachment",
+            EventKind::Search => "search",
+            EventKind::Lesson => "lesson",
+        }
+    }
+
+    /// Whether the event counts as a view of learning material.
+    pub fn is_view(self) -> bool {
+        !matches!(self, EventKind::Search)
+    }
+}
+
+/// One usage event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    /// Milliseconds since the Unix epoch (UTC).
+    pub at_ms: i64,
+    /// What happened.
+    pub kind: EventKind,
+    /// The participant's random id.
+    pub participant: String,
+    /// Material (or lesson) id, if any.
+    pub material: Option<String>,
+    /// Field, if any.
+    pub category: Option<Category>,
+    /// The query, for searches.
+    pub query: Option<String>,
+    /// Number of results, for searches.
+    pub results: Option<u64>,
+}
+
+impl UsageEvent {
+    /// An event happening now.
+    pub fn now(kind: EventKind, participant: &str) -> UsageEvent {
+        UsageEvent {
+            at_ms: now_ms(),
+            kind,
+            participant: participant.to_string(),
+            material: None,
+            category: None,
+            query: None,
+            results: None,
+        }
+    }
+
+    /// The local (Vietnam) day number: days since 1970-01-01 in UTC+7.
+    pub fn day(&self) -> i64 {
+        local_day(self.at_ms)
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Day number in Vietnam time for a UTC timestamp.
+pub fn local_day(at_ms: i64) -> i64 {
+    (at_ms.div_euclid(1000) + VN_OFFSET_SECS).div_euclid(86_400)
+}
+
+/// Hour of the day (0–23) in Vietnam time.
+pub fn local_hour(at_ms: i64) -> i64 {
+    (at_ms.div_euclid(1000) + VN_OFFSET_SECS).rem_euclid(86_400) / 3600
+}
+
+/// A new random participant id (128 bits, hex).
+pub fn new_participant_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // No OS randomness is close to impossible on Linux; fall back to time so the page
+        // still works (the id is only used for counting).
+        b[..8].copy_from_slice(&now_ms().to_le_bytes());
+        b[8..].copy_from_slice(&std::process::id().to_le_bytes().repeat(2));
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// True for ids this server could have made (32 lower-case hex digits).
+pub fn is_participant_id(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Counters for the health page and tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Events accepted onto the queue.
+    pub queued: AtomicU64,
+    /// Events committed to the store.
+    pub written: AtomicU64,
+    /// Events lost: queue full, or the store could not be written.
+    pub dropped: AtomicU64,
+}
+
+/// The handle handlers use to record events. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    tx: Option<SyncSender<UsageEvent>>,
+    stats: Arc<Stats>,
+}
+
+impl Recorder {
+    /// A recorder that keeps nothing (when no store is available).
+    pub fn disabled() -> Recorder {
+        Recorder {
+            tx: None,
+            stats: Arc::default(),
+        }
+    }
+
+    /// Queues an event; never blocks.
+    pub fn record(&self, event: UsageEvent) {
+        let Some(tx) = &self.tx else { return };
+        match tx.try_send(event) {
+            Ok(()) => {
+                self.stats.queued.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+/// The writer thread.
+#[derive(Debug)]
+pub struct Writer {
+    handle: JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Writer {
+    /// Commits everything queued so far, then stops the thread. Recorders still around
+    /// afterwards drop their events (and count them).
+    pub fn finish(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if self.handle.join().is_err() {
+            tracing::error!("usage writer panicked");
+        }
+    }
+}
+
+/// Starts the writer thread on an open store.
+pub fn start(store: store::Store) -> (Recorder, Writer) {
+    let (tx, rx) = sync_channel(QUEUE);
+    let stats = Arc::new(Stats::default());
+    let thread_stats = stats.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread_stop = stop.clone();
+    let handle = std::thread::Builder::new()
+        .name("usage-writer".into())
+        .spawn(move || write_loop(store, rx, &thread_stats, &thread_stop))
+        .expect("spawning the usage writer thread");
+    (
+        Recorder {
+            tx: Some(tx),
+            stats,
+        },
+        Writer { handle, stop },
+    )
+}
+
+fn write_loop(mut store: store::Store, rx: Receiver<UsageEvent>, stats: &Stats, stop: &AtomicBool) {
+    let mut batch = Vec::with_capacity(256);
+    let mut failing = false;
+    loop {
+        let first = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(e) => e,
+            Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::SeqCst) => continue,
+            // Stopping (or every sender gone) and the queue is empty: done.
+            Err(_) => match rx.try_recv() {
+                Ok(e) => e,
+                Err(_) => break,
+            },
+        };
+        batch.push(first);
+        let deadline = Instant::now() + FLUSH_INTERVAL;
+        while batch.len() < MAX_BATCH {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(e) => batch.push(e),
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let n = batch.len() as u64;
+        match store.insert(&batch) {
+            Ok(()) => {
+                stats.written.fetch_add(n, Ordering::Relaxed);
+                if failing {
+                    tracing::info!("usage store writable again");
+                    failing = false;
+                }
+            }
+            Err(e) => {
+                stats.dropped.fetch_add(n, Ordering::Relaxed);
+                // Log once per failure spell, not once per batch: a full disk lasts.
+                if !failing {
+                    tracing::error!(error = %e, events = n, "usage events could not be saved (disk full or read-only?); pages keep working");
+                    failing = true;
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnam_days_start_at_17_utc() {
+        // 2026-01-01 00:00 in Hanoi is 2025-12-31 17:00 UTC.
+        let new_year_utc_ms = 1_767_200_400_000;
+        assert_eq!(local_day(new_year_utc_ms), local_day(new_year_utc_ms + 1));
+        assert_eq!(
+            local_day(new_year_utc_ms - 1) + 1,
+            local_day(new_year_utc_ms)
+        );
+        assert_eq!(local_hour(new_year_utc_ms), 0);
+        assert_eq!(local_hour(new_year_utc_ms - 1), 23);
+    }
+
+    #[test]
+    fn participant_ids_are_random_hex() {
+        let a = new_participant_id();
+        assert!(is_participant_id(&a), "{a}");
+        assert_ne!(a, new_participant_id());
+        assert!(!is_participant_id("../../etc"));
+        assert!(!is_participant_id(&"A".repeat(32)));
+    }
+}

@@ -1,0 +1,471 @@
+//! Participation reports from the daily aggregates: distinct people, not page hits.
+//!
+//! Periods are whole days in Vietnam time. Demographic groups smaller than
+//! [`MIN_GROUP`] people are never shown, only marked as suppressed.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use time::{Date, Duration, Month};
+
+use super::profile::{AGE_BANDS, Choices, ETHNICITIES, GENDERS};
+
+/// Answers to "newly literate?" as stored (SQLite integers read as text).
+const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
+
+/// Smallest group a report may show.
+pub const MIN_GROUP: u64 = 5;
+/// Rows in top lists.
+pub const TOP: usize = 20;
+/// Julian day number of 1970-01-01.
+const EPOCH_JULIAN: i32 = 2_440_588;
+
+/// The day number (days since 1970-01-01) of a date.
+pub fn day_number(d: Date) -> i64 {
+    i64::from(d.to_julian_day() - EPOCH_JULIAN)
+}
+
+/// The date of a day number.
+pub fn date_of(day: i64) -> Date {
+    Date::from_julian_day(day as i32 + EPOCH_JULIAN).unwrap_or(Date::MIN)
+}
+
+/// An inclusive range of days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// First day.
+    #[serde(serialize_with = "ser_date")]
+    pub from: Date,
+    /// Last day (inclusive).
+    #[serde(serialize_with = "ser_date")]
+    pub to: Date,
+}
+
+fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&iso(*d))
+}
+
+/// `YYYY-MM-DD`.
+pub fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// `dd/mm/yyyy`, as Vietnamese reports write dates.
+pub fn vi_date(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.parse().ok()?;
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+}
+
+fn month_start(y: i32, m: u8) -> Option<Date> {
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, 1).ok()
+}
+
+fn months(y: i32, first: u8, count: u8) -> Option<Period> {
+    let from = month_start(y, first)?;
+    let last = first + count - 1;
+    let to = if last == 12 {
+        month_start(y + 1, 1)?
+    } else {
+        month_start(y, last + 1)?
+    } - Duration::days(1);
+    Some(Period { from, to })
+}
+
+impl Period {
+    /// A range; `None` when `to` is before `from`.
+    pub fn new(from: Date, to: Date) -> Option<Period> {
+        (from <= to).then_some(Period { from, to })
+    }
+
+    /// Parses a named period: `2026-11` (month), `2026-Q4`, `2026-H2`, `2026` (year),
+    /// `2026-LLW` (Lifelong Learning Week, 1–7 October).
+    pub fn named(s: &str) -> Option<Period> {
+        let s = s.trim().to_ascii_uppercase();
+        let (y, rest) = s.split_once('-').unwrap_or((&s, ""));
+        let y: i32 = y.parse().ok()?;
+        if !(1970..=9999).contains(&y) {
+            return None;
+        }
+        match rest {
+            "" => months(y, 1, 12),
+            "LLW" => Some(Period {
+                from: Date::from_calendar_date(y, Month::October, 1).ok()?,
+                to: Date::from_calendar_date(y, Month::October, 7).ok()?,
+            }),
+            r if r.starts_with('Q') => {
+                let q: u8 = r[1..].parse().ok().filter(|q| (1..=4).contains(q))?;
+                months(y, 3 * q - 2, 3)
+            }
+            r if r.starts_with('H') => {
+                let h: u8 = r[1..].parse().ok().filter(|h| (1..=2).contains(h))?;
+                months(y, 6 * h - 5, 6)
+            }
+            r => {
+                let m: u8 = r.parse().ok().filter(|m| (1..=12).contains(m))?;
+                months(y, m, 1)
+            }
+        }
+    }
+
+    /// Number of days.
+    pub fn days(&self) -> i64 {
+        day_number(self.to) - day_number(self.from) + 1
+    }
+
+    /// The period of the same length just before this one; for whole months, quarters,
+    /// half-years and years, the previous one of those.
+    pub fn previous(&self) -> Period {
+        let starts_month = self.from.day() == 1;
+        let ends_month = self.to.next_day().is_none_or(|d| d.day() == 1);
+        if starts_month && ends_month {
+            let n = (self.to.year() - self.from.year()) * 12 + i32::from(u8::from(self.to.month()))
+                - i32::from(u8::from(self.from.month()))
+                + 1;
+            let mut y = self.from.year();
+            let mut m = i32::from(u8::from(self.from.month())) - n;
+            while m < 1 {
+                m += 12;
+                y -= 1;
+            }
+            if let Some(p) = months(y, m as u8, n as u8) {
+                return p;
+            }
+        }
+        let to = self.from - Duration::days(1);
+        Period {
+            from: to - Duration::days(self.days() - 1),
+            to,
+        }
+    }
+
+    fn range(&self) -> (i64, i64) {
+        (day_number(self.from), day_number(self.to))
+    }
+}
+
+/// Participants and views in one field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FieldCount {
+    /// Distinct participants.
+    pub participants: u64,
+    /// Views of materials and attachments.
+    pub views: u64,
+}
+
+/// Participants in one demographic group; `None` when fewer than [`MIN_GROUP`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupCount {
+    /// Stored value (`""` for "not given").
+    pub group: String,
+    /// Vietnamese label.
+    pub label: String,
+    /// Distinct participants, or `None` if too few to show.
+    pub participants: Option<u64>,
+}
+
+/// One material's use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MaterialCount {
+    /// Material id.
+    pub id: String,
+    /// Views.
+    pub views: u64,
+    /// Distinct participants.
+    pub participants: u64,
+}
+
+/// One search text's use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchCount {
+    /// Normalised query.
+    pub query: String,
+    /// How many times.
+    pub searches: u64,
+}
+
+/// Participants on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Distinct participants.
+    pub participants: u64,
+}
+
+/// A report for one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: String,
+    /// Distinct participants.
+    pub participants: u64,
+    /// Sessions (visits separated by 30 minutes or more).
+    pub sessions: u64,
+    /// Views of materials, attachments and lessons.
+    pub views: u64,
+    /// Searches.
+    pub searches: u64,
+    /// Per field.
+    pub by_category: BTreeMap<String, FieldCount>,
+    /// Per demographic question, then group.
+    pub by_group: BTreeMap<String, Vec<GroupCount>>,
+    /// Most used materials.
+    pub top_materials: Vec<MaterialCount>,
+    /// Most frequent searches.
+    pub top_searches: Vec<SearchCount>,
+    /// Searches that found nothing: what the library is missing.
+    pub zero_result_searches: Vec<SearchCount>,
+    /// Participants per day that had any.
+    pub busy_days: Vec<DayCount>,
+    /// Views per hour of the day (0–23, Vietnam time).
+    pub hours: Vec<u64>,
+}
+
+/// Computes the report for a period.
+pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
+    let (a, b) = period.range();
+    let (participants, views, searches, sessions) = conn.query_row(
+        "SELECT COUNT(DISTINCT participant), COALESCE(SUM(views), 0), COALESCE(SUM(searches), 0),
+                COALESCE(SUM(sessions), 0)
+         FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2",
+        params![a, b],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        },
+    )?;
+    let mut by_category: BTreeMap<String, FieldCount> = crate::content::Category::ALL
+        .iter()
+        .map(|c| (c.slug().to_string(), FieldCount::default()))
+        .collect();
+    let mut st = conn.prepare_cached(
+        "SELECT category, COUNT(DISTINCT participant), SUM(views) FROM active
+         WHERE category <> '' AND day BETWEEN ?1 AND ?2 GROUP BY category",
+    )?;
+    for row in st.query_map(params![a, b], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })? {
+        let (c, p, v) = row?;
+        by_category.insert(
+            c,
+            FieldCount {
+                participants: p as u64,
+                views: v as u64,
+            },
+        );
+    }
+    let mut by_group = BTreeMap::new();
+    for (question, column, choices) in [
+        ("age_band", "age_band", Some(AGE_BANDS)),
+        ("gender", "gender", Some(GENDERS)),
+        ("ethnicity", "ethnicity", Some(ETHNICITIES)),
+        ("newly_literate", "newly_literate", Some(NEWLY_LITERATE)),
+        ("village", "village", None),
+    ] {
+        by_group.insert(question.to_string(), groups(conn, a, b, column, choices)?);
+    }
+    let top_materials = conn
+        .prepare_cached(
+            "SELECT material, SUM(views), COUNT(DISTINCT participant) FROM material_day
+             WHERE day BETWEEN ?1 AND ?2 GROUP BY material
+             ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
+        )?
+        .query_map(params![a, b, TOP as i64], |r| {
+            Ok(MaterialCount {
+                id: r.get(0)?,
+                views: r.get::<_, i64>(1)? as u64,
+                participants: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let searches_by = |column: &str| -> rusqlite::Result<Vec<SearchCount>> {
+        conn.prepare(&format!(
+            "SELECT query, SUM({column}) AS n FROM search_day WHERE day BETWEEN ?1 AND ?2
+             GROUP BY query HAVING n > 0 ORDER BY n DESC, query LIMIT ?3"
+        ))?
+        .query_map(params![a, b, TOP as i64], |r| {
+            Ok(SearchCount {
+                query: r.get(0)?,
+                searches: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect()
+    };
+    let top_searches = searches_by("searches")?;
+    let zero_result_searches = searches_by("zero")?;
+    let busy_days = conn
+        .prepare_cached(
+            "SELECT day, COUNT(DISTINCT participant) FROM active
+             WHERE category = '' AND day BETWEEN ?1 AND ?2 GROUP BY day ORDER BY day",
+        )?
+        .query_map(params![a, b], |r| {
+            Ok(DayCount {
+                date: iso(date_of(r.get(0)?)),
+                participants: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut hours = vec![0u64; 24];
+    let mut st = conn.prepare_cached(
+        "SELECT hour, SUM(views) FROM hour_day WHERE day BETWEEN ?1 AND ?2 GROUP BY hour",
+    )?;
+    for row in st.query_map(params![a, b], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (h, v) = row?;
+        if let Some(slot) = hours.get_mut(h as usize) {
+            *slot = v as u64;
+        }
+    }
+    Ok(Report {
+        from: iso(period.from),
+        to: iso(period.to),
+        participants: participants as u64,
+        sessions: sessions as u64,
+        views: views as u64,
+        searches: searches as u64,
+        by_category,
+        by_group,
+        top_materials,
+        top_searches,
+        zero_result_searches,
+        busy_days,
+        hours,
+    })
+}
+
+/// Distinct participants of the period per answer to one question, small groups hidden.
+fn groups(
+    conn: &Connection,
+    a: i64,
+    b: i64,
+    column: &str,
+    choices: Option<Choices>,
+) -> rusqlite::Result<Vec<GroupCount>> {
+    let sql = format!(
+        "SELECT COALESCE(CAST(p.{column} AS TEXT), ''), COUNT(*) FROM
+           (SELECT DISTINCT participant FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2) x
+         LEFT JOIN profiles p ON p.participant = x.participant
+         GROUP BY 1"
+    );
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for row in conn.prepare(&sql)?.query_map(params![a, b], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (g, n) = row?;
+        counts.insert(g, n as u64);
+    }
+    let mut out = Vec::new();
+    let mut push = |group: String, label: String, n: u64| {
+        out.push(GroupCount {
+            group,
+            label,
+            participants: (n >= MIN_GROUP).then_some(n),
+        });
+    };
+    match choices {
+        // Every offered choice is listed, so an absent group looks the same as a small one.
+        Some(c) => {
+            for (v, l) in c {
+                push(
+                    v.to_string(),
+                    l.to_string(),
+                    counts.get(*v).copied().unwrap_or(0),
+                );
+            }
+        }
+        // Free text (villages): a name is shown only with enough people; the rest are pooled,
+        // so a report never reveals that one person from a small hamlet took part.
+        None => {
+            let mut pooled = 0;
+            for (g, &n) in counts.iter().filter(|(g, _)| !g.is_empty()) {
+                if n >= MIN_GROUP {
+                    push(g.clone(), g.clone(), n);
+                } else {
+                    pooled += n;
+                }
+            }
+            push(
+                "*".to_string(),
+                "Nơi khác (mỗi nơi dưới 5 người)".to_string(),
+                pooled,
+            );
+        }
+    }
+    push(
+        String::new(),
+        "Không cho biết".to_string(),
+        counts.get("").copied().unwrap_or(0),
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn named_periods() {
+        let p = Period::named("2026-Q4").unwrap();
+        assert_eq!(
+            (iso(p.from), iso(p.to)),
+            ("2026-10-01".into(), "2026-12-31".into())
+        );
+        let p = Period::named("2026-h1").unwrap();
+        assert_eq!(iso(p.to), "2026-06-30");
+        let p = Period::named("2024-02").unwrap();
+        assert_eq!(iso(p.to), "2024-02-29");
+        let p = Period::named("2026").unwrap();
+        assert_eq!(p.days(), 365);
+        let p = Period::named("2026-LLW").unwrap();
+        assert_eq!(p.days(), 7);
+        for bad in ["2026-Q5", "2026-13", "x", "2026-H3", ""] {
+            assert!(Period::named(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn previous_periods() {
+        let q1 = Period::named("2026-Q1").unwrap();
+        assert_eq!(q1.previous(), Period::named("2025-Q4").unwrap());
+        let m = Period::named("2026-03").unwrap();
+        assert_eq!(m.previous(), Period::named("2026-02").unwrap());
+        let y = Period::named("2026").unwrap();
+        assert_eq!(y.previous(), Period::named("2025").unwrap());
+        let w = Period::new(d("2026-10-01"), d("2026-10-07")).unwrap();
+        assert_eq!(
+            w.previous(),
+            Period::new(d("2026-09-24"), d("2026-09-30")).unwrap()
+        );
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        assert_eq!(day_number(d("1970-01-01")), 0);
+        assert_eq!(date_of(day_number(d("2026-11-29"))), d("2026-11-29"));
+        assert!(parse_date("2026-02-30").is_none());
+    }
+}

@@ -1,0 +1,324 @@
+//! Counting participation: events from real requests, reports from scripted visits, the
+//! small-group rule, the optional profile, and a crash of the real binary.
+
+use hoclieu::content::Category;
+use hoclieu::usage::report::{Period, parse_date, report};
+use hoclieu::usage::store::Store;
+use hoclieu::usage::{EventKind, UsageEvent};
+
+use crate::util::TestApp;
+
+fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn cookie_of(res: &crate::util::Res) -> String {
+    let set = res.header("set-cookie");
+    assert!(set.starts_with("hl_p="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn page_views_searches_and_plays_are_recorded_per_device() {
+    let mut app = TestApp::with_usage();
+    let first = app.get("/m/agriculture/lua-vu-xuan").await;
+    first.assert_status(200);
+    let a = cookie_of(&first);
+    let again = app.get_with("/m/health/oresol", &[("cookie", &a)]).await;
+    assert_eq!(
+        again.header("set-cookie"),
+        "",
+        "a known device gets no new cookie"
+    );
+    // One play of an audio file makes several range requests; it counts once.
+    let mp3 = "/m/agriculture/lua-vu-xuan-bai-giang.mp3";
+    app.get_with(mp3, &[("cookie", &a), ("range", "bytes=0-")])
+        .await
+        .assert_status(206);
+    app.get_with(mp3, &[("cookie", &a), ("range", "bytes=100-200")])
+        .await
+        .assert_status(206);
+    app.get_with("/search?q=oresol", &[("cookie", &a)])
+        .await
+        .assert_status(200);
+    app.get_with("/search?q=zzqqxx", &[("cookie", &a)])
+        .await
+        .assert_status(200);
+    app.get_with("/search?q=oresol&offset=20", &[("cookie", &a)])
+        .await;
+    // A second device; assets and the API are not counted and set no cookie.
+    let b = cookie_of(&app.get("/c/law").await);
+    assert_ne!(a, b);
+    app.get_with("/m/law/khai-sinh", &[("cookie", &b)]).await;
+    let css = app.get("/static/style.css").await;
+    assert_eq!(css.header("set-cookie"), "");
+    app.get("/api/search?q=lua").await;
+
+    let conn = app.flush();
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM events WHERE kind = 'view'"),
+        3
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM events WHERE kind = 'attachment'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM events WHERE kind = 'search'"),
+        2
+    );
+    assert_eq!(
+        count(&conn, "SELECT COUNT(DISTINCT participant) FROM events"),
+        2
+    );
+    assert_eq!(
+        count(&conn, "SELECT results FROM events WHERE query = 'zzqqxx'"),
+        0,
+        "zero-result search recorded with its count"
+    );
+    assert!(count(&conn, "SELECT results FROM events WHERE query = 'oresol'") >= 1);
+    let attachment_field: String = conn
+        .query_row(
+            "SELECT category FROM events WHERE kind = 'attachment'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(attachment_field, "agriculture");
+    // Nothing resembling an address is stored.
+    let cols: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('events')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "id",
+            "at",
+            "day",
+            "kind",
+            "participant",
+            "material",
+            "category",
+            "query",
+            "results"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_forged_cookie_is_replaced() {
+    let app = TestApp::with_usage();
+    let res = app
+        .get_with("/", &[("cookie", "hl_p=../../etc/passwd")])
+        .await;
+    res.assert_status(200);
+    let set = cookie_of(&res);
+    assert_ne!(set, "hl_p=../../etc/passwd");
+}
+
+/// Builds a UTC timestamp from a Vietnam local time.
+fn vn(date: &str, hour: i64, minute: i64) -> i64 {
+    let day = hoclieu::usage::report::day_number(parse_date(date).unwrap());
+    ((day * 86_400) + hour * 3600 + minute * 60 - 7 * 3600) * 1000
+}
+
+fn ev(at_ms: i64, who: &str, kind: EventKind, material: Option<(&str, Category)>) -> UsageEvent {
+    UsageEvent {
+        at_ms,
+        kind,
+        participant: who.to_string(),
+        material: material.map(|m| m.0.to_string()),
+        category: material.map(|m| m.1),
+        query: None,
+        results: None,
+    }
+}
+
+fn period(a: &str, b: &str) -> Period {
+    Period::new(parse_date(a).unwrap(), parse_date(b).unwrap()).unwrap()
+}
+
+#[test]
+fn reports_count_people_not_hits_across_period_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let rice = Some(("agriculture/lua", Category::Agriculture));
+    let ors = Some(("health/ors", Category::Health));
+    let land = Some(("law/so-do", Category::Law));
+    let mut events = vec![
+        // Device a: three views in one sitting, then again the next day.
+        ev(vn("2026-09-30", 9, 0), "a", EventKind::View, rice),
+        ev(vn("2026-09-30", 9, 5), "a", EventKind::View, rice),
+        ev(vn("2026-09-30", 9, 20), "a", EventKind::View, ors),
+        ev(vn("2026-10-01", 8, 0), "a", EventKind::View, rice),
+        // Device b: 23:50 local on 30 September is still September (16:50 UTC)...
+        ev(vn("2026-09-30", 23, 50), "b", EventKind::View, land),
+        // ...and 00:10 local on 1 October is October, though still 30 September in UTC.
+        ev(vn("2026-10-01", 0, 10), "b", EventKind::View, land),
+        // Device c: only searches.
+        ev(vn("2026-10-02", 20, 0), "c", EventKind::Search, None),
+    ];
+    events[6].query = Some("  Sổ   ĐỎ ".into());
+    events[6].results = Some(0);
+    store.insert(&events).unwrap();
+    let conn = store.conn();
+
+    let sep = report(conn, period("2026-09-01", "2026-09-30")).unwrap();
+    assert_eq!(sep.participants, 2);
+    assert_eq!(sep.views, 4);
+    assert_eq!(sep.sessions, 2);
+    assert_eq!(sep.by_category["agriculture"].participants, 1);
+    assert_eq!(sep.by_category["agriculture"].views, 2);
+    assert_eq!(sep.by_category["health"].participants, 1);
+    assert_eq!(sep.by_category["law"].participants, 1);
+    assert_eq!(sep.hours[9], 3);
+    assert_eq!(sep.hours[23], 1);
+    assert_eq!(sep.top_materials[0].id, "agriculture/lua");
+    assert_eq!(sep.top_materials[0].views, 2);
+    assert_eq!(sep.top_materials[0].participants, 1);
+
+    let oct = report(conn, Period::named("2026-10").unwrap()).unwrap();
+    assert_eq!(oct.participants, 3, "a, b and the searcher c");
+    assert_eq!(oct.views, 2);
+    assert_eq!(oct.searches, 1);
+    // b's 00:10 view is 20 minutes after the 23:50 one: same session, counted on the 30th.
+    assert_eq!(oct.sessions, 2, "a on the 1st, c on the 2nd");
+    assert_eq!(oct.by_category["law"].participants, 1);
+    assert_eq!(oct.top_searches[0].query, "sổ đỏ");
+    assert_eq!(oct.zero_result_searches[0].query, "sổ đỏ");
+    assert_eq!(oct.busy_days.len(), 2);
+    assert_eq!(oct.busy_days[0].date, "2026-10-01");
+    assert_eq!(oct.busy_days[0].participants, 2);
+
+    let quarter = report(conn, Period::named("2026-Q3").unwrap()).unwrap();
+    assert_eq!(
+        quarter,
+        report(conn, period("2026-07-01", "2026-09-30")).unwrap()
+    );
+    let both = report(conn, period("2026-09-30", "2026-10-02")).unwrap();
+    assert_eq!(
+        both.participants, 3,
+        "distinct across days, not the sum of days"
+    );
+    assert_eq!(both.views, 6);
+}
+
+#[test]
+fn small_groups_are_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let at = vn("2026-11-10", 10, 0);
+    let mut events = Vec::new();
+    for i in 0..7 {
+        let who = format!("p{i}");
+        events.push(ev(
+            at + i,
+            &who,
+            EventKind::View,
+            Some(("x/y", Category::Law)),
+        ));
+        // Five Mông women from Bản Hon, two Dao men from two other hamlets.
+        let (eth, gender, village) = if i < 5 {
+            ("mong", "nu", "Bản Hon")
+        } else {
+            ("dao", "nam", if i == 5 { "Nà Khum" } else { "Pá Bon" })
+        };
+        let p = hoclieu::usage::profile::Profile::from_form(
+            None,
+            Some(gender),
+            Some(eth),
+            Some(village),
+            None,
+        )
+        .unwrap();
+        hoclieu::usage::profile::save(store.conn(), &who, &p, at).unwrap();
+    }
+    store.insert(&events).unwrap();
+    let r = report(store.conn(), Period::named("2026-11").unwrap()).unwrap();
+    let group = |q: &str, g: &str| {
+        r.by_group[q]
+            .iter()
+            .find(|x| x.group == g)
+            .unwrap_or_else(|| panic!("{q}/{g} missing"))
+            .participants
+    };
+    assert_eq!(group("ethnicity", "mong"), Some(5));
+    assert_eq!(group("ethnicity", "dao"), None, "2 people: hidden");
+    assert_eq!(
+        group("ethnicity", "thai"),
+        None,
+        "0 people looks like a small group"
+    );
+    assert_eq!(group("gender", "nu"), Some(5));
+    assert_eq!(group("village", "Bản Hon"), Some(5));
+    assert!(
+        !r.by_group["village"]
+            .iter()
+            .any(|g| g.group == "Nà Khum" || g.group == "Pá Bon"),
+        "small hamlets are not named: {:?}",
+        r.by_group["village"]
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("Nà Khum"));
+}
+
+#[tokio::test]
+async fn profile_can_be_given_seen_and_erased() {
+    let mut app = TestApp::with_usage();
+    let page = app.get("/ve-ban").await;
+    page.assert_status(200);
+    let cookie = cookie_of(&page);
+    let html = page.text();
+    assert!(html.contains("Không cần tên"));
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let post = |body: String| {
+        axum::http::Request::post("/ve-ban")
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // Without the page's token (another site posting in the visitor's name): refused.
+    let forged = app.request(post("token=x&age_band=15-25".into())).await;
+    forged.assert_status(400);
+    let bad = app
+        .request(post(format!("token={token}&ethnicity=martian")))
+        .await;
+    bad.assert_status(400);
+    let ok = app
+        .request(post(format!(
+            "token={token}&age_band=15-25&gender=nu&ethnicity=mong&village=B%E1%BA%A3n+Hon&newly_literate=co"
+        )))
+        .await;
+    ok.assert_status(303);
+    let shown = app.get_with("/ve-ban", &[("cookie", &cookie)]).await.text();
+    assert!(shown.contains(r#"value="15-25" checked"#), "{shown}");
+    assert!(shown.contains("Bản Hon"));
+    assert!(shown.contains("Xóa thông tin của tôi"));
+    let erase = axum::http::Request::post("/ve-ban/xoa")
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!("token={token}")))
+        .unwrap();
+    app.request(erase).await.assert_status(303);
+    let conn = app.flush();
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM profiles"), 0);
+}
