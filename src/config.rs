@@ -25,6 +25,28 @@ pub enum Command {
     Check(CheckArgs),
     /// Print participation numbers for a period (with the previous period beside them).
     Report(ReportArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `hoclieu admin ...`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Set (or create) a manager's password for the dashboard at /admin. Reads the password
+    /// from the terminal, or the first line of standard input when piped.
+    SetPassword(SetPasswordArgs),
+}
+
+/// Options of `hoclieu admin set-password`.
+#[derive(Debug, clap::Args)]
+pub struct SetPasswordArgs {
+    /// Folder the server keeps its records in.
+    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
+    pub data: PathBuf,
+    /// Account name.
+    #[arg(long, default_value = "quanly")]
+    pub user: String,
 }
 
 /// Output formats of `hoclieu report`.
@@ -67,6 +89,9 @@ pub struct ServeArgs {
     /// Folder for the search index and records (created if missing).
     #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
     pub data: PathBuf,
+    /// The centre's name, shown on pages and reports.
+    #[arg(long, env = "HOCLIEU_CENTRE", default_value = "Trung tâm học tập cộng đồng")]
+    pub centre: String,
     /// Address and port to listen on; 0.0.0.0 means every network interface.
     #[arg(long, env = "HOCLIEU_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,

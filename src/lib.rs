@@ -7,6 +7,7 @@
 //! - [`web`] serves pages, files and the JSON API.
 //! - [`config`] and [`server`] turn the command line into a running server.
 
+pub mod accounts;
 pub mod config;
 pub mod content;
 pub mod error;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
         Command::Report(args) => report(args),
+        Command::Admin(hoclieu::config::AdminCommand::SetPassword(args)) => set_password(args),
     };
     match result {
         Ok(code) => code,
@@ -109,7 +110,7 @@ fn report(args: hoclieu::config::ReportArgs) -> anyhow::Result<ExitCode> {
         }
         _ => anyhow::bail!("give --from and --to, or --period"),
     };
-    let db = args.data.join("usage.sqlite3");
+    let db = args.data.join("hoclieu.sqlite3");
     anyhow::ensure!(
         db.exists(),
         "no usage records in {} (wrong --data?)",
@@ -128,5 +129,32 @@ fn report(args: hoclieu::config::ReportArgs) -> anyhow::Result<ExitCode> {
         ReportFormat::Csv => print!("{}", export::csv_all(&c.current)?),
         ReportFormat::Table => print!("{}", export::text(&c)),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn set_password(args: hoclieu::config::SetPasswordArgs) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, IsTerminal};
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Mật khẩu mới cho {}: ", args.user))?;
+        let second = rpassword::prompt_password("Nhập lại mật khẩu: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ; nothing changed");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating {}", args.data.display()))?;
+    let store = hoclieu::usage::store::Store::open(&args.data)
+        .with_context(|| format!("opening the database in {}", args.data.display()))?;
+    hoclieu::accounts::set_password(
+        store.conn(),
+        &args.user,
+        &password,
+        hoclieu::accounts::Role::Manager,
+        hoclieu::usage::now_ms(),
+    )?;
+    println!("Password set for {}. Log in at /admin.", args.user);
     Ok(ExitCode::SUCCESS)
 }

@@ -67,7 +67,7 @@ fn open_usage(data_dir: &std::path::Path) -> crate::Result<(Usage, usage::Writer
             "old raw usage events pruned; daily totals kept"
         );
     }
-    let reader = rusqlite::Connection::open(data_dir.join("usage.sqlite3"))?;
+    let reader = rusqlite::Connection::open(data_dir.join("hoclieu.sqlite3"))?;
     usage::store::configure(&reader)?;
     let (recorder, writer) = usage::start(store);
     Ok((

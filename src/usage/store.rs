@@ -20,6 +20,9 @@ const MAX_QUERY_CHARS: usize = 100;
 /// Schema version kept in `PRAGMA user_version`.
 const SCHEMA: i64 = 1;
 
+/// The server's database file in the data folder (usage, profiles, accounts).
+pub const DB_FILE: &str = "hoclieu.sqlite3";
+
 /// Errors of the usage store.
 pub type StoreResult<T> = Result<T, rusqlite::Error>;
 
@@ -41,9 +44,9 @@ pub fn configure(conn: &Connection) -> StoreResult<()> {
 }
 
 impl Store {
-    /// Opens (creating if needed) `DATA/usage.sqlite3`.
+    /// Opens (creating if needed) the server's database in `data_dir`.
     pub fn open(data_dir: &Path) -> StoreResult<Store> {
-        Store::open_file(&data_dir.join("usage.sqlite3"))
+        Store::open_file(&data_dir.join(DB_FILE))
     }
 
     /// Opens a database file.
@@ -51,6 +54,7 @@ impl Store {
         let conn = Connection::open(path)?;
         configure(&conn)?;
         migrate(&conn)?;
+        crate::accounts::migrate(&conn)?;
         Ok(Store {
             conn,
             last_seen: HashMap::new(),

@@ -178,7 +178,7 @@ fn sigkill_while_recording_loses_nothing_older_than_a_second() {
         "too few requests to mean anything: {old_enough}"
     );
 
-    let conn = rusqlite::Connection::open(data.join("usage.sqlite3")).unwrap();
+    let conn = rusqlite::Connection::open(data.join("hoclieu.sqlite3")).unwrap();
     let ok: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();

@@ -93,7 +93,7 @@ impl TestApp {
         std::fs::create_dir_all(&app.data).unwrap();
         let store = hoclieu::usage::store::Store::open(&app.data).unwrap();
         let (recorder, writer) = hoclieu::usage::start(store);
-        let db = rusqlite::Connection::open(app.data.join("usage.sqlite3")).unwrap();
+        let db = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
         let usage = hoclieu::web::state::Usage {
             recorder,
             db: std::sync::Arc::new(std::sync::Mutex::new(db)),
@@ -109,7 +109,7 @@ impl TestApp {
         if let Some(w) = self.writer.take() {
             w.finish();
         }
-        rusqlite::Connection::open(self.data.join("usage.sqlite3")).unwrap()
+        rusqlite::Connection::open(self.data.join("hoclieu.sqlite3")).unwrap()
     }
 
     pub fn new() -> TestApp {

@@ -1,0 +1,295 @@
+//! Staff accounts and their login sessions, kept in the server's SQLite database.
+//!
+//! Passwords are hashed with argon2id (OWASP's minimum: 19 MiB, 2 passes). A session is a
+//! random token in a cookie; only its SHA-256 is stored, so a copied database cannot be used to
+//! log in. Sessions end after 30 idle minutes or 12 hours, whichever comes first.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+/// A session unused this long ends.
+pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
+/// A session ends this long after login, used or not.
+pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, including reports and accounts.
+    Manager,
+    /// Lessons and materials (later), no reports.
+    Teacher,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Manager => "manager",
+            Role::Teacher => "teacher",
+        }
+    }
+
+    fn parse(s: &str) -> Role {
+        if s == "manager" {
+            Role::Manager
+        } else {
+            Role::Teacher
+        }
+    }
+}
+
+/// A logged-in staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Account name.
+    pub user: String,
+    /// Its role.
+    pub role: Role,
+    /// Token every form of this session must carry.
+    pub csrf: String,
+}
+
+/// Errors of account management.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] rusqlite::Error),
+    /// Hashing failed.
+    #[error("password hashing: {0}")]
+    Hash(String),
+    /// The password is too weak.
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    /// The user name is unusable.
+    #[error("user names are 1-32 letters, digits, '-' or '_'")]
+    BadName,
+}
+
+/// Creates the tables if needed.
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS accounts(
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+         CREATE TABLE IF NOT EXISTS sessions(
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL);",
+    )
+}
+
+fn hasher() -> Argon2<'static> {
+    // argon2id, m = 19 MiB, t = 2, p = 1: OWASP's minimum, ~70 ms here, more on a Pi.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    // Without OS randomness no safe token can be made; an all-zero one would be guessable,
+    // so fail loudly instead.
+    getrandom::fill(&mut b).expect("the OS random number generator is unavailable");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Hashes a password (PHC string).
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| AccountError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Hash(e.to_string()))?;
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+fn verify(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Creates the account or changes its password; a new password ends its sessions.
+pub fn set_password(
+    conn: &Connection,
+    user: &str,
+    password: &str,
+    role: Role,
+    now_ms: i64,
+) -> Result<(), AccountError> {
+    if !valid_name(user) {
+        return Err(AccountError::BadName);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::TooShort);
+    }
+    let hash = hash_password(password)?;
+    conn.execute(
+        "INSERT INTO accounts(username, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(username) DO UPDATE SET hash = ?3, role = ?2",
+        params![user, role.as_str(), hash, now_ms],
+    )?;
+    conn.execute("DELETE FROM sessions WHERE username = ?1", [user])?;
+    Ok(())
+}
+
+/// Number of accounts (none means nobody can log in yet).
+pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))
+}
+
+/// Checks a login; slow on purpose (argon2), and as slow for unknown users.
+pub fn check_login(conn: &Connection, user: &str, password: &str) -> rusqlite::Result<Option<Role>> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT hash, role FROM accounts WHERE username = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((hash, role)) if verify(&hash, password) => Ok(Some(Role::parse(&role))),
+        Some(_) => Ok(None),
+        None => {
+            // Same work as a real check, so timing does not tell which names exist.
+            let _ = verify(DUMMY_HASH, password);
+            Ok(None)
+        }
+    }
+}
+
+/// A valid argon2id hash of a random string, used to spend equal time on unknown users.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0pFd7rSvq5t8lWq6nZKvM5m5v8rC0v5d5oQe3yE1F4Y";
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Starts a session; returns the token for the cookie. Every login gets a fresh token.
+pub fn start_session(conn: &Connection, user: &str, now_ms: i64) -> rusqlite::Result<String> {
+    let token = random_hex(32);
+    conn.execute(
+        "DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2",
+        params![now_ms - IDLE_TIMEOUT_MS, now_ms - ABSOLUTE_TIMEOUT_MS],
+    )?;
+    conn.execute(
+        "INSERT INTO sessions(token_hash, username, csrf, created_at, last_seen)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![token_hash(&token), user, random_hex(16), now_ms],
+    )?;
+    Ok(token)
+}
+
+/// The session of a token, if it is still valid; using it keeps it alive.
+pub fn session(conn: &Connection, token: &str, now_ms: i64) -> rusqlite::Result<Option<Session>> {
+    let h = token_hash(token);
+    let row: Option<(String, String, String, i64, i64)> = conn
+        .query_row(
+            "SELECT s.username, a.role, s.csrf, s.created_at, s.last_seen
+             FROM sessions s JOIN accounts a ON a.username = s.username WHERE s.token_hash = ?1",
+            [&h],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((user, role, csrf, created, last)) = row else {
+        return Ok(None);
+    };
+    if now_ms - last > IDLE_TIMEOUT_MS || now_ms - created > ABSOLUTE_TIMEOUT_MS {
+        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&h])?;
+        return Ok(None);
+    }
+    conn.execute(
+        "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+        params![h, now_ms],
+    )?;
+    Ok(Some(Session {
+        user,
+        role: Role::parse(&role),
+        csrf,
+    }))
+}
+
+/// Ends a session (logout).
+pub fn end_session(conn: &Connection, token: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash(token)])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        migrate(&c).unwrap();
+        c
+    }
+
+    #[test]
+    fn hashes_are_argon2id_and_verify() {
+        let h = hash_password("mật khẩu dài").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify(&h, "mật khẩu dài"));
+        assert!(!verify(&h, "mật khẩu sai"));
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn login_and_sessions() {
+        let c = db();
+        assert!(matches!(
+            set_password(&c, "quanly", "ngan", Role::Manager, 0),
+            Err(AccountError::TooShort)
+        ));
+        assert!(matches!(
+            set_password(&c, "a b", "dudaidaiday", Role::Manager, 0),
+            Err(AccountError::BadName)
+        ));
+        set_password(&c, "quanly", "mat-khau-tot", Role::Manager, 0).unwrap();
+        assert_eq!(check_login(&c, "quanly", "mat-khau-tot").unwrap(), Some(Role::Manager));
+        assert_eq!(check_login(&c, "quanly", "sai").unwrap(), None);
+        assert_eq!(check_login(&c, "ai-do", "mat-khau-tot").unwrap(), None);
+
+        let t1 = start_session(&c, "quanly", 1_000).unwrap();
+        let t2 = start_session(&c, "quanly", 1_000).unwrap();
+        assert_ne!(t1, t2, "a new token at every login");
+        let s = session(&c, &t1, 2_000).unwrap().unwrap();
+        assert_eq!(s.role, Role::Manager);
+        // Idle timeout.
+        assert!(session(&c, &t1, 2_000 + IDLE_TIMEOUT_MS + 1).unwrap().is_none());
+        // Absolute timeout even when used all along.
+        let mut now = 1_000;
+        while now < 1_000 + ABSOLUTE_TIMEOUT_MS {
+            now += IDLE_TIMEOUT_MS / 2;
+            let alive = session(&c, &t2, now).unwrap().is_some();
+            assert_eq!(alive, now - 1_000 <= ABSOLUTE_TIMEOUT_MS);
+        }
+        // Logout, and a password change ends sessions.
+        let t3 = start_session(&c, "quanly", now).unwrap();
+        end_session(&c, &t3).unwrap();
+        assert!(session(&c, &t3, now).unwrap().is_none());
+        let t4 = start_session(&c, "quanly", now).unwrap();
+        set_password(&c, "quanly", "mat-khau-moi", Role::Manager, now).unwrap();
+        assert!(session(&c, &t4, now).unwrap().is_none());
+    }
+}
