@@ -155,7 +155,11 @@ pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// Checks a login; slow on purpose (argon2), and as slow for unknown users.
-pub fn check_login(conn: &Connection, user: &str, password: &str) -> rusqlite::Result<Option<Role>> {
+pub fn check_login(
+    conn: &Connection,
+    user: &str,
+    password: &str,
+) -> rusqlite::Result<Option<Role>> {
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT hash, role FROM accounts WHERE username = ?1",
@@ -175,8 +179,7 @@ pub fn check_login(conn: &Connection, user: &str, password: &str) -> rusqlite::R
 }
 
 /// A valid argon2id hash of a random string, used to spend equal time on unknown users.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0pFd7rSvq5t8lWq6nZKvM5m5v8rC0v5d5oQe3yE1F4Y";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0pFd7rSvq5t8lWq6nZKvM5m5v8rC0v5d5oQe3yE1F4Y";
 
 fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -231,7 +234,10 @@ pub fn session(conn: &Connection, token: &str, now_ms: i64) -> rusqlite::Result<
 
 /// Ends a session (logout).
 pub fn end_session(conn: &Connection, token: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash(token)])?;
+    conn.execute(
+        "DELETE FROM sessions WHERE token_hash = ?1",
+        [token_hash(token)],
+    )?;
     Ok(())
 }
 
@@ -266,7 +272,10 @@ mod tests {
             Err(AccountError::BadName)
         ));
         set_password(&c, "quanly", "mat-khau-tot", Role::Manager, 0).unwrap();
-        assert_eq!(check_login(&c, "quanly", "mat-khau-tot").unwrap(), Some(Role::Manager));
+        assert_eq!(
+            check_login(&c, "quanly", "mat-khau-tot").unwrap(),
+            Some(Role::Manager)
+        );
         assert_eq!(check_login(&c, "quanly", "sai").unwrap(), None);
         assert_eq!(check_login(&c, "ai-do", "mat-khau-tot").unwrap(), None);
 
@@ -276,7 +285,11 @@ mod tests {
         let s = session(&c, &t1, 2_000).unwrap().unwrap();
         assert_eq!(s.role, Role::Manager);
         // Idle timeout.
-        assert!(session(&c, &t1, 2_000 + IDLE_TIMEOUT_MS + 1).unwrap().is_none());
+        assert!(
+            session(&c, &t1, 2_000 + IDLE_TIMEOUT_MS + 1)
+                .unwrap()
+                .is_none()
+        );
         // Absolute timeout even when used all along.
         let mut now = 1_000;
         while now < 1_000 + ABSOLUTE_TIMEOUT_MS {

@@ -90,7 +90,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
     pub data: PathBuf,
     /// The centre's name, shown on pages and reports.
-    #[arg(long, env = "HOCLIEU_CENTRE", default_value = "Trung tâm học tập cộng đồng")]
+    #[arg(
+        long,
+        env = "HOCLIEU_CENTRE",
+        default_value = "Trung tâm học tập cộng đồng"
+    )]
     pub centre: String,
     /// Address and port to listen on; 0.0.0.0 means every network interface.
     #[arg(long, env = "HOCLIEU_LISTEN", default_value = "0.0.0.0:8080")]

@@ -53,6 +53,7 @@ fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
             ServeOpts {
                 source,
                 data_dir: args.data.clone(),
+                centre: args.centre.clone(),
             },
             listener,
             server::shutdown_signal(),

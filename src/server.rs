@@ -18,6 +18,8 @@ pub struct ServeOpts {
     pub source: Source,
     /// Where the index lives.
     pub data_dir: PathBuf,
+    /// The centre's name for pages and reports.
+    pub centre: String,
 }
 
 /// Serves on `listener` until `shutdown` completes. The catalogue is loaded in the background;
@@ -39,14 +41,20 @@ pub async fn run(
             (AppState::starting(), None)
         }
     };
+    let centre = opts.centre.clone();
     let loader = {
         let state = state.clone();
         tokio::task::spawn_blocking(move || load(state, opts))
     };
+    let state = state.with_centre(&centre);
     let app = web::router(state);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // The peer address reaches handlers only for login rate limiting; it is never stored.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     loader.abort();
     if let Some(w) = writer {
         tokio::task::spawn_blocking(move || w.finish()).await?;
@@ -67,7 +75,7 @@ fn open_usage(data_dir: &std::path::Path) -> crate::Result<(Usage, usage::Writer
             "old raw usage events pruned; daily totals kept"
         );
     }
-    let reader = rusqlite::Connection::open(data_dir.join("hoclieu.sqlite3"))?;
+    let reader = rusqlite::Connection::open(data_dir.join(usage::store::DB_FILE))?;
     usage::store::configure(&reader)?;
     let (recorder, writer) = usage::start(store);
     Ok((

@@ -18,6 +18,9 @@ pub enum AppError {
     /// The request itself is wrong; the message says how (shown to the user).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Logged in, but not allowed to do this.
+    #[error("forbidden")]
+    Forbidden,
     /// The library is still being indexed.
     #[error("starting")]
     Starting,
@@ -32,6 +35,7 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Starting => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -46,6 +50,11 @@ impl AppError {
                     .into(),
             ),
             AppError::BadRequest(msg) => ("Yêu cầu không hợp lệ", msg.clone()),
+            AppError::Forbidden => (
+                "Không có quyền",
+                "Tài khoản của bạn không được xem trang này. Hãy hỏi người quản lý trung tâm."
+                    .into(),
+            ),
             AppError::Starting => (
                 "Thư viện đang khởi động",
                 "Máy chủ đang chuẩn bị tài liệu. Xin đợi một chút rồi tải lại trang.".into(),

@@ -2,6 +2,7 @@
 //!
 //! `router(state)` binds nothing, so tests drive it in-process; `crate::serve` runs it on a socket.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod error;
@@ -63,6 +64,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(visitor_pages)
         .route("/static/{*name}", get(assets::get))
+        .route("/admin", get(admin::dashboard))
+        .route("/admin/login", get(admin::login_form).post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        .route("/admin/export/{table}", get(admin::export_csv))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))

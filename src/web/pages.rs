@@ -73,6 +73,7 @@ pub struct FieldCard {
 #[template(path = "home.html")]
 struct HomePage<'a> {
     site: Site,
+    centre: &'a str,
     fields: Vec<FieldCard>,
     featured: Vec<&'a Material>,
     recent: Vec<&'a Material>,
@@ -92,6 +93,7 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, AppErro
         .collect();
     render(&HomePage {
         site: Site::new(),
+        centre: state.centre(),
         fields,
         featured: catalog.library.featured(),
         recent: catalog.library.recently_updated(5),

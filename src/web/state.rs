@@ -62,6 +62,9 @@ pub struct Usage {
 pub struct AppState {
     catalog: Arc<RwLock<Option<Arc<Catalog>>>>,
     usage: Option<Usage>,
+    centre: Option<Arc<str>>,
+    /// Failed logins per client address, in memory only (addresses are never stored).
+    pub login_limiter: Arc<super::admin::LoginLimiter>,
 }
 
 impl AppState {
@@ -81,6 +84,19 @@ impl AppState {
     pub fn with_usage(mut self, usage: Usage) -> AppState {
         self.usage = Some(usage);
         self
+    }
+
+    /// Sets the centre's name.
+    pub fn with_centre(mut self, name: &str) -> AppState {
+        self.centre = Some(Arc::from(name));
+        self
+    }
+
+    /// The centre's name, shown on pages and reports.
+    pub fn centre(&self) -> &str {
+        self.centre
+            .as_deref()
+            .unwrap_or("Trung tâm học tập cộng đồng")
     }
 
     /// The usage log, when one is open.

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a failed test
 
+mod admin;
 mod api;
 mod files;
 mod index;

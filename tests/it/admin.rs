@@ -1,0 +1,208 @@
+//! The manager's area: nothing without a login, login limits, the report and its exports.
+
+use axum::body::Body;
+use axum::http::Request;
+
+use crate::util::{Res, TestApp};
+
+const PASSWORD: &str = "mat-khau-du-dai";
+
+fn app() -> TestApp {
+    let app = TestApp::with_usage();
+    let conn = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
+    hoclieu::accounts::set_password(
+        &conn,
+        "quanly",
+        PASSWORD,
+        hoclieu::accounts::Role::Manager,
+        0,
+    )
+    .unwrap();
+    app
+}
+
+fn set_cookies(res: &Res) -> Vec<String> {
+    res.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+fn token_in(html: &str) -> String {
+    html.split("name=\"token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn post(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// Loads the login form and returns (login cookie, form token).
+async fn login_form(app: &TestApp) -> (String, String) {
+    let page = app.get("/admin/login").await;
+    page.assert_status(200);
+    let cookie = set_cookies(&page)
+        .into_iter()
+        .find(|c| c.starts_with("hl_login="))
+        .unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    (cookie, token_in(&page.text()))
+}
+
+async fn log_in(app: &TestApp) -> String {
+    let (cookie, token) = login_form(app).await;
+    let res = app
+        .request(post(
+            "/admin/login",
+            &cookie,
+            &format!("token={token}&username=quanly&password={PASSWORD}"),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin");
+    let session = set_cookies(&res)
+        .into_iter()
+        .find(|c| c.starts_with("hl_admin="))
+        .expect("session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Strict"), "{session}");
+    assert!(session.contains("Path=/admin"), "{session}");
+    session.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn admin_pages_refuse_unauthenticated_requests() {
+    let app = app();
+    for path in [
+        "/admin",
+        "/admin/export/summary.csv",
+        "/admin?period=2026-Q4",
+    ] {
+        let res = app.get(path).await;
+        res.assert_status(303);
+        assert_eq!(res.header("location"), "/admin/login", "{path}");
+        assert!(!res.text().contains("participants"));
+    }
+    let forged = app
+        .get_with("/admin", &[("cookie", "hl_admin=0123456789abcdef")])
+        .await;
+    forged.assert_status(303);
+    let res = app.request(post("/admin/logout", "", "token=x")).await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/login");
+}
+
+#[tokio::test]
+async fn login_is_checked_limited_and_rotates_sessions() {
+    let app = app();
+    let (cookie, token) = login_form(&app).await;
+    // A form from elsewhere (no bound cookie or wrong token) is refused.
+    let res = app
+        .request(post(
+            "/admin/login",
+            "",
+            &format!("token={token}&username=quanly&password={PASSWORD}"),
+        ))
+        .await;
+    res.assert_status(400);
+    for _ in 0..5 {
+        let res = app
+            .request(post(
+                "/admin/login",
+                &cookie,
+                &format!("token={token}&username=quanly&password=sai"),
+            ))
+            .await;
+        res.assert_status(401);
+        assert!(res.text().contains("Sai tên đăng nhập hoặc mật khẩu"));
+    }
+    // Too many failures: even the right password waits.
+    let res = app
+        .request(post(
+            "/admin/login",
+            &cookie,
+            &format!("token={token}&username=quanly&password={PASSWORD}"),
+        ))
+        .await;
+    res.assert_status(429);
+
+    let app = self::app();
+    let a = log_in(&app).await;
+    let b = log_in(&app).await;
+    assert_ne!(a, b, "each login gets a new session id");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_reports_and_exports_then_logout_ends_the_session() {
+    let mut app = app();
+    // Six devices read a health material.
+    for i in 0..6 {
+        let c = format!("hl_p={i:032x}");
+        app.get_with("/m/health/oresol", &[("cookie", &c)])
+            .await
+            .assert_status(200);
+    }
+    app.get_with(
+        "/search?q=xyzzyq",
+        &[("cookie", "hl_p=00000000000000000000000000000001")],
+    )
+    .await;
+    app.flush();
+    let session = log_in(&app).await;
+    let res = app.get_with("/admin", &[("cookie", &session)]).await;
+    res.assert_status(200);
+    assert_eq!(res.header("cache-control"), "no-store");
+    let html = res.text();
+    assert!(html.contains("Báo cáo tình hình tham gia học tập suốt đời"));
+    assert!(html.contains("Trung tâm học tập cộng đồng"));
+    assert!(
+        html.contains("<td>Số người tham gia (thiết bị khác nhau)</td><td>6</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Tiêu chảy ở trẻ em"),
+        "top material shown by title"
+    );
+    assert!(html.contains("xyzzyq"), "search that found nothing");
+    assert!(html.contains("<svg class=\"chart\""));
+    let csv = app
+        .get_with("/admin/export/by_category.csv", &[("cookie", &session)])
+        .await;
+    csv.assert_status(200);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv.header("content-disposition").contains("attachment"));
+    assert!(
+        csv.text().starts_with("category,participants,views\n"),
+        "{}",
+        csv.text()
+    );
+    assert!(csv.text().contains("health,6,6"));
+    app.get_with("/admin/export/nope.csv", &[("cookie", &session)])
+        .await
+        .assert_status(404);
+    app.get_with("/admin?period=2026-Q9", &[("cookie", &session)])
+        .await
+        .assert_status(400);
+
+    // Logging out needs the session's form token, then the cookie is dead.
+    let csrf = token_in(&html);
+    app.request(post("/admin/logout", &session, "token=wrong"))
+        .await
+        .assert_status(400);
+    app.request(post("/admin/logout", &session, &format!("token={csrf}")))
+        .await
+        .assert_status(303);
+    app.get_with("/admin", &[("cookie", &session)])
+        .await
+        .assert_status(303);
+}
