@@ -283,6 +283,25 @@ mod tests {
     }
 
     #[test]
+    fn a_store_that_cannot_be_written_drops_events_and_keeps_going() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open(dir.path()).unwrap();
+        // What a full disk or a read-only file system looks like to SQLite: writes fail.
+        store.conn().pragma_update(None, "query_only", true).unwrap();
+        let (rec, writer) = start(store);
+        for _ in 0..3 {
+            rec.record(UsageEvent::now(EventKind::View, "p"));
+        }
+        writer.finish();
+        assert_eq!(rec.stats().queued.load(Ordering::Relaxed), 3);
+        assert_eq!(rec.stats().written.load(Ordering::Relaxed), 0);
+        assert_eq!(rec.stats().dropped.load(Ordering::Relaxed), 3);
+        // After the writer is gone, recording still never blocks or panics.
+        rec.record(UsageEvent::now(EventKind::View, "p"));
+        assert_eq!(rec.stats().dropped.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
     fn participant_ids_are_random_hex() {
         let a = new_participant_id();
         assert!(is_participant_id(&a), "{a}");
