@@ -22,7 +22,11 @@ fn event(i: usize, year_start_ms: i64) -> UsageEvent {
     let search = i.is_multiple_of(5);
     UsageEvent {
         at_ms: year_start_ms + (day as i64 * 86_400 + minute as i64 * 60) * 1000,
-        kind: if search { EventKind::Search } else { EventKind::View },
+        kind: if search {
+            EventKind::Search
+        } else {
+            EventKind::View
+        },
         participant: format!("{who:032x}"),
         material: (!search).then(|| format!("{}/tai-lieu-{}", c.slug(), i % 300)),
         category: Some(c),
@@ -76,9 +80,15 @@ fn main() {
 
     println!("| measure | value | target |");
     println!("| --- | --- | --- |");
-    println!("| record one page view (build + queue), mean | {:.2} µs | < 50 µs |", per_view / 1000.0);
+    println!(
+        "| record one page view (build + queue), mean | {:.2} µs | < 50 µs |",
+        per_view / 1000.0
+    );
     println!("| events queued / dropped (queue full) | {queued} / {dropped} | |");
-    println!("| writer drain after the burst | {:.2} s | |", drain.as_secs_f64());
+    println!(
+        "| writer drain after the burst | {:.2} s | |",
+        drain.as_secs_f64()
+    );
     println!(
         "| commit {EVENTS} events in batches of 2000 | {:.1} s ({:.0} events/s) | |",
         write.as_secs_f64(),
@@ -88,7 +98,13 @@ fn main() {
         "| one-year report + previous year, {EVENTS} events, {PARTICIPANTS} devices | {:.0} ms | < 1000 ms |",
         one_year.as_secs_f64() * 1000.0
     );
-    println!("| one-quarter report | {:.0} ms | |", quarter.as_secs_f64() * 1000.0);
+    println!(
+        "| one-quarter report | {:.0} ms | |",
+        quarter.as_secs_f64() * 1000.0
+    );
     println!("| database size | {:.1} MB | |", size as f64 / 1e6);
-    println!("| report check: participants {} views {} | | |", r.participants, r.views);
+    println!(
+        "| report check: participants {} views {} | | |",
+        r.participants, r.views
+    );
 }

@@ -287,7 +287,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store::Store::open(dir.path()).unwrap();
         // What a full disk or a read-only file system looks like to SQLite: writes fail.
-        store.conn().pragma_update(None, "query_only", true).unwrap();
+        store
+            .conn()
+            .pragma_update(None, "query_only", true)
+            .unwrap();
         let (rec, writer) = start(store);
         for _ in 0..3 {
             rec.record(UsageEvent::now(EventKind::View, "p"));

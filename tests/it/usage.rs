@@ -327,12 +327,26 @@ async fn profile_can_be_given_seen_and_erased() {
 fn pruning_raw_events_keeps_past_reports() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    let old = ev(vn("2023-05-10", 9, 0), "a", EventKind::View, Some(("law/x", Category::Law)));
-    let new = ev(vn("2026-05-10", 9, 0), "b", EventKind::View, Some(("law/x", Category::Law)));
+    let old = ev(
+        vn("2023-05-10", 9, 0),
+        "a",
+        EventKind::View,
+        Some(("law/x", Category::Law)),
+    );
+    let new = ev(
+        vn("2026-05-10", 9, 0),
+        "b",
+        EventKind::View,
+        Some(("law/x", Category::Law)),
+    );
     store.insert(&[old, new]).unwrap();
     let before = report(store.conn(), Period::named("2023").unwrap()).unwrap();
     let today = hoclieu::usage::report::day_number(parse_date("2026-06-01").unwrap());
-    assert_eq!(store.prune(today, 730).unwrap(), 1, "only the 2023 raw event goes");
+    assert_eq!(
+        store.prune(today, 730).unwrap(),
+        1,
+        "only the 2023 raw event goes"
+    );
     let after = report(store.conn(), Period::named("2023").unwrap()).unwrap();
     assert_eq!(before, after);
     assert_eq!(after.participants, 1);
