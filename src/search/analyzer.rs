@@ -7,7 +7,6 @@
 //! folded *pairs* ("trong_lua"), which give multi-syllable words their weight.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// Name under which the folded analyzer is registered with tantivy.
@@ -100,26 +99,55 @@ fn tone_digit(c: char) -> Option<char> {
 }
 
 /// Returns the (exact, folded) forms of one syllable.
+///
+/// Works character by character with canonical decomposition instead of normalising whole
+/// strings: this runs for every word of every snippet, so it must not allocate per character.
 fn normalise(raw: &str) -> (String, String) {
     let mut tone = None;
-    let mut marked = String::with_capacity(raw.len());
+    let mut exact = String::with_capacity(raw.len() + 1);
     let mut folded = String::with_capacity(raw.len());
-    for c in raw.nfd().flat_map(char::to_lowercase) {
-        if c == '\'' || c == '’' {
+    for c in raw.chars() {
+        if c.is_ascii() {
+            if c != '\'' {
+                exact.push(c.to_ascii_lowercase());
+                folded.push(c.to_ascii_lowercase());
+            }
+            continue;
+        }
+        if c == '’' {
             continue;
         }
         if let Some(d) = tone_digit(c) {
+            // A tone mark typed as its own character (NFD input).
             tone.get_or_insert(d);
             continue;
         }
-        marked.push(c);
         if is_combining_mark(c) {
+            // A vowel mark typed as its own character: put it back on its letter.
+            if let Some(last) = exact.pop() {
+                exact.push(unicode_normalization::char::compose(last, c).unwrap_or(last));
+            }
             continue;
         }
-        folded.push(if c == 'đ' { 'd' } else { c });
+        let mut base = None;
+        let mut vowel_mark = None;
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if let Some(t) = tone_digit(d) {
+                tone.get_or_insert(t);
+            } else if is_combining_mark(d) {
+                vowel_mark.get_or_insert(d);
+            } else {
+                base.get_or_insert(d);
+            }
+        });
+        for b in base.unwrap_or(c).to_lowercase() {
+            folded.push(if b == 'đ' { 'd' } else { b });
+            let marked = vowel_mark.and_then(|m| unicode_normalization::char::compose(b, m));
+            exact.push(marked.unwrap_or(b));
+        }
     }
-    let mut exact: String = fold_i_y(&marked.nfc().collect::<String>());
-    let folded = fold_i_y(&folded);
+    fold_i_y(&mut exact);
+    fold_i_y(&mut folded);
     if let Some(d) = tone {
         exact.push(d);
     }
@@ -128,18 +156,17 @@ fn normalise(raw: &str) -> (String, String) {
 
 /// Spelling variants that mean the same syllable: kỹ/kĩ, lý/lí, mỹ/mĩ, quy/qui.
 /// Only a lone final `y` after consonants is folded, so "yêu", "tuy", "thuỷ" keep theirs.
-fn fold_i_y(s: &str) -> String {
+fn fold_i_y(s: &mut String) {
     let Some(head) = s.strip_suffix('y') else {
-        return s.to_string();
+        return;
     };
     let consonants_only = !head.is_empty()
         && head
             .chars()
             .all(|c| c.is_alphabetic() && !"aăâeêioôơuưy".contains(c));
     if consonants_only || head == "qu" {
-        format!("{head}i")
-    } else {
-        s.to_string()
+        s.pop();
+        s.push('i');
     }
 }
 
@@ -254,6 +281,7 @@ pub fn register(index: &tantivy::Index) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_normalization::UnicodeNormalization;
 
     fn folded(s: &str) -> Vec<String> {
         words(s).into_iter().map(|w| w.folded).collect()
@@ -296,6 +324,34 @@ mod tests {
         assert_eq!(exact("lý"), exact("lí"));
         assert_eq!(folded("quy"), folded("qui"));
         assert_eq!(folded("yêu tuy thuỷ"), ["yeu", "tuy", "thuy"]);
+    }
+
+    #[test]
+    fn every_vietnamese_letter_folds_and_keeps_its_marks() {
+        // All 134 accented letters, upper and lower case, NFC and NFD, against a reference
+        // made with whole-string normalisation.
+        let letters = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ";
+        for c in letters.chars().chain(letters.to_uppercase().chars()) {
+            for form in [c.to_string(), c.to_string().nfd().collect::<String>()] {
+                let w = format!("t{form}n");
+                let (exact, folded) = normalise(&w);
+                let reference: String = w
+                    .nfd()
+                    .filter(|c| !is_combining_mark(*c))
+                    .flat_map(char::to_lowercase)
+                    .map(|c| if c == 'đ' { 'd' } else { c })
+                    .collect();
+                assert_eq!(folded, reference, "{w}");
+                let no_tone: String = w
+                    .to_lowercase()
+                    .nfd()
+                    .filter(|c| tone_digit(*c).is_none())
+                    .collect::<String>()
+                    .nfc()
+                    .collect();
+                assert!(exact.starts_with(&no_tone), "{w}: {exact} vs {no_tone}");
+            }
+        }
     }
 
     #[test]
