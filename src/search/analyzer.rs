@@ -41,19 +41,37 @@ impl Word {
     }
 }
 
-/// Cuts `text` into normalised syllables.
-pub fn words(text: &str) -> Vec<Word> {
-    let mut out = Vec::new();
+/// Whether a character belongs to a syllable. ASCII and the Latin blocks Vietnamese uses are
+/// answered without the slow general Unicode lookup (this runs for every character indexed
+/// and for every character of every snippet).
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if is_latin(c) {
+        c != '×' && c != '÷'
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// Latin letters with diacritics: the blocks Vietnamese (and most Latin-script languages) use.
+fn is_latin(c: char) -> bool {
+    ('\u{C0}'..='\u{24F}').contains(&c) || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+}
+
+/// Calls `f(start, end, gap_is_space)` for each run of syllable characters; `gap_is_space`
+/// says whether only spaces separate it from the previous run.
+fn scan(text: &str, mut f: impl FnMut(usize, usize, bool)) {
     let mut start: Option<usize> = None;
     let mut gap_is_space = false;
     for (i, c) in text.char_indices() {
-        let in_word = c.is_alphanumeric() || (start.is_some() && is_combining_mark(c));
-        let joiner = start.is_some() && (c == '\'' || c == '’');
-        match (in_word || joiner, start) {
+        let in_word =
+            is_word_char(c) || (start.is_some() && (is_combining_mark(c) || c == '\'' || c == '’'));
+        match (in_word, start) {
             (true, None) => start = Some(i),
             (true, Some(_)) => {}
             (false, Some(s)) => {
-                push_word(&mut out, text, s, i, gap_is_space);
+                f(s, i, gap_is_space);
                 start = None;
                 gap_is_space = c == ' ' || c == '\t';
             }
@@ -61,28 +79,92 @@ pub fn words(text: &str) -> Vec<Word> {
         }
     }
     if let Some(s) = start {
-        push_word(&mut out, text, s, text.len(), gap_is_space);
+        f(s, text.len(), gap_is_space);
     }
+}
+
+/// The usable part of a run: trailing apostrophes dropped, over-long runs rejected.
+fn trim_run(text: &str, start: usize, end: usize) -> Option<(&str, usize)> {
+    let raw = text[start..end].trim_end_matches(['\'', '’']);
+    (!raw.is_empty() && raw.len() <= MAX_WORD_BYTES).then(|| (raw, start + raw.len()))
+}
+
+/// Cuts `text` into normalised syllables.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out: Vec<Word> = Vec::new();
+    scan(text, |start, end, gap_is_space| {
+        let Some((raw, end)) = trim_run(text, start, end) else {
+            return;
+        };
+        let (exact, folded) = normalise(raw);
+        if folded.is_empty() {
+            return;
+        }
+        let joined_to_previous = gap_is_space && !out.is_empty();
+        out.push(Word {
+            start,
+            end,
+            exact,
+            folded,
+            joined_to_previous,
+        });
+    });
     out
 }
 
-fn push_word(out: &mut Vec<Word>, text: &str, start: usize, end: usize, gap_is_space: bool) {
-    let raw = text[start..end].trim_end_matches(['\'', '’']);
-    let end = start + raw.len();
-    if raw.is_empty() || raw.len() > MAX_WORD_BYTES {
-        return;
+/// Only the folded form of one syllable (cheaper than [`normalise`]).
+fn fold(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    fold_into(raw, &mut out);
+    out
+}
+
+/// Appends the folded form of one syllable to `out` (no allocation when `out` has room).
+pub fn fold_into(raw: &str, out: &mut String) {
+    let from = out.len();
+    for c in raw.chars() {
+        if c.is_ascii() {
+            if c != '\'' {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if c == 'đ' || c == 'Đ' {
+            out.push('d');
+        } else if !is_latin(c) && !is_combining_mark(c) {
+            out.extend(c.to_lowercase());
+        } else if c != '’' && !is_combining_mark(c) {
+            let mut base = c;
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    base = d;
+                }
+            });
+            if base.is_ascii() {
+                out.push(base.to_ascii_lowercase());
+            } else {
+                out.extend(base.to_lowercase());
+            }
+        }
     }
-    let (exact, folded) = normalise(raw);
-    if folded.is_empty() {
-        return;
-    }
-    let joined_to_previous = gap_is_space && !out.is_empty();
-    out.push(Word {
-        start,
-        end,
-        exact,
-        folded,
-        joined_to_previous,
+    fold_i_y(out, from);
+}
+
+/// Calls `f(start, end, folded)` for every syllable of `text`, reusing one buffer: the cheap
+/// path for scanning stored text (snippets).
+pub fn for_each_folded(text: &str, mut f: impl FnMut(usize, usize, &str) -> bool) {
+    let mut buf = String::with_capacity(32);
+    let mut go_on = true;
+    scan(text, |start, end, _| {
+        if !go_on {
+            return;
+        }
+        let Some((raw, end)) = trim_run(text, start, end) else {
+            return;
+        };
+        buf.clear();
+        fold_into(raw, &mut buf);
+        if !buf.is_empty() {
+            go_on = f(start, end, &buf);
+        }
     });
 }
 
@@ -129,6 +211,14 @@ fn normalise(raw: &str) -> (String, String) {
             }
             continue;
         }
+        if !is_latin(c) {
+            // Other scripts are kept as they are (decomposing Hangul would split syllables).
+            for l in c.to_lowercase() {
+                exact.push(l);
+                folded.push(l);
+            }
+            continue;
+        }
         let mut base = None;
         let mut vowel_mark = None;
         unicode_normalization::char::decompose_canonical(c, |d| {
@@ -146,8 +236,8 @@ fn normalise(raw: &str) -> (String, String) {
             exact.push(marked.unwrap_or(b));
         }
     }
-    fold_i_y(&mut exact);
-    fold_i_y(&mut folded);
+    fold_i_y(&mut exact, 0);
+    fold_i_y(&mut folded, 0);
     if let Some(d) = tone {
         exact.push(d);
     }
@@ -156,8 +246,8 @@ fn normalise(raw: &str) -> (String, String) {
 
 /// Spelling variants that mean the same syllable: kỹ/kĩ, lý/lí, mỹ/mĩ, quy/qui.
 /// Only a lone final `y` after consonants is folded, so "yêu", "tuy", "thuỷ" keep theirs.
-fn fold_i_y(s: &mut String) {
-    let Some(head) = s.strip_suffix('y') else {
+fn fold_i_y(s: &mut String, from: usize) {
+    let Some(head) = s[from..].strip_suffix('y') else {
         return;
     };
     let consonants_only = !head.is_empty()
@@ -201,39 +291,44 @@ pub fn pair_term(a: &str, b: &str) -> String {
 
 /// Turns the words of a text into the tokens of one mode.
 pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
-    let ws = words(text);
-    let mut out = Vec::with_capacity(ws.len());
-    match mode {
-        Mode::Fold | Mode::Exact => {
-            for (position, w) in ws.into_iter().enumerate() {
-                out.push(Token {
-                    offset_from: w.start,
-                    offset_to: w.end,
-                    position,
-                    text: if mode == Mode::Fold {
-                        w.folded
-                    } else {
-                        w.exact
-                    },
-                    position_length: 1,
-                });
-            }
+    let mut out: Vec<Token> = Vec::new();
+    // For pairs: the previous syllable's folded form and start.
+    let mut prev: Option<(String, usize)> = None;
+    let mut position = 0;
+    scan(text, |start, end, gap_is_space| {
+        let Some((raw, end)) = trim_run(text, start, end) else {
+            return;
+        };
+        let term = match mode {
+            Mode::Exact => normalise(raw).0,
+            Mode::Fold | Mode::Pair => fold(raw),
+        };
+        if term.is_empty() {
+            return;
         }
-        Mode::Pair => {
-            for (position, pair) in ws.windows(2).enumerate() {
-                if !pair[1].joined_to_previous {
-                    continue;
+        match mode {
+            Mode::Fold | Mode::Exact => out.push(Token {
+                offset_from: start,
+                offset_to: end,
+                position,
+                text: term,
+                position_length: 1,
+            }),
+            Mode::Pair => {
+                if let (true, Some((p, p_start))) = (gap_is_space, &prev) {
+                    out.push(Token {
+                        offset_from: *p_start,
+                        offset_to: end,
+                        position,
+                        text: pair_term(p, &term),
+                        position_length: 1,
+                    });
                 }
-                out.push(Token {
-                    offset_from: pair[0].start,
-                    offset_to: pair[1].end,
-                    position,
-                    text: pair_term(&pair[0].folded, &pair[1].folded),
-                    position_length: 1,
-                });
+                prev = Some((term, start));
             }
         }
-    }
+        position += 1;
+    });
     out
 }
 
@@ -342,6 +437,7 @@ mod tests {
                     .map(|c| if c == 'đ' { 'd' } else { c })
                     .collect();
                 assert_eq!(folded, reference, "{w}");
+                assert_eq!(fold(&w), folded, "index and query fold alike: {w}");
                 let no_tone: String = w
                     .to_lowercase()
                     .nfd()
@@ -351,6 +447,16 @@ mod tests {
                     .collect();
                 assert!(exact.starts_with(&no_tone), "{w}: {exact} vs {no_tone}");
             }
+        }
+    }
+
+    #[test]
+    fn other_scripts_stay_whole() {
+        for w in ["한국어", "Ελληνικά", "ภาษาไทย", "Русский"] {
+            let (exact, folded) = normalise(w);
+            assert_eq!(folded, w.to_lowercase(), "{w}");
+            assert_eq!(exact, folded);
+            assert_eq!(fold(w), folded);
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod analyzer;
 pub mod query;
 pub mod schema;
+pub mod snippet;
 pub mod suggest;
 
 use std::path::{Path, PathBuf};
@@ -15,14 +16,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::Value;
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::content::{Category, Library};
 use crate::error::Result;
 pub use schema::{Fields, SCHEMA_VERSION};
 
-/// Longest snippet, in bytes (tantivy counts bytes; Vietnamese is ~1.4 bytes a character).
+/// Longest snippet, in bytes (Vietnamese is ~1.4 bytes a character).
 const SNIPPET_BYTES: usize = 260;
 /// Largest number of hits one request may ask for.
 pub const MAX_LIMIT: usize = 100;
@@ -199,9 +199,10 @@ impl SearchIndex {
             total: 0,
             hits: Vec::new(),
         };
-        let Some(query) = query::build(&searcher, &self.fields, text, category) else {
+        let Some(built) = query::build(&searcher, &self.fields, text, category) else {
             return Ok(results);
         };
+        let query = built.query;
         let limit = limit.clamp(1, MAX_LIMIT);
         let (top, total) = searcher.search(
             &query,
@@ -213,8 +214,6 @@ impl SearchIndex {
             ),
         )?;
         results.total = total;
-        let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.body_fold)?;
-        snippets.set_max_num_chars(SNIPPET_BYTES);
         for (_score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
@@ -225,12 +224,16 @@ impl SearchIndex {
                 results.total = results.total.saturating_sub(1);
                 continue;
             };
-            let snippet = snippets.snippet_from_doc(&doc);
-            let snippet = if snippet.fragment().trim().is_empty() {
-                html_escape(&truncate_chars(&m.summary, 180))
-            } else {
-                snippet.to_html()
-            };
+            let stored = doc
+                .get_first(self.fields.body_fold)
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let snippet =
+                snippet::snippet(stored, &built.highlight, SNIPPET_BYTES).unwrap_or_else(|| {
+                    let mut s = String::new();
+                    snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
+                    s
+                });
             results.hits.push(Hit {
                 id: m.id.clone(),
                 title: m.title.clone(),
@@ -351,19 +354,4 @@ fn truncate_chars(s: &str, n: usize) -> String {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
     }
-}
-
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -49,17 +49,29 @@ pub fn query_words(text: &str) -> Vec<Word> {
     ws
 }
 
+/// A query ready to run, with the folded syllables to highlight in snippets.
+pub struct Built {
+    /// The tantivy query.
+    pub query: Box<dyn Query>,
+    /// Folded syllables (and their near spellings) to highlight.
+    pub highlight: HashSet<String>,
+}
+
 /// Builds the query, or `None` when nothing searchable was typed.
 pub fn build(
     searcher: &Searcher,
     f: &Fields,
     text: &str,
     category: Option<Category>,
-) -> Option<Box<dyn Query>> {
+) -> Option<Built> {
     let words = repair_unknown(searcher, f, query_words(text));
     if words.is_empty() {
         return None;
     }
+    let highlight = words
+        .iter()
+        .flat_map(|w| w.alternatives.iter().cloned())
+        .collect();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = HashSet::new();
     let mut add = |field: Field, text: &str, boost: f32| {
@@ -92,7 +104,7 @@ pub fn build(
         }
     }
     let any: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    Some(match category {
+    let query = match category {
         None => any,
         Some(c) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, any),
@@ -104,7 +116,8 @@ pub fn build(
                 )),
             ),
         ])),
-    })
+    };
+    Some(Built { query, highlight })
 }
 
 fn term(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
