@@ -148,9 +148,14 @@ pub fn fold_into(raw: &str, out: &mut String) {
     fold_i_y(out, from);
 }
 
-/// Calls `f(start, end, folded)` for every syllable of `text`, reusing one buffer: the cheap
-/// path for scanning stored text (snippets).
-pub fn for_each_folded(text: &str, mut f: impl FnMut(usize, usize, &str) -> bool) {
+/// Calls `f(start, end, folded)` for every syllable of `text` whose folded first letter passes
+/// `first`, reusing one buffer: the cheap path for scanning stored text (snippets), where most
+/// syllables are rejected after one letter.
+pub fn for_each_folded(
+    text: &str,
+    first: impl Fn(char) -> bool,
+    mut f: impl FnMut(usize, usize, &str) -> bool,
+) {
     let mut buf = String::with_capacity(32);
     let mut go_on = true;
     scan(text, |start, end, _| {
@@ -160,6 +165,12 @@ pub fn for_each_folded(text: &str, mut f: impl FnMut(usize, usize, &str) -> bool
         let Some((raw, end)) = trim_run(text, start, end) else {
             return;
         };
+        let Some(c) = raw.chars().next() else { return };
+        buf.clear();
+        fold_into(c.encode_utf8(&mut [0; 4]), &mut buf);
+        if !buf.chars().next().is_some_and(&first) {
+            return;
+        }
         buf.clear();
         fold_into(raw, &mut buf);
         if !buf.is_empty() {

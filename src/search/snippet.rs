@@ -21,24 +21,23 @@ pub fn snippet(text: &str, terms: &HashSet<String>, max_bytes: usize) -> Option<
     if terms.is_empty() {
         return None;
     }
-    let mut matches: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, term id)
-    let mut ids: Vec<&str> = Vec::new();
-    for_each_folded(text, |start, end, folded| {
-        if start > MAX_SCAN_BYTES {
-            return false;
-        }
-        if let Some(t) = terms.get(folded) {
-            let id = ids
-                .iter()
-                .position(|x| *x == t.as_str())
-                .unwrap_or_else(|| {
-                    ids.push(t.as_str());
-                    ids.len() - 1
-                });
-            matches.push((start, end, id));
-        }
-        matches.len() < MAX_MATCHES
-    });
+    // A handful of syllables: a linear scan beats hashing every word of the text.
+    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
+    let mut matches: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, term index)
+    for_each_folded(
+        text,
+        |c| firsts.contains(&c),
+        |start, end, folded| {
+            if start > MAX_SCAN_BYTES {
+                return false;
+            }
+            if let Some(id) = terms.iter().position(|t| *t == folded) {
+                matches.push((start, end, id));
+            }
+            matches.len() < MAX_MATCHES
+        },
+    );
     let first = matches.first()?;
     // The window starting at each match that holds the most distinct syllables.
     let mut best = (0usize, 0usize, first.0);
