@@ -107,6 +107,12 @@ pub async fn run_search(
     offset: usize,
 ) -> Result<Results, AppError> {
     let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let _permit = state
+        .search_permits
+        .0
+        .acquire()
+        .await
+        .map_err(|_| AppError::Starting)?;
     let results = tokio::task::spawn_blocking(move || {
         catalog
             .index

@@ -65,6 +65,20 @@ pub struct AppState {
     centre: Option<Arc<str>>,
     /// Failed logins per client address, in memory only (addresses are never stored).
     pub login_limiter: Arc<super::admin::LoginLimiter>,
+    /// Searches running at once: one per core, the rest wait in order, so that under load
+    /// every request waits about as long instead of the unlucky ones waiting far longer.
+    pub search_permits: SearchPermits,
+}
+
+/// The permits for concurrent searches (one per core).
+#[derive(Debug, Clone)]
+pub struct SearchPermits(pub Arc<tokio::sync::Semaphore>);
+
+impl Default for SearchPermits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        SearchPermits(Arc::new(tokio::sync::Semaphore::new(cores)))
+    }
 }
 
 impl AppState {
