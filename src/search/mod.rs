@@ -26,6 +26,8 @@ pub use schema::{Fields, SCHEMA_VERSION};
 const SNIPPET_BYTES: usize = 260;
 /// Largest number of hits one request may ask for.
 pub const MAX_LIMIT: usize = 100;
+/// Stored-text blocks kept decompressed (each at most ~16 KB).
+const DOC_STORE_CACHE_BLOCKS: usize = 100;
 /// Memory for the single indexing thread: enough to flush rarely, small enough for a 1 GB box.
 const WRITER_MEMORY: usize = 50_000_000;
 
@@ -112,7 +114,10 @@ impl SearchIndex {
     /// Builds an index in memory (tests, and libraries too small to bother the disk).
     pub fn in_memory(library: &Library) -> Result<SearchIndex> {
         let (schema, fields) = schema::build();
-        let index = Index::create_in_ram(schema);
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_ram()?;
         analyzer::register(&index);
         let mut writer = writer(&index)?;
         add_all(&mut writer, &fields, library)?;
@@ -156,6 +161,9 @@ impl SearchIndex {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            // Decompressed blocks of stored text kept for reuse: popular results are fetched
+            // again and again for snippets (~100 × 16 KB at most).
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()?;
         Ok(SearchIndex {
             index,
@@ -259,6 +267,15 @@ impl SearchIndex {
     }
 }
 
+/// Small stored-text blocks: a result page reads 25 documents for snippets, and each read
+/// decompresses a whole block (16 KB by default, most of it other documents).
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 4096,
+        ..Default::default()
+    }
+}
+
 fn writer(index: &Index) -> Result<IndexWriter> {
     // One indexing and one merge thread: the box has few cores and little memory.
     let options = tantivy::indexer::IndexWriterOptions::builder()
@@ -309,7 +326,10 @@ fn build_into(dir: &Path, library: &Library, stamp: &Stamp) -> Result<()> {
     std::fs::create_dir_all(&tmp)?;
     {
         let (schema, fields) = schema::build();
-        let index = Index::create_in_dir(&tmp, schema)?;
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_dir(&tmp)?;
         analyzer::register(&index);
         let mut w = writer(&index)?;
         add_all(&mut w, &fields, library)?;

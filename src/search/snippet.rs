@@ -25,6 +25,12 @@ pub fn snippet(text: &str, terms: &HashSet<String>, max_bytes: usize) -> Option<
     let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
     let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
     let mut matches: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, term index)
+    let all: u64 = if terms.len() >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << terms.len()) - 1
+    };
+    let mut seen = 0u64;
     for_each_folded(
         text,
         |c| firsts.contains(&c),
@@ -34,8 +40,11 @@ pub fn snippet(text: &str, terms: &HashSet<String>, max_bytes: usize) -> Option<
             }
             if let Some(id) = terms.iter().position(|t| *t == folded) {
                 matches.push((start, end, id));
+                seen |= 1u64 << (id % 64);
             }
-            matches.len() < MAX_MATCHES
+            // Every syllable found and a full window past the first match: good enough.
+            let done = seen == all && matches.first().is_some_and(|m| start > m.0 + max_bytes);
+            !done && matches.len() < MAX_MATCHES
         },
     );
     let first = matches.first()?;
