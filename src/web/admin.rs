@@ -79,17 +79,6 @@ impl LoginLimiter {
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
-}
-
 fn set_cookie(res: &mut Response, c: Cookie<'_>) {
     if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -106,21 +95,12 @@ fn admin_cookie(name: &'static str, value: String) -> Cookie<'static> {
         .build()
 }
 
+/// Runs `f` on the database; the admin area cannot work without one.
 async fn db<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
-    let usage = state.usage().ok_or(AppError::Starting)?;
-    let conn = Arc::clone(&usage.db);
-    tokio::task::spawn_blocking(move || {
-        let c = conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&c)
-    })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(|e| AppError::Internal(crate::Error::Usage(e)))
+    state.with_db(f).await?.ok_or(AppError::Starting)
 }
 
 /// A logged-in staff member, extracted from the session cookie.
@@ -152,7 +132,8 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
-        let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(Refused::Login)?;
+        let token = super::participant::cookie_value(&parts.headers, SESSION_COOKIE)
+            .ok_or(Refused::Login)?;
         let now = crate::usage::now_ms();
         let session = db(state, move |c| accounts::session(c, &token, now))
             .await
@@ -202,7 +183,8 @@ async fn login_page(
     status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, AppError> {
-    let existing = cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32);
+    let existing =
+        super::participant::cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32);
     let token = existing
         .clone()
         .unwrap_or_else(crate::usage::new_participant_id);
@@ -233,11 +215,6 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
-fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, AppError> {
-    f.map(|Form(v)| v)
-        .map_err(|e| AppError::BadRequest(format!("Biểu mẫu không đúng dạng ({}).", e.body_text())))
-}
-
 /// `POST /admin/login`.
 pub async fn login(
     State(state): State<AppState>,
@@ -245,8 +222,8 @@ pub async fn login(
     headers: HeaderMap,
     f: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = form(f)?;
-    let bound = cookie_value(&headers, LOGIN_COOKIE);
+    let f = super::params::form(f)?;
+    let bound = super::participant::cookie_value(&headers, LOGIN_COOKIE);
     if bound.is_none() || bound != f.token {
         return login_page(
             &state,
@@ -316,13 +293,13 @@ pub async fn logout(
     headers: HeaderMap,
     f: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = form(f)?;
+    let f = super::params::form(f)?;
     if f.token.as_deref() != Some(s.csrf.as_str()) {
         return Err(AppError::BadRequest(
             "Phiên làm việc không khớp. Hãy tải lại trang.".into(),
         ));
     }
-    if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
+    if let Some(token) = super::participant::cookie_value(&headers, SESSION_COOKIE) {
         db(&state, move |c| accounts::end_session(c, &token)).await?;
     }
     let mut res = Redirect::to("/admin/login").into_response();

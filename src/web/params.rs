@@ -88,3 +88,11 @@ pub struct SuggestParams {
     /// What has been typed so far.
     pub q: Option<String>,
 }
+
+/// A posted form, or a clear 400 when it cannot be decoded.
+pub fn form<T>(
+    f: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, AppError> {
+    f.map(|axum::Form(v)| v)
+        .map_err(|e| AppError::BadRequest(format!("Biểu mẫu không đúng dạng ({}).", e.body_text())))
+}

@@ -31,16 +31,21 @@ impl Participant {
     }
 }
 
-/// The id in a request's cookies, if it is one this server could have made.
-pub fn from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The value of the first cookie called `name` in a request's headers.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE && is_participant_id(c.value()))
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_string())
+}
+
+/// The id in a request's cookies, if it is one this server could have made.
+pub fn from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE).filter(|v| is_participant_id(v))
 }
 
 /// Middleware: attaches a [`Participant`] to the request, creating the cookie if needed.

@@ -1,8 +1,6 @@
 //! The optional "about you" page: a villager says their age band, gender, ethnic group,
 //! village and whether they are newly literate; they can see and erase it.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
@@ -40,24 +38,6 @@ pub struct Done {
     erased: Option<String>,
 }
 
-async fn with_db<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
-) -> Result<Option<T>, AppError> {
-    let Some(usage) = state.usage() else {
-        return Ok(None);
-    };
-    let db = Arc::clone(&usage.db);
-    let out = tokio::task::spawn_blocking(move || {
-        let conn = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&conn)
-    })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(|e| AppError::Internal(crate::Error::Usage(e)))?;
-    Ok(Some(out))
-}
-
 /// `GET /ve-ban`.
 pub async fn show(
     State(state): State<AppState>,
@@ -65,7 +45,7 @@ pub async fn show(
     Query(done): Query<Done>,
 ) -> Result<Html<String>, AppError> {
     let id = who.0.clone();
-    let stored = with_db(&state, move |c| profile::load(c, &id)).await?;
+    let stored = state.with_db(move |c| profile::load(c, &id)).await?;
     let enabled = stored.is_some();
     let stored = stored.flatten();
     render(&ProfilePage {
@@ -104,18 +84,13 @@ fn check_token(who: &Participant, token: Option<&str>) -> Result<(), AppError> {
     }
 }
 
-fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, AppError> {
-    f.map(|Form(v)| v)
-        .map_err(|e| AppError::BadRequest(format!("Biểu mẫu không đúng dạng ({}).", e.body_text())))
-}
-
 /// `POST /ve-ban`.
 pub async fn save(
     State(state): State<AppState>,
     Extension(who): Extension<Participant>,
     f: Result<Form<ProfileForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = form(f)?;
+    let f = super::params::form(f)?;
     check_token(&who, f.token.as_deref())?;
     let p = Profile::from_form(
         f.age_band.as_deref(),
@@ -127,7 +102,9 @@ pub async fn save(
     .map_err(|e| AppError::BadRequest(format!("Lựa chọn không hợp lệ: {e}.")))?;
     let id = who.0.clone();
     let now = crate::usage::now_ms();
-    with_db(&state, move |c| profile::save(c, &id, &p, now)).await?;
+    state
+        .with_db(move |c| profile::save(c, &id, &p, now))
+        .await?;
     // Post/redirect/get: reloading the page does not send the form again.
     Ok(Redirect::to("/ve-ban?da-luu").into_response())
 }
@@ -144,9 +121,9 @@ pub async fn erase(
     Extension(who): Extension<Participant>,
     f: Result<Form<EraseForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = form(f)?;
+    let f = super::params::form(f)?;
     check_token(&who, f.token.as_deref())?;
     let id = who.0.clone();
-    with_db(&state, move |c| profile::erase(c, &id)).await?;
+    state.with_db(move |c| profile::erase(c, &id)).await?;
     Ok(Redirect::to("/ve-ban?da-xoa").into_response())
 }

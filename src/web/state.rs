@@ -118,6 +118,26 @@ impl AppState {
         self.usage.as_ref()
     }
 
+    /// Runs `f` on the database connection off the async workers; `None` when no database
+    /// is open (the server then serves without counting).
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Option<T>, super::AppError> {
+        let Some(usage) = self.usage() else {
+            return Ok(None);
+        };
+        let db = Arc::clone(&usage.db);
+        let out = tokio::task::spawn_blocking(move || {
+            let conn = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&conn)
+        })
+        .await
+        .map_err(crate::Error::from)?
+        .map_err(|e| super::AppError::Internal(crate::Error::Usage(e)))?;
+        Ok(Some(out))
+    }
+
     /// Records an event if a usage log is open.
     pub fn record(&self, event: UsageEvent) {
         if let Some(u) = &self.usage {
