@@ -10,7 +10,9 @@ use hoclieu::server::{self, ServeOpts};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr; stdout carries what the user asked for (addresses, reports).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "hoclieu=info,tower_http=warn".into()),
