@@ -26,7 +26,13 @@ pub struct Suggestion {
 #[derive(Debug, Default)]
 pub struct Suggester {
     entries: Vec<Entry>,
+    /// Every folded title syllable with its entry, sorted: the first typed syllable finds its
+    /// candidates by binary search instead of a scan of every title.
+    syllables: Vec<(String, u32)>,
 }
+
+/// Candidates checked at most for one keystroke (a one-letter prefix matches most titles).
+const MAX_CANDIDATES: usize = 5_000;
 
 #[derive(Debug)]
 struct Entry {
@@ -49,11 +55,16 @@ fn joined(ws: &[super::analyzer::Word], exact: bool) -> String {
 impl Suggester {
     /// Indexes every title of the library.
     pub fn new(library: &Library) -> Suggester {
+        let mut syllables = Vec::new();
         let entries = library
             .materials()
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(i, m)| {
                 let ws = words(&m.title);
+                for w in &ws {
+                    syllables.push((w.folded.clone(), i as u32));
+                }
                 Entry {
                     folded: joined(&ws, false),
                     exact: joined(&ws, true),
@@ -63,7 +74,29 @@ impl Suggester {
                 }
             })
             .collect();
-        Suggester { entries }
+        syllables.sort_unstable();
+        syllables.dedup();
+        Suggester { entries, syllables }
+    }
+
+    /// Entries with a syllable equal to `first` (or starting with it, when it may be unfinished).
+    fn candidates(&self, first: &str, unfinished: bool) -> Vec<u32> {
+        let from = self.syllables.partition_point(|(w, _)| w.as_str() < first);
+        let mut ids: Vec<u32> = self.syllables[from..]
+            .iter()
+            .take_while(|(w, _)| {
+                if unfinished {
+                    w.starts_with(first)
+                } else {
+                    w == first
+                }
+            })
+            .take(MAX_CANDIDATES)
+            .map(|(_, i)| *i)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Titles containing the typed syllables in order, starting at a syllable boundary; the
@@ -77,8 +110,9 @@ impl Suggester {
         let folded = joined(&ws, false);
         let exact = joined(&ws, true);
         let mut found: Vec<(bool, usize, usize, &Entry)> = self
-            .entries
-            .iter()
+            .candidates(&ws[0].folded, ws.len() == 1)
+            .into_iter()
+            .filter_map(|i| self.entries.get(i as usize))
             .filter_map(|e| {
                 let pos = e.folded.find(&folded)?;
                 let exact_match = e.exact.contains(&exact);
@@ -95,5 +129,39 @@ impl Suggester {
                 url: e.url.clone(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Source;
+
+    #[test]
+    fn finds_by_any_syllable_and_unfinished_last_one() {
+        let lib = Library::load(Source::Embedded);
+        let s = Suggester::new(&lib);
+        let titles =
+            |q: &str| -> Vec<String> { s.suggest(q).into_iter().map(|x| x.title).collect() };
+        assert!(
+            titles("trong lu")
+                .iter()
+                .any(|t| t.starts_with("Trồng lúa")),
+            "{:?}",
+            titles("trong lu")
+        );
+        assert!(titles("shan").iter().any(|t| t.contains("Shan tuyết")));
+        // The same answers as checking every title.
+        for q in ["lua", "benh", "so do", "tiem chung", "ran c", "x"] {
+            let fast = titles(q);
+            let ws = words(q);
+            let folded = joined(&ws, false);
+            let slow = s
+                .entries
+                .iter()
+                .filter(|e| e.folded.contains(&folded))
+                .count();
+            assert_eq!(fast.len(), slow.min(MAX_SUGGESTIONS), "{q}");
+        }
     }
 }
