@@ -136,7 +136,7 @@ pub async fn category(
 struct MaterialPage<'a> {
     site: Site,
     m: &'a Material,
-    body: String,
+    body: std::sync::Arc<str>,
 }
 
 /// Sizes as a reader says them: "2,4 MB".
@@ -171,12 +171,11 @@ pub async fn library_path(
         }
     };
     if let Some(m) = catalog.library.get(&path) {
-        let parsed = catalog.library.read(m).map_err(|e| {
+        let body = catalog.rendered_body(m).map_err(|e| {
             tracing::warn!(id = %m.id, error = %e, "material changed on disk and no longer reads");
             AppError::NotFound
         })?;
         record(EventKind::View, m);
-        let body = catalog.library.render(m, &parsed.body);
         return Ok(render(&MaterialPage {
             site: Site::new(),
             m,

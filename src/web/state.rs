@@ -11,6 +11,9 @@ use crate::search::suggest::Suggester;
 use crate::search::{Opened, SearchIndex};
 use crate::usage::{Recorder, UsageEvent};
 
+/// Rendered material bodies kept for reuse (a few KB each).
+const RENDERED_PAGES: usize = 256;
+
 /// A loaded library with its search index.
 #[derive(Debug)]
 pub struct Catalog {
@@ -20,6 +23,9 @@ pub struct Catalog {
     pub index: SearchIndex,
     /// Title suggestions.
     pub suggester: Suggester,
+    /// Recently shown material bodies as HTML. Belongs to this catalogue, so a new catalogue
+    /// (a changed library) starts with an empty cache.
+    rendered: Mutex<lru::LruCache<String, Arc<str>>>,
 }
 
 impl Catalog {
@@ -43,7 +49,27 @@ impl Catalog {
             library,
             index,
             suggester,
+            rendered: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(RENDERED_PAGES).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
         }
+    }
+
+    /// A material's body as HTML, rendered once and then kept while it is popular.
+    pub fn rendered_body(&self, m: &crate::content::Material) -> crate::Result<Arc<str>> {
+        let lock = || {
+            self.rendered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(html) = lock().get(&m.id) {
+            return Ok(html.clone());
+        }
+        // Rendered outside the lock: other pages are served meanwhile.
+        let parsed = self.library.read(m)?;
+        let html: Arc<str> = Arc::from(self.library.render(m, &parsed.body));
+        lock().put(m.id.clone(), html.clone());
+        Ok(html)
     }
 }
 
