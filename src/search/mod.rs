@@ -78,7 +78,6 @@ pub struct Results {
 
 /// A ready-to-query index.
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     fields: Fields,
 }
@@ -165,11 +164,7 @@ impl SearchIndex {
             // again and again for snippets (~100 × 16 KB at most).
             .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()?;
-        Ok(SearchIndex {
-            index,
-            reader,
-            fields,
-        })
+        Ok(SearchIndex { reader, fields })
     }
 
     /// Touches every segment's stored documents and term dictionaries.
@@ -259,11 +254,6 @@ impl SearchIndex {
             .searcher()
             .doc_freq(&Term::from_field_text(self.fields.id, id))
             .is_ok_and(|n| n > 0)
-    }
-
-    /// The underlying tantivy index (for benchmarks and diagnostics).
-    pub fn index(&self) -> &Index {
-        &self.index
     }
 }
 

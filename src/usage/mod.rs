@@ -151,23 +151,14 @@ pub struct Stats {
 /// The handle handlers use to record events. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    tx: Option<SyncSender<UsageEvent>>,
+    tx: SyncSender<UsageEvent>,
     stats: Arc<Stats>,
 }
 
 impl Recorder {
-    /// A recorder that keeps nothing (when no store is available).
-    pub fn disabled() -> Recorder {
-        Recorder {
-            tx: None,
-            stats: Arc::default(),
-        }
-    }
-
     /// Queues an event; never blocks.
     pub fn record(&self, event: UsageEvent) {
-        let Some(tx) = &self.tx else { return };
-        match tx.try_send(event) {
+        match self.tx.try_send(event) {
             Ok(()) => {
                 self.stats.queued.fetch_add(1, Ordering::Relaxed);
             }
@@ -212,13 +203,7 @@ pub fn start(store: store::Store) -> (Recorder, Writer) {
         .name("usage-writer".into())
         .spawn(move || write_loop(store, rx, &thread_stats, &thread_stop))
         .expect("spawning the usage writer thread");
-    (
-        Recorder {
-            tx: Some(tx),
-            stats,
-        },
-        Writer { handle, stop },
-    )
+    (Recorder { tx, stats }, Writer { handle, stop })
 }
 
 fn write_loop(mut store: store::Store, rx: Receiver<UsageEvent>, stats: &Stats, stop: &AtomicBool) {
