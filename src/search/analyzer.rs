@@ -60,8 +60,8 @@ fn is_latin(c: char) -> bool {
 }
 
 /// Calls `f(start, end, gap_is_space)` for each run of syllable characters; `gap_is_space`
-/// says whether only spaces separate it from the previous run.
-fn scan(text: &str, mut f: impl FnMut(usize, usize, bool)) {
+/// says whether only spaces separate it from the previous run. Stops when `f` returns false.
+fn scan(text: &str, mut f: impl FnMut(usize, usize, bool) -> bool) {
     let mut start: Option<usize> = None;
     let mut gap_is_space = false;
     for (i, c) in text.char_indices() {
@@ -71,7 +71,9 @@ fn scan(text: &str, mut f: impl FnMut(usize, usize, bool)) {
             (true, None) => start = Some(i),
             (true, Some(_)) => {}
             (false, Some(s)) => {
-                f(s, i, gap_is_space);
+                if !f(s, i, gap_is_space) {
+                    return;
+                }
                 start = None;
                 gap_is_space = c == ' ' || c == '\t';
             }
@@ -94,11 +96,11 @@ pub fn words(text: &str) -> Vec<Word> {
     let mut out: Vec<Word> = Vec::new();
     scan(text, |start, end, gap_is_space| {
         let Some((raw, end)) = trim_run(text, start, end) else {
-            return;
+            return true;
         };
         let (exact, folded) = normalise(raw);
         if folded.is_empty() {
-            return;
+            return true;
         }
         let joined_to_previous = gap_is_space && !out.is_empty();
         out.push(Word {
@@ -108,6 +110,7 @@ pub fn words(text: &str) -> Vec<Word> {
             folded,
             joined_to_previous,
         });
+        true
     });
     out
 }
@@ -157,26 +160,45 @@ pub fn for_each_folded(
     mut f: impl FnMut(usize, usize, &str) -> bool,
 ) {
     let mut buf = String::with_capacity(32);
-    let mut go_on = true;
     scan(text, |start, end, _| {
-        if !go_on {
-            return;
-        }
         let Some((raw, end)) = trim_run(text, start, end) else {
-            return;
+            return true;
         };
-        let Some(c) = raw.chars().next() else { return };
-        buf.clear();
-        fold_into(c.encode_utf8(&mut [0; 4]), &mut buf);
-        if !buf.chars().next().is_some_and(&first) {
-            return;
+        if !raw.chars().next().and_then(fold_char).is_some_and(&first) {
+            return true;
         }
         buf.clear();
         fold_into(raw, &mut buf);
-        if !buf.is_empty() {
-            go_on = f(start, end, &buf);
-        }
+        buf.is_empty() || f(start, end, &buf)
     });
+}
+
+/// The folded form of one character, as `fold_into` would write it, when that is one character
+/// (`None` for marks and apostrophes, which fold to nothing, and for letters that fold to several).
+fn fold_char(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return (c != '\'').then(|| c.to_ascii_lowercase());
+    }
+    if c == 'đ' || c == 'Đ' {
+        return Some('d');
+    }
+    if c == '’' || is_combining_mark(c) {
+        return None;
+    }
+    let mut base = c;
+    if is_latin(c) {
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if !is_combining_mark(d) {
+                base = d;
+            }
+        });
+        if base.is_ascii() {
+            return Some(base.to_ascii_lowercase());
+        }
+    }
+    let mut lower = base.to_lowercase();
+    let first = lower.next()?;
+    lower.next().is_none().then_some(first)
 }
 
 /// Tone marks as combining characters, with the digit that replaces them.
@@ -308,14 +330,14 @@ pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
     let mut position = 0;
     scan(text, |start, end, gap_is_space| {
         let Some((raw, end)) = trim_run(text, start, end) else {
-            return;
+            return true;
         };
         let term = match mode {
             Mode::Exact => normalise(raw).0,
             Mode::Fold | Mode::Pair => fold(raw),
         };
         if term.is_empty() {
-            return;
+            return true;
         }
         match mode {
             Mode::Fold | Mode::Exact => out.push(Token {
@@ -339,6 +361,7 @@ pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
             }
         }
         position += 1;
+        true
     });
     out
 }
@@ -388,6 +411,23 @@ pub fn register(index: &tantivy::Index) {
 mod tests {
     use super::*;
     use unicode_normalization::UnicodeNormalization;
+
+    #[test]
+    fn fold_char_agrees_with_fold_into() {
+        let ranges = [
+            '\u{0}'..='\u{2FF}',
+            '\u{1E00}'..='\u{1EFF}',
+            'Α'..='ω',
+            'А'..='я',
+        ];
+        for c in ranges.into_iter().flatten() {
+            let mut s = String::new();
+            fold_into(c.encode_utf8(&mut [0; 4]), &mut s);
+            let mut chars = s.chars();
+            let one = chars.next().filter(|_| chars.next().is_none());
+            assert_eq!(fold_char(c), one, "{c:?} folds to {s:?}");
+        }
+    }
 
     fn folded(s: &str) -> Vec<String> {
         words(s).into_iter().map(|w| w.folded).collect()

@@ -15,8 +15,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::schema::Value;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::postings::SegmentPostings;
+use tantivy::schema::IndexRecordOption;
+use tantivy::schema::document::{
+    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
+    ValueDeserializer, ValueVisitor,
+};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    TantivyDocument, Term,
+};
 
 use crate::content::{Category, Library};
 use crate::error::Result;
@@ -217,26 +225,24 @@ impl SearchIndex {
             ),
         )?;
         results.total = total;
-        for (_score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
+        let highlight: Vec<&str> = built.highlight.iter().map(String::as_str).collect();
+        let present = self.terms_present(&searcher, &top, &highlight)?;
+        for ((_score, addr), present) in top.into_iter().zip(present) {
+            let doc: StoredHit = searcher.doc(addr)?;
+            let Some(id) = doc.id else {
                 continue;
             };
             // The catalogue is the truth; an indexed id it no longer has is skipped.
-            let Some(m) = library.get(id) else {
+            let Some(m) = library.get(&id) else {
                 results.total = results.total.saturating_sub(1);
                 continue;
             };
-            let stored = doc
-                .get_first(self.fields.body_fold)
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            let snippet =
-                snippet::snippet(stored, &built.highlight, SNIPPET_BYTES).unwrap_or_else(|| {
-                    let mut s = String::new();
-                    snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
-                    s
-                });
+            let stored = doc.text.as_slice();
+            let snippet = snippet::snippet(stored, &present, SNIPPET_BYTES).unwrap_or_else(|| {
+                let mut s = String::new();
+                snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
+                s
+            });
             results.hits.push(Hit {
                 id: m.id.clone(),
                 title: m.title.clone(),
@@ -246,6 +252,45 @@ impl SearchIndex {
             });
         }
         Ok(results)
+    }
+
+    /// For each hit, the highlight syllables its body holds, read from the postings. The
+    /// snippet scan then looks only for those and stops once it has them all, instead of reading
+    /// every text to its end for a syllable that only the title (or another result) has.
+    fn terms_present<'t>(
+        &self,
+        searcher: &Searcher,
+        hits: &[(Score, DocAddress)],
+        terms: &[&'t str],
+    ) -> Result<Vec<Vec<&'t str>>> {
+        let mut present = vec![Vec::new(); hits.len()];
+        // Postings only move forward: visit the hits in index order.
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by_key(|&i| hits[i].1);
+        for term in terms {
+            let term_key = Term::from_field_text(self.fields.body_fold, term);
+            let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
+            for &i in &order {
+                let DocAddress {
+                    segment_ord,
+                    doc_id,
+                } = hits[i].1;
+                if postings.as_ref().map(|p| p.0) != Some(segment_ord) {
+                    let inverted = searcher
+                        .segment_reader(segment_ord)
+                        .inverted_index(self.fields.body_fold)?;
+                    let p = inverted.read_postings(&term_key, IndexRecordOption::Basic)?;
+                    postings = Some((segment_ord, p));
+                }
+                if let Some((_, Some(p))) = postings.as_mut()
+                    && p.doc() <= doc_id
+                    && p.seek(doc_id) == doc_id
+                {
+                    present[i].push(*term);
+                }
+            }
+        }
+        Ok(present)
     }
 
     /// Whether a material id is in the index (used by tests and `check`).
@@ -300,6 +345,7 @@ fn add_all(writer: &mut IndexWriter, f: &Fields, library: &Library) -> Result<()
         doc.add_text(f.body_fold, &body);
         doc.add_text(f.body_exact, &body);
         doc.add_text(f.body_pair, &body);
+        doc.add_bytes(f.snippet_text, body.as_bytes());
         writer.add_document(doc)?;
     }
     Ok(())
@@ -363,5 +409,56 @@ fn truncate_chars(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
+    }
+}
+
+/// What a result page reads of a stored document: its id and its snippet text, taken as bytes
+/// so only the part scanned is ever validated as UTF-8.
+#[derive(Default)]
+struct StoredHit {
+    id: Option<String>,
+    text: Vec<u8>,
+}
+
+/// A stored value of the two kinds the schema stores (the id is text, the snippet text bytes).
+enum StoredValue {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl DocumentDeserialize for StoredHit {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut d: D,
+    ) -> std::result::Result<Self, DeserializeError> {
+        let mut hit = StoredHit::default();
+        while let Some((_field, value)) = d.next_field::<StoredValue>()? {
+            match value {
+                StoredValue::Text(id) => hit.id = Some(id),
+                StoredValue::Bytes(text) => hit.text = text,
+            }
+        }
+        Ok(hit)
+    }
+}
+
+impl ValueDeserialize for StoredValue {
+    fn deserialize<'de, D: ValueDeserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Self, DeserializeError> {
+        d.deserialize_any(StoredVisitor)
+    }
+}
+
+struct StoredVisitor;
+
+impl ValueVisitor for StoredVisitor {
+    type Value = StoredValue;
+
+    fn visit_string(&self, v: String) -> std::result::Result<StoredValue, DeserializeError> {
+        Ok(StoredValue::Text(v))
+    }
+
+    fn visit_bytes(&self, v: Vec<u8>) -> std::result::Result<StoredValue, DeserializeError> {
+        Ok(StoredValue::Bytes(v))
     }
 }

@@ -7,7 +7,7 @@ use tantivy::schema::{
 use super::analyzer;
 
 /// Bump whenever the schema or the analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Handles on every field.
 #[derive(Debug, Clone, Copy)]
@@ -22,22 +22,24 @@ pub struct Fields {
     pub title_exact: Field,
     /// Title, folded syllable pairs.
     pub title_pair: Field,
-    /// Summary and body as plain text, folded; stored for snippets.
+    /// Summary and body as plain text, folded.
     pub body_fold: Field,
     /// The same text, syllables with marks.
     pub body_exact: Field,
     /// The same text, folded syllable pairs.
     pub body_pair: Field,
+    /// The same text stored as UTF-8 bytes for snippets: a text field would be validated whole
+    /// on every read, which cost a quarter of a results page; snippets validate only what they scan.
+    pub snippet_text: Field,
 }
 
-fn text(analyzer: &str, stored: bool) -> TextOptions {
+fn text(analyzer: &str) -> TextOptions {
     // Frequencies without positions: phrases are handled by the pair fields, which is cheaper.
-    let o = TextOptions::default().set_indexing_options(
+    TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(analyzer)
             .set_index_option(IndexRecordOption::WithFreqs),
-    );
-    if stored { o.set_stored() } else { o }
+    )
 }
 
 /// Builds the schema and its field handles.
@@ -46,12 +48,13 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         category: b.add_text_field("category", STRING),
-        title_fold: b.add_text_field("title_fold", text(analyzer::FOLD, false)),
-        title_exact: b.add_text_field("title_exact", text(analyzer::EXACT, false)),
-        title_pair: b.add_text_field("title_pair", text(analyzer::PAIR, false)),
-        body_fold: b.add_text_field("body_fold", text(analyzer::FOLD, true)),
-        body_exact: b.add_text_field("body_exact", text(analyzer::EXACT, false)),
-        body_pair: b.add_text_field("body_pair", text(analyzer::PAIR, false)),
+        title_fold: b.add_text_field("title_fold", text(analyzer::FOLD)),
+        title_exact: b.add_text_field("title_exact", text(analyzer::EXACT)),
+        title_pair: b.add_text_field("title_pair", text(analyzer::PAIR)),
+        body_fold: b.add_text_field("body_fold", text(analyzer::FOLD)),
+        body_exact: b.add_text_field("body_exact", text(analyzer::EXACT)),
+        body_pair: b.add_text_field("body_pair", text(analyzer::PAIR)),
+        snippet_text: b.add_bytes_field("snippet_text", STORED),
     };
     (b.build(), fields)
 }

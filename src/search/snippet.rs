@@ -4,7 +4,7 @@
 //! tantivy's `SnippetGenerator` tokenises every hit's whole text into owned tokens; this scans it
 //! once with a reused buffer and stops early, which made result pages several times faster.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 use super::analyzer::for_each_folded;
 
@@ -14,39 +14,25 @@ const MAX_SCAN_BYTES: usize = 24 * 1024;
 const MAX_MATCHES: usize = 64;
 /// Context kept before the first match of the chosen window.
 const LEAD_BYTES: usize = 40;
+/// Stored text is validated as UTF-8 (with `simdutf8`: std's check was a sixth of a results
+/// page) piece by piece, about this long and cut after a space, so that the part after an early
+/// stop is never looked at.
+const PIECE_BYTES: usize = 1024;
 
-/// The best snippet of `text` for the folded query syllables `terms`, about `max_bytes` long,
-/// or `None` when no syllable occurs.
-pub fn snippet(text: &str, terms: &HashSet<String>, max_bytes: usize) -> Option<String> {
+/// The best snippet of the UTF-8 `text` for the folded query syllables `terms`, about
+/// `max_bytes` long, or `None` when no syllable occurs. Text that is not UTF-8 (a damaged
+/// store) is read with replacement characters.
+///
+/// The scan stops once every syllable has been seen with a full window after the first match,
+/// so callers pass only the syllables the text is known to hold.
+pub fn snippet(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> {
     if terms.is_empty() {
         return None;
     }
     // A handful of syllables: a linear scan beats hashing every word of the text.
-    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
-    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
-    let mut matches: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, term index)
-    let all: u64 = if terms.len() >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << terms.len()) - 1
+    let Some(matches) = find_matches(text, terms, max_bytes) else {
+        return lossy(text, terms, max_bytes);
     };
-    let mut seen = 0u64;
-    for_each_folded(
-        text,
-        |c| firsts.contains(&c),
-        |start, end, folded| {
-            if start > MAX_SCAN_BYTES {
-                return false;
-            }
-            if let Some(id) = terms.iter().position(|t| *t == folded) {
-                matches.push((start, end, id));
-                seen |= 1u64 << (id % 64);
-            }
-            // Every syllable found and a full window past the first match: good enough.
-            let done = seen == all && matches.first().is_some_and(|m| start > m.0 + max_bytes);
-            !done && matches.len() < MAX_MATCHES
-        },
-    );
     let first = matches.first()?;
     // The window starting at each match that holds the most distinct syllables.
     let mut best = (0usize, 0usize, first.0);
@@ -63,43 +49,121 @@ pub fn snippet(text: &str, terms: &HashSet<String>, max_bytes: usize) -> Option<
             best = (score.0, score.1, m.0);
         }
     }
-    let mut begin = best.2.saturating_sub(LEAD_BYTES);
-    while !text.is_char_boundary(begin) {
-        begin += 1;
+    // The region around the window, on character boundaries, validated on its own.
+    let mut lo = best.2.saturating_sub(LEAD_BYTES);
+    while lo < best.2 && is_continuation(text[lo]) {
+        lo += 1;
     }
-    if begin > 0 {
+    // Wide enough for any start between `lo` and the first match.
+    let mut hi = (best.2 + max_bytes).min(text.len());
+    while hi > best.2 && hi < text.len() && is_continuation(text[hi]) {
+        hi -= 1;
+    }
+    let Ok(region) = simdutf8::basic::from_utf8(&text[lo..hi]) else {
+        return lossy(text, terms, max_bytes);
+    };
+    let first_match = best.2 - lo;
+    let begin = if lo > 0 {
         // Start at a word boundary after the cut.
-        begin = text[begin..best.2]
+        region[..first_match]
             .find(char::is_whitespace)
-            .map_or(best.2, |i| begin + i + 1);
-    }
-    let mut end = (begin + max_bytes).min(text.len());
-    while !text.is_char_boundary(end) {
+            .map_or(first_match, |i| i + 1)
+    } else {
+        0
+    };
+    let mut end = (begin + max_bytes).min(region.len());
+    while !region.is_char_boundary(end) {
         end -= 1;
     }
-    if end < text.len()
-        && let Some(i) = text[begin..end].rfind(char::is_whitespace)
+    let cut_at_end = lo + end < text.len();
+    if cut_at_end
+        && let Some(i) = region[begin..end].rfind(char::is_whitespace)
         && i > 0
     {
         end = begin + i;
     }
     let mut out = String::with_capacity(end - begin + 64);
-    if begin > 0 {
+    if lo + begin > 0 {
         out.push('…');
     }
     let mut pos = begin;
-    for &(s, e, _) in matches.iter().filter(|m| m.0 >= begin && m.1 <= end) {
-        escape_into(&text[pos..s], &mut out);
+    for &(s, e, _) in matches
+        .iter()
+        .filter(|m| m.0 >= lo + begin && m.1 <= lo + end)
+    {
+        escape_into(&region[pos..s - lo], &mut out);
         out.push_str("<b>");
-        escape_into(&text[s..e], &mut out);
+        escape_into(&region[s - lo..e - lo], &mut out);
         out.push_str("</b>");
-        pos = e;
+        pos = e - lo;
     }
-    escape_into(&text[pos..end], &mut out);
-    if end < text.len() {
+    escape_into(&region[pos..end], &mut out);
+    if cut_at_end {
         out.push('…');
     }
     Some(out)
+}
+
+/// Every match `(start, end, term index)` up to the early stop, or `None` when a scanned piece
+/// is not UTF-8.
+fn find_matches(
+    text: &[u8],
+    terms: &[&str],
+    max_bytes: usize,
+) -> Option<Vec<(usize, usize, usize)>> {
+    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
+    let all: u64 = if terms.len() >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << terms.len()) - 1
+    };
+    let mut matches: Vec<(usize, usize, usize)> = Vec::new();
+    let mut seen = 0u64;
+    let mut from = 0;
+    let mut go_on = true;
+    while go_on && from < text.len() && from <= MAX_SCAN_BYTES {
+        // A space is never inside a character or a syllable, so pieces scan like the whole.
+        let mut to = (from + PIECE_BYTES).min(text.len());
+        to = text[to..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(text.len(), |i| to + i + 1);
+        let piece = simdutf8::basic::from_utf8(&text[from..to]).ok()?;
+        for_each_folded(
+            piece,
+            |c| firsts.contains(&c),
+            |start, end, folded| {
+                let (start, end) = (start + from, end + from);
+                if start > MAX_SCAN_BYTES {
+                    go_on = false;
+                    return false;
+                }
+                if let Some(id) = terms.iter().position(|t| *t == folded) {
+                    matches.push((start, end, id));
+                    seen |= 1u64 << (id % 64);
+                }
+                // Every syllable found and a full window past the first match: good enough.
+                let done = seen == all && matches.first().is_some_and(|m| start > m.0 + max_bytes);
+                go_on = !done && matches.len() < MAX_MATCHES;
+                go_on
+            },
+        );
+        from = to;
+    }
+    Some(matches)
+}
+
+/// The snippet of text that is not valid UTF-8, read with replacement characters.
+fn lossy(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> {
+    match String::from_utf8_lossy(text) {
+        // Valid text is never sent here; returning keeps this from ever recursing twice.
+        Cow::Borrowed(_) => None,
+        Cow::Owned(repaired) => snippet(repaired.as_bytes(), terms, max_bytes),
+    }
+}
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
 }
 
 /// Escapes text for HTML.
@@ -121,14 +185,14 @@ pub fn escape_into(s: &str, out: &mut String) {
 mod tests {
     use super::*;
 
-    fn terms(t: &[&str]) -> HashSet<String> {
-        t.iter().map(|s| s.to_string()).collect()
+    fn terms<'a>(t: &[&'a str]) -> Vec<&'a str> {
+        t.to_vec()
     }
 
     #[test]
     fn highlights_matches_in_the_best_window() {
         let text = "Mở đầu không liên quan. ".repeat(20) + "Bón phân cho lúa đúng lúc. Cuối.";
-        let s = snippet(&text, &terms(&["phan", "lua"]), 120).unwrap();
+        let s = snippet(text.as_bytes(), &terms(&["phan", "lua"]), 120).unwrap();
         assert!(s.contains("<b>phân</b>"), "{s}");
         assert!(s.contains("<b>lúa</b>"), "{s}");
         assert!(s.starts_with('…'), "{s}");
@@ -136,12 +200,17 @@ mod tests {
 
     #[test]
     fn escapes_and_folds() {
-        let s = snippet("<script>ĐẤT</script> & dat", &terms(&["dat"]), 200).unwrap();
+        let s = snippet(
+            "<script>ĐẤT</script> & dat".as_bytes(),
+            &terms(&["dat"]),
+            200,
+        )
+        .unwrap();
         assert_eq!(
             s,
             "&lt;script&gt;<b>ĐẤT</b>&lt;/script&gt; &amp; <b>dat</b>"
         );
-        assert!(snippet("không có", &terms(&["lua"]), 200).is_none());
+        assert!(snippet("không có".as_bytes(), &terms(&["lua"]), 200).is_none());
     }
 
     #[test]
@@ -151,7 +220,7 @@ mod tests {
         for pad in 0..6 {
             let text = format!("{}{} lúa {}", "x".repeat(pad), base, base);
             for max in [10, 41, 50, 200] {
-                let s = snippet(&text, &terms(&["lua"]), max).unwrap();
+                let s = snippet(text.as_bytes(), &terms(&["lua"]), max).unwrap();
                 assert!(s.contains("<b>lúa</b>"), "{s}");
             }
         }
@@ -160,8 +229,28 @@ mod tests {
     #[test]
     fn cuts_on_character_and_word_boundaries() {
         let text = "lúa ".repeat(200);
-        let s = snippet(&text, &terms(&["lua"]), 50).unwrap();
+        let s = snippet(text.as_bytes(), &terms(&["lua"]), 50).unwrap();
         assert!(s.ends_with('…'));
         assert!(s.len() < 50 * 4, "{s}");
+    }
+
+    #[test]
+    fn long_texts_scan_across_pieces() {
+        // Matches far past the first piece, and a text with no space at all.
+        let text = "Mở đầu không liên quan. ".repeat(200) + "Bón phân cho lúa. Cuối.";
+        let s = snippet(text.as_bytes(), &terms(&["phan", "lua"]), 120).unwrap();
+        assert!(s.contains("<b>phân</b> cho <b>lúa</b>"), "{s}");
+        let glued = "ả".repeat(2000) + "-lúa-" + &"ả".repeat(10);
+        let s = snippet(glued.as_bytes(), &terms(&["lua"]), 60).unwrap();
+        assert!(s.contains("<b>lúa</b>"), "{s}");
+    }
+
+    #[test]
+    fn damaged_text_is_read_with_replacement_characters() {
+        let mut text = b"tr\xff\xfeng l\xc3\xbaa ".to_vec();
+        text.extend_from_slice(&[0xe1, 0xba]); // cut inside a character
+        let s = snippet(&text, &terms(&["lua"]), 200).unwrap();
+        assert!(s.contains("<b>lúa</b>"), "{s}");
+        assert!(s.contains('\u{FFFD}'), "{s}");
     }
 }
