@@ -219,6 +219,14 @@ pub struct Library {
     fingerprint: String,
 }
 
+/// What loading keeps of a material's body.
+struct Body {
+    /// Relative link destinations.
+    links: Vec<String>,
+    /// Headings of empty sections.
+    empty_sections: Vec<String>,
+}
+
 /// Characters escaped in one path segment of a URL.
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -281,7 +289,16 @@ impl Library {
             hasher.update([0]);
             hasher.update(&bytes);
             match material::parse(&bytes) {
-                Ok(p) => parsed.push((id, file, p)),
+                Ok(mut p) => {
+                    // Only what the body says about the catalogue is kept: holding every body
+                    // until the end made the heap of a 50k library grow to 200 MB for good.
+                    let body = Body {
+                        links: markdown::relative_links(&p.body),
+                        empty_sections: markdown::empty_sections(&p.body),
+                    };
+                    p.body = String::new();
+                    parsed.push((id, file, p, body));
+                }
                 Err(e) => problems.push(error(&file.rel, Some(e.line()), e.to_string())),
             }
         }
@@ -304,11 +321,11 @@ impl Library {
     /// Adds parsed materials; returns for each the attachment paths its body links to.
     fn add_materials(
         &mut self,
-        parsed: Vec<(String, SourceFile, Parsed)>,
+        parsed: Vec<(String, SourceFile, Parsed, Body)>,
         problems: &mut Vec<Problem>,
     ) -> Vec<Vec<String>> {
         let mut bodies_links = Vec::with_capacity(parsed.len());
-        for (id, file, p) in parsed {
+        for (id, file, p, body) in parsed {
             if self.by_id.contains_key(&id) {
                 problems.push(error(
                     &file.rel,
@@ -317,13 +334,13 @@ impl Library {
                 ));
                 continue;
             }
-            for heading in markdown::empty_sections(&p.body) {
+            for heading in body.empty_sections {
                 problems.push(warning(
                     &file.rel,
                     format!("section \"{heading}\" is empty"),
                 ));
             }
-            bodies_links.push(markdown::relative_links(&p.body));
+            bodies_links.push(body.links);
             self.by_id.insert(id.clone(), self.materials.len());
             self.materials.push(Material {
                 id,
