@@ -21,19 +21,29 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub enum Role {
     /// Everything, including reports and accounts.
     Manager,
-    /// Lessons and materials (later), no reports.
+    /// Lessons and materials, no reports or accounts.
     Teacher,
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    /// The name stored and typed on the command line.
+    pub fn as_str(self) -> &'static str {
         match self {
             Role::Manager => "manager",
             Role::Teacher => "teacher",
         }
     }
 
-    fn parse(s: &str) -> Role {
+    /// The role's name in Vietnamese.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Role::Manager => "Quản lý",
+            Role::Teacher => "Giáo viên",
+        }
+    }
+
+    /// Reads a stored role; anything unknown gets the smaller rights.
+    pub fn parse(s: &str) -> Role {
         if s == "manager" {
             Role::Manager
         } else {
@@ -68,6 +78,23 @@ pub enum AccountError {
     /// The user name is unusable.
     #[error("user names are 1-32 letters, digits, '-' or '_'")]
     BadName,
+    /// No such account.
+    #[error("there is no account named {0}")]
+    NoSuchUser(String),
+    /// Removing or demoting it would leave nobody able to manage accounts.
+    #[error("{0} is the last manager; make another manager first")]
+    LastManager(String),
+}
+
+/// An account as listed to managers (never with its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Account name.
+    pub username: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was created, ms since the epoch.
+    pub created_at: i64,
 }
 
 /// Creates the tables if needed.
@@ -139,6 +166,9 @@ pub fn set_password(
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccountError::TooShort);
     }
+    if role != Role::Manager && is_last_manager(conn, user)? {
+        return Err(AccountError::LastManager(user.to_string()));
+    }
     let hash = hash_password(password)?;
     conn.execute(
         "INSERT INTO accounts(username, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)
@@ -147,6 +177,42 @@ pub fn set_password(
     )?;
     conn.execute("DELETE FROM sessions WHERE username = ?1", [user])?;
     Ok(())
+}
+
+/// Every account, by name.
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Account>> {
+    let mut st =
+        conn.prepare("SELECT username, role, created_at FROM accounts ORDER BY username")?;
+    st.query_map([], |r| {
+        Ok(Account {
+            username: r.get(0)?,
+            role: Role::parse(&r.get::<_, String>(1)?),
+            created_at: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// Removes an account and ends its sessions; the last manager cannot be removed.
+pub fn remove(conn: &Connection, user: &str) -> Result<(), AccountError> {
+    if is_last_manager(conn, user)? {
+        return Err(AccountError::LastManager(user.to_string()));
+    }
+    conn.execute("DELETE FROM sessions WHERE username = ?1", [user])?;
+    if conn.execute("DELETE FROM accounts WHERE username = ?1", [user])? == 0 {
+        return Err(AccountError::NoSuchUser(user.to_string()));
+    }
+    Ok(())
+}
+
+fn is_last_manager(conn: &Connection, user: &str) -> rusqlite::Result<bool> {
+    let (is_manager, managers): (bool, i64) = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM accounts WHERE username = ?1 AND role = 'manager'),
+                (SELECT COUNT(*) FROM accounts WHERE role = 'manager')",
+        [user],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(is_manager && managers == 1)
 }
 
 /// Number of accounts (none means nobody can log in yet).
@@ -258,6 +324,32 @@ mod tests {
         assert!(verify(&h, "mật khẩu dài"));
         assert!(!verify(&h, "mật khẩu sai"));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn the_last_manager_stays() {
+        let c = db();
+        set_password(&c, "quanly", "mat-khau-tot", Role::Manager, 0).unwrap();
+        set_password(&c, "co-lan", "mat-khau-tot", Role::Teacher, 0).unwrap();
+        assert!(matches!(
+            remove(&c, "quanly"),
+            Err(AccountError::LastManager(_))
+        ));
+        assert!(matches!(
+            set_password(&c, "quanly", "mat-khau-moi", Role::Teacher, 0),
+            Err(AccountError::LastManager(_))
+        ));
+        assert!(matches!(
+            remove(&c, "khong-co"),
+            Err(AccountError::NoSuchUser(_))
+        ));
+        let token = start_session(&c, "co-lan", 0).unwrap();
+        remove(&c, "co-lan").unwrap();
+        assert!(session(&c, &token, 1).unwrap().is_none());
+        set_password(&c, "pho", "mat-khau-tot", Role::Manager, 0).unwrap();
+        remove(&c, "quanly").unwrap();
+        let names: Vec<_> = list(&c).unwrap().into_iter().map(|a| a.username).collect();
+        assert_eq!(names, ["pho"]);
     }
 
     #[test]

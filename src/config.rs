@@ -33,9 +33,41 @@ pub enum Command {
 /// `hoclieu admin ...`.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Set (or create) a manager's password for the dashboard at /admin. Reads the password
-    /// from the terminal, or the first line of standard input when piped.
+    /// Set (or create) an account's password for /admin. Reads the password from the
+    /// terminal, or the first line of standard input when piped.
     SetPassword(SetPasswordArgs),
+    /// List the accounts.
+    List(DataArgs),
+    /// Remove an account (the last manager cannot be removed).
+    Remove(RemoveArgs),
+}
+
+/// Options naming only the data folder.
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Folder the server keeps its records in.
+    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
+    pub data: PathBuf,
+}
+
+/// Options of `hoclieu admin remove`.
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// Folder the server keeps its records in.
+    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
+    pub data: PathBuf,
+    /// Account name.
+    #[arg(long)]
+    pub user: String,
+}
+
+/// Account roles on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Everything: reports, accounts, lessons and materials.
+    Manager,
+    /// Lessons and materials.
+    Teacher,
 }
 
 /// Options of `hoclieu admin set-password`.
@@ -47,6 +79,9 @@ pub struct SetPasswordArgs {
     /// Account name.
     #[arg(long, default_value = "quanly")]
     pub user: String,
+    /// What the account may do.
+    #[arg(long, value_enum, default_value = "manager")]
+    pub role: RoleArg,
 }
 
 /// Output formats of `hoclieu report`.

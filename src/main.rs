@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Report(args) => report(args),
         Command::Admin(hoclieu::config::AdminCommand::SetPassword(args)) => set_password(args),
+        Command::Admin(hoclieu::config::AdminCommand::List(args)) => list_accounts(args),
+        Command::Admin(hoclieu::config::AdminCommand::Remove(args)) => remove_account(args),
     };
     match result {
         Ok(code) => code,
@@ -147,17 +149,43 @@ fn set_password(args: hoclieu::config::SetPasswordArgs) -> anyhow::Result<ExitCo
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    std::fs::create_dir_all(&args.data)
-        .with_context(|| format!("creating {}", args.data.display()))?;
-    let store = hoclieu::usage::store::Store::open(&args.data)
-        .with_context(|| format!("opening the database in {}", args.data.display()))?;
+    let store = open_store(&args.data)?;
+    let role = match args.role {
+        hoclieu::config::RoleArg::Manager => hoclieu::accounts::Role::Manager,
+        hoclieu::config::RoleArg::Teacher => hoclieu::accounts::Role::Teacher,
+    };
     hoclieu::accounts::set_password(
         store.conn(),
         &args.user,
         &password,
-        hoclieu::accounts::Role::Manager,
+        role,
         hoclieu::usage::now_ms(),
     )?;
-    println!("Password set for {}. Log in at /admin.", args.user);
+    println!(
+        "Password set for {} ({}). Log in at /admin.",
+        args.user,
+        role.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_store(data: &std::path::Path) -> anyhow::Result<hoclieu::usage::store::Store> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    hoclieu::usage::store::Store::open(data)
+        .with_context(|| format!("opening the database in {}", data.display()))
+}
+
+fn list_accounts(args: hoclieu::config::DataArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.data)?;
+    for a in hoclieu::accounts::list(store.conn())? {
+        println!("{}\t{}", a.username, a.role.as_str());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove_account(args: hoclieu::config::RemoveArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.data)?;
+    hoclieu::accounts::remove(store.conn(), &args.user)?;
+    println!("Removed {}.", args.user);
     Ok(ExitCode::SUCCESS)
 }

@@ -275,9 +275,50 @@ pub async fn login(
     let u = user.clone();
     let token = db(&state, move |c| accounts::start_session(c, &u, now)).await?;
     tracing::info!(user = %user, "logged in");
-    let mut res = Redirect::to("/admin").into_response();
+    let home = role.map_or("/admin", home_of);
+    let mut res = Redirect::to(home).into_response();
     set_cookie(&mut res, admin_cookie(SESSION_COOKIE, token));
     Ok(res)
+}
+
+/// Refuses a state-changing request whose form does not carry the session's token (CSRF).
+pub fn check_token(s: &accounts::Session, token: Option<&str>) -> Result<(), AppError> {
+    if token == Some(s.csrf.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(
+            "Phiên làm việc không khớp. Hãy tải lại trang.".into(),
+        ))
+    }
+}
+
+/// The staff menu at the top of every admin page.
+pub struct StaffNav {
+    /// Who is logged in.
+    pub user: String,
+    /// Whether reports and accounts are shown.
+    pub manager: bool,
+    /// The session's form token (for the logout button).
+    pub csrf: String,
+}
+
+impl StaffNav {
+    /// The menu for a session.
+    pub fn of(s: &accounts::Session) -> StaffNav {
+        StaffNav {
+            user: s.user.clone(),
+            manager: s.role == Role::Manager,
+            csrf: s.csrf.clone(),
+        }
+    }
+}
+
+/// The page a role lands on after login.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Manager => "/admin",
+        Role::Teacher => "/admin/lessons",
+    }
 }
 
 /// A form carrying only the session's token.
@@ -294,11 +335,7 @@ pub async fn logout(
     f: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let f = super::params::form(f)?;
-    if f.token.as_deref() != Some(s.csrf.as_str()) {
-        return Err(AppError::BadRequest(
-            "Phiên làm việc không khớp. Hãy tải lại trang.".into(),
-        ));
-    }
+    check_token(&s, f.token.as_deref())?;
     if let Some(token) = super::participant::cookie_value(&headers, SESSION_COOKIE) {
         db(&state, move |c| accounts::end_session(c, &token)).await?;
     }
@@ -465,8 +502,7 @@ const QUESTIONS: &[(&str, &str)] = &[
 struct Dashboard<'a> {
     site: Site,
     centre: &'a str,
-    user: String,
-    csrf: String,
+    nav: StaffNav,
     c: Compared,
     from_vi: String,
     to_vi: String,
@@ -486,9 +522,12 @@ struct Dashboard<'a> {
 /// `GET /admin`: the participation report for a period, with the previous one beside it.
 pub async fn dashboard(
     State(state): State<AppState>,
-    Manager(s): Manager,
+    Staff(s): Staff,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
+    if s.role != Role::Manager {
+        return Ok(Redirect::to(home_of(s.role)).into_response());
+    }
     let today = today();
     let period = q.resolve(today)?;
     let c = compared(&state, period).await?;
@@ -566,8 +605,7 @@ pub async fn dashboard(
     let page = Dashboard {
         site: Site::new(),
         centre: state.centre(),
-        user: s.user,
-        csrf: s.csrf,
+        nav: StaffNav::of(&s),
         from_vi: vi_date(period.from),
         to_vi: vi_date(period.to),
         prev_from_vi: vi_date(period.previous().from),

@@ -3,6 +3,7 @@
 //! `router(state)` binds nothing, so tests drive it in-process; `crate::serve` runs it on a socket.
 
 pub mod admin;
+pub mod admin_accounts;
 pub mod api;
 pub mod assets;
 pub mod error;
@@ -68,6 +69,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(admin::dashboard))
         .route("/admin/login", get(admin::login_form).post(admin::login))
         .route("/admin/logout", post(admin::logout))
+        .route(
+            "/admin/accounts",
+            get(admin_accounts::list).post(admin_accounts::save),
+        )
+        .route("/admin/accounts/remove", post(admin_accounts::remove))
         .route("/admin/export/{table}", get(admin::export_csv))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))

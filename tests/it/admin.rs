@@ -5,9 +5,9 @@ use axum::http::Request;
 
 use crate::util::{Res, TestApp};
 
-const PASSWORD: &str = "mat-khau-du-dai";
+pub const PASSWORD: &str = "mat-khau-du-dai";
 
-fn app() -> TestApp {
+pub fn app() -> TestApp {
     let app = TestApp::with_usage();
     let conn = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
     hoclieu::accounts::set_password(
@@ -21,7 +21,7 @@ fn app() -> TestApp {
     app
 }
 
-fn set_cookies(res: &Res) -> Vec<String> {
+pub fn set_cookies(res: &Res) -> Vec<String> {
     res.headers
         .get_all("set-cookie")
         .iter()
@@ -29,7 +29,7 @@ fn set_cookies(res: &Res) -> Vec<String> {
         .collect()
 }
 
-fn token_in(html: &str) -> String {
+pub fn token_in(html: &str) -> String {
     html.split("name=\"token\" value=\"")
         .nth(1)
         .unwrap()
@@ -39,7 +39,7 @@ fn token_in(html: &str) -> String {
         .to_string()
 }
 
-fn post(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+pub fn post(uri: &str, cookie: &str, body: &str) -> Request<Body> {
     Request::post(uri)
         .header("cookie", cookie)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -48,7 +48,7 @@ fn post(uri: &str, cookie: &str, body: &str) -> Request<Body> {
 }
 
 /// Loads the login form and returns (login cookie, form token).
-async fn login_form(app: &TestApp) -> (String, String) {
+pub async fn login_form(app: &TestApp) -> (String, String) {
     let page = app.get("/admin/login").await;
     page.assert_status(200);
     let cookie = set_cookies(&page)
@@ -59,17 +59,22 @@ async fn login_form(app: &TestApp) -> (String, String) {
     (cookie, token_in(&page.text()))
 }
 
-async fn log_in(app: &TestApp) -> String {
+pub async fn log_in(app: &TestApp) -> String {
+    log_in_as(app, "quanly", PASSWORD, "/admin").await
+}
+
+/// Logs in and checks where the account lands; returns the session cookie.
+pub async fn log_in_as(app: &TestApp, user: &str, password: &str, lands_on: &str) -> String {
     let (cookie, token) = login_form(app).await;
     let res = app
         .request(post(
             "/admin/login",
             &cookie,
-            &format!("token={token}&username=quanly&password={PASSWORD}"),
+            &format!("token={token}&username={user}&password={password}"),
         ))
         .await;
     res.assert_status(303);
-    assert_eq!(res.header("location"), "/admin");
+    assert_eq!(res.header("location"), lands_on);
     let session = set_cookies(&res)
         .into_iter()
         .find(|c| c.starts_with("hl_admin="))

@@ -10,5 +10,6 @@ mod library;
 mod pages;
 mod search;
 mod server;
+mod staff;
 mod usage;
 mod util;

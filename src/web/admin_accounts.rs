@@ -1,0 +1,141 @@
+//! `/admin/accounts`: managers add teachers and other managers, change passwords and remove
+//! accounts. Every route needs a manager's session; every change carries the session token.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::admin::{Manager, StaffNav, check_token};
+use super::error::AppError;
+use super::pages::{Site, render};
+use super::state::AppState;
+use crate::accounts::{self, Account, AccountError, Role};
+
+#[derive(Template)]
+#[template(path = "admin_accounts.html")]
+struct AccountsPage {
+    site: Site,
+    nav: StaffNav,
+    accounts: Vec<Account>,
+    message: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    s: &accounts::Session,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<Response, AppError> {
+    let accounts = state
+        .with_db(accounts::list)
+        .await?
+        .ok_or(AppError::Starting)?;
+    let page = AccountsPage {
+        site: Site::new(),
+        nav: StaffNav::of(s),
+        accounts,
+        message,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// `GET /admin/accounts`.
+pub async fn list(
+    State(state): State<AppState>,
+    Manager(s): Manager,
+) -> Result<Response, AppError> {
+    page(&state, &s, StatusCode::OK, None).await
+}
+
+/// The add-or-change form.
+#[derive(Debug, Deserialize)]
+pub struct SaveForm {
+    token: Option<String>,
+    user: Option<String>,
+    role: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /admin/accounts`: creates an account or sets its password and role.
+pub async fn save(
+    State(state): State<AppState>,
+    Manager(s): Manager,
+    f: Result<Form<SaveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let f = super::params::form(f)?;
+    check_token(&s, f.token.as_deref())?;
+    let user = f.user.unwrap_or_default().trim().to_string();
+    let role = match f.role.as_deref() {
+        Some("manager") => Role::Manager,
+        Some("teacher") => Role::Teacher,
+        _ => return Err(AppError::BadRequest("Hãy chọn vai trò.".into())),
+    };
+    let password = f.password.unwrap_or_default();
+    let now = crate::usage::now_ms();
+    let u = user.clone();
+    let done = state
+        .with_db(move |c| Ok(accounts::set_password(c, &u, &password, role, now)))
+        .await?
+        .ok_or(AppError::Starting)?;
+    let (status, message) = match done {
+        Ok(()) => {
+            tracing::info!(by = %s.user, user = %user, role = role.as_str(), "account saved");
+            (StatusCode::OK, format!("Đã lưu tài khoản {user}."))
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
+    };
+    page(&state, &s, status, Some(message)).await
+}
+
+/// The remove button.
+#[derive(Debug, Deserialize)]
+pub struct RemoveForm {
+    token: Option<String>,
+    user: Option<String>,
+}
+
+/// `POST /admin/accounts/remove`.
+pub async fn remove(
+    State(state): State<AppState>,
+    Manager(s): Manager,
+    f: Result<Form<RemoveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let f = super::params::form(f)?;
+    check_token(&s, f.token.as_deref())?;
+    let user = f.user.unwrap_or_default();
+    let u = user.clone();
+    let done = state
+        .with_db(move |c| Ok(accounts::remove(c, &u)))
+        .await?
+        .ok_or(AppError::Starting)?;
+    let (status, message) = match done {
+        Ok(()) => {
+            tracing::info!(by = %s.user, user = %user, "account removed");
+            (StatusCode::OK, format!("Đã xoá tài khoản {user}."))
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
+    };
+    page(&state, &s, status, Some(message)).await
+}
+
+/// Why a change was refused, in words a manager can act on.
+fn refusal(e: &AccountError) -> String {
+    match e {
+        AccountError::TooShort => format!(
+            "Mật khẩu phải có ít nhất {} ký tự.",
+            accounts::MIN_PASSWORD_CHARS
+        ),
+        AccountError::BadName => {
+            "Tên đăng nhập chỉ gồm chữ không dấu, số, - hoặc _ (tối đa 32 ký tự).".into()
+        }
+        AccountError::NoSuchUser(u) => format!("Không có tài khoản {u}."),
+        AccountError::LastManager(u) => {
+            format!("{u} là quản lý cuối cùng. Hãy tạo một quản lý khác trước.")
+        }
+        AccountError::Db(_) | AccountError::Hash(_) => "Không lưu được. Hãy thử lại.".into(),
+    }
+}

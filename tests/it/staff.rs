@@ -1,0 +1,114 @@
+//! Staff accounts and roles: managers manage accounts and read reports, teachers only prepare
+//! lessons and materials, and every admin route checks the role.
+
+use crate::admin::{app, log_in, log_in_as, post, token_in};
+use crate::util::TestApp;
+
+const TEACHER_PASSWORD: &str = "giao-vien-123";
+
+/// A manager's and a teacher's session cookies, the teacher created through the accounts page.
+async fn manager_and_teacher(app: &TestApp) -> (String, String) {
+    let manager = log_in(app).await;
+    let page = app
+        .get_with("/admin/accounts", &[("cookie", &manager)])
+        .await;
+    page.assert_status(200);
+    let token = token_in(&page.text());
+    let res = app
+        .request(post(
+            "/admin/accounts",
+            &manager,
+            &format!("token={token}&user=co-lan&role=teacher&password={TEACHER_PASSWORD}"),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("co-lan"));
+    let teacher = log_in_as(app, "co-lan", TEACHER_PASSWORD, "/admin/lessons").await;
+    (manager, teacher)
+}
+
+#[tokio::test]
+async fn teachers_cannot_reach_reports_or_accounts() {
+    let app = app();
+    let (_, teacher) = manager_and_teacher(&app).await;
+    for path in [
+        "/admin/accounts",
+        "/admin/export/summary.csv",
+        "/admin/export/fields.csv?period=2026-Q4",
+    ] {
+        let res = app.get_with(path, &[("cookie", &teacher)]).await;
+        res.assert_status(403);
+    }
+    // The dashboard sends a teacher to the lessons instead of showing the report.
+    let res = app.get_with("/admin", &[("cookie", &teacher)]).await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/lessons");
+    // Forms are refused too, token or not.
+    let res = app
+        .request(post(
+            "/admin/accounts",
+            &teacher,
+            "token=x&user=ke-gian&role=manager&password=12345678910",
+        ))
+        .await;
+    res.assert_status(403);
+    let res = app
+        .request(post(
+            "/admin/accounts/remove",
+            &teacher,
+            "token=x&user=quanly",
+        ))
+        .await;
+    res.assert_status(403);
+}
+
+#[tokio::test]
+async fn managers_add_and_remove_accounts_with_the_form_token() {
+    let app = app();
+    let (manager, teacher) = manager_and_teacher(&app).await;
+    // Without the session's token nothing changes.
+    let res = app
+        .request(post(
+            "/admin/accounts/remove",
+            &manager,
+            "token=wrong&user=co-lan",
+        ))
+        .await;
+    res.assert_status(400);
+    let page = app
+        .get_with("/admin/accounts", &[("cookie", &manager)])
+        .await;
+    let token = token_in(&page.text());
+    // The last manager cannot remove itself.
+    let res = app
+        .request(post(
+            "/admin/accounts/remove",
+            &manager,
+            &format!("token={token}&user=quanly"),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(res.text().contains("quản lý cuối cùng"));
+    // A short password is refused with a reason.
+    let res = app
+        .request(post(
+            "/admin/accounts",
+            &manager,
+            &format!("token={token}&user=anh-ba&role=teacher&password=ngan"),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(res.text().contains("ít nhất 8"));
+    // Removing the teacher ends its session at once.
+    let res = app
+        .request(post(
+            "/admin/accounts/remove",
+            &manager,
+            &format!("token={token}&user=co-lan"),
+        ))
+        .await;
+    res.assert_status(200);
+    let res = app.get_with("/admin", &[("cookie", &teacher)]).await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/login");
+}
