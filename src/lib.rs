@@ -3,14 +3,17 @@
 //!
 //! - [`content`] reads the library (Markdown with TOML front matter, and attached files).
 //! - [`search`] indexes it with Vietnamese-aware analysis and answers queries.
+//! - [`centre_library`] holds the centre's own materials and their history.
 //! - [`usage`] counts participation privately and turns it into reports.
 //! - [`web`] serves pages, files and the JSON API.
 //! - [`config`] and [`server`] turn the command line into a running server.
 
 pub mod accounts;
+pub mod centre_library;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod fsutil;
 pub mod search;
 pub mod server;
 pub mod usage;

@@ -8,8 +8,9 @@ use tokio::net::TcpListener;
 use crate::content::Source;
 use crate::search::Opened;
 use crate::usage;
+use crate::web::state::Librarian;
 use crate::web::state::Usage;
-use crate::web::{self, AppState, Catalog};
+use crate::web::{self, AppState};
 
 /// What `run` needs.
 #[derive(Debug)]
@@ -41,6 +42,19 @@ pub async fn run(
             (AppState::starting(), None)
         }
     };
+    let centre_library = match crate::centre_library::CentreLibrary::open(&opts.data_dir) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::error!(error = %e, "the centre's library folder cannot be opened; serving the starter library only");
+            None
+        }
+    };
+    let librarian = Librarian::new(
+        opts.source.clone(),
+        centre_library,
+        Some(opts.data_dir.clone()),
+    );
+    let state = state.with_librarian(librarian);
     let centre = opts.centre.clone();
     let loader = {
         let state = state.clone();
@@ -90,8 +104,14 @@ fn open_usage(data_dir: &std::path::Path) -> crate::Result<(Usage, usage::Writer
 fn load(state: AppState, opts: ServeOpts) {
     let started = std::time::Instant::now();
     let source_name = opts.source.describe();
-    match Catalog::open(opts.source, &opts.data_dir) {
-        Ok((catalog, opened)) => {
+    let Some(librarian) = state.librarian() else {
+        return;
+    };
+    match librarian.load(&state) {
+        Ok(opened) => {
+            let Some(catalog) = state.catalog() else {
+                return;
+            };
             for p in catalog.library.problems() {
                 tracing::warn!(problem = %p, "library problem");
             }
@@ -107,7 +127,6 @@ fn load(state: AppState, opts: ServeOpts) {
                 ms = started.elapsed().as_millis() as u64,
                 "library ready"
             );
-            state.set_catalog(catalog);
         }
         Err(e) => {
             tracing::error!(error = %e, library = %source_name, "library could not be loaded; pages will answer 503");

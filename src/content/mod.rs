@@ -8,7 +8,7 @@ pub mod markdown;
 pub mod material;
 pub mod source;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
@@ -148,6 +148,8 @@ pub struct Material {
     pub attachments: Vec<Attachment>,
     /// The `.md` file.
     pub file: SourceFile,
+    /// SHA-256 of the `.md` file, hex: its version.
+    pub sha256: String,
 }
 
 impl Material {
@@ -259,6 +261,12 @@ pub fn library_url(rel: &str) -> String {
 impl Library {
     /// Reads and checks a whole library. Never fails: what cannot be read becomes a problem.
     pub fn load(source: Source) -> Library {
+        Library::load_hiding(source, &BTreeSet::new())
+    }
+
+    /// Loads a library leaving out the materials whose ids are in `hidden` (starter materials a
+    /// centre chose not to show).
+    pub fn load_hiding(source: Source, hidden: &BTreeSet<String>) -> Library {
         let (listed, list_problems) = source.list();
         let mut problems: Vec<Problem> = list_problems
             .into_iter()
@@ -278,6 +286,9 @@ impl Library {
                 continue;
             };
             let id = id.to_string();
+            if hidden.contains(&id) {
+                continue;
+            }
             let bytes = match source.read(&file) {
                 Ok(b) => b,
                 Err(e) => {
@@ -285,9 +296,10 @@ impl Library {
                     continue;
                 }
             };
+            let sha256 = hex(&Sha256::digest(&bytes));
             hasher.update(file.rel.as_bytes());
             hasher.update([0]);
-            hasher.update(&bytes);
+            hasher.update(sha256.as_bytes());
             match material::parse(&bytes) {
                 Ok(mut p) => {
                     // Only what the body says about the catalogue is kept: holding every body
@@ -297,7 +309,7 @@ impl Library {
                         empty_sections: markdown::empty_sections(&p.body),
                     };
                     p.body = String::new();
-                    parsed.push((id, file, p, body));
+                    parsed.push((id, file, p, body, sha256));
                 }
                 Err(e) => problems.push(error(&file.rel, Some(e.line()), e.to_string())),
             }
@@ -321,11 +333,11 @@ impl Library {
     /// Adds parsed materials; returns for each the attachment paths its body links to.
     fn add_materials(
         &mut self,
-        parsed: Vec<(String, SourceFile, Parsed, Body)>,
+        parsed: Vec<(String, SourceFile, Parsed, Body, String)>,
         problems: &mut Vec<Problem>,
     ) -> Vec<Vec<String>> {
         let mut bodies_links = Vec::with_capacity(parsed.len());
-        for (id, file, p, body) in parsed {
+        for (id, file, p, body, sha256) in parsed {
             if self.by_id.contains_key(&id) {
                 problems.push(error(
                     &file.rel,
@@ -353,6 +365,7 @@ impl Library {
                 featured: p.featured,
                 attachments: Vec::new(),
                 file,
+                sha256,
             });
         }
         // Links to other materials can only be checked once all are known.
@@ -429,6 +442,11 @@ impl Library {
     /// Where the library lives.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// Whether a material comes from the embedded starter library (read-only).
+    pub fn is_starter(&self, m: &Material) -> bool {
+        m.file.disk_path.is_none()
     }
 
     /// Every material, sorted by id.

@@ -26,6 +26,8 @@ pub struct SourceFile {
     pub bytes: u64,
     /// Absolute path on disk for folder libraries; `None` for the embedded one.
     pub disk_path: Option<PathBuf>,
+    /// Which layer of a [`Source::Layered`] it comes from (0 otherwise).
+    pub layer: usize,
 }
 
 /// The contents of a file, borrowed from the binary or read from disk.
@@ -52,6 +54,9 @@ pub enum Source {
     Embedded,
     /// A folder on disk (canonical path).
     Dir(PathBuf),
+    /// Several sources seen as one; a file in a later layer replaces the file with the same
+    /// path in an earlier one (the centre's own copy of a starter material).
+    Layered(Vec<Source>),
 }
 
 /// Something that went wrong while listing a folder; reported, then skipped.
@@ -81,6 +86,11 @@ impl Source {
         match self {
             Source::Embedded => "embedded starter library".to_string(),
             Source::Dir(root) => root.display().to_string(),
+            Source::Layered(layers) => layers
+                .iter()
+                .map(Source::describe)
+                .collect::<Vec<_>>()
+                .join(" + "),
         }
     }
 
@@ -89,6 +99,7 @@ impl Source {
         let (mut files, problems) = match self {
             Source::Embedded => (list_embedded(), Vec::new()),
             Source::Dir(root) => list_dir(root),
+            Source::Layered(layers) => list_layers(layers),
         };
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
         (files, problems)
@@ -97,6 +108,7 @@ impl Source {
     /// Opens a listed file for serving: embedded bytes with their digest, or an open file.
     pub fn open(&self, file: &SourceFile) -> std::io::Result<Blob> {
         match (&file.disk_path, self) {
+            (_, Source::Layered(layers)) => layer(layers, file)?.open(file),
             (Some(p), Source::Dir(root)) => {
                 let real = p.canonicalize()?;
                 if !real.starts_with(root) {
@@ -119,6 +131,7 @@ impl Source {
     /// Reads a listed file.
     pub fn read(&self, file: &SourceFile) -> std::io::Result<FileData> {
         match (&file.disk_path, self) {
+            (_, Source::Layered(layers)) => layer(layers, file)?.read(file),
             (Some(p), Source::Dir(root)) => {
                 // The file may have been swapped for a symlink since it was listed.
                 let real = p.canonicalize()?;
@@ -137,6 +150,26 @@ impl Source {
     }
 }
 
+fn layer<'a>(layers: &'a [Source], file: &SourceFile) -> std::io::Result<&'a Source> {
+    layers
+        .get(file.layer)
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+}
+
+fn list_layers(layers: &[Source]) -> (Vec<SourceFile>, Vec<ListProblem>) {
+    let mut files = std::collections::BTreeMap::new();
+    let mut problems = Vec::new();
+    for (i, source) in layers.iter().enumerate() {
+        let (listed, p) = source.list();
+        problems.extend(p);
+        for mut f in listed {
+            f.layer = i;
+            files.insert(f.rel.clone(), f);
+        }
+    }
+    (files.into_values().collect(), problems)
+}
+
 fn list_embedded() -> Vec<SourceFile> {
     StarterLibrary::iter()
         .filter_map(|name| {
@@ -145,6 +178,7 @@ fn list_embedded() -> Vec<SourceFile> {
                 rel: name.nfc().collect(),
                 bytes: f.data.len() as u64,
                 disk_path: None,
+                layer: 0,
             })
         })
         .collect()
@@ -202,6 +236,7 @@ fn list_dir(root: &Path) -> (Vec<SourceFile>, Vec<ListProblem>) {
             rel,
             bytes,
             disk_path: Some(entry.path().to_path_buf()),
+            layer: 0,
         });
     }
     (files, problems)

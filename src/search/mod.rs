@@ -84,10 +84,14 @@ pub struct Results {
     pub hits: Vec<Hit>,
 }
 
-/// A ready-to-query index.
+/// A ready-to-query index. Clones share it.
+#[derive(Clone)]
 pub struct SearchIndex {
+    index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The folder, for on-disk indexes (synced after each commit).
+    dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -157,7 +161,9 @@ impl SearchIndex {
             return Err("index schema differs".to_string());
         }
         analyzer::register(&index);
-        let idx = Self::with_index(index, fields).map_err(|e| format!("damaged index ({e})"))?;
+        let mut idx =
+            Self::with_index(index, fields).map_err(|e| format!("damaged index ({e})"))?;
+        idx.dir = Some(dir.to_path_buf());
         // A missing or truncated segment only shows when its data is touched.
         idx.check_readable()
             .map_err(|e| format!("damaged index ({e})"))?;
@@ -172,7 +178,49 @@ impl SearchIndex {
             // again and again for snippets (~100 × 16 KB at most).
             .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()?;
-        Ok(SearchIndex { reader, fields })
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir: None,
+        })
+    }
+
+    /// Brings the index from the library `old` to `new`, re-indexing only the materials whose
+    /// file changed and dropping those gone, in one commit stamped with the new fingerprint.
+    /// Returns how many materials were re-indexed or dropped. Searches see the change at once.
+    pub fn update(&self, old: &Library, new: &Library) -> Result<usize> {
+        let mut w = writer(&self.index)?;
+        let mut touched = 0;
+        for m in old.materials() {
+            if new.get(&m.id).is_none_or(|n| n.sha256 != m.sha256) {
+                w.delete_term(Term::from_field_text(self.fields.id, &m.id));
+                touched += 1;
+            }
+        }
+        for m in new.materials() {
+            match old.get(&m.id) {
+                Some(o) if o.sha256 == m.sha256 => {}
+                Some(_) => add_one(&mut w, &self.fields, new, m)?,
+                None => {
+                    add_one(&mut w, &self.fields, new, m)?;
+                    touched += 1;
+                }
+            }
+        }
+        let stamp = Stamp {
+            schema: SCHEMA_VERSION,
+            fingerprint: new.fingerprint().to_string(),
+        };
+        let mut commit = w.prepare_commit()?;
+        commit.set_payload(&serde_json::to_string(&stamp).unwrap_or_default());
+        commit.commit()?;
+        w.wait_merging_threads()?;
+        if let Some(dir) = &self.dir {
+            sync_dir(dir)?;
+        }
+        self.reader.reload()?;
+        Ok(touched)
     }
 
     /// Touches every segment's stored documents and term dictionaries.
@@ -323,31 +371,41 @@ fn writer(index: &Index) -> Result<IndexWriter> {
 
 fn add_all(writer: &mut IndexWriter, f: &Fields, library: &Library) -> Result<()> {
     for m in library.materials() {
-        let parsed = match library.read(m) {
-            Ok(p) => p,
-            Err(e) => {
-                // Changed or vanished since the catalogue was made: leave it out of the index.
-                tracing::warn!(id = %m.id, error = %e, "material not indexed");
-                continue;
-            }
-        };
-        let plain = crate::content::markdown::to_plain_text(&parsed.body);
-        // Tags are keywords chosen by the author: they weigh like the title, and stay out of
-        // the stored text so snippets read as prose.
-        let heading = format!("{}\n{}", m.title, m.tags.join("\n"));
-        let body = format!("{}\n{}", m.summary, plain);
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, &m.id);
-        doc.add_text(f.category, m.category.slug());
-        for field in [f.title_fold, f.title_exact, f.title_pair] {
-            doc.add_text(field, &heading);
-        }
-        doc.add_text(f.body_fold, &body);
-        doc.add_text(f.body_exact, &body);
-        doc.add_text(f.body_pair, &body);
-        doc.add_bytes(f.snippet_text, body.as_bytes());
-        writer.add_document(doc)?;
+        add_one(writer, f, library, m)?;
     }
+    Ok(())
+}
+
+fn add_one(
+    writer: &mut IndexWriter,
+    f: &Fields,
+    library: &Library,
+    m: &crate::content::Material,
+) -> Result<()> {
+    let parsed = match library.read(m) {
+        Ok(p) => p,
+        Err(e) => {
+            // Changed or vanished since the catalogue was made: leave it out of the index.
+            tracing::warn!(id = %m.id, error = %e, "material not indexed");
+            return Ok(());
+        }
+    };
+    let plain = crate::content::markdown::to_plain_text(&parsed.body);
+    // Tags are keywords chosen by the author: they weigh like the title, and stay out of
+    // the stored text so snippets read as prose.
+    let heading = format!("{}\n{}", m.title, m.tags.join("\n"));
+    let body = format!("{}\n{}", m.summary, plain);
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &m.id);
+    doc.add_text(f.category, m.category.slug());
+    for field in [f.title_fold, f.title_exact, f.title_pair] {
+        doc.add_text(field, &heading);
+    }
+    doc.add_text(f.body_fold, &body);
+    doc.add_text(f.body_exact, &body);
+    doc.add_text(f.body_pair, &body);
+    doc.add_bytes(f.snippet_text, body.as_bytes());
+    writer.add_document(doc)?;
     Ok(())
 }
 

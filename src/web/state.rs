@@ -2,9 +2,10 @@
 //!
 //! The server accepts connections before the index is built; until then pages answer 503.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::centre_library::CentreLibrary;
 use crate::content::{Library, Source};
 use crate::error::Result;
 use crate::search::suggest::Suggester;
@@ -29,13 +30,6 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads the library and opens or builds its index under `data_dir`.
-    pub fn open(source: Source, data_dir: &Path) -> Result<(Catalog, Opened)> {
-        let library = Library::load(source);
-        let (index, opened) = SearchIndex::open_or_build(data_dir, &library)?;
-        Ok((Catalog::assemble(library, index), opened))
-    }
-
     /// Loads the library with an in-memory index (tests).
     pub fn in_memory(source: Source) -> Result<Catalog> {
         let library = Library::load(source);
@@ -43,7 +37,8 @@ impl Catalog {
         Ok(Catalog::assemble(library, index))
     }
 
-    fn assemble(library: Library, index: SearchIndex) -> Catalog {
+    /// A library with its index.
+    pub fn assemble(library: Library, index: SearchIndex) -> Catalog {
         let suggester = Suggester::new(&library);
         Catalog {
             library,
@@ -73,6 +68,86 @@ impl Catalog {
     }
 }
 
+/// Keeps the catalogue in step with the library: loads it at start, and after an edit, an
+/// import or a change seen on disk loads it again and re-indexes only what changed.
+#[derive(Debug)]
+pub struct Librarian {
+    base: Source,
+    centre: Option<CentreLibrary>,
+    /// Where the index lives; `None` keeps it in memory (tests).
+    data_dir: Option<PathBuf>,
+    /// One load at a time: the index has a single writer.
+    lock: Mutex<()>,
+}
+
+impl Librarian {
+    /// A librarian for `base`, with the centre's folder layered over it when given.
+    pub fn new(base: Source, centre: Option<CentreLibrary>, data_dir: Option<PathBuf>) -> Self {
+        Librarian {
+            base,
+            centre,
+            data_dir,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// The centre's writable library, if there is one.
+    pub fn centre(&self) -> Option<&CentreLibrary> {
+        self.centre.as_ref()
+    }
+
+    fn library(&self) -> Library {
+        let Some(centre) = &self.centre else {
+            return Library::load(self.base.clone());
+        };
+        let hidden = centre.hidden().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "library settings unreadable; nothing hidden");
+            Default::default()
+        });
+        Library::load_hiding(centre.over(self.base.clone()), &hidden)
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Loads the library and opens or builds its index, then installs the catalogue
+    /// (blocking: run it off the async workers).
+    pub fn load(&self, state: &AppState) -> Result<Opened> {
+        let _one = self.guard();
+        let library = self.library();
+        let (index, opened) = match &self.data_dir {
+            Some(dir) => SearchIndex::open_or_build(dir, &library)?,
+            None => (SearchIndex::in_memory(&library)?, Opened::Reused),
+        };
+        state.set_catalog(Catalog::assemble(library, index));
+        Ok(opened)
+    }
+
+    /// Loads the library again and brings the index up to date (blocking). Returns how many
+    /// materials were re-indexed or dropped.
+    pub fn reload(&self, state: &AppState) -> Result<usize> {
+        let Some(current) = state.catalog() else {
+            return self.load(state).map(|_| 0);
+        };
+        let _one = self.guard();
+        // Another reload may have finished while this one waited.
+        let current = state.catalog().unwrap_or(current);
+        let library = self.library();
+        let touched = current.index.update(&current.library, &library)?;
+        tracing::info!(
+            materials = library.materials().len(),
+            reindexed = touched,
+            problems = library.problems().len(),
+            "library reloaded"
+        );
+        state.set_catalog(Catalog::assemble(library, current.index.clone()));
+        Ok(touched)
+    }
+}
+
 /// The usage log as the web layer sees it: a recorder for events and a connection for
 /// profiles and reports.
 #[derive(Clone, Debug)]
@@ -94,6 +169,7 @@ pub struct AppState {
     /// Searches running at once: one per core, the rest wait in order, so that under load
     /// every request waits about as long instead of the unlucky ones waiting far longer.
     pub search_permits: SearchPermits,
+    librarian: Option<Arc<Librarian>>,
 }
 
 /// The permits for concurrent searches (one per core).
@@ -124,6 +200,26 @@ impl AppState {
     pub fn with_usage(mut self, usage: Usage) -> AppState {
         self.usage = Some(usage);
         self
+    }
+
+    /// Adds the librarian that (re)loads the catalogue.
+    pub fn with_librarian(mut self, librarian: Librarian) -> AppState {
+        self.librarian = Some(Arc::new(librarian));
+        self
+    }
+
+    /// The librarian, when the library can change while serving.
+    pub fn librarian(&self) -> Option<Arc<Librarian>> {
+        self.librarian.clone()
+    }
+
+    /// Reloads the library after a change, off the async workers.
+    pub async fn reload_library(&self) -> Result<usize> {
+        let Some(librarian) = self.librarian() else {
+            return Ok(0);
+        };
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || librarian.reload(&state)).await?
     }
 
     /// Sets the centre's name.

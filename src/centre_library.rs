@@ -1,0 +1,285 @@
+//! The centre's own library folder (`DATA/library`), layered over the starter library: materials
+//! saved from the browser or imported from packages, the previous versions of every file it
+//! replaces (`DATA/history`), and the starter materials the centre chose to hide.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Source;
+use crate::fsutil;
+
+/// Errors of the centre library.
+#[derive(Debug, thiserror::Error)]
+pub enum CentreError {
+    /// Reading or writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The path would leave the library or names a hidden file.
+    #[error("unusable library path {0:?}")]
+    BadPath(String),
+    /// No earlier version to go back to.
+    #[error("no earlier version of {0}")]
+    NoHistory(String),
+    /// The settings file is damaged.
+    #[error("library settings: {0}")]
+    Settings(String),
+}
+
+/// What `DATA/library.toml` holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Settings {
+    /// Starter materials not shown.
+    #[serde(default)]
+    hidden: BTreeSet<String>,
+}
+
+/// One earlier version of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// When it was replaced, ms since the epoch (its name in the history folder).
+    pub replaced_at: i64,
+    /// Where it is kept.
+    pub path: PathBuf,
+}
+
+/// The centre's library folder and its history.
+#[derive(Debug, Clone)]
+pub struct CentreLibrary {
+    root: PathBuf,
+    history: PathBuf,
+    settings: PathBuf,
+}
+
+impl CentreLibrary {
+    /// Opens (creating if needed) the centre library under the data folder.
+    pub fn open(data_dir: &Path) -> std::io::Result<CentreLibrary> {
+        let root = data_dir.join("library");
+        std::fs::create_dir_all(&root)?;
+        Ok(CentreLibrary {
+            root: root.canonicalize()?,
+            history: data_dir.join("history"),
+            settings: data_dir.join("library.toml"),
+        })
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `base` with this folder layered over it.
+    pub fn over(&self, base: Source) -> Source {
+        Source::Layered(vec![base, Source::Dir(self.root.clone())])
+    }
+
+    /// Ids of the materials to leave out.
+    pub fn hidden(&self) -> Result<BTreeSet<String>, CentreError> {
+        Ok(self.read_settings()?.hidden)
+    }
+
+    /// Hides or shows a material.
+    pub fn set_hidden(&self, id: &str, hide: bool) -> Result<(), CentreError> {
+        let mut s = self.read_settings()?;
+        if hide {
+            s.hidden.insert(id.to_string());
+        } else {
+            s.hidden.remove(id);
+        }
+        let text = toml::to_string(&s).map_err(|e| CentreError::Settings(e.to_string()))?;
+        fsutil::write_atomic(&self.settings, text.as_bytes())?;
+        Ok(())
+    }
+
+    fn read_settings(&self) -> Result<Settings, CentreError> {
+        match std::fs::read_to_string(&self.settings) {
+            Ok(t) => toml::from_str(&t).map_err(|e| CentreError::Settings(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The file on disk for a library path, if the path is acceptable.
+    pub fn path_of(&self, rel: &str) -> Result<PathBuf, CentreError> {
+        if !valid_rel(rel) {
+            return Err(CentreError::BadPath(rel.to_string()));
+        }
+        Ok(self.root.join(rel))
+    }
+
+    /// Writes a file, keeping the version it replaces in the history.
+    pub fn save(&self, rel: &str, bytes: &[u8]) -> Result<(), CentreError> {
+        let path = self.path_of(rel)?;
+        self.keep_previous(rel, &path)?;
+        fsutil::write_atomic(&path, bytes)?;
+        Ok(())
+    }
+
+    /// Moves a finished file (already written and synced elsewhere on the same disk) into
+    /// place, keeping the version it replaces.
+    pub fn put_file(&self, rel: &str, file: &Path) -> Result<(), CentreError> {
+        let path = self.path_of(rel)?;
+        self.keep_previous(rel, &path)?;
+        match fsutil::rename_durably(file, &path) {
+            Ok(()) => Ok(()),
+            // Another file system (a staging folder elsewhere): copy, then swap in atomically.
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                fsutil::write_atomic(&path, &std::fs::read(file)?)?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes a file from the library, keeping it in the history.
+    pub fn remove(&self, rel: &str) -> Result<(), CentreError> {
+        let path = self.path_of(rel)?;
+        self.keep_previous(rel, &path)?;
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        if let Some(dir) = path.parent() {
+            fsutil::sync_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Earlier versions of a file, newest first.
+    pub fn versions(&self, rel: &str) -> Result<Vec<Version>, CentreError> {
+        if !valid_rel(rel) {
+            return Err(CentreError::BadPath(rel.to_string()));
+        }
+        let dir = self.history.join(rel);
+        let mut out = Vec::new();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e.into()),
+        };
+        for e in entries.flatten() {
+            if let Some(ms) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) {
+                out.push(Version {
+                    replaced_at: ms,
+                    path: e.path(),
+                });
+            }
+        }
+        out.sort_by(|a, b| b.replaced_at.cmp(&a.replaced_at));
+        Ok(out)
+    }
+
+    /// Puts back the most recent earlier version (the current one goes to the history, so an
+    /// undo can itself be undone).
+    pub fn undo(&self, rel: &str) -> Result<(), CentreError> {
+        let latest = self
+            .versions(rel)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CentreError::NoHistory(rel.to_string()))?;
+        let bytes = std::fs::read(&latest.path)?;
+        self.save(rel, &bytes)?;
+        std::fs::remove_file(&latest.path)?;
+        Ok(())
+    }
+
+    fn keep_previous(&self, rel: &str, path: &Path) -> Result<(), CentreError> {
+        let old = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let dir = self.history.join(rel);
+        let mut ms = crate::usage::now_ms();
+        // Two saves within a millisecond must not overwrite each other's history.
+        while dir.join(ms.to_string()).exists() {
+            ms += 1;
+        }
+        fsutil::write_atomic(&dir.join(ms.to_string()), &old)?;
+        Ok(())
+    }
+}
+
+/// A library path the centre may write: `/`-separated relative segments, none empty, hidden
+/// (`.`), `..`, or holding backslashes or control characters.
+pub fn valid_rel(rel: &str) -> bool {
+    !rel.is_empty()
+        && rel.len() <= 255
+        && rel.split('/').all(|seg| {
+            !seg.is_empty()
+                && !seg.starts_with('.')
+                && !seg.chars().any(|c| c.is_control() || c == '\\' || c == ':')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_keep_history_and_undo_goes_back() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        lib.save("health/a.md", b"v1").unwrap();
+        lib.save("health/a.md", b"v2").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v2"
+        );
+        assert_eq!(lib.versions("health/a.md").unwrap().len(), 1);
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v1"
+        );
+        // The undone version is kept, so the undo can be undone.
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v2"
+        );
+        lib.remove("health/a.md").unwrap();
+        assert!(!lib.root().join("health/a.md").exists());
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v2"
+        );
+    }
+
+    #[test]
+    fn refuses_paths_leaving_the_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        for bad in [
+            "../x.md",
+            "/etc/passwd",
+            "a//b.md",
+            ".hidden.md",
+            "a\\b.md",
+            "a/./b",
+            "",
+        ] {
+            assert!(
+                matches!(lib.save(bad, b"x"), Err(CentreError::BadPath(_))),
+                "{bad}"
+            );
+        }
+        assert!(!d.path().join("x.md").exists());
+    }
+
+    #[test]
+    fn hidden_materials_persist() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        lib.set_hidden("law/a", true).unwrap();
+        lib.set_hidden("law/b", true).unwrap();
+        lib.set_hidden("law/a", false).unwrap();
+        let again = CentreLibrary::open(d.path()).unwrap();
+        assert_eq!(
+            again.hidden().unwrap().into_iter().collect::<Vec<_>>(),
+            ["law/b"]
+        );
+    }
+}
