@@ -166,7 +166,7 @@ impl CentreLibrary {
                 });
             }
         }
-        out.sort_by(|a, b| b.replaced_at.cmp(&a.replaced_at));
+        out.sort_by_key(|v| std::cmp::Reverse(v.replaced_at));
         Ok(out)
     }
 

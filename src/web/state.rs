@@ -2,7 +2,7 @@
 //!
 //! The server accepts connections before the index is built; until then pages answer 503.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::centre_library::CentreLibrary;
