@@ -14,6 +14,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod fsutil;
+pub mod lessons;
 pub mod search;
 pub mod server;
 pub mod usage;

@@ -55,6 +55,13 @@ pub async fn run(
         Some(opts.data_dir.clone()),
     );
     let state = state.with_librarian(librarian);
+    let state = match crate::lessons::LessonStore::open(&opts.data_dir) {
+        Ok(l) => state.with_lessons(l),
+        Err(e) => {
+            tracing::error!(error = %e, "the lessons folder cannot be opened; lessons are unavailable");
+            state
+        }
+    };
     let centre = opts.centre.clone();
     let loader = {
         let state = state.clone();

@@ -84,6 +84,15 @@ pub fn tables(r: &Report) -> Vec<Table> {
             .collect(),
     });
     out.push(Table {
+        name: "lessons",
+        header: vec!["lesson", "participants", "views"],
+        rows: r
+            .lessons
+            .iter()
+            .map(|m| vec![m.id.clone(), n(m.participants), n(m.views)])
+            .collect(),
+    });
+    out.push(Table {
         name: "top_searches",
         header: vec!["query", "searches"],
         rows: r

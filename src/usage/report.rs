@@ -222,6 +222,8 @@ pub struct Report {
     pub by_group: BTreeMap<String, Vec<GroupCount>>,
     /// Most used materials.
     pub top_materials: Vec<MaterialCount>,
+    /// Lessons joined: the id is the lesson's code.
+    pub lessons: Vec<MaterialCount>,
     /// Most frequent searches.
     pub top_searches: Vec<SearchCount>,
     /// Searches that found nothing: what the library is missing.
@@ -231,6 +233,9 @@ pub struct Report {
     /// Views per hour of the day (0–23, Vietnam time).
     pub hours: Vec<u64>,
 }
+
+/// How lesson pages are named in the usage log (`lesson:CODE`).
+pub const LESSON_PREFIX: &str = "lesson:";
 
 /// Computes the report for a period.
 pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
@@ -283,20 +288,26 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
     ] {
         by_group.insert(question.to_string(), groups(conn, a, b, column, choices)?);
     }
-    let top_materials = conn
-        .prepare_cached(
+    // Lesson pages are logged like materials, under `lesson:CODE`.
+    let used = |lessons: bool| -> rusqlite::Result<Vec<MaterialCount>> {
+        conn.prepare_cached(&format!(
             "SELECT material, SUM(views), COUNT(DISTINCT participant) FROM material_day
-             WHERE day BETWEEN ?1 AND ?2 GROUP BY material
-             ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
-        )?
+             WHERE day BETWEEN ?1 AND ?2 AND {} material LIKE '{LESSON_PREFIX}%'
+             GROUP BY material ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
+            if lessons { "" } else { "NOT" }
+        ))?
         .query_map(params![a, b, TOP as i64], |r| {
+            let id: String = r.get(0)?;
             Ok(MaterialCount {
-                id: r.get(0)?,
+                id: id.strip_prefix(LESSON_PREFIX).unwrap_or(&id).to_string(),
                 views: r.get::<_, i64>(1)? as u64,
                 participants: r.get::<_, i64>(2)? as u64,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect()
+    };
+    let top_materials = used(false)?;
+    let lessons = used(true)?;
     let searches_by = |column: &str| -> rusqlite::Result<Vec<SearchCount>> {
         conn.prepare(&format!(
             "SELECT query, SUM({column}) AS n FROM search_day WHERE day BETWEEN ?1 AND ?2
@@ -346,6 +357,7 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
         by_category,
         by_group,
         top_materials,
+        lessons,
         top_searches,
         zero_result_searches,
         busy_days,

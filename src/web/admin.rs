@@ -515,6 +515,7 @@ struct Dashboard<'a> {
     fields_table: Vec<(&'static str, u64, u64)>,
     groups: Vec<(&'static str, Vec<crate::usage::report::GroupCount>)>,
     materials: Vec<(String, String, u64, u64)>,
+    lessons: Vec<(String, String, &'static str, u64, u64)>,
     days: Vec<Column>,
     hours: Vec<Column>,
 }
@@ -583,6 +584,28 @@ pub async fn dashboard(
         .iter()
         .map(|m| (m.id.clone(), title_of(&m.id), m.participants, m.views))
         .collect();
+    let known_lessons = match state.lessons() {
+        Some(_) => state
+            .with_lessons_store(|st| st.list())
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let lessons = c
+        .current
+        .lessons
+        .iter()
+        .map(|l| {
+            let known = known_lessons.iter().find(|k| k.code == l.id);
+            (
+                l.id.clone(),
+                known.map_or_else(|| l.id.clone(), |k| k.title.clone()),
+                known.map_or("", |k| k.category.name_vi()),
+                l.participants,
+                l.views,
+            )
+        })
+        .collect();
     let days = columns(
         c.current
             .busy_days
@@ -617,6 +640,7 @@ pub async fn dashboard(
         fields_table,
         groups,
         materials,
+        lessons,
         days,
         hours,
         c,

@@ -4,10 +4,12 @@
 
 pub mod admin;
 pub mod admin_accounts;
+pub mod admin_lessons;
 pub mod api;
 pub mod assets;
 pub mod error;
 pub mod files;
+pub mod lessons;
 pub mod pages;
 pub mod params;
 pub mod participant;
@@ -60,6 +62,9 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{category}", get(pages::category))
         .route("/m/{*path}", get(pages::library_path))
         .route("/search", get(pages::search))
+        .route("/l/{code}", get(lessons::show))
+        .route("/l/{code}/in", get(lessons::print))
+        .route("/l/{code}/qr.svg", get(lessons::qr))
         .route("/ve-ban", get(profile::show).post(profile::save))
         .route("/ve-ban/xoa", post(profile::erase))
         .route_layer(axum::middleware::from_fn(participant::layer));
@@ -74,6 +79,14 @@ pub fn router(state: AppState) -> Router {
             get(admin_accounts::list).post(admin_accounts::save),
         )
         .route("/admin/accounts/remove", post(admin_accounts::remove))
+        .route(
+            "/admin/lessons",
+            get(admin_lessons::list).post(admin_lessons::create),
+        )
+        .route(
+            "/admin/lessons/{code}",
+            get(admin_lessons::edit).post(admin_lessons::update),
+        )
         .route("/admin/export/{table}", get(admin::export_csv))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))

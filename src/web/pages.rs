@@ -257,6 +257,34 @@ struct SearchPage {
     results: Results,
     offset: usize,
     next_url: Option<String>,
+    lessons: Vec<crate::lessons::Lesson>,
+}
+
+/// Published lessons matching a query (first page only; there are few lessons).
+async fn matching_lessons(
+    state: &AppState,
+    q: &str,
+    category: Option<Category>,
+) -> Vec<crate::lessons::Lesson> {
+    if state.lessons().is_none() || q.trim().is_empty() {
+        return Vec::new();
+    }
+    let q = q.to_string();
+    let found = state
+        .with_lessons_store(move |st| {
+            Ok(st
+                .list()?
+                .into_iter()
+                .filter(|l| l.published && category.is_none_or(|c| c == l.category))
+                .filter(|l| crate::lessons::matches(l, &q))
+                .take(5)
+                .collect())
+        })
+        .await;
+    found.unwrap_or_else(|e| {
+        tracing::warn!(error = ?e, "lessons could not be searched");
+        Vec::new()
+    })
 }
 
 /// `GET /search?q=&category=&offset=`.
@@ -276,6 +304,11 @@ pub async fn search(
         e.category = p.category;
         state.record(e);
     }
+    let lessons = if p.offset == 0 {
+        matching_lessons(&state, &p.q, p.category).await
+    } else {
+        Vec::new()
+    };
     let shown = p.offset + results.hits.len();
     let next_url = (shown < results.total && shown < super::params::MAX_OFFSET).then(|| {
         let mut ser = form_urlencoded::Serializer::new(String::from("/search?"));
@@ -293,6 +326,7 @@ pub async fn search(
         results,
         offset: p.offset,
         next_url,
+        lessons,
     })
 }
 

@@ -170,6 +170,7 @@ pub struct AppState {
     /// every request waits about as long instead of the unlucky ones waiting far longer.
     pub search_permits: SearchPermits,
     librarian: Option<Arc<Librarian>>,
+    lessons: Option<crate::lessons::LessonStore>,
 }
 
 /// The permits for concurrent searches (one per core).
@@ -211,6 +212,38 @@ impl AppState {
     /// The librarian, when the library can change while serving.
     pub fn librarian(&self) -> Option<Arc<Librarian>> {
         self.librarian.clone()
+    }
+
+    /// Adds the lessons folder.
+    pub fn with_lessons(mut self, lessons: crate::lessons::LessonStore) -> AppState {
+        self.lessons = Some(lessons);
+        self
+    }
+
+    /// The lessons folder, when there is a data folder.
+    pub fn lessons(&self) -> Option<&crate::lessons::LessonStore> {
+        self.lessons.as_ref()
+    }
+
+    /// Runs `f` on the lessons folder off the async workers; 503 without one.
+    pub async fn with_lessons_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(
+            &crate::lessons::LessonStore,
+        ) -> std::result::Result<T, crate::lessons::LessonError>
+        + Send
+        + 'static,
+    ) -> std::result::Result<T, super::AppError> {
+        let store = self.lessons.clone().ok_or(super::AppError::Starting)?;
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(crate::Error::from)?
+            .map_err(|e| match e {
+                crate::lessons::LessonError::Invalid(m) => super::AppError::BadRequest(m),
+                other => super::AppError::Internal(crate::Error::Io(std::io::Error::other(
+                    other.to_string(),
+                ))),
+            })
     }
 
     /// Reloads the library after a change, off the async workers.

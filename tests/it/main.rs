@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod files;
 mod index;
+mod lessons;
 mod library;
 mod pages;
 mod search;

@@ -98,7 +98,18 @@ impl TestApp {
             recorder,
             db: std::sync::Arc::new(std::sync::Mutex::new(db)),
         };
-        app.state = app.state.clone().with_usage(usage);
+        // The centre's own library over the fixture one, and a lessons folder, as a server has.
+        let centre = hoclieu::centre_library::CentreLibrary::open(&app.data).unwrap();
+        let base = Source::dir(&app._dir.path().join("library")).unwrap();
+        let librarian = hoclieu::web::state::Librarian::new(base, Some(centre), None);
+        let lessons = hoclieu::lessons::LessonStore::open(&app.data).unwrap();
+        app.state = app
+            .state
+            .clone()
+            .with_usage(usage)
+            .with_librarian(librarian)
+            .with_lessons(lessons);
+        app.state.librarian().unwrap().load(&app.state).unwrap();
         app.router = router(app.state.clone());
         app.writer = Some(writer);
         app

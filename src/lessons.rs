@@ -1,0 +1,305 @@
+//! Lessons: a teacher's ordered selection of materials with notes, for one session with a group.
+//! Each lesson is one TOML file in `DATA/lessons/`, named by its short code, so lessons travel
+//! in packages and backups as plain files.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Category;
+use crate::fsutil;
+
+/// Materials a lesson may hold.
+pub const MAX_ITEMS: usize = 40;
+/// Letters of a new code: no 0/o, 1/l/i, so it can be read off a wall and typed.
+const CODE_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+/// Length of a new code (31^5 ≈ 28 million).
+const CODE_LEN: usize = 5;
+
+/// Errors of lesson storage.
+#[derive(Debug, thiserror::Error)]
+pub enum LessonError {
+    /// Reading or writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A lesson file is damaged.
+    #[error("lesson {code}: {message}")]
+    Damaged {
+        /// The lesson's code.
+        code: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The lesson cannot be saved as it is.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One material in a lesson, with what the teacher wants said about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// Material id.
+    pub material: String,
+    /// The teacher's note for this material.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A lesson.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lesson {
+    /// Short code: its URL is `/l/{code}`.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// Field.
+    pub category: Category,
+    /// Who it is for ("Hội phụ nữ thôn Nà Phặc").
+    #[serde(default)]
+    pub audience: String,
+    /// Day it is given, `YYYY-MM-DD`, if set.
+    #[serde(default)]
+    pub date: String,
+    /// Free notes shown above the materials.
+    #[serde(default)]
+    pub notes: String,
+    /// Shown to visitors (drafts are not).
+    #[serde(default)]
+    pub published: bool,
+    /// Account that created it.
+    #[serde(default)]
+    pub author: String,
+    /// The materials, in teaching order.
+    #[serde(default, rename = "item")]
+    pub items: Vec<Item>,
+}
+
+impl Lesson {
+    /// Checks what a form may get wrong.
+    pub fn validate(&self) -> Result<(), LessonError> {
+        let bad = |m: &str| Err(LessonError::Invalid(m.to_string()));
+        if !valid_code(&self.code) {
+            return bad("mã bài học không hợp lệ");
+        }
+        if self.title.trim().is_empty() || self.title.chars().count() > 200 {
+            return bad("tên bài học phải có từ 1 đến 200 ký tự");
+        }
+        if self.items.len() > MAX_ITEMS {
+            return bad("một bài học có nhiều nhất 40 tài liệu");
+        }
+        if !self.date.is_empty() && crate::usage::report::parse_date(&self.date).is_none() {
+            return bad("ngày phải có dạng năm-tháng-ngày");
+        }
+        let long = [&self.audience, &self.notes]
+            .iter()
+            .any(|t| t.chars().count() > 4000)
+            || self.items.iter().any(|i| i.note.chars().count() > 2000);
+        if long {
+            return bad("ghi chú quá dài");
+        }
+        Ok(())
+    }
+
+    /// Its public page.
+    pub fn url(&self) -> String {
+        format!("/l/{}", self.code)
+    }
+}
+
+/// Whether a string can be a lesson code (and so a file name).
+pub fn valid_code(code: &str) -> bool {
+    (4..=16).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The lessons folder.
+#[derive(Debug, Clone)]
+pub struct LessonStore {
+    dir: PathBuf,
+}
+
+impl LessonStore {
+    /// Opens (creating if needed) `DATA/lessons`.
+    pub fn open(data_dir: &Path) -> std::io::Result<LessonStore> {
+        let dir = data_dir.join("lessons");
+        std::fs::create_dir_all(&dir)?;
+        Ok(LessonStore { dir })
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, code: &str) -> Option<PathBuf> {
+        valid_code(code).then(|| self.dir.join(format!("{code}.toml")))
+    }
+
+    /// A lesson by code; `None` when there is none.
+    pub fn get(&self, code: &str) -> Result<Option<Lesson>, LessonError> {
+        let Some(path) = self.path(code) else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        parse(code, &text).map(Some)
+    }
+
+    /// Every readable lesson, newest date first; damaged files are logged and skipped.
+    pub fn list(&self) -> Result<Vec<Lesson>, LessonError> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)?.flatten() {
+            let name = entry.file_name();
+            let Some(code) = name.to_str().and_then(|n| n.strip_suffix(".toml")) else {
+                continue;
+            };
+            match self.get(code) {
+                Ok(Some(l)) => out.push(l),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "lesson skipped"),
+            }
+        }
+        out.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)));
+        Ok(out)
+    }
+
+    /// Saves a lesson (validated) atomically.
+    pub fn save(&self, lesson: &Lesson) -> Result<(), LessonError> {
+        lesson.validate()?;
+        let Some(path) = self.path(&lesson.code) else {
+            return Err(LessonError::Invalid("mã bài học không hợp lệ".into()));
+        };
+        let text = toml::to_string(lesson).map_err(|e| LessonError::Invalid(e.to_string()))?;
+        fsutil::write_atomic(&path, text.as_bytes())?;
+        Ok(())
+    }
+
+    /// Deletes a lesson.
+    pub fn delete(&self, code: &str) -> Result<(), LessonError> {
+        if let Some(path) = self.path(code) {
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => fsutil::sync_dir(&self.dir)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A code no lesson has yet.
+    pub fn new_code(&self) -> Result<String, LessonError> {
+        loop {
+            let mut bytes = [0u8; CODE_LEN];
+            getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let code: String = bytes
+                .iter()
+                .map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char)
+                .collect();
+            if self.path(&code).is_some_and(|p| !p.exists()) {
+                return Ok(code);
+            }
+        }
+    }
+}
+
+fn parse(code: &str, text: &str) -> Result<Lesson, LessonError> {
+    let lesson: Lesson = toml::from_str(text).map_err(|e| LessonError::Damaged {
+        code: code.to_string(),
+        message: e.to_string(),
+    })?;
+    if lesson.code != code {
+        return Err(LessonError::Damaged {
+            code: code.to_string(),
+            message: format!("the file says its code is {}", lesson.code),
+        });
+    }
+    Ok(lesson)
+}
+
+/// Whether every syllable of the query occurs (folded) in the lesson's title, audience or
+/// notes: lessons are few, so a direct check is enough.
+pub fn matches(lesson: &Lesson, query: &str) -> bool {
+    use crate::search::analyzer::words;
+    let wanted: Vec<String> = words(query).into_iter().map(|w| w.folded).collect();
+    if wanted.is_empty() {
+        return false;
+    }
+    let text = format!("{} {} {}", lesson.title, lesson.audience, lesson.notes);
+    let have: std::collections::HashSet<String> =
+        words(&text).into_iter().map(|w| w.folded).collect();
+    wanted.iter().all(|w| have.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson(code: &str) -> Lesson {
+        Lesson {
+            code: code.into(),
+            title: "Chăm sóc lúa vụ xuân".into(),
+            category: Category::Agriculture,
+            audience: "Hội nông dân thôn Nà Phặc".into(),
+            date: "2026-12-05".into(),
+            notes: "Mang theo sổ ghi chép.".into(),
+            published: true,
+            author: "co-lan".into(),
+            items: vec![
+                Item {
+                    material: "agriculture/lua".into(),
+                    note: "Đọc phần bón phân".into(),
+                },
+                Item {
+                    material: "agriculture/chuot".into(),
+                    note: String::new(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_its_file() {
+        let d = tempfile::tempdir().unwrap();
+        let store = LessonStore::open(d.path()).unwrap();
+        let code = store.new_code().unwrap();
+        assert_eq!(code.len(), CODE_LEN);
+        let l = lesson(&code);
+        store.save(&l).unwrap();
+        assert_eq!(store.get(&code).unwrap(), Some(l.clone()));
+        assert_eq!(store.list().unwrap(), vec![l]);
+        store.delete(&code).unwrap();
+        assert_eq!(store.get(&code).unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_bad_lessons_and_skips_damaged_files() {
+        let d = tempfile::tempdir().unwrap();
+        let store = LessonStore::open(d.path()).unwrap();
+        let mut l = lesson("abcd");
+        l.title = "  ".into();
+        assert!(matches!(store.save(&l), Err(LessonError::Invalid(_))));
+        let mut l = lesson("abcd");
+        l.date = "5/12/2026".into();
+        assert!(store.save(&l).is_err());
+        assert!(store.save(&lesson("../x")).is_err());
+        assert_eq!(store.get("../../etc/passwd").unwrap(), None);
+        std::fs::write(store.dir().join("hong.toml"), "title = [").unwrap();
+        store.save(&lesson("tot1")).unwrap();
+        let codes: Vec<_> = store.list().unwrap().into_iter().map(|l| l.code).collect();
+        assert_eq!(codes, ["tot1"]);
+    }
+
+    #[test]
+    fn matches_queries_with_or_without_marks() {
+        let l = lesson("abcd");
+        assert!(matches(&l, "lúa vụ xuân"));
+        assert!(matches(&l, "lua vu xuan"));
+        assert!(matches(&l, "na phac"));
+        assert!(!matches(&l, "lúa nương"));
+        assert!(!matches(&l, "  "));
+    }
+}

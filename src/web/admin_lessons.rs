@@ -1,0 +1,233 @@
+//! `/admin/lessons`: teachers and managers create lessons, fill them with materials and notes,
+//! reorder them and publish them. One form holds the whole lesson, so a reorder or an added
+//! material never loses notes typed but not yet saved.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::admin::{Staff, StaffNav, check_token};
+use super::error::AppError;
+use super::lessons::{ShownItem, shown_items};
+use super::pages::{Site, render};
+use super::state::AppState;
+use crate::content::Category;
+use crate::lessons::{Item, Lesson, MAX_ITEMS};
+use crate::search::Hit;
+
+/// Materials offered per search when adding to a lesson.
+const FOUND: usize = 10;
+
+#[derive(Template)]
+#[template(path = "admin_lessons.html")]
+struct ListPage {
+    site: Site,
+    nav: StaffNav,
+    lessons: Vec<Lesson>,
+}
+
+/// `GET /admin/lessons`.
+pub async fn list(State(state): State<AppState>, Staff(s): Staff) -> Result<Response, AppError> {
+    let lessons = state.with_lessons_store(|st| st.list()).await?;
+    Ok(render(&ListPage {
+        site: Site::new(),
+        nav: StaffNav::of(&s),
+        lessons,
+    })?
+    .into_response())
+}
+
+/// The new-lesson form.
+#[derive(Debug, Deserialize)]
+pub struct NewForm {
+    token: Option<String>,
+    title: Option<String>,
+    category: Option<String>,
+}
+
+/// `POST /admin/lessons`: creates a draft and opens it.
+pub async fn create(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    f: Result<Form<NewForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let f = super::params::form(f)?;
+    check_token(&s, f.token.as_deref())?;
+    let category = parse_category(f.category.as_deref())?;
+    let title = f.title.unwrap_or_default().trim().to_string();
+    let author = s.user.clone();
+    let code = state
+        .with_lessons_store(move |st| {
+            let lesson = Lesson {
+                code: st.new_code()?,
+                title,
+                category,
+                audience: String::new(),
+                date: String::new(),
+                notes: String::new(),
+                published: false,
+                author,
+                items: Vec::new(),
+            };
+            st.save(&lesson)?;
+            Ok(lesson.code)
+        })
+        .await?;
+    tracing::info!(user = %s.user, %code, "lesson created");
+    Ok(Redirect::to(&format!("/admin/lessons/{code}")).into_response())
+}
+
+fn parse_category(s: Option<&str>) -> Result<Category, AppError> {
+    s.and_then(|c| c.parse().ok())
+        .ok_or_else(|| AppError::BadRequest("Hãy chọn lĩnh vực.".into()))
+}
+
+#[derive(Template)]
+#[template(path = "admin_lesson.html")]
+struct EditPage {
+    site: Site,
+    nav: StaffNav,
+    l: Lesson,
+    items: Vec<ShownItem>,
+    find: String,
+    found: Vec<Hit>,
+    message: Option<String>,
+}
+
+/// The edit page's query: a search for materials to add, and what just happened.
+#[derive(Debug, Default, Deserialize)]
+pub struct EditQuery {
+    find: Option<String>,
+    done: Option<String>,
+}
+
+async fn lesson(state: &AppState, code: String) -> Result<Lesson, AppError> {
+    state
+        .with_lessons_store(move |st| st.get(&code))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /admin/lessons/{code}`.
+pub async fn edit(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Path(code): Path<String>,
+    Query(q): Query<EditQuery>,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let l = lesson(&state, code).await?;
+    let find = q.find.unwrap_or_default();
+    let found = if find.trim().is_empty() {
+        Vec::new()
+    } else {
+        super::run_search(&state, find.chars().take(300).collect(), None, FOUND, 0)
+            .await?
+            .hits
+    };
+    let message = match q.done.as_deref() {
+        Some("saved") => Some("Đã lưu.".to_string()),
+        Some("published") => Some(format!("Đã đăng. Học viên mở {} để xem.", l.url())),
+        _ => None,
+    };
+    Ok(render(&EditPage {
+        site: Site::new(),
+        nav: StaffNav::of(&s),
+        items: shown_items(&l, &catalog, false),
+        l,
+        find,
+        found,
+        message,
+    })?
+    .into_response())
+}
+
+/// `POST /admin/lessons/{code}`: saves the form, then does what the pressed button says
+/// (`save`, `publish`, `unpublish`, `find`, `add:ID`, `up:N`, `down:N`, `remove:N`, `delete`).
+pub async fn update(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Path(code): Path<String>,
+    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, AppError> {
+    let fields = super::params::form(f)?;
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    check_token(&s, get("token"))?;
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let mut l = lesson(&state, code).await?;
+    let action = get("action").unwrap_or("save").to_string();
+    if action == "delete" {
+        let c = l.code.clone();
+        state.with_lessons_store(move |st| st.delete(&c)).await?;
+        tracing::info!(user = %s.user, code = %l.code, "lesson deleted");
+        return Ok(Redirect::to("/admin/lessons").into_response());
+    }
+    if let Some(t) = get("title") {
+        l.title = t.trim().to_string();
+    }
+    if get("category").is_some() {
+        l.category = parse_category(get("category"))?;
+    }
+    for (name, field) in [
+        ("audience", &mut l.audience),
+        ("date", &mut l.date),
+        ("notes", &mut l.notes),
+    ] {
+        if let Some(v) = get(name) {
+            *field = v.trim().to_string();
+        }
+    }
+    for (i, item) in l.items.iter_mut().enumerate() {
+        if let Some(n) = get(&format!("note_{i}")) {
+            item.note = n.trim().to_string();
+        }
+    }
+    let mut query = "?done=saved".to_string();
+    let (verb, arg) = action.split_once(':').unwrap_or((action.as_str(), ""));
+    let index = arg.parse::<usize>().ok().filter(|&i| i < l.items.len());
+    match (verb, index) {
+        ("save", _) => {}
+        ("publish", _) => {
+            l.published = true;
+            query = "?done=published".into();
+        }
+        ("unpublish", _) => l.published = false,
+        ("find", _) => {
+            let mut ser = form_urlencoded::Serializer::new(String::from("?"));
+            ser.append_pair("find", get("find").unwrap_or(""));
+            query = ser.finish();
+        }
+        ("add", _) => {
+            if catalog.library.get(arg).is_none() {
+                return Err(AppError::BadRequest("Không có tài liệu này.".into()));
+            }
+            if l.items.len() >= MAX_ITEMS {
+                return Err(AppError::BadRequest(
+                    "Một bài học có nhiều nhất 40 tài liệu.".into(),
+                ));
+            }
+            l.items.push(Item {
+                material: arg.to_string(),
+                note: String::new(),
+            });
+        }
+        ("up", Some(i)) if i > 0 => l.items.swap(i, i - 1),
+        ("down", Some(i)) if i + 1 < l.items.len() => l.items.swap(i, i + 1),
+        ("up" | "down", Some(_)) => {}
+        ("remove", Some(i)) => {
+            l.items.remove(i);
+        }
+        _ => return Err(AppError::BadRequest("Không rõ việc cần làm.".into())),
+    }
+    let code = l.code.clone();
+    state.with_lessons_store(move |st| st.save(&l)).await?;
+    Ok(Redirect::to(&format!("/admin/lessons/{code}{query}")).into_response())
+}

@@ -1,0 +1,195 @@
+//! Lessons: a teacher builds one from the library, reorders and publishes it; visitors open it
+//! at its short address, print its handout, scan its QR code, find it in search; the report
+//! counts who joined it.
+
+use crate::admin::{app, log_in_as, post};
+use crate::util::{TestApp, urlencode};
+
+const TEACHER_PASSWORD: &str = "giao-vien-123";
+
+/// A teacher's session cookie and its form token.
+pub async fn teacher(app: &TestApp) -> (String, String) {
+    let conn = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
+    hoclieu::accounts::set_password(
+        &conn,
+        "co-lan",
+        TEACHER_PASSWORD,
+        hoclieu::accounts::Role::Teacher,
+        0,
+    )
+    .unwrap();
+    let cookie = log_in_as(app, "co-lan", TEACHER_PASSWORD, "/admin/lessons").await;
+    let page = app.get_with("/admin/lessons", &[("cookie", &cookie)]).await;
+    page.assert_status(200);
+    let token = crate::admin::token_in(&page.text());
+    (cookie, token)
+}
+
+/// Creates a lesson and returns its code.
+async fn create(app: &TestApp, cookie: &str, token: &str, title: &str) -> String {
+    let res = app
+        .request(post(
+            "/admin/lessons",
+            cookie,
+            &format!(
+                "token={token}&title={}&category=agriculture",
+                urlencode(title)
+            ),
+        ))
+        .await;
+    res.assert_status(303);
+    let location = res.header("location").to_string();
+    location
+        .strip_prefix("/admin/lessons/")
+        .unwrap()
+        .to_string()
+}
+
+async fn act(app: &TestApp, cookie: &str, code: &str, body: &str) -> crate::util::Res {
+    app.request(post(&format!("/admin/lessons/{code}"), cookie, body))
+        .await
+}
+
+#[tokio::test]
+async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
+    let mut app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Chăm sóc lúa và trâu bò mùa đông").await;
+    // Drafts are not shown to visitors.
+    app.get(&format!("/l/{code}")).await.assert_status(404);
+    // Find materials from the edit page, then add two.
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=find&find=lua"),
+    )
+    .await;
+    res.assert_status(303);
+    let found = app
+        .get_with(res.header("location"), &[("cookie", &cookie)])
+        .await;
+    found.assert_status(200);
+    assert!(
+        found.text().contains("add:agriculture/lua-vu-xuan"),
+        "{}",
+        found.text()
+    );
+    for id in ["agriculture/lua-vu-xuan", "agriculture/trau-mua-ret"] {
+        act(
+            &app,
+            &cookie,
+            &code,
+            &format!("token={token}&action=add:{}", urlencode(id)),
+        )
+        .await
+        .assert_status(303);
+    }
+    // A material that does not exist is refused.
+    act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=add:khong/co"),
+    )
+    .await
+    .assert_status(400);
+    // Notes typed in the form are kept by a reorder.
+    let body = format!(
+        "token={token}&action=down:0&title={}&audience={}&date=2026-12-05&notes=&note_0={}&note_1={}",
+        urlencode("Chăm sóc lúa và trâu bò mùa đông"),
+        urlencode("Hội nông dân thôn Nà Phặc"),
+        urlencode("Đọc phần bón phân"),
+        urlencode("Chuẩn bị rơm khô"),
+    );
+    act(&app, &cookie, &code, &body).await.assert_status(303);
+    act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=publish"),
+    )
+    .await
+    .assert_status(303);
+    // Without the token nothing changes.
+    act(&app, &cookie, &code, "token=sai&action=delete")
+        .await
+        .assert_status(400);
+
+    let page = app.get(&format!("/l/{code}")).await;
+    page.assert_status(200);
+    let html = page.text();
+    let trau = html.find("Giữ trâu bò qua mùa rét").unwrap();
+    let lua = html.find("Kỹ thuật trồng lúa nước vụ xuân").unwrap();
+    assert!(trau < lua, "the reorder moved trâu first");
+    assert!(html.find("Chuẩn bị rơm khô").unwrap() < html.find("Đọc phần bón phân").unwrap());
+    assert!(html.contains("Hội nông dân thôn Nà Phặc"));
+    assert!(html.contains("05/12/2026"));
+
+    // The QR code is an SVG of the lesson's address on the host the page was reached by.
+    let qr = app
+        .get_with(
+            &format!("/l/{code}/qr.svg"),
+            &[("host", "192.168.1.10:8080")],
+        )
+        .await;
+    qr.assert_status(200);
+    assert_eq!(qr.header("content-type"), "image/svg+xml");
+    assert!(qr.text().starts_with("<svg"), "{}", qr.text());
+    // The handout holds the QR code, the address, the notes and the materials' opening text.
+    let print = app
+        .get_with(&format!("/l/{code}/in"), &[("host", "192.168.1.10:8080")])
+        .await;
+    print.assert_status(200);
+    let p = print.text();
+    assert!(p.contains("<svg"));
+    assert!(p.contains(&format!("http://192.168.1.10:8080/l/{code}")));
+    assert!(p.contains("Giáo viên dặn"));
+    assert!(p.contains("class=\"handout\""));
+
+    // Visitors find it by searching, with or without marks.
+    for q in ["trâu bò mùa đông", "trau bo mua dong", "na phac"] {
+        let res = app.get(&format!("/search?q={}", urlencode(q))).await;
+        assert!(res.text().contains(&format!("/l/{code}")), "{q}");
+    }
+
+    // Two more visitors open it (one twice): with the first anonymous visit above, three
+    // people joined in four visits.
+    for who in ["a", "b", "a"] {
+        let cookie = format!("hl_p={}", who.repeat(32));
+        app.get_with(&format!("/l/{code}"), &[("cookie", &cookie)])
+            .await
+            .assert_status(200);
+    }
+    let conn = app.flush();
+    // Any period around now: the events were just recorded.
+    let r = hoclieu::usage::report::report(
+        &conn,
+        hoclieu::usage::report::Period::named("2026").unwrap(),
+    )
+    .unwrap();
+    let r = if r.lessons.is_empty() {
+        let now = hoclieu::usage::report::Period::named("2027").unwrap();
+        hoclieu::usage::report::report(&conn, now).unwrap()
+    } else {
+        r
+    };
+    let lesson = r.lessons.iter().find(|l| l.id == code).unwrap();
+    assert_eq!((lesson.participants, lesson.views), (3, 4));
+    assert!(r.top_materials.iter().all(|m| !m.id.starts_with("lesson")));
+    assert_eq!(r.by_category["agriculture"].participants, 3);
+}
+
+#[tokio::test]
+async fn unknown_or_hostile_lesson_codes_are_404() {
+    let app = app();
+    for path in [
+        "/l/zzzzz",
+        "/l/..%2F..%2Fetc",
+        "/l/ABCD",
+        "/l/a/in",
+        "/l/zzzzz/qr.svg",
+    ] {
+        app.get(path).await.assert_status(404);
+    }
+}
