@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod package;
 pub mod search;
 pub mod server;
 pub mod usage;
