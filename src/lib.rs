@@ -15,6 +15,7 @@ pub mod content;
 pub mod error;
 pub mod fsutil;
 pub mod lessons;
+pub mod package;
 pub mod search;
 pub mod server;
 pub mod usage;
