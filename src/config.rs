@@ -28,6 +28,65 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Carry materials and lessons between centres in one file (e.g. on a USB stick).
+    #[command(subcommand)]
+    Package(PackageCommand),
+}
+
+/// `hoclieu package ...`.
+#[derive(Debug, Subcommand)]
+pub enum PackageCommand {
+    /// Write the centre's own materials and lessons (or the chosen ones) to a package file.
+    Export(ExportArgs),
+    /// Check a package and show what it would add or change; with --apply, install it.
+    Import(ImportArgs),
+}
+
+/// Where a command finds the library and the data folder.
+#[derive(Debug, clap::Args)]
+pub struct LibraryArgs {
+    /// Library folder used instead of the built-in starter library.
+    #[arg(long, env = "HOCLIEU_LIBRARY")]
+    pub library: Option<PathBuf>,
+    /// Folder the server keeps its records, lessons and own materials in.
+    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
+    pub data: PathBuf,
+}
+
+/// Options of `hoclieu package export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Library and data folder.
+    #[command(flatten)]
+    pub at: LibraryArgs,
+    /// File to write (ends in .hoclieu.tar).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A material to include (repeat for more; default: every material the centre made).
+    #[arg(long = "material")]
+    pub materials: Vec<String>,
+    /// A lesson to include (repeat for more; default: every lesson).
+    #[arg(long = "lesson")]
+    pub lessons: Vec<String>,
+    /// The centre's name, written in the package.
+    #[arg(long, env = "HOCLIEU_CENTRE", default_value = "")]
+    pub centre: String,
+}
+
+/// Options of `hoclieu package import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The package file.
+    pub file: PathBuf,
+    /// Library and data folder.
+    #[command(flatten)]
+    pub at: LibraryArgs,
+    /// Install it (without this, only show what would change).
+    #[arg(long)]
+    pub apply: bool,
+    /// Also replace files this centre changed more recently than the package.
+    #[arg(long)]
+    pub replace_conflicts: bool,
 }
 
 /// `hoclieu admin ...`.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod fsutil;
 pub mod lessons;
 pub mod package;
+pub mod package_io;
 pub mod search;
 pub mod server;
 pub mod usage;

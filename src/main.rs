@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Command::Report(args) => report(args),
         Command::Admin(hoclieu::config::AdminCommand::SetPassword(args)) => set_password(args),
         Command::Admin(hoclieu::config::AdminCommand::List(args)) => list_accounts(args),
+        Command::Package(hoclieu::config::PackageCommand::Export(args)) => package_export(args),
+        Command::Package(hoclieu::config::PackageCommand::Import(args)) => package_import(args),
         Command::Admin(hoclieu::config::AdminCommand::Remove(args)) => remove_account(args),
     };
     match result {
@@ -187,5 +189,89 @@ fn remove_account(args: hoclieu::config::RemoveArgs) -> anyhow::Result<ExitCode>
     let store = open_store(&args.data)?;
     hoclieu::accounts::remove(store.conn(), &args.user)?;
     println!("Removed {}.", args.user);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The library as the server would see it: the base with the centre's folder over it.
+fn centre_library(
+    at: &hoclieu::config::LibraryArgs,
+) -> anyhow::Result<(
+    hoclieu::content::Library,
+    hoclieu::centre_library::CentreLibrary,
+    hoclieu::lessons::LessonStore,
+)> {
+    let base = hoclieu::config::library_source(at.library.as_ref())?;
+    let centre = hoclieu::centre_library::CentreLibrary::open(&at.data)
+        .with_context(|| format!("opening the library in {}", at.data.display()))?;
+    let lessons = hoclieu::lessons::LessonStore::open(&at.data)?;
+    let library = hoclieu::content::Library::load_hiding(centre.over(base), &centre.hidden()?);
+    Ok((library, centre, lessons))
+}
+
+fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode> {
+    let (library, _, lessons) = centre_library(&args.at)?;
+    let selection = hoclieu::package_io::Selection {
+        materials: (!args.materials.is_empty()).then_some(args.materials),
+        lessons: (!args.lessons.is_empty()).then_some(args.lessons),
+    };
+    let created = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    // Written beside, then renamed: a full USB stick must not leave half a package.
+    let tmp = args.out.with_extension("tar.part");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let manifest = hoclieu::package_io::export(
+        &mut out,
+        &library,
+        &lessons,
+        &selection,
+        &args.centre,
+        &created,
+    )?;
+    use std::io::Write;
+    out.flush()?;
+    out.into_inner()?.sync_all()?;
+    std::fs::rename(&tmp, &args.out)?;
+    println!(
+        "Wrote {}: {} materials, {} lessons, {} files.",
+        args.out.display(),
+        manifest.materials.len(),
+        manifest.lessons.len(),
+        manifest.files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode> {
+    use hoclieu::package::Change;
+    let (library, centre, lessons) = centre_library(&args.at)?;
+    // Staged on the data disk so that installing is a rename.
+    let staging = tempfile::Builder::new()
+        .prefix(".package-")
+        .tempdir_in(&args.at.data)?;
+    let pkg = hoclieu::package_io::stage(&args.file, staging.path())
+        .with_context(|| format!("{} was refused; nothing was changed", args.file.display()))?;
+    let planned = hoclieu::package_io::plan(&pkg, &library, &lessons);
+    for p in &planned {
+        let what = match p.change {
+            Change::New => "new     ",
+            Change::Same => "same    ",
+            Change::Changed => "changed ",
+            Change::Conflict => "CONFLICT",
+        };
+        println!("{what} {}  {}", p.path, p.reason);
+    }
+    if !args.apply {
+        println!("Nothing changed yet. Run again with --apply to install.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let done =
+        hoclieu::package_io::apply(&pkg, &planned, args.replace_conflicts, &centre, &lessons)?;
+    println!(
+        "Installed: {} new, {} changed, {} conflicts replaced, {} conflicts kept, {} already the same.",
+        done.new, done.changed, done.conflicts_applied, done.conflicts_skipped, done.same
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,213 @@
+//! Content packages through the real binary: export → import into a fresh data folder gives
+//! the same files byte for byte; a damaged or hostile package is refused with nothing changed.
+
+use std::path::Path;
+use std::process::Command;
+
+const MATERIAL: &str = "+++\ntitle = \"Nuôi ong lấy mật\"\ncategory = \"agriculture\"\n\
+summary = \"Đặt đõ ong, chăm đàn, lấy mật sạch.\"\nupdated = 2026-11-20\n+++\n\
+Đặt đõ ong nơi khuất gió, gần nguồn hoa. ![Cách đặt đõ](nuoi-ong.svg)\n";
+
+const LESSON: &str = "code = \"ong23\"\ntitle = \"Nuôi ong cho hội phụ nữ\"\n\
+category = \"agriculture\"\npublished = true\n\n[[item]]\nmaterial = \"agriculture/nuoi-ong\"\n\
+note = \"Xem hình\"\n";
+
+fn hoclieu(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn centre_with_one_material_and_lesson(data: &Path) {
+    let lib = data.join("library/agriculture");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("nuoi-ong.md"), MATERIAL).unwrap();
+    std::fs::write(
+        lib.join("nuoi-ong.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    std::fs::create_dir_all(data.join("lessons")).unwrap();
+    std::fs::write(data.join("lessons/ong23.toml"), LESSON).unwrap();
+}
+
+#[test]
+fn export_then_import_reproduces_materials_and_lessons_byte_for_byte() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    centre_with_one_material_and_lesson(&a);
+    let pkg = d.path().join("ong.hoclieu.tar");
+    let out = hoclieu(&[
+        "package",
+        "export",
+        "--data",
+        a.to_str().unwrap(),
+        "--out",
+        pkg.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 materials, 1 lessons, 3 files"));
+    // Without --apply nothing is installed.
+    let dry = hoclieu(&[
+        "package",
+        "import",
+        pkg.to_str().unwrap(),
+        "--data",
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&dry.stdout).contains("new      library/agriculture/nuoi-ong.md")
+    );
+    assert!(files_under(&b.join("library")).is_empty());
+    let done = hoclieu(&[
+        "package",
+        "import",
+        pkg.to_str().unwrap(),
+        "--data",
+        b.to_str().unwrap(),
+        "--apply",
+    ]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(
+        files_under(&a.join("library")),
+        files_under(&b.join("library"))
+    );
+    assert_eq!(
+        files_under(&a.join("lessons")),
+        files_under(&b.join("lessons"))
+    );
+    // Exporting the copy gives the very same package.
+    let again = d.path().join("again.hoclieu.tar");
+    let out = hoclieu(&[
+        "package",
+        "export",
+        "--data",
+        b.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let strip_created = |p: &Path| {
+        let bytes = std::fs::read(p).unwrap();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|l| !l.contains("created = "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip_created(&pkg), strip_created(&again));
+    // Importing it a second time finds everything the same.
+    let same = hoclieu(&[
+        "package",
+        "import",
+        pkg.to_str().unwrap(),
+        "--data",
+        b.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&same.stdout);
+    assert!(
+        text.lines().filter(|l| l.starts_with("same")).count() == 3,
+        "{text}"
+    );
+}
+
+#[test]
+fn hostile_and_damaged_packages_change_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    centre_with_one_material_and_lesson(&a);
+    centre_with_one_material_and_lesson(&b);
+    let before = files_under(&b);
+    let pkg = d.path().join("ong.hoclieu.tar");
+    let out = hoclieu(&[
+        "package",
+        "export",
+        "--data",
+        a.to_str().unwrap(),
+        "--out",
+        pkg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let good = std::fs::read(&pkg).unwrap();
+
+    // Truncated (a USB stick pulled out too early).
+    let cut = d.path().join("cut.hoclieu.tar");
+    std::fs::write(&cut, &good[..good.len() / 2]).unwrap();
+    // One byte of a file flipped.
+    let flipped = d.path().join("flipped.hoclieu.tar");
+    let mut bad = good.clone();
+    // "khuất" is only in the material's text, not in the manifest.
+    let needle = "khuất".as_bytes();
+    let at = bad.windows(needle.len()).position(|w| w == needle).unwrap();
+    bad[at] ^= 1;
+    std::fs::write(&flipped, &bad).unwrap();
+    // A path leaving the library.
+    let evil = d.path().join("evil.hoclieu.tar");
+    {
+        let mut t = tar::Builder::new(std::fs::File::create(&evil).unwrap());
+        let manifest = "format = 1\ncreated = \"x\"\ncentre = \"\"\n[[file]]\npath = \"library/../../x.md\"\nsize = 1\nsha256 = \"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\"\n";
+        for (name, body) in [
+            ("hoclieu-package.toml", manifest.as_bytes()),
+            ("x", b"a".as_slice()),
+        ] {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            t.append_data(&mut h, name, body).unwrap();
+        }
+        t.finish().unwrap();
+    }
+    for p in [&cut, &flipped, &evil] {
+        let out = hoclieu(&[
+            "package",
+            "import",
+            p.to_str().unwrap(),
+            "--data",
+            b.to_str().unwrap(),
+            "--apply",
+        ]);
+        assert!(!out.status.success(), "{} was accepted", p.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("was refused; nothing was changed"), "{err}");
+    }
+    assert_eq!(
+        files_under(&b),
+        before,
+        "a refused package changed the data folder"
+    );
+    assert!(!d.path().join("x.md").exists());
+}
