@@ -20,6 +20,7 @@ pub mod package_io;
 pub mod search;
 pub mod server;
 pub mod usage;
+pub mod watch;
 pub mod web;
 
 pub use error::{Error, Result};

@@ -49,6 +49,13 @@ pub async fn run(
             None
         }
     };
+    let mut watched: Vec<PathBuf> = centre_library
+        .iter()
+        .map(|c| c.root().to_path_buf())
+        .collect();
+    if let Source::Dir(d) = &opts.source {
+        watched.push(d.clone());
+    }
     let librarian = Librarian::new(
         opts.source.clone(),
         centre_library,
@@ -68,6 +75,7 @@ pub async fn run(
         tokio::task::spawn_blocking(move || load(state, opts))
     };
     let state = state.with_centre(&centre);
+    let _watching = crate::watch::watch(watched, state.clone());
     let app = web::router(state);
     // The peer address reaches handlers only for login rate limiting; it is never stored.
     let served = axum::serve(

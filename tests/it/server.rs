@@ -241,3 +241,55 @@ fn sigkill_while_recording_loses_nothing_older_than_a_second() {
         "{csv}"
     );
 }
+
+/// Waits until `check` holds for the body of GET `path`, up to `secs` seconds.
+fn eventually(port: u16, path: &str, secs: u64, check: impl Fn(&str) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if check(&get(port, path, "")) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+#[test]
+fn files_copied_into_the_library_folder_are_served_without_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = start(&[], &data);
+    let port = server.port;
+    let dir = data.join("library/agriculture");
+    std::fs::create_dir_all(&dir).unwrap();
+    // As if copied from a USB stick: a good material and a broken one.
+    std::fs::write(
+        dir.join("nuoi-ong.md"),
+        "+++\ntitle = \"Nuôi ong lấy mật\"\ncategory = \"agriculture\"\n+++\nĐõ ong đặt nơi khuất gió.\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("hong.md"), "+++\ntitle = \n+++\n").unwrap();
+    assert!(
+        eventually(port, "/api/search?q=do%20ong", 15, |b| b
+            .contains("agriculture/nuoi-ong")),
+        "the new material was not picked up"
+    );
+    assert!(get(port, "/m/agriculture/nuoi-ong", "").starts_with("HTTP/1.1 200"));
+    // The starter library is still all there.
+    assert!(get(port, "/api/search?q=lua", "").contains("\"total\""));
+    // Edited by hand: the change is searchable; removed: gone.
+    std::fs::write(
+        dir.join("nuoi-ong.md"),
+        "+++\ntitle = \"Nuôi ong lấy mật\"\ncategory = \"agriculture\"\n+++\nMật ong rừng Hoàng Su Phì.\n",
+    )
+    .unwrap();
+    assert!(eventually(
+        port,
+        "/api/search?q=hoang%20su%20phi",
+        15,
+        |b| b.contains("agriculture/nuoi-ong")
+    ));
+    std::fs::remove_file(dir.join("nuoi-ong.md")).unwrap();
+    assert!(eventually(port, "/m/agriculture/nuoi-ong", 15, |b| b
+        .starts_with("HTTP/1.1 404")));
+}
