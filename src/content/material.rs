@@ -195,6 +195,52 @@ fn split(text: &str) -> Result<(&str, &str, usize), MaterialError> {
     Err(MaterialError::UnclosedFrontMatter { line: 1 })
 }
 
+/// Writes a material file: TOML front matter and the Markdown body, the format of `content/`.
+/// The result is parsed back before it is returned, so nothing unreadable is ever saved.
+pub fn write(p: &Parsed) -> Result<String, MaterialError> {
+    /// The keys in the order the starter library writes them.
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        title: &'a str,
+        category: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        tags: &'a [String],
+        #[serde(skip_serializing_if = "str::is_empty")]
+        summary: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        updated: Option<toml::value::Datetime>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        featured: bool,
+    }
+    let updated = match &p.updated {
+        Some(d) => Some(d.parse().map_err(|_| MaterialError::Toml {
+            line: 1,
+            message: "updated must be a date like 2026-11-29".into(),
+        })?),
+        None => None,
+    };
+    let language = p.language.clone();
+    let t = Out {
+        title: p.title.trim(),
+        category: p.category.slug(),
+        language: (language != default_language()).then_some(p.language.as_str()),
+        tags: &p.tags,
+        summary: p.summary.trim(),
+        updated,
+        featured: p.featured,
+    };
+    let front = toml::to_string(&t).map_err(|e| MaterialError::Toml {
+        line: 1,
+        message: e.to_string(),
+    })?;
+    let body = p.body.replace("\r\n", "\n");
+    let text = format!("+++\n{front}+++\n{}\n", body.trim_end());
+    parse(text.as_bytes())?;
+    Ok(text)
+}
+
 /// 1-based line number of a byte offset.
 fn line_of(bytes: &[u8], offset: usize) -> usize {
     1 + bytes[..offset.min(bytes.len())]
@@ -208,6 +254,33 @@ mod tests {
     use super::*;
 
     const GOOD: &str = "+++\ntitle = \"Trồng lúa\"\ncategory = \"agriculture\"\ntags = [\"lúa\", \" \"]\n+++\nThân bài.\n";
+
+    #[test]
+    fn written_files_read_back_the_same() {
+        let p = Parsed {
+            title: "Nuôi ong \"lấy\" mật".into(),
+            category: crate::content::Category::Agriculture,
+            language: default_language(),
+            tags: vec!["ong".into(), "mật".into()],
+            summary: "Đặt đõ ong.".into(),
+            updated: Some("2026-11-29".into()),
+            featured: true,
+            body: "## Đặt đõ\r\n\r\n+++ không phải front matter\r\n".into(),
+        };
+        let text = write(&p).unwrap();
+        let back = parse(text.as_bytes()).unwrap();
+        assert_eq!(back.title, p.title);
+        assert_eq!(back.tags, p.tags);
+        assert_eq!(back.updated.as_deref(), Some("2026-11-29"));
+        assert!(back.featured);
+        assert!(back.body.contains("+++ không phải front matter"));
+        assert!(!text.contains('\r'));
+        let bad = Parsed {
+            updated: Some("hôm qua".into()),
+            ..p
+        };
+        assert!(write(&bad).is_err());
+    }
 
     #[test]
     fn parses_a_good_file() {

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod admin_accounts;
 pub mod admin_lessons;
+pub mod admin_materials;
 pub mod api;
 pub mod assets;
 pub mod error;
@@ -79,6 +80,14 @@ pub fn router(state: AppState) -> Router {
             get(admin_accounts::list).post(admin_accounts::save),
         )
         .route("/admin/accounts/remove", post(admin_accounts::remove))
+        .route("/admin/materials", get(admin_materials::list))
+        .route("/admin/materials/edit", get(admin_materials::edit))
+        .route("/admin/materials/save", post(admin_materials::save))
+        .route("/admin/materials/hide", post(admin_materials::hide))
+        .route(
+            "/admin/packages/export",
+            get(admin_materials::export_package),
+        )
         .route(
             "/admin/lessons",
             get(admin_lessons::list).post(admin_lessons::create),

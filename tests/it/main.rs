@@ -8,6 +8,7 @@ mod files;
 mod index;
 mod lessons;
 mod library;
+mod materials;
 mod packages;
 mod pages;
 mod search;

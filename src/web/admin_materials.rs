@@ -1,0 +1,385 @@
+//! `/admin/materials`: staff write and edit materials in the browser (form fields and a
+//! Markdown body with preview), undo a save, hide starter materials, and download the centre's
+//! package. Saves go to the centre library in the format of `content/`, with the replaced
+//! version kept, and are searchable as soon as the page comes back.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::admin::{Staff, StaffNav, check_token};
+use super::error::AppError;
+use super::pages::{Site, render};
+use super::state::AppState;
+use crate::centre_library::CentreLibrary;
+use crate::content::material::{self, Parsed};
+use crate::content::{Category, Library};
+
+#[derive(Template)]
+#[template(path = "admin_materials.html")]
+struct ListPage {
+    site: Site,
+    nav: StaffNav,
+    message: Option<String>,
+    problems: Vec<String>,
+    /// (id, title, field, the centre's own)
+    materials: Vec<(String, String, &'static str, bool)>,
+    hidden: Vec<String>,
+}
+
+/// What just happened, shown on the next page.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    id: Option<String>,
+    done: Option<String>,
+}
+
+fn centre(state: &AppState) -> Result<CentreLibrary, AppError> {
+    state
+        .librarian()
+        .and_then(|l| l.centre().cloned())
+        .ok_or_else(|| AppError::BadRequest("Máy chủ này không có thư mục tài liệu riêng.".into()))
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(crate::Error::Io(std::io::Error::other(e.to_string())))
+}
+
+/// `GET /admin/materials`.
+pub async fn list(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Query(q): Query<Done>,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let lib = &catalog.library;
+    let hidden = match centre(&state) {
+        Ok(c) => c.hidden().map_err(internal)?.into_iter().collect(),
+        Err(_) => Vec::new(),
+    };
+    let message = match q.done.as_deref() {
+        Some("hidden") => Some("Đã ẩn tài liệu.".to_string()),
+        Some("shown") => Some("Tài liệu đã hiện lại.".to_string()),
+        _ => None,
+    };
+    Ok(render(&ListPage {
+        site: Site::new(),
+        nav: StaffNav::of(&s),
+        message,
+        problems: lib.problems().iter().map(ToString::to_string).collect(),
+        materials: lib
+            .materials()
+            .iter()
+            .map(|m| {
+                (
+                    m.id.clone(),
+                    m.title.clone(),
+                    m.category.name_vi(),
+                    !lib.is_starter(m),
+                )
+            })
+            .collect(),
+        hidden,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_material.html")]
+struct EditPage {
+    site: Site,
+    nav: StaffNav,
+    id: String,
+    p: Parsed,
+    tags: String,
+    updated: String,
+    starter: bool,
+    has_history: bool,
+    preview: Option<String>,
+    message: Option<String>,
+}
+
+fn blank() -> Parsed {
+    Parsed {
+        title: String::new(),
+        category: Category::Agriculture,
+        language: "vi".into(),
+        tags: Vec::new(),
+        summary: String::new(),
+        updated: None,
+        featured: false,
+        body: String::new(),
+    }
+}
+
+fn edit_page(
+    state: &AppState,
+    s: &crate::accounts::Session,
+    lib: &Library,
+    id: String,
+    p: Parsed,
+    preview: bool,
+    message: Option<String>,
+) -> Result<Response, AppError> {
+    let starter = lib.get(&id).is_some_and(|m| lib.is_starter(m));
+    let has_history = !id.is_empty()
+        && centre(state)
+            .ok()
+            .and_then(|c| c.versions(&format!("{id}.md")).ok())
+            .is_some_and(|v| !v.is_empty());
+    let dir = id
+        .rsplit_once('/')
+        .map_or(p.category.slug(), |(d, _)| d)
+        .to_string();
+    let preview = preview
+        .then(|| crate::content::markdown::to_html(&p.body, |dest| lib.resolve_link(&dir, dest)));
+    Ok(render(&EditPage {
+        site: Site::new(),
+        nav: StaffNav::of(s),
+        tags: p.tags.join(", "),
+        updated: p.updated.clone().unwrap_or_default(),
+        id,
+        p,
+        starter,
+        has_history,
+        preview,
+        message,
+    })?
+    .into_response())
+}
+
+/// `GET /admin/materials/edit?id=`: the form, empty for a new material.
+pub async fn edit(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Query(q): Query<Done>,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let id = q.id.unwrap_or_default();
+    let p = if id.is_empty() {
+        blank()
+    } else {
+        let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
+        catalog.library.read(m).map_err(internal)?
+    };
+    let message = match q.done.as_deref() {
+        Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
+        Some("undone") => Some("Đã trở lại bản trước.".to_string()),
+        _ => None,
+    };
+    edit_page(&state, &s, &catalog.library, id, p, false, message)
+}
+
+/// The edit form.
+#[derive(Debug, Deserialize)]
+pub struct SaveForm {
+    token: Option<String>,
+    action: Option<String>,
+    id: Option<String>,
+    title: Option<String>,
+    category: Option<String>,
+    summary: Option<String>,
+    tags: Option<String>,
+    updated: Option<String>,
+    body: Option<String>,
+}
+
+/// A file-name stem from a title: folded syllables joined by `-` ("nuoi-ong-lay-mat").
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for w in crate::search::analyzer::words(title) {
+        let part: String = w
+            .folded
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        if part.is_empty() || out.len() + part.len() > 60 {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&part);
+    }
+    if out.is_empty() {
+        "tai-lieu".into()
+    } else {
+        out
+    }
+}
+
+/// `POST /admin/materials/save`: preview, save or undo.
+pub async fn save(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    f: Result<Form<SaveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let f = super::params::form(f)?;
+    check_token(&s, f.token.as_deref())?;
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let lib = &catalog.library;
+    let mut id = f.id.unwrap_or_default();
+    if !id.is_empty() && lib.get(&id).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let centre = centre(&state)?;
+    if f.action.as_deref() == Some("undo") {
+        let rel = format!("{id}.md");
+        tokio::task::spawn_blocking(move || centre.undo(&rel))
+            .await
+            .map_err(crate::Error::from)?
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        state.reload_library().await?;
+        return Ok(redirect_to_edit(&id, "undone"));
+    }
+    let category = f
+        .category
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| AppError::BadRequest("Hãy chọn lĩnh vực.".into()))?;
+    let updated = f.updated.filter(|d| !d.trim().is_empty());
+    let old = lib.get(&id).and_then(|m| lib.read(m).ok());
+    let p = Parsed {
+        title: f.title.unwrap_or_default().trim().to_string(),
+        category,
+        language: old
+            .as_ref()
+            .map_or_else(|| "vi".into(), |o| o.language.clone()),
+        tags: f
+            .tags
+            .unwrap_or_default()
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        summary: f.summary.unwrap_or_default(),
+        updated,
+        featured: old.as_ref().is_some_and(|o| o.featured),
+        body: f.body.unwrap_or_default(),
+    };
+    if p.title.is_empty() {
+        return edit_page(
+            &state,
+            &s,
+            lib,
+            id,
+            p,
+            false,
+            Some("Hãy đặt tên cho tài liệu.".into()),
+        );
+    }
+    if f.action.as_deref() == Some("preview") {
+        return edit_page(&state, &s, lib, id, p, true, None);
+    }
+    let text = match material::write(&p) {
+        Ok(t) => t,
+        Err(e) => {
+            let msg = format!("Chưa lưu được: {e}");
+            return edit_page(&state, &s, lib, id, p, false, Some(msg));
+        }
+    };
+    if id.is_empty() {
+        // A new material: a free name in its field's folder.
+        let stem = format!("{}/{}", category.slug(), slug(&p.title));
+        id = stem.clone();
+        let mut n = 2;
+        while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {
+            id = format!("{stem}-{n}");
+            n += 1;
+        }
+    }
+    let rel = format!("{id}.md");
+    tokio::task::spawn_blocking(move || centre.save(&rel, text.as_bytes()))
+        .await
+        .map_err(crate::Error::from)?
+        .map_err(internal)?;
+    state.reload_library().await?;
+    tracing::info!(user = %s.user, %id, "material saved");
+    Ok(redirect_to_edit(&id, "saved"))
+}
+
+fn redirect_to_edit(id: &str, done: &str) -> Response {
+    let mut ser = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
+    ser.append_pair("id", id);
+    ser.append_pair("done", done);
+    Redirect::to(&ser.finish()).into_response()
+}
+
+/// The hide and show buttons.
+#[derive(Debug, Deserialize)]
+pub struct HideForm {
+    token: Option<String>,
+    hide: Option<String>,
+    show: Option<String>,
+}
+
+/// `POST /admin/materials/hide`.
+pub async fn hide(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    f: Result<Form<HideForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let f = super::params::form(f)?;
+    check_token(&s, f.token.as_deref())?;
+    let centre = centre(&state)?;
+    let (id, hide) = match (f.hide, f.show) {
+        (Some(id), _) => (id, true),
+        (None, Some(id)) => (id, false),
+        _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
+    };
+    let i = id.clone();
+    tokio::task::spawn_blocking(move || centre.set_hidden(&i, hide))
+        .await
+        .map_err(crate::Error::from)?
+        .map_err(internal)?;
+    state.reload_library().await?;
+    tracing::info!(user = %s.user, %id, hide, "material visibility changed");
+    let done = if hide { "hidden" } else { "shown" };
+    Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+}
+
+/// `GET /admin/packages/export`: the centre's own materials and all lessons as one package.
+pub async fn export_package(
+    State(state): State<AppState>,
+    Staff(_): Staff,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
+    let centre_name = state.centre().to_string();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let created = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        crate::package_io::export(
+            &mut out,
+            &catalog.library,
+            &lessons,
+            &crate::package_io::Selection::default(),
+            &centre_name,
+            &created,
+        )
+        .map(|_| out)
+    })
+    .await
+    .map_err(crate::Error::from)?
+    .map_err(internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-tar"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"hoclieu-trung-tam.hoclieu.tar\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

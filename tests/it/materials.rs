@@ -1,0 +1,187 @@
+//! Materials from the browser: a teacher writes one and finds it by search at once, edits and
+//! undoes, overrides and hides a starter material; the files land in the centre library.
+
+use crate::admin::{app, post};
+use crate::lessons::teacher;
+use crate::util::urlencode;
+
+fn form(token: &str, action: &str, id: &str, title: &str, body: &str) -> String {
+    format!(
+        "token={token}&action={action}&id={}&title={}&category=agriculture&summary={}&tags={}&updated=2026-11-29&body={}",
+        urlencode(id),
+        urlencode(title),
+        urlencode("Đặt đõ, chăm đàn."),
+        urlencode("ong, mật"),
+        urlencode(body)
+    )
+}
+
+#[tokio::test]
+async fn a_new_material_is_saved_in_the_library_format_and_searchable_at_once() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    // Preview renders without saving.
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(
+                &token,
+                "preview",
+                "",
+                "Nuôi ong lấy mật",
+                "## Đặt đõ\n\nNơi **khuất gió**.",
+            ),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("<strong>khuất gió</strong>"));
+    let id = "agriculture/nuoi-ong-lay-mat";
+    assert!(!app.search_ids("khuat gio").await.contains(&id.to_string()));
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(
+                &token,
+                "save",
+                "",
+                "Nuôi ong lấy mật",
+                "## Đặt đõ\n\nNơi khuất gió.",
+            ),
+        ))
+        .await;
+    res.assert_status(303);
+    assert!(
+        res.header("location")
+            .contains("agriculture%2Fnuoi-ong-lay-mat")
+    );
+    assert_eq!(app.search_ids("khuat gio").await.first().unwrap(), id);
+    let file =
+        std::fs::read_to_string(app.data.join("library/agriculture/nuoi-ong-lay-mat.md")).unwrap();
+    assert!(
+        file.starts_with("+++\ntitle = \"Nuôi ong lấy mật\"\ncategory = \"agriculture\""),
+        "{file}"
+    );
+    assert!(file.contains("updated = 2026-11-29"));
+    // Edit, then undo: the first text is back and searchable again.
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(
+                &token,
+                "save",
+                "agriculture/nuoi-ong-lay-mat",
+                "Nuôi ong lấy mật",
+                "Mật ong Hoàng Su Phì.",
+            ),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(app.search_ids("hoang su phi").await.first().unwrap(), id);
+    assert!(!app.search_ids("khuat gio").await.contains(&id.to_string()));
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &format!("token={token}&action=undo&id=agriculture%2Fnuoi-ong-lay-mat"),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(app.search_ids("khuat gio").await.first().unwrap(), id);
+    // A form without the session token changes nothing.
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form("sai", "save", "", "Ke gian", "x"),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(
+        !std::fs::read_dir(app.data.join("library/agriculture"))
+            .unwrap()
+            .any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("ke-gian"))
+    );
+}
+
+#[tokio::test]
+async fn starter_materials_can_be_overridden_and_hidden_but_stay_untouched() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let id = "health/oresol";
+    let original = app.get(&format!("/m/{id}")).await.text();
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(
+                &token,
+                "save",
+                id,
+                "Pha Oresol đúng cách",
+                "Bản của trung tâm: pha với nước đun sôi để nguội.",
+            ),
+        ))
+        .await;
+    res.assert_status(303);
+    let page = app.get(&format!("/m/{id}")).await;
+    assert!(page.text().contains("Bản của trung tâm"));
+    assert!(app.data.join("library/health/oresol.md").exists());
+    assert_ne!(page.text(), original);
+    // Hidden: gone from pages and search, and back when shown again.
+    let res = app
+        .request(post(
+            "/admin/materials/hide",
+            &cookie,
+            &format!("token={token}&hide=law%2Fkhai-sinh"),
+        ))
+        .await;
+    res.assert_status(303);
+    app.get("/m/law/khai-sinh").await.assert_status(404);
+    assert!(app.search_ids("khai sinh").await.is_empty());
+    let list = app
+        .get_with("/admin/materials", &[("cookie", &cookie)])
+        .await;
+    assert!(list.text().contains("Hiện lại"));
+    app.request(post(
+        "/admin/materials/hide",
+        &cookie,
+        &format!("token={token}&show=law%2Fkhai-sinh"),
+    ))
+    .await
+    .assert_status(303);
+    assert_eq!(
+        app.search_ids("khai sinh")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("law/khai-sinh")
+    );
+}
+
+#[tokio::test]
+async fn broken_files_in_the_centre_library_are_reported_in_admin() {
+    let app = app();
+    let (cookie, _) = teacher(&app).await;
+    let dir = app.data.join("library/health");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("hong.md"),
+        "+++\ntitle = \"x\"\ncategory = \"khong-co\"\n+++\n",
+    )
+    .unwrap();
+    app.state.reload_library().await.unwrap();
+    let list = app
+        .get_with("/admin/materials", &[("cookie", &cookie)])
+        .await;
+    list.assert_status(200);
+    assert!(list.text().contains("health/hong.md"), "{}", list.text());
+    // The rest is still served.
+    app.get("/m/health/oresol").await.assert_status(200);
+}
