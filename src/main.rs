@@ -214,9 +214,7 @@ fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode>
         materials: (!args.materials.is_empty()).then_some(args.materials),
         lessons: (!args.lessons.is_empty()).then_some(args.lessons),
     };
-    let created = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let created = hoclieu::package_io::created_now();
     // Written beside, then renamed: a full USB stick must not leave half a package.
     let tmp = args.out.with_extension("tar.part");
     let file =

@@ -129,6 +129,15 @@ pub fn export(
     )?)
 }
 
+/// The time a package is made, to the second (a fixed length, so that two exports of the same
+/// content differ only in these characters).
+pub fn created_now() -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::now_utc()
+        .format(f)
+        .unwrap_or_default()
+}
+
 /// Reads and checks a package into `staging` (a fresh empty folder on the data disk).
 pub fn stage(file: &Path, staging: &Path) -> Result<Package, PackageIoError> {
     let input = std::io::BufReader::new(std::fs::File::open(file)?);

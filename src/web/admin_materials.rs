@@ -352,9 +352,7 @@ pub async fn export_package(
     let centre_name = state.centre().to_string();
     let bytes = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        let created = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let created = crate::package_io::created_now();
         crate::package_io::export(
             &mut out,
             &catalog.library,
