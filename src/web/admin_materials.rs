@@ -101,6 +101,8 @@ struct EditPage {
     has_history: bool,
     preview: Option<String>,
     message: Option<String>,
+    /// (file name, URL)
+    attachments: Vec<(String, String)>,
 }
 
 fn blank() -> Parsed {
@@ -137,6 +139,15 @@ fn edit_page(
         .to_string();
     let preview = preview
         .then(|| crate::content::markdown::to_html(&p.body, |dest| lib.resolve_link(&dir, dest)));
+    let attachments = lib
+        .get(&id)
+        .map(|m| {
+            m.attachments
+                .iter()
+                .map(|a| (a.name.clone(), a.url.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(render(&EditPage {
         site: Site::new(),
         nav: StaffNav::of(s),
@@ -148,6 +159,7 @@ fn edit_page(
         has_history,
         preview,
         message,
+        attachments,
     })?
     .into_response())
 }
@@ -169,6 +181,7 @@ pub async fn edit(
     let message = match q.done.as_deref() {
         Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
         Some("undone") => Some("Đã trở lại bản trước.".to_string()),
+        Some("uploaded") => Some("Đã thêm tệp.".to_string()),
         _ => None,
     };
     edit_page(&state, &s, &catalog.library, id, p, false, message)
@@ -380,4 +393,121 @@ pub async fn export_package(
         bytes,
     )
         .into_response())
+}
+
+/// Largest attachment accepted (a short training video).
+pub const MAX_UPLOAD_BYTES: usize = 300 * 1024 * 1024;
+
+/// The extension a file gets from what its bytes are, if it is a kind the library serves:
+/// PDF, audio, video and pictures. The name the browser sent is never trusted for this.
+pub fn kind_by_content(head: &[u8]) -> Option<&'static str> {
+    let t = infer::get(head)?;
+    Some(match t.mime_type() {
+        "application/pdf" => "pdf",
+        "audio/mpeg" => "mp3",
+        "audio/m4a" | "audio/x-m4a" => "m4a",
+        "audio/ogg" | "audio/opus" => "ogg",
+        "audio/x-wav" | "audio/wav" => "wav",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => return None,
+    })
+}
+
+/// `POST /admin/materials/upload` (multipart: `token`, `id`, `file`): attaches a file to a
+/// material. It is streamed to disk, checked by content, named after the material so that it
+/// belongs to it, and put in place whole.
+pub async fn upload(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    use tokio::io::AsyncWriteExt;
+    let bad = |m: &str| AppError::BadRequest(m.to_string());
+    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let centre = centre(&state)?;
+    let (mut token, mut id, mut staged) = (None, None, None);
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| upload_error(&e.body_text()))?
+    {
+        match field.name() {
+            Some("token") => token = field.text().await.ok(),
+            Some("id") => id = field.text().await.ok(),
+            Some("file") => {
+                // Only a logged-in form's file is written to disk at all.
+                let session_ok = token.as_deref() == Some(s.csrf.as_str());
+                if !session_ok {
+                    return Err(bad("Phiên làm việc không khớp. Hãy tải lại trang."));
+                }
+                let name = field.file_name().unwrap_or("tep").to_string();
+                let tmp = tempfile::Builder::new()
+                    .prefix(".upload-")
+                    .tempfile_in(centre.root())
+                    .map_err(internal)?;
+                let (std_file, path) = tmp.into_parts();
+                let mut file = tokio::fs::File::from_std(std_file);
+                let mut size = 0usize;
+                let mut head = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| upload_error(&e.body_text()))?
+                {
+                    size += chunk.len();
+                    if size > MAX_UPLOAD_BYTES {
+                        return Err(AppError::TooLarge);
+                    }
+                    if head.len() < 8192 {
+                        head.extend_from_slice(&chunk[..chunk.len().min(8192 - head.len())]);
+                    }
+                    file.write_all(&chunk).await.map_err(internal)?;
+                }
+                file.sync_all().await.map_err(internal)?;
+                staged = Some((name, path, head, size));
+            }
+            _ => {}
+        }
+    }
+    check_token(&s, token.as_deref())?;
+    let id = id.unwrap_or_default();
+    let m = catalog
+        .library
+        .get(&id)
+        .ok_or_else(|| bad("Không có tài liệu này."))?;
+    let (name, path, head, size) = staged.ok_or_else(|| bad("Hãy chọn một tệp."))?;
+    if size == 0 {
+        return Err(bad("Tệp rỗng."));
+    }
+    let ext = kind_by_content(&head).ok_or_else(|| {
+        bad("Chỉ nhận tệp PDF, âm thanh (mp3, m4a, ogg, wav), video (mp4, webm) hoặc ảnh (jpg, png, gif, webp).")
+    })?;
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    let own_stem = m.id.rsplit('/').next().unwrap_or(&m.id);
+    let rel = match m.id.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{own_stem}-{}.{ext}", slug(stem)),
+        None => format!("{own_stem}-{}.{ext}", slug(stem)),
+    };
+    let target = rel.clone();
+    tokio::task::spawn_blocking(move || centre.put_file(&target, &path))
+        .await
+        .map_err(crate::Error::from)?
+        .map_err(internal)?;
+    state.reload_library().await?;
+    tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
+    Ok(redirect_to_edit(&id, "uploaded"))
+}
+
+/// A multipart read error: too large, or a broken upload.
+fn upload_error(text: &str) -> AppError {
+    if text.to_ascii_lowercase().contains("length limit") {
+        AppError::TooLarge
+    } else {
+        AppError::BadRequest("Tải tệp lên không trọn vẹn. Hãy thử lại.".into())
+    }
 }

@@ -21,6 +21,9 @@ pub enum AppError {
     /// Logged in, but not allowed to do this.
     #[error("forbidden")]
     Forbidden,
+    /// An upload or form is larger than allowed.
+    #[error("too large")]
+    TooLarge,
     /// The library is still being indexed.
     #[error("starting")]
     Starting,
@@ -36,6 +39,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Starting => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -53,6 +57,11 @@ impl AppError {
             AppError::Forbidden => (
                 "Không có quyền",
                 "Tài khoản của bạn không được xem trang này. Hãy hỏi người quản lý trung tâm."
+                    .into(),
+            ),
+            AppError::TooLarge => (
+                "Tệp quá lớn",
+                "Tệp lớn hơn mức cho phép (300 MB). Hãy nén nhỏ lại hoặc chia thành nhiều tệp."
                     .into(),
             ),
             AppError::Starting => (

@@ -42,6 +42,9 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// Longest a request may take before the client gets 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest an upload may take (300 MB at 0.5 MB/s).
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// Policy for pages: only our own scripts, styles, images and media.
 const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; \
                         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -69,7 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ve-ban", get(profile::show).post(profile::save))
         .route("/ve-ban/xoa", post(profile::erase))
         .route_layer(axum::middleware::from_fn(participant::layer));
-    Router::new()
+    // Most requests must finish quickly; an upload over slow Wi-Fi may take minutes.
+    let quick = Router::new()
         .merge(visitor_pages)
         .route("/static/{*name}", get(assets::get))
         .route("/admin", get(admin::dashboard))
@@ -101,6 +105,23 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/materials", get(api::materials))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    let uploads = Router::new()
+        .route(
+            "/admin/materials/upload",
+            post(admin_materials::upload).layer(DefaultBodyLimit::max(
+                admin_materials::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            UPLOAD_TIMEOUT,
+        ));
+    quick
+        .merge(uploads)
         .fallback(pages::not_found)
         .with_state(state)
         // Forms here are small; nothing needs a large body.
@@ -118,10 +139,6 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(CompressionLayer::new().compress_when(compress))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
         // 5xx are logged once, with their cause, by AppError; the trace layer stays quiet.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
 }

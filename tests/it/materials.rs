@@ -185,3 +185,115 @@ async fn broken_files_in_the_centre_library_are_reported_in_admin() {
     // The rest is still served.
     app.get("/m/health/oresol").await.assert_status(200);
 }
+
+/// A multipart body with the form token, the material id and one file.
+fn multipart(token: &str, id: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----hoclieu-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [("token", token), ("id", id)] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn upload(
+    cookie: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post("/admin/materials/upload")
+        .header("cookie", cookie)
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
+
+/// The first bytes of a PNG, then filler: enough for a content check.
+fn png(size: usize) -> Vec<u8> {
+    let mut b =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    b.resize(size, 0);
+    b
+}
+
+// Files on disk are served with blocking reads, which need the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_are_checked_by_content_and_attached_to_their_material() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let id = "health/oresol";
+    // A picture larger than an ordinary form (64 KB), with a hostile name: it is renamed after
+    // the material and typed by its bytes.
+    let (ct, body) = multipart(&token, id, "../../etc/passwd.exe", &png(200 * 1024));
+    let res = app.request(upload(&cookie, &ct, body)).await;
+    res.assert_status(303);
+    let saved = app.data.join("library/health/oresol-etc-passwd.png");
+    assert_eq!(std::fs::metadata(&saved).unwrap().len(), 200 * 1024);
+    let page = app.get(&format!("/m/{id}")).await;
+    assert!(
+        page.text().contains("oresol-etc-passwd.png"),
+        "attached to the material"
+    );
+    let file = app.get("/m/health/oresol-etc-passwd.png").await;
+    file.assert_status(200);
+    assert_eq!(file.header("content-type"), "image/png");
+
+    // A program or a web page named .pdf is refused, and nothing is left behind.
+    for (name, bytes) in [
+        (
+            "thuoc.pdf",
+            b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec(),
+        ),
+        (
+            "trang.pdf",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        ("rong.pdf", Vec::new()),
+    ] {
+        let (ct, body) = multipart(&token, id, name, &bytes);
+        let res = app.request(upload(&cookie, &ct, body)).await;
+        res.assert_status(400);
+    }
+    let left: Vec<_> = std::fs::read_dir(app.data.join("library/health"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        left,
+        ["oresol-etc-passwd.png"],
+        "only the good upload stays"
+    );
+    let left_top: Vec<_> = std::fs::read_dir(app.data.join("library"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".upload"))
+        .collect();
+    assert!(left_top.is_empty(), "temporary files removed: {left_top:?}");
+
+    // Without the session token, or to an unknown material, nothing is written.
+    let (ct, body) = multipart("sai", id, "a.png", &png(1000));
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(400);
+    let (ct, body) = multipart(&token, "khong/co", "a.png", &png(1000));
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(400);
+    // Not logged in: sent to the login page.
+    let (ct, body) = multipart(&token, id, "a.png", &png(1000));
+    let res = app.request(upload("", &ct, body)).await;
+    res.assert_status(303);
+}
