@@ -120,6 +120,11 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// A random 128-bit token, hex (for one-time form references).
+pub fn random_token() -> String {
+    random_hex(16)
+}
+
 fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     // Without OS randomness no safe token can be made; an all-zero one would be guessable,

@@ -7,7 +7,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -355,46 +354,6 @@ pub async fn hide(
     Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
 }
 
-/// `GET /admin/packages/export`: the centre's own materials and all lessons as one package.
-pub async fn export_package(
-    State(state): State<AppState>,
-    Staff(_): Staff,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
-    let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
-    let centre_name = state.centre().to_string();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let created = crate::package_io::created_now();
-        crate::package_io::export(
-            &mut out,
-            &catalog.library,
-            &lessons,
-            &crate::package_io::Selection::default(),
-            &centre_name,
-            &created,
-        )
-        .map(|_| out)
-    })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(internal)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-tar"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"hoclieu-trung-tam.hoclieu.tar\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
 /// Largest attachment accepted (a short training video).
 pub const MAX_UPLOAD_BYTES: usize = 300 * 1024 * 1024;
 
@@ -424,90 +383,42 @@ pub fn kind_by_content(head: &[u8]) -> Option<&'static str> {
 pub async fn upload(
     State(state): State<AppState>,
     Staff(s): Staff,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    use tokio::io::AsyncWriteExt;
     let bad = |m: &str| AppError::BadRequest(m.to_string());
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let centre = centre(&state)?;
-    let (mut token, mut id, mut staged) = (None, None, None);
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| upload_error(&e.body_text()))?
-    {
-        match field.name() {
-            Some("token") => token = field.text().await.ok(),
-            Some("id") => id = field.text().await.ok(),
-            Some("file") => {
-                // Only a logged-in form's file is written to disk at all.
-                let session_ok = token.as_deref() == Some(s.csrf.as_str());
-                if !session_ok {
-                    return Err(bad("Phiên làm việc không khớp. Hãy tải lại trang."));
-                }
-                let name = field.file_name().unwrap_or("tep").to_string();
-                let tmp = tempfile::Builder::new()
-                    .prefix(".upload-")
-                    .tempfile_in(centre.root())
-                    .map_err(internal)?;
-                let (std_file, path) = tmp.into_parts();
-                let mut file = tokio::fs::File::from_std(std_file);
-                let mut size = 0usize;
-                let mut head = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| upload_error(&e.body_text()))?
-                {
-                    size += chunk.len();
-                    if size > MAX_UPLOAD_BYTES {
-                        return Err(AppError::TooLarge);
-                    }
-                    if head.len() < 8192 {
-                        head.extend_from_slice(&chunk[..chunk.len().min(8192 - head.len())]);
-                    }
-                    file.write_all(&chunk).await.map_err(internal)?;
-                }
-                file.sync_all().await.map_err(internal)?;
-                staged = Some((name, path, head, size));
-            }
-            _ => {}
-        }
-    }
-    check_token(&s, token.as_deref())?;
-    let id = id.unwrap_or_default();
+    let up =
+        super::uploads::receive(multipart, centre.root(), &s.csrf, state.upload_limit()).await?;
+    check_token(&s, up.fields.get("token").map(String::as_str))?;
+    let id = up.fields.get("id").cloned().unwrap_or_default();
     let m = catalog
         .library
         .get(&id)
         .ok_or_else(|| bad("Không có tài liệu này."))?;
-    let (name, path, head, size) = staged.ok_or_else(|| bad("Hãy chọn một tệp."))?;
-    if size == 0 {
+    let file = up.file.ok_or_else(|| bad("Hãy chọn một tệp."))?;
+    if file.size == 0 {
         return Err(bad("Tệp rỗng."));
     }
-    let ext = kind_by_content(&head).ok_or_else(|| {
+    let ext = kind_by_content(&file.head).ok_or_else(|| {
         bad("Chỉ nhận tệp PDF, âm thanh (mp3, m4a, ogg, wav), video (mp4, webm) hoặc ảnh (jpg, png, gif, webp).")
     })?;
-    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    let stem = file
+        .name
+        .rsplit_once('.')
+        .map_or(file.name.as_str(), |(s, _)| s);
     let own_stem = m.id.rsplit('/').next().unwrap_or(&m.id);
     let rel = match m.id.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/{own_stem}-{}.{ext}", slug(stem)),
         None => format!("{own_stem}-{}.{ext}", slug(stem)),
     };
     let target = rel.clone();
-    tokio::task::spawn_blocking(move || centre.put_file(&target, &path))
+    let size = file.size;
+    tokio::task::spawn_blocking(move || centre.put_file(&target, &file.path))
         .await
         .map_err(crate::Error::from)?
         .map_err(internal)?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
     Ok(redirect_to_edit(&id, "uploaded"))
-}
-
-/// A multipart read error: too large, or a broken upload.
-fn upload_error(text: &str) -> AppError {
-    if text.to_ascii_lowercase().contains("length limit") {
-        AppError::TooLarge
-    } else {
-        AppError::BadRequest("Tải tệp lên không trọn vẹn. Hãy thử lại.".into())
-    }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_accounts;
 pub mod admin_lessons;
 pub mod admin_materials;
+pub mod admin_packages;
 pub mod api;
 pub mod assets;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod params;
 pub mod participant;
 pub mod profile;
 pub mod state;
+pub mod uploads;
 
 use std::time::Duration;
 
@@ -72,6 +74,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ve-ban", get(profile::show).post(profile::save))
         .route("/ve-ban/xoa", post(profile::erase))
         .route_layer(axum::middleware::from_fn(participant::layer));
+    // The multipart envelope around a file is small; the file itself is checked as it arrives.
+    let upload_body_limit = state.upload_limit() + 64 * 1024;
     // Most requests must finish quickly; an upload over slow Wi-Fi may take minutes.
     let quick = Router::new()
         .merge(visitor_pages)
@@ -88,10 +92,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/materials/edit", get(admin_materials::edit))
         .route("/admin/materials/save", post(admin_materials::save))
         .route("/admin/materials/hide", post(admin_materials::hide))
-        .route(
-            "/admin/packages/export",
-            get(admin_materials::export_package),
-        )
+        .route("/admin/packages", get(admin_packages::show))
+        .route("/admin/packages/export", get(admin_packages::export))
+        .route("/admin/packages/apply", post(admin_packages::apply))
         .route(
             "/admin/lessons",
             get(admin_lessons::list).post(admin_lessons::create),
@@ -112,9 +115,11 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route(
             "/admin/materials/upload",
-            post(admin_materials::upload).layer(DefaultBodyLimit::max(
-                admin_materials::MAX_UPLOAD_BYTES + 64 * 1024,
-            )),
+            post(admin_materials::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route(
+            "/admin/packages/import",
+            post(admin_packages::import).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

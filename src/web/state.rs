@@ -171,6 +171,10 @@ pub struct AppState {
     pub search_permits: SearchPermits,
     librarian: Option<Arc<Librarian>>,
     lessons: Option<crate::lessons::LessonStore>,
+    /// Largest upload accepted, if not the default.
+    upload_limit: Option<usize>,
+    /// A checked package waiting for the staff member to confirm it.
+    pub pending_import: Arc<super::admin_packages::PendingSlot>,
 }
 
 /// The permits for concurrent searches (one per core).
@@ -212,6 +216,18 @@ impl AppState {
     /// The librarian, when the library can change while serving.
     pub fn librarian(&self) -> Option<Arc<Librarian>> {
         self.librarian.clone()
+    }
+
+    /// Sets the largest upload accepted (default [`super::admin_materials::MAX_UPLOAD_BYTES`]).
+    pub fn with_upload_limit(mut self, bytes: usize) -> AppState {
+        self.upload_limit = Some(bytes);
+        self
+    }
+
+    /// The largest upload accepted.
+    pub fn upload_limit(&self) -> usize {
+        self.upload_limit
+            .unwrap_or(super::admin_materials::MAX_UPLOAD_BYTES)
     }
 
     /// Adds the lessons folder.

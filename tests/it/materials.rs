@@ -3,7 +3,7 @@
 
 use crate::admin::{app, post};
 use crate::lessons::teacher;
-use crate::util::urlencode;
+use crate::util::{multipart, upload, urlencode};
 
 fn form(token: &str, action: &str, id: &str, title: &str, body: &str) -> String {
     format!(
@@ -186,41 +186,6 @@ async fn broken_files_in_the_centre_library_are_reported_in_admin() {
     app.get("/m/health/oresol").await.assert_status(200);
 }
 
-/// A multipart body with the form token, the material id and one file.
-fn multipart(token: &str, id: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----hoclieu-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in [("token", token), ("id", id)] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-fn upload(
-    cookie: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> axum::http::Request<axum::body::Body> {
-    axum::http::Request::post("/admin/materials/upload")
-        .header("cookie", cookie)
-        .header("content-type", content_type)
-        .body(axum::body::Body::from(body))
-        .unwrap()
-}
-
 /// The first bytes of a PNG, then filler: enough for a content check.
 fn png(size: usize) -> Vec<u8> {
     let mut b =
@@ -237,7 +202,11 @@ async fn uploads_are_checked_by_content_and_attached_to_their_material() {
     let id = "health/oresol";
     // A picture larger than an ordinary form (64 KB), with a hostile name: it is renamed after
     // the material and typed by its bytes.
-    let (ct, body) = multipart(&token, id, "../../etc/passwd.exe", &png(200 * 1024));
+    let (ct, body) = multipart(
+        &[("token", &token), ("id", id)],
+        "../../etc/passwd.exe",
+        &png(200 * 1024),
+    );
     let res = app.request(upload(&cookie, &ct, body)).await;
     res.assert_status(303);
     let saved = app.data.join("library/health/oresol-etc-passwd.png");
@@ -263,7 +232,7 @@ async fn uploads_are_checked_by_content_and_attached_to_their_material() {
         ),
         ("rong.pdf", Vec::new()),
     ] {
-        let (ct, body) = multipart(&token, id, name, &bytes);
+        let (ct, body) = multipart(&[("token", &token), ("id", id)], name, &bytes);
         let res = app.request(upload(&cookie, &ct, body)).await;
         res.assert_status(400);
     }
@@ -284,16 +253,42 @@ async fn uploads_are_checked_by_content_and_attached_to_their_material() {
     assert!(left_top.is_empty(), "temporary files removed: {left_top:?}");
 
     // Without the session token, or to an unknown material, nothing is written.
-    let (ct, body) = multipart("sai", id, "a.png", &png(1000));
+    let (ct, body) = multipart(&[("token", "sai"), ("id", id)], "a.png", &png(1000));
     app.request(upload(&cookie, &ct, body))
         .await
         .assert_status(400);
-    let (ct, body) = multipart(&token, "khong/co", "a.png", &png(1000));
+    let (ct, body) = multipart(
+        &[("token", &token), ("id", "khong/co")],
+        "a.png",
+        &png(1000),
+    );
     app.request(upload(&cookie, &ct, body))
         .await
         .assert_status(400);
     // Not logged in: sent to the login page.
-    let (ct, body) = multipart(&token, id, "a.png", &png(1000));
+    let (ct, body) = multipart(&[("token", &token), ("id", id)], "a.png", &png(1000));
     let res = app.request(upload("", &ct, body)).await;
     res.assert_status(303);
+}
+
+#[tokio::test]
+async fn uploads_over_the_limit_are_refused_with_413_and_leave_nothing() {
+    let mut app = app();
+    app.state = app.state.clone().with_upload_limit(100 * 1024);
+    app.router = hoclieu::web::router(app.state.clone());
+    let (cookie, token) = teacher(&app).await;
+    let (ct, body) = multipart(
+        &[("token", &token), ("id", "health/oresol")],
+        "to.png",
+        &png(300 * 1024),
+    );
+    let res = app.request(upload(&cookie, &ct, body)).await;
+    res.assert_status(413);
+    let dir = app.data.join("library");
+    let left: Vec<_> = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

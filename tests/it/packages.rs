@@ -211,3 +211,115 @@ fn hostile_and_damaged_packages_change_nothing() {
     );
     assert!(!d.path().join("x.md").exists());
 }
+
+mod through_admin {
+    use crate::admin::{app, post};
+    use crate::lessons::teacher;
+    use crate::util::{TestApp, multipart, upload_to, urlencode};
+
+    async fn write_material(app: &TestApp, cookie: &str, token: &str, title: &str, body: &str) {
+        let form = format!(
+            "token={token}&action=save&id=&title={}&category=health&summary=&tags=&updated=2026-11-29&body={}",
+            urlencode(title),
+            urlencode(body)
+        );
+        app.request(post("/admin/materials/save", cookie, &form))
+            .await
+            .assert_status(303);
+    }
+
+    #[tokio::test]
+    async fn a_package_downloaded_from_one_centre_is_checked_then_installed_in_another() {
+        let a = app();
+        let (cookie_a, token_a) = teacher(&a).await;
+        write_material(
+            &a,
+            &cookie_a,
+            &token_a,
+            "Phòng bệnh sởi",
+            "Tiêm vắc xin sởi đúng lịch.",
+        )
+        .await;
+        let pkg = a
+            .get_with("/admin/packages/export", &[("cookie", &cookie_a)])
+            .await;
+        pkg.assert_status(200);
+        assert!(pkg.header("content-disposition").contains(".hoclieu.tar"));
+        let bytes = pkg.body.clone();
+
+        let b = app();
+        let (cookie_b, token_b) = teacher(&b).await;
+        let (ct, body) = multipart(&[("token", &token_b)], "goi.hoclieu.tar", &bytes);
+        let res = b
+            .request(upload_to("/admin/packages/import", &cookie_b, &ct, body))
+            .await;
+        res.assert_status(200);
+        let html = res.text();
+        assert!(html.contains("library/health/phong-benh-soi.md"), "{html}");
+        // Checked but not installed yet.
+        assert!(
+            !b.search_ids("vac xin soi")
+                .await
+                .contains(&"health/phong-benh-soi".to_string())
+        );
+        let pending = html
+            .split("name=\"pending\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = b
+            .request(post(
+                "/admin/packages/apply",
+                &cookie_b,
+                &format!("token={token_b}&pending={pending}"),
+            ))
+            .await;
+        res.assert_status(200);
+        assert!(res.text().contains("1 tệp mới"), "{}", res.text());
+        assert_eq!(
+            b.search_ids("vac xin soi")
+                .await
+                .first()
+                .map(String::as_str),
+            Some("health/phong-benh-soi")
+        );
+        assert_eq!(
+            std::fs::read(a.data.join("library/health/phong-benh-soi.md")).unwrap(),
+            std::fs::read(b.data.join("library/health/phong-benh-soi.md")).unwrap()
+        );
+        // The same confirmation cannot be replayed.
+        b.request(post(
+            "/admin/packages/apply",
+            &cookie_b,
+            &format!("token={token_b}&pending={pending}"),
+        ))
+        .await
+        .assert_status(400);
+
+        // A damaged package is refused with a reason, and nothing is staged or changed.
+        let before: Vec<_> = walkdir::WalkDir::new(&b.data)
+            .into_iter()
+            .map(|e| e.unwrap().path().to_path_buf())
+            .filter(|p| !p.to_string_lossy().contains("sqlite3"))
+            .collect();
+        let (ct, body) = multipart(
+            &[("token", &token_b)],
+            "hong.tar",
+            &bytes[..bytes.len() / 3],
+        );
+        let res = b
+            .request(upload_to("/admin/packages/import", &cookie_b, &ct, body))
+            .await;
+        res.assert_status(400);
+        assert!(res.text().contains("Gói bị từ chối"), "{}", res.text());
+        let after: Vec<_> = walkdir::WalkDir::new(&b.data)
+            .into_iter()
+            .map(|e| e.unwrap().path().to_path_buf())
+            .filter(|p| !p.to_string_lossy().contains("sqlite3"))
+            .collect();
+        assert_eq!(before, after);
+    }
+}

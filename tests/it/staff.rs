@@ -112,3 +112,75 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
     res.assert_status(303);
     assert_eq!(res.header("location"), "/admin/login");
 }
+
+/// Every admin route: (method, path, only managers may use it).
+const ADMIN_ROUTES: &[(&str, &str, bool)] = &[
+    ("GET", "/admin/accounts", true),
+    ("POST", "/admin/accounts", true),
+    ("POST", "/admin/accounts/remove", true),
+    ("GET", "/admin/export/summary.csv", true),
+    ("GET", "/admin/lessons", false),
+    ("POST", "/admin/lessons", false),
+    ("GET", "/admin/lessons/abcd", false),
+    ("POST", "/admin/lessons/abcd", false),
+    ("GET", "/admin/materials", false),
+    ("GET", "/admin/materials/edit", false),
+    ("POST", "/admin/materials/save", false),
+    ("POST", "/admin/materials/hide", false),
+    ("POST", "/admin/materials/upload", false),
+    ("GET", "/admin/packages", false),
+    ("GET", "/admin/packages/export", false),
+    ("POST", "/admin/packages/import", false),
+    ("POST", "/admin/packages/apply", false),
+];
+
+fn request(method: &str, path: &str, cookie: &str) -> axum::http::Request<axum::body::Body> {
+    let b = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("cookie", cookie);
+    let b = if method == "POST" {
+        b.header("content-type", "application/x-www-form-urlencoded")
+    } else {
+        b
+    };
+    b.body(axum::body::Body::from("token=x")).unwrap()
+}
+
+#[tokio::test]
+async fn every_admin_route_checks_the_session_and_the_role() {
+    let app = app();
+    let (_, teacher) = manager_and_teacher(&app).await;
+    for &(method, path, manager_only) in ADMIN_ROUTES {
+        let res = app.request(request(method, path, "")).await;
+        assert_eq!(
+            res.status.as_u16(),
+            303,
+            "{method} {path} without a session"
+        );
+        assert_eq!(res.header("location"), "/admin/login", "{method} {path}");
+        let res = app
+            .request(request(method, path, "hl_admin=forged0123456789"))
+            .await;
+        assert_eq!(
+            res.status.as_u16(),
+            303,
+            "{method} {path} with a forged session"
+        );
+        let res = app.request(request(method, path, &teacher)).await;
+        if manager_only {
+            assert_eq!(res.status.as_u16(), 403, "{method} {path} as a teacher");
+        } else {
+            assert_ne!(res.status.as_u16(), 403, "{method} {path} as a teacher");
+            assert!(res.status.as_u16() < 500, "{method} {path}: {}", res.status);
+            // A form without the session's token never passes.
+            if method == "POST" {
+                assert!(
+                    [400, 415].contains(&res.status.as_u16()),
+                    "{method} {path} with a wrong token: {}",
+                    res.status
+                );
+            }
+        }
+    }
+}
