@@ -114,10 +114,12 @@ pub fn valid_code(code: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// The lessons folder.
+/// The lessons folder, with the lessons kept in memory once read: the search page looks
+/// through them on every search.
 #[derive(Debug, Clone)]
 pub struct LessonStore {
     dir: PathBuf,
+    cache: std::sync::Arc<std::sync::RwLock<Option<Vec<Lesson>>>>,
 }
 
 impl LessonStore {
@@ -125,7 +127,19 @@ impl LessonStore {
     pub fn open(data_dir: &Path) -> std::io::Result<LessonStore> {
         let dir = data_dir.join("lessons");
         std::fs::create_dir_all(&dir)?;
-        Ok(LessonStore { dir })
+        Ok(LessonStore {
+            dir,
+            cache: Default::default(),
+        })
+    }
+
+    /// Forgets the lessons kept in memory (after files were changed behind the store's back,
+    /// e.g. by a package import).
+    pub fn invalidate(&self) {
+        *self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// The folder.
@@ -152,6 +166,23 @@ impl LessonStore {
 
     /// Every readable lesson, newest date first; damaged files are logged and skipped.
     pub fn list(&self) -> Result<Vec<Lesson>, LessonError> {
+        if let Some(cached) = self
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            return Ok(cached.clone());
+        }
+        let out = self.read_all()?;
+        *self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(out.clone());
+        Ok(out)
+    }
+
+    fn read_all(&self) -> Result<Vec<Lesson>, LessonError> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(&self.dir)?.flatten() {
             let name = entry.file_name();
@@ -176,6 +207,7 @@ impl LessonStore {
         };
         let text = toml::to_string(lesson).map_err(|e| LessonError::Invalid(e.to_string()))?;
         fsutil::write_atomic(&path, text.as_bytes())?;
+        self.invalidate();
         Ok(())
     }
 
@@ -187,6 +219,7 @@ impl LessonStore {
                 _ => fsutil::sync_dir(&self.dir)?,
             }
         }
+        self.invalidate();
         Ok(())
     }
 

@@ -1,53 +1,95 @@
 //! Picks up library folders edited by hand or copied from a USB stick: changes are collected
-//! for a moment (a copy touches many files) and then the catalogue is reloaded once.
+//! until the folder has been quiet for a moment (a copy touches many files), then the
+//! catalogue is reloaded once.
+//!
+//! Only changes to content count. Reading a file also raises events (open, access time), and
+//! the reload reads every file: counting those would reload for ever.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::web::AppState;
 
 /// Quiet time after the last change before reloading.
 pub const DEBOUNCE: Duration = Duration::from_millis(1500);
+/// Longest a reload waits for a folder that keeps changing.
+const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// Watches `dirs` and reloads the library after they change. The returned guard stops the
-/// watching when dropped; `None` when watching is impossible (reported, not fatal: the
-/// library then changes only on restart or through the admin pages).
-pub fn watch(
-    dirs: Vec<PathBuf>,
-    state: AppState,
-) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
-    let mut debouncer = match new_debouncer(DEBOUNCE, move |res: DebounceEventResult| {
-        match res {
-            // A full channel means a reload is already due; that one will see this change.
-            Ok(events) if !events.is_empty() => {
-                let _ = tx.try_send(());
+/// Whether an event means a file's content, name or existence changed.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(m) => !matches!(m, ModifyKind::Metadata(_)),
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+    }
+}
+
+/// Watches `dirs` and reloads the library after they change. The returned watcher stops when
+/// dropped; `None` when watching is impossible (reported, not fatal: the library then changes
+/// only on restart or through the admin pages).
+pub fn watch(dirs: Vec<PathBuf>, state: AppState) -> Option<RecommendedWatcher> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let handler = move |res: notify::Result<notify::Event>| match res {
+        Ok(event) if changes_content(&event.kind) => {
+            tracing::debug!(kind = ?event.kind, paths = ?event.paths, "library folder event");
+            // Hidden files are never part of the library (editors' swap files, our temporaries).
+            let visible = event.paths.iter().any(|p| {
+                p.file_name()
+                    .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+            });
+            if visible {
+                let _ = tx.send(());
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "watching the library failed"),
         }
-    }) {
-        Ok(d) => d,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "watching the library failed"),
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch the library folders; changes need a restart");
             return None;
         }
     };
     for dir in &dirs {
-        if let Err(e) = debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
+        if let Err(e) = watcher.watch(dir, RecursiveMode::Recursive) {
             tracing::warn!(error = %e, dir = %dir.display(), "cannot watch folder");
         }
     }
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
+            // Wait until no change has come for a while (or long enough).
+            let deadline = tokio::time::Instant::now() + MAX_WAIT;
+            while tokio::time::Instant::now() < deadline
+                && let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await
+            {}
             match state.reload_library().await {
                 Ok(n) => tracing::info!(reindexed = n, "library folder changed; reloaded"),
                 Err(e) => tracing::error!(error = %e, "reloading the library failed"),
             }
         }
     });
-    Some(debouncer)
+    Some(watcher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{AccessKind, CreateKind, DataChange, MetadataKind, RemoveKind};
+
+    #[test]
+    fn reading_files_is_not_a_change() {
+        assert!(!changes_content(&EventKind::Access(AccessKind::Any)));
+        assert!(!changes_content(&EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::AccessTime
+        ))));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
+        assert!(changes_content(&EventKind::Remove(RemoveKind::File)));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Content
+        ))));
+    }
 }

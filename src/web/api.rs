@@ -22,6 +22,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "status": "ok",
             "materials": c.library.materials().len(),
             "indexed": c.index.num_docs(),
+            "problems": c.library.problems().len(),
+            "loads": state.catalog_loads(),
         }))
         .into_response(),
         None => AppError::Starting.into_json(),

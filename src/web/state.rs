@@ -175,6 +175,8 @@ pub struct AppState {
     upload_limit: Option<usize>,
     /// A checked package waiting for the staff member to confirm it.
     pub pending_import: Arc<super::admin_packages::PendingSlot>,
+    /// How many times a catalogue was installed (1 after start, +1 per reload).
+    loads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The permits for concurrent searches (one per core).
@@ -323,6 +325,13 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *slot = Some(Arc::new(catalog));
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many times a catalogue was installed since start.
+    pub fn catalog_loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The current catalogue, if ready.

@@ -260,6 +260,20 @@ fn files_copied_into_the_library_folder_are_served_without_restart() {
     let data = tmp.path().join("data");
     let server = start(&[], &data);
     let port = server.port;
+    let loads = |port| -> u64 {
+        let h = get(port, "/healthz", "");
+        let v: serde_json::Value =
+            serde_json::from_str(h.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        v["loads"].as_u64().unwrap()
+    };
+    // Reading the library (pages, files) is not a change: no reload.
+    let before = loads(port);
+    for _ in 0..10 {
+        assert!(get(port, "/m/agriculture/lua-ruong-bac-thang", "").starts_with("HTTP/1.1"));
+        get(port, "/search?q=lua", "");
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(loads(port), before, "reading files made the library reload");
     let dir = data.join("library/agriculture");
     std::fs::create_dir_all(&dir).unwrap();
     // As if copied from a USB stick: a good material and a broken one.
@@ -275,6 +289,25 @@ fn files_copied_into_the_library_folder_are_served_without_restart() {
         "the new material was not picked up"
     );
     assert!(get(port, "/m/agriculture/nuoi-ong", "").starts_with("HTTP/1.1 200"));
+    // Reading a watched file is not a change either (once the copy above has settled).
+    let mut settled = loads(port);
+    loop {
+        std::thread::sleep(Duration::from_millis(2000));
+        let now = loads(port);
+        if now == settled {
+            break;
+        }
+        settled = now;
+    }
+    for _ in 0..10 {
+        assert!(get(port, "/m/agriculture/nuoi-ong", "").starts_with("HTTP/1.1 200"));
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        loads(port),
+        settled,
+        "reading a watched file made the library reload"
+    );
     // The starter library is still all there.
     assert!(get(port, "/api/search?q=lua", "").contains("\"total\""));
     // Edited by hand: the change is searchable; removed: gone.
@@ -292,4 +325,14 @@ fn files_copied_into_the_library_folder_are_served_without_restart() {
     std::fs::remove_file(dir.join("nuoi-ong.md")).unwrap();
     assert!(eventually(port, "/m/agriculture/nuoi-ong", 15, |b| b
         .starts_with("HTTP/1.1 404")));
+    assert!(eventually(
+        port,
+        "/api/search?q=hoang%20su%20phi",
+        15,
+        |b| !b.contains("agriculture/nuoi-ong")
+    ));
+    // Settled: no reload after the last change.
+    let settled = loads(port);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(loads(port), settled);
 }
