@@ -32,6 +32,7 @@ fn event(i: usize, year_start_ms: i64) -> UsageEvent {
         category: Some(c),
         query: search.then(|| format!("tu khoa {}", i % 500)),
         results: search.then_some((i % 7) as u64),
+        guess: None,
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::content::Source;
+use crate::settings::{self, Layer, Resolved, Settings, SettingsError};
 
 /// hoclieu: thư viện học liệu ngoại tuyến cho trung tâm học tập cộng đồng.
 #[derive(Debug, Parser)]
@@ -28,6 +29,8 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the effective settings and where each came from.
+    Config(ServeArgs),
     /// Carry materials and lessons between centres in one file (e.g. on a USB stick).
     #[command(subcommand)]
     Package(PackageCommand),
@@ -42,23 +45,60 @@ pub enum PackageCommand {
     Import(ImportArgs),
 }
 
-/// Where a command finds the library and the data folder.
-#[derive(Debug, clap::Args)]
-pub struct LibraryArgs {
+/// Where a command finds its settings, the library and the data folder. Each value may also
+/// come from a `HOCLIEU_*` variable or the settings file (see [`crate::settings`]).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Place {
+    /// Settings file (default: $HOCLIEU_CONFIG, else /etc/hoclieu/hoclieu.toml if it exists).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Library folder used instead of the built-in starter library.
-    #[arg(long, env = "HOCLIEU_LIBRARY")]
+    #[arg(long)]
     pub library: Option<PathBuf>,
-    /// Folder the server keeps its records, lessons and own materials in.
-    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
-    pub data: PathBuf,
+    /// Folder for the index, the records, lessons and the centre's own materials
+    /// (default hoclieu-data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+impl Place {
+    /// The effective settings: defaults, the file, the environment, then these flags and
+    /// `more` flags.
+    pub fn resolve(&self, more: Layer) -> Result<Resolved, SettingsError> {
+        let env = |k: &str| std::env::var(k).ok();
+        let file = match settings::settings_file(self.config.as_deref(), env) {
+            Some(path) => {
+                let layer = settings::file_layer(&path)?;
+                Some((path, layer))
+            }
+            None => None,
+        };
+        let flags = Layer {
+            library: self.library.clone(),
+            data: self.data.clone(),
+            ..more
+        };
+        let r = settings::resolve(
+            file.as_ref().map(|(p, l)| (p.as_path(), l.clone())),
+            settings::env_layer(env)?,
+            flags,
+        );
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// The effective settings with only these flags.
+    pub fn settings(&self) -> Result<Settings, SettingsError> {
+        self.resolve(Layer::default()).map(|r| r.settings)
+    }
 }
 
 /// Options of `hoclieu package export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// Library and data folder.
+    /// Settings, library and data folder.
     #[command(flatten)]
-    pub at: LibraryArgs,
+    pub place: Place,
     /// File to write (ends in .hoclieu.tar).
     #[arg(long)]
     pub out: PathBuf,
@@ -68,9 +108,6 @@ pub struct ExportArgs {
     /// A lesson to include (repeat for more; default: every lesson).
     #[arg(long = "lesson")]
     pub lessons: Vec<String>,
-    /// The centre's name, written in the package.
-    #[arg(long, env = "HOCLIEU_CENTRE", default_value = "")]
-    pub centre: String,
 }
 
 /// Options of `hoclieu package import`.
@@ -78,9 +115,9 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     /// The package file.
     pub file: PathBuf,
-    /// Library and data folder.
+    /// Settings, library and data folder.
     #[command(flatten)]
-    pub at: LibraryArgs,
+    pub place: Place,
     /// Install it (without this, only show what would change).
     #[arg(long)]
     pub apply: bool,
@@ -96,25 +133,17 @@ pub enum AdminCommand {
     /// terminal, or the first line of standard input when piped.
     SetPassword(SetPasswordArgs),
     /// List the accounts.
-    List(DataArgs),
+    List(Place),
     /// Remove an account (the last manager cannot be removed).
     Remove(RemoveArgs),
-}
-
-/// Options naming only the data folder.
-#[derive(Debug, clap::Args)]
-pub struct DataArgs {
-    /// Folder the server keeps its records in.
-    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
-    pub data: PathBuf,
 }
 
 /// Options of `hoclieu admin remove`.
 #[derive(Debug, clap::Args)]
 pub struct RemoveArgs {
-    /// Folder the server keeps its records in.
-    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
-    pub data: PathBuf,
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
     /// Account name.
     #[arg(long)]
     pub user: String,
@@ -132,9 +161,9 @@ pub enum RoleArg {
 /// Options of `hoclieu admin set-password`.
 #[derive(Debug, clap::Args)]
 pub struct SetPasswordArgs {
-    /// Folder the server keeps its records in.
-    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
-    pub data: PathBuf,
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
     /// Account name.
     #[arg(long, default_value = "quanly")]
     pub user: String,
@@ -157,9 +186,9 @@ pub enum ReportFormat {
 /// Options of `hoclieu report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Folder the server keeps its records in.
-    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
-    pub data: PathBuf,
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
     /// First day, YYYY-MM-DD (Vietnam time).
     #[arg(long, requires = "to", conflicts_with = "period")]
     pub from: Option<String>,
@@ -174,33 +203,54 @@ pub struct ReportArgs {
     pub format: ReportFormat,
 }
 
-/// Options of `hoclieu serve`.
-#[derive(Debug, clap::Args)]
+/// Options of `hoclieu serve` (and `hoclieu config`, which prints what they add up to).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// Library folder to serve instead of the built-in starter library.
-    #[arg(long, env = "HOCLIEU_LIBRARY")]
-    pub library: Option<PathBuf>,
-    /// Folder for the search index and records (created if missing).
-    #[arg(long, env = "HOCLIEU_DATA", default_value = "hoclieu-data")]
-    pub data: PathBuf,
-    /// The centre's name, shown on pages and reports.
-    #[arg(
-        long,
-        env = "HOCLIEU_CENTRE",
-        default_value = "Trung tâm học tập cộng đồng"
-    )]
-    pub centre: String,
-    /// Address and port to listen on; 0.0.0.0 means every network interface.
-    #[arg(long, env = "HOCLIEU_LISTEN", default_value = "0.0.0.0:8080")]
-    pub listen: SocketAddr,
+    /// Settings file, library and data folder.
+    #[command(flatten)]
+    pub place: Place,
+    /// The centre's name, shown on pages, the poster and reports.
+    #[arg(long)]
+    pub centre: Option<String>,
+    /// The commune (xã).
+    #[arg(long)]
+    pub commune: Option<String>,
+    /// The district (huyện) or province.
+    #[arg(long)]
+    pub district: Option<String>,
+    /// Address and port to listen on; 0.0.0.0 means every network interface (default
+    /// 0.0.0.0:8080).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Days raw usage events are kept (default 730; daily totals are kept for good).
+    #[arg(long)]
+    pub retention_days: Option<i64>,
+    /// Do not announce hoclieu.local on the network.
+    #[arg(long)]
+    pub no_mdns: bool,
+}
+
+impl ServeArgs {
+    /// The effective settings.
+    pub fn resolve(&self) -> Result<Resolved, SettingsError> {
+        self.place.resolve(Layer {
+            centre: self.centre.clone(),
+            commune: self.commune.clone(),
+            district: self.district.clone(),
+            listen: self.listen,
+            retention_days: self.retention_days,
+            mdns: self.no_mdns.then_some(false),
+            ..Layer::default()
+        })
+    }
 }
 
 /// Options of `hoclieu check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Library folder to check (default: the built-in starter library).
-    #[arg(long, env = "HOCLIEU_LIBRARY")]
-    pub library: Option<PathBuf>,
+    /// Library folder to check (default: the one in the settings, else the built-in library).
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Opens the library a command asked for.

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod centre_library;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod package;
 pub mod package_io;
 pub mod search;
 pub mod server;
+pub mod settings;
 pub mod usage;
 pub mod watch;
 pub mod web;

@@ -21,6 +21,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
+        Command::Config(args) => args
+            .resolve()
+            .map(|r| {
+                print!("{}", r.to_toml());
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
         Command::Report(args) => report(args),
         Command::Admin(hoclieu::config::AdminCommand::SetPassword(args)) => set_password(args),
         Command::Admin(hoclieu::config::AdminCommand::List(args)) => list_accounts(args),
@@ -38,15 +45,16 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
-    let source = library_source(args.library.as_ref())?;
+    let settings = args.resolve()?.settings;
+    let source = library_source(settings.library.as_ref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| {
                 format!(
                     "listening on {} (is another server using the port?)",
-                    args.listen
+                    settings.listen
                 )
             })?;
         let addr = listener.local_addr()?;
@@ -54,12 +62,11 @@ fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
         for url in server::reachable_urls(addr) {
             println!("  {url}");
         }
-        tracing::info!(%addr, library = %source.describe(), data = %args.data.display(), "serving");
+        tracing::info!(%addr, library = %source.describe(), data = %settings.data.display(), "serving");
         server::run(
             ServeOpts {
                 source,
-                data_dir: args.data.clone(),
-                centre: args.centre.clone(),
+                settings: settings.clone(),
             },
             listener,
             server::shutdown_signal(),
@@ -71,7 +78,7 @@ fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: hoclieu::config::CheckArgs) -> anyhow::Result<ExitCode> {
-    let source = library_source(args.library.as_ref())?;
+    let source = library_source(args.place.settings()?.library.as_ref())?;
     let name = source.describe();
     let library = Library::load(source);
     for p in library.problems() {
@@ -117,11 +124,12 @@ fn report(args: hoclieu::config::ReportArgs) -> anyhow::Result<ExitCode> {
         }
         _ => anyhow::bail!("give --from and --to, or --period"),
     };
-    let db = args.data.join("hoclieu.sqlite3");
+    let data = args.place.settings()?.data;
+    let db = data.join("hoclieu.sqlite3");
     anyhow::ensure!(
         db.exists(),
         "no usage records in {} (wrong --data?)",
-        args.data.display()
+        data.display()
     );
     let conn =
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -151,7 +159,7 @@ fn set_password(args: hoclieu::config::SetPasswordArgs) -> anyhow::Result<ExitCo
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    let store = open_store(&args.data)?;
+    let store = open_store(&args.place.settings()?.data)?;
     let role = match args.role {
         hoclieu::config::RoleArg::Manager => hoclieu::accounts::Role::Manager,
         hoclieu::config::RoleArg::Teacher => hoclieu::accounts::Role::Teacher,
@@ -177,8 +185,8 @@ fn open_store(data: &std::path::Path) -> anyhow::Result<hoclieu::usage::store::S
         .with_context(|| format!("opening the database in {}", data.display()))
 }
 
-fn list_accounts(args: hoclieu::config::DataArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(&args.data)?;
+fn list_accounts(args: hoclieu::config::Place) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.settings()?.data)?;
     for a in hoclieu::accounts::list(store.conn())? {
         println!("{}\t{}", a.username, a.role.as_str());
     }
@@ -186,7 +194,7 @@ fn list_accounts(args: hoclieu::config::DataArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn remove_account(args: hoclieu::config::RemoveArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(&args.data)?;
+    let store = open_store(&args.place.settings()?.data)?;
     hoclieu::accounts::remove(store.conn(), &args.user)?;
     println!("Removed {}.", args.user);
     Ok(ExitCode::SUCCESS)
@@ -194,12 +202,13 @@ fn remove_account(args: hoclieu::config::RemoveArgs) -> anyhow::Result<ExitCode>
 
 /// The library as the server would see it: the base with the centre's folder over it.
 fn centre_library(
-    at: &hoclieu::config::LibraryArgs,
+    place: &hoclieu::config::Place,
 ) -> anyhow::Result<(
     hoclieu::content::Library,
     hoclieu::centre_library::CentreLibrary,
     hoclieu::lessons::LessonStore,
 )> {
+    let at = place.settings()?;
     let base = hoclieu::config::library_source(at.library.as_ref())?;
     let centre = hoclieu::centre_library::CentreLibrary::open(&at.data)
         .with_context(|| format!("opening the library in {}", at.data.display()))?;
@@ -209,7 +218,8 @@ fn centre_library(
 }
 
 fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode> {
-    let (library, _, lessons) = centre_library(&args.at)?;
+    let (library, _, lessons) = centre_library(&args.place)?;
+    let centre_name = args.place.settings()?.centre;
     let selection = hoclieu::package_io::Selection {
         materials: (!args.materials.is_empty()).then_some(args.materials),
         lessons: (!args.lessons.is_empty()).then_some(args.lessons),
@@ -225,7 +235,7 @@ fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode>
         &library,
         &lessons,
         &selection,
-        &args.centre,
+        &centre_name,
         &created,
     )?;
     use std::io::Write;
@@ -244,11 +254,12 @@ fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode>
 
 fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode> {
     use hoclieu::package::Change;
-    let (library, centre, lessons) = centre_library(&args.at)?;
+    let (library, centre, lessons) = centre_library(&args.place)?;
+    let data = args.place.settings()?.data;
     // Staged on the data disk so that installing is a rename.
     let staging = tempfile::Builder::new()
         .prefix(".package-")
-        .tempdir_in(&args.at.data)?;
+        .tempdir_in(&data)?;
     let pkg = hoclieu::package_io::stage(&args.file, staging.path())
         .with_context(|| format!("{} was refused; nothing was changed", args.file.display()))?;
     let planned = hoclieu::package_io::plan(&pkg, &library, &lessons);

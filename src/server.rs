@@ -15,12 +15,10 @@ use crate::web::{self, AppState};
 /// What `run` needs.
 #[derive(Debug)]
 pub struct ServeOpts {
-    /// The library to serve.
+    /// The library to serve (the one in the settings, opened).
     pub source: Source,
-    /// Where the index lives.
-    pub data_dir: PathBuf,
-    /// The centre's name for pages and reports.
-    pub centre: String,
+    /// Everything else.
+    pub settings: crate::settings::Settings,
 }
 
 /// Serves on `listener` until `shutdown` completes. The catalogue is loaded in the background;
@@ -30,11 +28,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
-    std::fs::create_dir_all(&opts.data_dir).map_err(|e| crate::Error::BadPath {
-        path: opts.data_dir.clone(),
+    std::fs::create_dir_all(&opts.settings.data).map_err(|e| crate::Error::BadPath {
+        path: opts.settings.data.clone(),
         message: format!("cannot create data folder: {e}"),
     })?;
-    let (state, writer) = match open_usage(&opts.data_dir) {
+    let (state, writer) = match open_usage(&opts.settings.data, opts.settings.retention_days) {
         Ok((usage, writer)) => (AppState::starting().with_usage(usage), Some(writer)),
         Err(e) => {
             // Counting is worth less than serving: keep going without it, and say so.
@@ -42,7 +40,7 @@ pub async fn run(
             (AppState::starting(), None)
         }
     };
-    let centre_library = match crate::centre_library::CentreLibrary::open(&opts.data_dir) {
+    let centre_library = match crate::centre_library::CentreLibrary::open(&opts.settings.data) {
         Ok(c) => Some(c),
         Err(e) => {
             tracing::error!(error = %e, "the centre's library folder cannot be opened; serving the starter library only");
@@ -59,22 +57,26 @@ pub async fn run(
     let librarian = Librarian::new(
         opts.source.clone(),
         centre_library,
-        Some(opts.data_dir.clone()),
+        Some(opts.settings.data.clone()),
     );
     let state = state.with_librarian(librarian);
-    let state = match crate::lessons::LessonStore::open(&opts.data_dir) {
+    let state = match crate::lessons::LessonStore::open(&opts.settings.data) {
         Ok(l) => state.with_lessons(l),
         Err(e) => {
             tracing::error!(error = %e, "the lessons folder cannot be opened; lessons are unavailable");
             state
         }
     };
-    let centre = opts.centre.clone();
+    let centre = opts.settings.centre.clone();
+    let settings = opts.settings.clone();
     let loader = {
         let state = state.clone();
         tokio::task::spawn_blocking(move || load(state, opts))
     };
-    let state = state.with_centre(&centre);
+    let listen_addr = listener.local_addr().map_err(crate::Error::Io)?;
+    let state = state
+        .with_centre(&centre)
+        .with_settings(settings, listen_addr);
     let _watching = crate::watch::watch(watched, state.clone());
     let app = web::router(state);
     // The peer address reaches handlers only for login rate limiting; it is never stored.
@@ -91,25 +93,29 @@ pub async fn run(
     served.map_err(crate::Error::Io)
 }
 
-/// Raw events older than this are deleted at start; daily totals are kept for good.
-pub const RETENTION_DAYS: i64 = 730;
-
-fn open_usage(data_dir: &std::path::Path) -> crate::Result<(Usage, usage::Writer)> {
+fn open_usage(
+    data_dir: &std::path::Path,
+    retention_days: i64,
+) -> crate::Result<(Usage, usage::Writer)> {
     let store = usage::store::Store::open(data_dir)?;
-    let today = usage::local_day(usage::now_ms());
-    let pruned = store.prune(today, RETENTION_DAYS)?;
-    if pruned > 0 {
-        tracing::info!(
-            events = pruned,
-            "old raw usage events pruned; daily totals kept"
-        );
-    }
+    // The clock is never earlier than this release or the newest record.
+    let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
+    let clock = std::sync::Arc::new(crate::clock::Clock::system(floor));
     let reader = rusqlite::Connection::open(data_dir.join(usage::store::DB_FILE))?;
     usage::store::configure(&reader)?;
-    let (recorder, writer) = usage::start(store);
+    // Old events are pruned by the writer once phones confirm the date, not now: a clock
+    // set in the future would delete everything.
+    let (recorder, writer) = usage::start_with_clock(
+        store,
+        Some(usage::ClockLink {
+            clock: std::sync::Arc::clone(&clock),
+            retention_days,
+        }),
+    );
     Ok((
         Usage {
             recorder,
+            clock,
             db: std::sync::Arc::new(std::sync::Mutex::new(reader)),
         },
         writer,

@@ -78,6 +78,18 @@ pub struct UsageEvent {
     pub query: Option<String>,
     /// Number of results, for searches.
     pub results: Option<u64>,
+    /// Set when the time is a guess (the clock was not yet confirmed by phones): fixed up
+    /// later from the offset phones agree on.
+    pub guess: Option<Guess>,
+}
+
+/// How a guessed time was made, so it can be fixed when the true time is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guess {
+    /// The clock offset used (ms added to the system time).
+    pub offset_ms: i64,
+    /// The run of the server it was made in (a later run's system clock is another story).
+    pub boot: i64,
 }
 
 impl UsageEvent {
@@ -91,7 +103,19 @@ impl UsageEvent {
             category: None,
             query: None,
             results: None,
+            guess: None,
         }
+    }
+
+    /// An event happening now by `clock`, marked as a guess while the clock is unconfirmed.
+    pub fn at(clock: &crate::clock::Clock, kind: EventKind, participant: &str) -> UsageEvent {
+        let mut e = UsageEvent::now(kind, participant);
+        e.at_ms = clock.now_ms();
+        e.guess = clock.is_guess().then(|| Guess {
+            offset_ms: clock.offset_ms(),
+            boot: clock.boot(),
+        });
+        e
     }
 
     /// The local (Vietnam) day number: days since 1970-01-01 in UTC+7.
@@ -192,8 +216,23 @@ impl Writer {
     }
 }
 
+/// The clock the writer fixes guessed times with, and how long raw events are kept (old ones
+/// are pruned once the clock is confirmed: a clock set in the future must not prune).
+#[derive(Debug, Clone)]
+pub struct ClockLink {
+    /// The server's clock.
+    pub clock: Arc<crate::clock::Clock>,
+    /// Days raw events are kept.
+    pub retention_days: i64,
+}
+
 /// Starts the writer thread on an open store.
 pub fn start(store: store::Store) -> (Recorder, Writer) {
+    start_with_clock(store, None)
+}
+
+/// Starts the writer thread; with a clock, guessed times are fixed once it is confirmed.
+pub fn start_with_clock(store: store::Store, clock: Option<ClockLink>) -> (Recorder, Writer) {
     let (tx, rx) = sync_channel(QUEUE);
     let stats = Arc::new(Stats::default());
     let thread_stats = stats.clone();
@@ -201,15 +240,26 @@ pub fn start(store: store::Store) -> (Recorder, Writer) {
     let thread_stop = stop.clone();
     let handle = std::thread::Builder::new()
         .name("usage-writer".into())
-        .spawn(move || write_loop(store, rx, &thread_stats, &thread_stop))
+        .spawn(move || write_loop(store, rx, &thread_stats, &thread_stop, clock))
         .expect("spawning the usage writer thread");
     (Recorder { tx, stats }, Writer { handle, stop })
 }
 
-fn write_loop(mut store: store::Store, rx: Receiver<UsageEvent>, stats: &Stats, stop: &AtomicBool) {
+fn write_loop(
+    mut store: store::Store,
+    rx: Receiver<UsageEvent>,
+    stats: &Stats,
+    stop: &AtomicBool,
+    clock: Option<ClockLink>,
+) {
     let mut batch = Vec::with_capacity(256);
     let mut failing = false;
+    // The confirmed offset the store's guesses were last settled with.
+    let mut settled: Option<i64> = None;
     loop {
+        if let Some(link) = &clock {
+            settle(&mut store, link, &mut settled);
+        }
         let first = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(e) => e,
             Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::SeqCst) => continue,
@@ -226,6 +276,18 @@ fn write_loop(mut store: store::Store, rx: Receiver<UsageEvent>, stats: &Stats, 
             match rx.recv_timeout(left) {
                 Ok(e) => batch.push(e),
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        if let Some(link) = &clock {
+            settle(&mut store, link, &mut settled);
+            // Stamped as guesses before the confirmation, queued, written after it.
+            if let Some(offset) = settled {
+                for e in &mut batch {
+                    if let Some(g) = e.guess.filter(|g| g.boot == link.clock.boot()) {
+                        e.at_ms += offset - g.offset_ms;
+                        e.guess = None;
+                    }
+                }
             }
         }
         let n = batch.len() as u64;
@@ -247,6 +309,40 @@ fn write_loop(mut store: store::Store, rx: Receiver<UsageEvent>, stats: &Stats, 
             }
         }
         batch.clear();
+    }
+}
+
+/// Once the clock is confirmed (or corrected again), fixes the stored guesses and prunes old
+/// events by the now trusted date.
+fn settle(store: &mut store::Store, link: &ClockLink, settled: &mut Option<i64>) {
+    let Some(offset) = link.clock.confirmed_offset() else {
+        return;
+    };
+    if *settled == Some(offset) {
+        return;
+    }
+    match store.settle_clock(link.clock.boot(), offset) {
+        Ok(moved) => {
+            if moved > 0 {
+                tracing::info!(
+                    events = moved,
+                    "times recorded before the clock was known are fixed"
+                );
+            }
+            let first = settled.is_none();
+            *settled = Some(offset);
+            if first {
+                let today = local_day(link.clock.now_ms());
+                match store.prune(today, link.retention_days) {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(events = n, "old raw usage events pruned; daily totals kept")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "pruning old events failed"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "fixing guessed times failed; will retry"),
     }
 }
 

@@ -18,7 +18,7 @@ pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 /// Longest search text stored.
 const MAX_QUERY_CHARS: usize = 100;
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA: i64 = 1;
+const SCHEMA: i64 = 2;
 
 /// The server's database file in the data folder (usage, profiles, accounts).
 pub const DB_FILE: &str = "hoclieu.sqlite3";
@@ -99,6 +99,55 @@ impl Store {
         Ok(())
     }
 
+    /// Fixes the times stamped while the clock was a guess, now that phones agree the true
+    /// offset is `offset_ms` in run `boot`: those events move, and the daily totals of every
+    /// day they left or reached are counted again from the raw events. Guesses of other runs
+    /// cannot be fixed (that run's system clock is gone); they are kept as they are.
+    /// Returns how many events moved.
+    pub fn settle_clock(&mut self, boot: i64, offset_ms: i64) -> StoreResult<usize> {
+        let tx = self.conn.transaction()?;
+        let rows: Vec<(i64, i64, i64)> = tx
+            .prepare("SELECT id, at, guess_offset FROM events WHERE guess_boot = ?1")?
+            .query_map([boot], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<StoreResult<_>>()?;
+        let mut days = std::collections::BTreeSet::new();
+        let mut moved = 0;
+        for (id, at, guessed) in rows {
+            let fixed = at - guessed + offset_ms;
+            if fixed != at {
+                days.insert(super::local_day(at));
+                days.insert(super::local_day(fixed));
+                moved += 1;
+            }
+            tx.prepare_cached(
+                "UPDATE events SET at = ?2, day = ?3, guess_offset = NULL, guess_boot = NULL
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, fixed, super::local_day(fixed)])?;
+        }
+        let stale = tx.execute(
+            "UPDATE events SET guess_offset = NULL, guess_boot = NULL WHERE guess_boot IS NOT NULL",
+            [],
+        )?;
+        if stale > 0 {
+            tracing::warn!(
+                events = stale,
+                "times guessed in an earlier run cannot be fixed; kept as guessed"
+            );
+        }
+        recount_days(&tx, &days)?;
+        tx.commit()?;
+        // Session gaps were measured on the old times.
+        self.last_seen.clear();
+        Ok(moved)
+    }
+
+    /// The time of the newest event, if any.
+    pub fn latest_event_ms(&self) -> StoreResult<Option<i64>> {
+        self.conn
+            .query_row("SELECT MAX(at) FROM events", [], |r| r.get(0))
+    }
+
     /// Deletes raw events older than `keep_days` before `today`; aggregates stay.
     pub fn prune(&self, today: i64, keep_days: i64) -> StoreResult<usize> {
         self.conn
@@ -111,6 +160,21 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     if version >= SCHEMA {
         return Ok(());
     }
+    if version < 1 {
+        create_v1(conn)?;
+    }
+    // v2: times stamped while the clock was a guess, to fix once phones tell the true time.
+    conn.execute_batch(
+        "BEGIN;
+        ALTER TABLE events ADD COLUMN guess_offset INTEGER;
+        ALTER TABLE events ADD COLUMN guess_boot INTEGER;
+        CREATE INDEX IF NOT EXISTS events_guess ON events(guess_boot) WHERE guess_boot IS NOT NULL;
+        PRAGMA user_version = 2;
+        COMMIT;",
+    )
+}
+
+fn create_v1(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(
         "BEGIN;
         CREATE TABLE IF NOT EXISTS events(
@@ -182,21 +246,120 @@ fn insert_one(
     let day = e.day();
     let category = e.category.map(|c| c.slug());
     let query = e.query.as_deref().map(normalise_query);
-    tx.execute(
-        "INSERT INTO events(at, day, kind, participant, material, category, query, results)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            e.at_ms,
-            day,
-            e.kind.as_str(),
-            e.participant,
-            e.material,
+    tx.prepare_cached(
+        "INSERT INTO events(at, day, kind, participant, material, category, query, results,
+                            guess_offset, guess_boot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        e.at_ms,
+        day,
+        e.kind.as_str(),
+        e.participant,
+        e.material,
+        category,
+        query,
+        e.results.map(|n| n as i64),
+        e.guess.map(|g| g.offset_ms),
+        e.guess.map(|g| g.boot),
+    ])?;
+    aggregate(
+        tx,
+        &Row {
+            at: e.at_ms,
+            is_view: e.kind.is_view(),
+            participant: &e.participant,
+            material: e.material.as_deref(),
             category,
-            query,
-            e.results.map(|n| n as i64)
-        ],
-    )?;
-    let (views, searches) = if e.kind.is_view() { (1, 0) } else { (0, 1) };
+            query: query.as_deref(),
+            results: e.results.map(|n| n as i64),
+        },
+        new_session,
+    )
+}
+
+/// Counts the daily totals of `days` again from the raw events.
+fn recount_days(
+    tx: &rusqlite::Transaction<'_>,
+    days: &std::collections::BTreeSet<i64>,
+) -> StoreResult<()> {
+    for &day in days {
+        for table in ["active", "material_day", "search_day", "hour_day"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE day = ?1"), [day])?;
+        }
+        let mut st = tx.prepare(
+            "SELECT id, at, kind, participant, material, category, query, results
+             FROM events WHERE day = ?1 ORDER BY at, id",
+        )?;
+        let rows: Vec<(i64, StoredEvent)> = st
+            .query_map([day], |r| {
+                Ok((
+                    r.get(0)?,
+                    StoredEvent {
+                        at: r.get(1)?,
+                        kind: r.get(2)?,
+                        participant: r.get(3)?,
+                        material: r.get(4)?,
+                        category: r.get(5)?,
+                        query: r.get(6)?,
+                        results: r.get(7)?,
+                    },
+                ))
+            })?
+            .collect::<StoreResult<_>>()?;
+        for (id, e) in rows {
+            let previous: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT MAX(at) FROM events WHERE participant = ?1
+                     AND (at < ?2 OR (at = ?2 AND id < ?3))",
+                )?
+                .query_row(params![e.participant, e.at, id], |r| r.get(0))?;
+            let new_session = previous.is_none_or(|t| e.at - t > SESSION_GAP_MS);
+            aggregate(
+                tx,
+                &Row {
+                    at: e.at,
+                    is_view: e.kind != "search",
+                    participant: &e.participant,
+                    material: e.material.as_deref(),
+                    category: e.category.as_deref(),
+                    query: e.query.as_deref(),
+                    results: e.results,
+                },
+                new_session,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A raw event as stored.
+struct StoredEvent {
+    at: i64,
+    kind: String,
+    participant: String,
+    material: Option<String>,
+    category: Option<String>,
+    query: Option<String>,
+    results: Option<i64>,
+}
+
+/// What the daily totals need of an event.
+struct Row<'a> {
+    at: i64,
+    is_view: bool,
+    participant: &'a str,
+    material: Option<&'a str>,
+    category: Option<&'a str>,
+    query: Option<&'a str>,
+    results: Option<i64>,
+}
+
+/// Adds one event to the daily totals.
+fn aggregate(tx: &rusqlite::Transaction<'_>, e: &Row<'_>, new_session: bool) -> StoreResult<()> {
+    let day = super::local_day(e.at);
+    let category = e.category;
+    let (views, searches) = if e.is_view { (1, 0) } else { (0, 1) };
     let mut upsert = tx.prepare_cached(
         "INSERT INTO active(day, participant, category, views, searches, sessions)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -214,24 +377,24 @@ fn insert_one(
         i64::from(new_session)
     ])?;
     // Taking part in a field means opening its materials; a filtered search alone does not.
-    if let (true, Some(c)) = (e.kind.is_view(), category) {
+    if let (true, Some(c)) = (e.is_view, category) {
         upsert.execute(params![day, e.participant, c, views, searches, 0])?;
     }
-    if let (true, Some(m)) = (e.kind.is_view(), &e.material) {
+    if let (true, Some(m)) = (e.is_view, e.material) {
         tx.prepare_cached(
             "INSERT INTO material_day(day, material, participant, views) VALUES (?1, ?2, ?3, 1)
              ON CONFLICT(day, material, participant) DO UPDATE SET views = views + 1",
         )?
         .execute(params![day, m, e.participant])?;
     }
-    if e.kind.is_view() {
+    if e.is_view {
         tx.prepare_cached(
             "INSERT INTO hour_day(day, hour, views) VALUES (?1, ?2, 1)
              ON CONFLICT(day, hour) DO UPDATE SET views = views + 1",
         )?
-        .execute(params![day, local_hour(e.at_ms)])?;
+        .execute(params![day, local_hour(e.at)])?;
     }
-    if let Some(q) = query.filter(|q| !q.is_empty()) {
+    if let Some(q) = e.query.filter(|q| !q.is_empty()) {
         let zero = i64::from(e.results == Some(0));
         tx.prepare_cached(
             "INSERT INTO search_day(day, query, searches, zero) VALUES (?1, ?2, 1, ?3)

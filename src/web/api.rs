@@ -87,3 +87,34 @@ pub async fn materials(State(state): State<AppState>) -> Result<Json<Vec<Materia
             .collect(),
     ))
 }
+
+/// Largest difference from the box's clock a phone report may claim (about 30 years): beyond
+/// it the report is garbage, not a clock.
+const MAX_CLOCK_CLAIM_MS: i64 = 30 * 365 * 24 * 60 * 60 * 1000;
+
+/// `POST /api/clock` with body `t=<phone time in ms>`: a page's script reports the phone's
+/// clock, which carries network time. Reports are keyed by the phone's address, held in memory
+/// only, so one phone counts once however many cookies it makes up.
+pub async fn clock(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    body: String,
+) -> axum::http::StatusCode {
+    let Some(usage) = state.usage() else {
+        return axum::http::StatusCode::NO_CONTENT;
+    };
+    let Some(t) = body
+        .trim()
+        .strip_prefix("t=")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|t| (t - usage.clock.now_ms()).abs() < MAX_CLOCK_CLAIM_MS)
+    else {
+        return axum::http::StatusCode::BAD_REQUEST;
+    };
+    let phone = peer.map_or_else(
+        || "unknown".to_string(),
+        |axum::Extension(axum::extract::ConnectInfo(a))| a.ip().to_string(),
+    );
+    usage.clock.report(&phone, t);
+    axum::http::StatusCode::NO_CONTENT
+}

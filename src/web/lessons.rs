@@ -12,8 +12,8 @@ use super::pages::{Site, render};
 use super::participant::Participant;
 use super::state::{AppState, Catalog};
 use crate::lessons::Lesson;
+use crate::usage::EventKind;
 use crate::usage::report::LESSON_PREFIX;
-use crate::usage::{EventKind, UsageEvent};
 
 /// Characters of a material's text put on the handout.
 const KEY_CONTENT_CHARS: usize = 700;
@@ -107,7 +107,7 @@ pub async fn show(
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let l = published(&state, code).await?;
     if let Some(Extension(p)) = participant {
-        let mut e = UsageEvent::now(EventKind::Lesson, &p.0);
+        let mut e = state.event(EventKind::Lesson, &p.0);
         e.material = Some(format!("{LESSON_PREFIX}{}", l.code));
         e.category = Some(l.category);
         state.record(e);

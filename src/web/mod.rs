@@ -15,6 +15,7 @@ pub mod lessons;
 pub mod pages;
 pub mod params;
 pub mod participant;
+pub mod poster;
 pub mod profile;
 pub mod state;
 pub mod uploads;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
     let quick = Router::new()
         .merge(visitor_pages)
         .route("/static/{*name}", get(assets::get))
+        .route("/poster", get(poster::show))
         .route("/admin", get(admin::dashboard))
         .route("/admin/login", get(admin::login_form).post(admin::login))
         .route("/admin/logout", post(admin::logout))
@@ -107,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
+        .route("/api/clock", post(api::clock))
         .route("/api/materials", get(api::materials))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

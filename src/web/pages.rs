@@ -14,7 +14,7 @@ use super::participant::Participant;
 use super::state::AppState;
 use crate::content::{Category, Material};
 use crate::search::Results;
-use crate::usage::{EventKind, UsageEvent};
+use crate::usage::EventKind;
 
 /// What every page needs for its header and footer.
 pub struct Site {
@@ -164,7 +164,7 @@ pub async fn library_path(
     let path: String = path.nfc().collect();
     let record = |kind: EventKind, m: &Material| {
         if let Some(Extension(p)) = &participant {
-            let mut e = UsageEvent::now(kind, &p.0);
+            let mut e = state.event(kind, &p.0);
             e.material = Some(m.id.clone());
             e.category = Some(m.category);
             state.record(e);
@@ -298,7 +298,7 @@ pub async fn search(
     let results = super::run_search(&state, p.q.clone(), p.category, limit, p.offset).await?;
     // Only the first page of a search counts as a search.
     if let (Some(Extension(who)), 0, false) = (&participant, p.offset, p.q.trim().is_empty()) {
-        let mut e = UsageEvent::now(EventKind::Search, &who.0);
+        let mut e = state.event(EventKind::Search, &who.0);
         e.query = Some(p.q.clone());
         e.results = Some(results.total as u64);
         e.category = p.category;

@@ -154,6 +154,8 @@ impl Librarian {
 pub struct Usage {
     /// Queues events for the writer thread.
     pub recorder: Recorder,
+    /// The clock events are stamped with (phones correct it).
+    pub clock: Arc<crate::clock::Clock>,
     /// A connection of its own (WAL lets it read while the writer writes).
     pub db: Arc<Mutex<rusqlite::Connection>>,
 }
@@ -177,6 +179,8 @@ pub struct AppState {
     pub pending_import: Arc<super::admin_packages::PendingSlot>,
     /// How many times a catalogue was installed (1 after start, +1 per reload).
     loads: Arc<std::sync::atomic::AtomicU64>,
+    settings: Arc<crate::settings::Settings>,
+    listen_addr: Option<std::net::SocketAddr>,
 }
 
 /// The permits for concurrent searches (one per core).
@@ -273,6 +277,27 @@ impl AppState {
         tokio::task::spawn_blocking(move || librarian.reload(&state)).await?
     }
 
+    /// Sets the box's settings (commune, district, mDNS) and the address it listens on.
+    pub fn with_settings(
+        mut self,
+        settings: crate::settings::Settings,
+        listen_addr: std::net::SocketAddr,
+    ) -> AppState {
+        self.settings = Arc::new(settings);
+        self.listen_addr = Some(listen_addr);
+        self
+    }
+
+    /// The box's settings (defaults in tests).
+    pub fn settings(&self) -> Arc<crate::settings::Settings> {
+        Arc::clone(&self.settings)
+    }
+
+    /// The address the server listens on, once known.
+    pub fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen_addr
+    }
+
     /// Sets the centre's name.
     pub fn with_centre(mut self, name: &str) -> AppState {
         self.centre = Some(Arc::from(name));
@@ -309,6 +334,15 @@ impl AppState {
         .map_err(crate::Error::from)?
         .map_err(|e| super::AppError::Internal(crate::Error::Usage(e)))?;
         Ok(Some(out))
+    }
+
+    /// A new event happening now, stamped by the server's clock (or the system's, without a
+    /// usage log).
+    pub fn event(&self, kind: crate::usage::EventKind, participant: &str) -> UsageEvent {
+        match &self.usage {
+            Some(u) => UsageEvent::at(&u.clock, kind, participant),
+            None => UsageEvent::now(kind, participant),
+        }
     }
 
     /// Records an event if a usage log is open.

@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+mod clock;
 mod files;
 mod index;
 mod lessons;

@@ -111,7 +111,9 @@ async fn page_views_searches_and_plays_are_recorded_per_device() {
             "material",
             "category",
             "query",
-            "results"
+            "results",
+            "guess_offset",
+            "guess_boot"
         ]
     );
 }
@@ -142,6 +144,7 @@ fn ev(at_ms: i64, who: &str, kind: EventKind, material: Option<(&str, Category)>
         category: material.map(|m| m.1),
         query: None,
         results: None,
+        guess: None,
     }
 }
 

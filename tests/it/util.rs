@@ -92,10 +92,19 @@ impl TestApp {
         let mut app = TestApp::new();
         std::fs::create_dir_all(&app.data).unwrap();
         let store = hoclieu::usage::store::Store::open(&app.data).unwrap();
-        let (recorder, writer) = hoclieu::usage::start(store);
+        // The server's clock, as in `serve`: phones may correct it.
+        let clock = std::sync::Arc::new(hoclieu::clock::Clock::system(0));
+        let (recorder, writer) = hoclieu::usage::start_with_clock(
+            store,
+            Some(hoclieu::usage::ClockLink {
+                clock: clock.clone(),
+                retention_days: 730,
+            }),
+        );
         let db = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
         let usage = hoclieu::web::state::Usage {
             recorder,
+            clock,
             db: std::sync::Arc::new(std::sync::Mutex::new(db)),
         };
         // The centre's own library over the fixture one, and a lessons folder, as a server has.
