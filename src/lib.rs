@@ -16,6 +16,7 @@ pub mod content;
 pub mod error;
 pub mod fsutil;
 pub mod lessons;
+pub mod mdns;
 pub mod package;
 pub mod package_io;
 pub mod search;

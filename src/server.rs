@@ -76,8 +76,12 @@ pub async fn run(
     let listen_addr = listener.local_addr().map_err(crate::Error::Io)?;
     let state = state
         .with_centre(&centre)
-        .with_settings(settings, listen_addr);
+        .with_settings(settings.clone(), listen_addr);
     let _watching = crate::watch::watch(watched, state.clone());
+    let announced = settings
+        .mdns
+        .then(|| crate::mdns::announce(listen_addr.port(), &centre))
+        .flatten();
     let app = web::router(state);
     // The peer address reaches handlers only for login rate limiting; it is never stored.
     let served = axum::serve(
@@ -87,6 +91,9 @@ pub async fn run(
     .with_graceful_shutdown(shutdown)
     .await;
     loader.abort();
+    if let Some(d) = announced {
+        let _ = d.shutdown();
+    }
     if let Some(w) = writer {
         tokio::task::spawn_blocking(move || w.finish()).await?;
     }

@@ -44,6 +44,8 @@ fn start(args: &[&str], data: &std::path::Path) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
         .arg("serve")
+        // Tests stay off the network's multicast.
+        .arg("--no-mdns")
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--data")
         .arg(data)
@@ -335,4 +337,76 @@ fn files_copied_into_the_library_folder_are_served_without_restart() {
     let settled = loads(port);
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(loads(port), settled);
+}
+
+#[test]
+fn config_prints_the_effective_settings_file_then_environment_then_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("hoclieu.toml");
+    std::fs::write(
+        &file,
+        "centre = \"TTHTCĐ xã Nậm Dẩn\"\ndistrict = \"Xín Mần\"\nlisten = \"0.0.0.0:80\"\nretention_days = 800\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["config", "--config"])
+        .arg(&file)
+        .args(["--retention-days", "900"])
+        .env("HOCLIEU_LISTEN", "0.0.0.0:8088")
+        .env("HOCLIEU_DISTRICT", "Hoàng Su Phì")
+        .env_remove("HOCLIEU_DATA")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("centre = \"TTHTCĐ xã Nậm Dẩn\"  # settings file"),
+        "{text}"
+    );
+    assert!(
+        text.contains("district = \"Hoàng Su Phì\"  # environment"),
+        "{text}"
+    );
+    assert!(
+        text.contains("listen = \"0.0.0.0:8088\"  # environment"),
+        "{text}"
+    );
+    assert!(
+        text.contains("retention_days = 900  # command line"),
+        "{text}"
+    );
+    assert!(
+        text.contains("data = \"hoclieu-data\"  # default"),
+        "{text}"
+    );
+    // A typo in the file is an error that names it, not a silent default.
+    std::fs::write(&file, "centr = \"x\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["config", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("centr"));
+}
+
+#[test]
+fn the_poster_shows_the_centre_address_and_a_qr_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(
+        &["--centre", "TTHTCĐ xã Nậm Dẩn", "--commune", "Xã Nậm Dẩn"],
+        &tmp.path().join("data"),
+    );
+    let page = get(server.port, "/poster", "");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("TTHTCĐ xã Nậm Dẩn"));
+    assert!(page.contains("Xã Nậm Dẩn"));
+    assert!(page.contains("<svg"));
+    assert!(page.contains(&format!("http://127.0.0.1:{}/", server.port)));
+    // mDNS is off in tests, so the poster does not promise hoclieu.local.
+    assert!(!page.contains("hoclieu.local"));
 }
