@@ -31,6 +31,9 @@ pub enum Command {
     Admin(AdminCommand),
     /// Print the effective settings and where each came from.
     Config(ServeArgs),
+    /// Check the installation (disk, data folder, database, index, library, clock, port) and
+    /// say what to do about each problem; exits 1 if something is broken.
+    Doctor(ServeArgs),
     /// Carry materials and lessons between centres in one file (e.g. on a USB stick).
     #[command(subcommand)]
     Package(PackageCommand),

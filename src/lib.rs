@@ -13,6 +13,7 @@ pub mod centre_library;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod doctor;
 pub mod error;
 pub mod fsutil;
 pub mod lessons;

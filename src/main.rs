@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
+        Command::Doctor(args) => doctor(args),
         Command::Config(args) => args
             .resolve()
             .map(|r| {
@@ -283,4 +284,42 @@ fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode>
         done.new, done.changed, done.conflicts_applied, done.conflicts_skipped, done.same
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn doctor(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
+    use hoclieu::doctor::Level;
+    let settings = match args.resolve() {
+        Ok(r) => r.settings,
+        Err(e) => {
+            println!("FAIL settings  {e}. Fix the settings file or the flag.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let source = library_source(settings.library.as_ref())?;
+    // Only looked at, never created: the doctor changes nothing.
+    let centre = settings
+        .data
+        .join("library")
+        .is_dir()
+        .then(|| hoclieu::centre_library::CentreLibrary::open(&settings.data).ok())
+        .flatten();
+    let hidden = centre
+        .as_ref()
+        .and_then(|c| c.hidden().ok())
+        .unwrap_or_default();
+    let source = match &centre {
+        Some(c) => c.over(source),
+        None => source,
+    };
+    let library = Library::load_hiding(source, &hidden);
+    let findings = hoclieu::doctor::examine(&settings, &library, hoclieu::usage::now_ms());
+    for f in &findings {
+        println!("{f}");
+    }
+    let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
+    Ok(if worst == Level::Fail {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -122,6 +122,16 @@ impl SearchIndex {
         Ok((idx, Opened::Built { reason }))
     }
 
+    /// Whether `data_dir/index` is usable for `library` as it is (nothing is built or changed);
+    /// the reason when it is not.
+    pub fn diagnose(data_dir: &Path, library: &Library) -> std::result::Result<u64, String> {
+        let want = Stamp {
+            schema: SCHEMA_VERSION,
+            fingerprint: library.fingerprint().to_string(),
+        };
+        Self::open_existing(&data_dir.join("index"), &want).map(|idx| idx.num_docs())
+    }
+
     /// Builds an index in memory (tests, and libraries too small to bother the disk).
     pub fn in_memory(library: &Library) -> Result<SearchIndex> {
         let (schema, fields) = schema::build();

@@ -410,3 +410,70 @@ fn the_poster_shows_the_centre_address_and_a_qr_code() {
     // mDNS is off in tests, so the poster does not promise hoclieu.local.
     assert!(!page.contains("hoclieu.local"));
 }
+
+#[test]
+fn doctor_names_what_is_broken_and_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("library/health")).unwrap();
+    std::fs::create_dir_all(data.join("index")).unwrap();
+    std::fs::write(
+        data.join("hoclieu.sqlite3"),
+        b"not a database at all, just bytes",
+    )
+    .unwrap();
+    std::fs::write(data.join("index/meta.json"), b"{broken").unwrap();
+    std::fs::write(
+        data.join("library/health/hong.md"),
+        "+++\ntitle = \"x\"\n+++\n",
+    )
+    .unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["doctor", "--no-mdns", "--data"])
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = |topic: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(topic))
+            .unwrap_or_else(|| panic!("no {topic} line in {text}"))
+            .to_string()
+    };
+    assert!(line("database").starts_with("FAIL"), "{text}");
+    assert!(line("database").contains("hoclieu restore"), "{text}");
+    assert!(line("index").starts_with("WARN"), "{text}");
+    assert!(line("index").contains("rebuilds"), "{text}");
+    assert!(
+        line("library").starts_with("WARN") && line("library").contains("health/hong.md"),
+        "{text}"
+    );
+    assert!(
+        line("port").starts_with("WARN") && line("port").contains("in use"),
+        "{text}"
+    );
+    assert!(line("data").starts_with("OK"), "{text}");
+    assert!(
+        line("disk").starts_with("OK") || line("disk").starts_with("WARN"),
+        "{text}"
+    );
+    drop(busy);
+    // A healthy fresh folder: nothing fails, and the doctor created nothing.
+    let fresh = tmp.path().join("fresh");
+    let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["doctor", "--no-mdns", "--data"])
+        .arg(&fresh)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!fresh.exists());
+}

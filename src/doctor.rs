@@ -1,0 +1,291 @@
+//! `hoclieu doctor`: looks the installation over and says, in plain words, what is wrong and
+//! what to do: free disk, the data folder, the usage database, the search index, the library,
+//! the clock and the port. It changes nothing.
+
+use std::path::Path;
+
+use crate::content::{Library, Severity};
+use crate::settings::Settings;
+
+/// Below this much free space the box is in danger (the database and index stop growing).
+const DISK_FAIL_BYTES: u64 = 50 * 1024 * 1024;
+/// Below this much free space it is time to act.
+const DISK_WARN_BYTES: u64 = 500 * 1024 * 1024;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// All is well.
+    Ok,
+    /// Works, but needs attention.
+    Warn,
+    /// Broken: fix it.
+    Fail,
+}
+
+/// One thing checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// How serious.
+    pub level: Level,
+    /// What was checked.
+    pub topic: &'static str,
+    /// What was found, and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tag = match self.level {
+            Level::Ok => "OK  ",
+            Level::Warn => "WARN",
+            Level::Fail => "FAIL",
+        };
+        write!(f, "{tag} {:<9} {}", self.topic, self.message)
+    }
+}
+
+fn finding(level: Level, topic: &'static str, message: impl Into<String>) -> Finding {
+    Finding {
+        level,
+        topic,
+        message: message.into(),
+    }
+}
+
+/// Runs every check. `now_ms` is the system time (a parameter so tests can set it).
+pub fn examine(settings: &Settings, library: &Library, now_ms: i64) -> Vec<Finding> {
+    let data = &settings.data;
+    let mut out = vec![data_folder(data), disk(data)];
+    let latest = database(data, &mut out);
+    out.push(index(data, library));
+    out.push(library_problems(library));
+    out.push(clock(now_ms, latest));
+    out.push(port(settings.listen));
+    out
+}
+
+fn data_folder(data: &Path) -> Finding {
+    if !data.exists() {
+        return finding(
+            Level::Warn,
+            "data",
+            format!(
+                "{} does not exist yet; `hoclieu serve` creates it on first start.",
+                data.display()
+            ),
+        );
+    }
+    match tempfile::Builder::new()
+        .prefix(".doctor-")
+        .tempfile_in(data)
+    {
+        Ok(_) => finding(
+            Level::Ok,
+            "data",
+            format!("{} is writable.", data.display()),
+        ),
+        Err(e) => finding(
+            Level::Fail,
+            "data",
+            format!(
+                "cannot write in {} ({e}). Give the server's user the folder: \
+                 sudo chown -R hoclieu:hoclieu {}",
+                data.display(),
+                data.display()
+            ),
+        ),
+    }
+}
+
+fn disk(data: &Path) -> Finding {
+    let probe = if data.exists() {
+        data
+    } else {
+        data.parent().unwrap_or(Path::new("."))
+    };
+    let probe = if probe.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        probe
+    };
+    match rustix::fs::statvfs(probe) {
+        Ok(s) => {
+            let free = s.f_bavail.saturating_mul(s.f_frsize);
+            let mb = free / (1024 * 1024);
+            if free < DISK_FAIL_BYTES {
+                finding(
+                    Level::Fail,
+                    "disk",
+                    format!(
+                        "only {mb} MB free. Participation records may be lost: delete old files or use a bigger card."
+                    ),
+                )
+            } else if free < DISK_WARN_BYTES {
+                finding(
+                    Level::Warn,
+                    "disk",
+                    format!("{mb} MB free. Make room soon (old videos, backups on the card)."),
+                )
+            } else {
+                finding(Level::Ok, "disk", format!("{mb} MB free."))
+            }
+        }
+        Err(e) => finding(
+            Level::Warn,
+            "disk",
+            format!("cannot tell free space ({e})."),
+        ),
+    }
+}
+
+/// Checks the usage database; returns the newest event's time.
+fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
+    let path = data.join(crate::usage::store::DB_FILE);
+    if !path.exists() {
+        out.push(finding(
+            Level::Ok,
+            "database",
+            "no records yet (none are made before the first visit).",
+        ));
+        return None;
+    }
+    let opened =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| {
+                let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+                let latest: Option<i64> = c
+                    .query_row("SELECT MAX(at) FROM events", [], |r| r.get(0))
+                    .unwrap_or(None);
+                let events: i64 = c
+                    .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+                    .unwrap_or(0);
+                Ok((check, latest, events))
+            });
+    match opened {
+        Ok((check, latest, events)) if check == "ok" => {
+            out.push(finding(
+                Level::Ok,
+                "database",
+                format!("intact, {events} recorded events."),
+            ));
+            latest
+        }
+        Ok((check, _, _)) => {
+            out.push(finding(
+                Level::Fail,
+                "database",
+                format!("damaged ({check}). Stop the server, restore the latest backup with `hoclieu restore`, or move {} aside to start a new one.", path.display()),
+            ));
+            None
+        }
+        Err(e) => {
+            out.push(finding(
+                Level::Fail,
+                "database",
+                format!("cannot be read ({e}). Restore the latest backup with `hoclieu restore`, or move {} aside.", path.display()),
+            ));
+            None
+        }
+    }
+}
+
+fn index(data: &Path, library: &Library) -> Finding {
+    if !data.join("index").exists() {
+        return finding(
+            Level::Ok,
+            "index",
+            "not built yet; the server builds it on start.",
+        );
+    }
+    match crate::search::SearchIndex::diagnose(data, library) {
+        Ok(n) => finding(Level::Ok, "index", format!("up to date, {n} materials.")),
+        Err(why) => finding(
+            Level::Warn,
+            "index",
+            format!("{why}; the server rebuilds it on its next start (this takes a moment)."),
+        ),
+    }
+}
+
+fn library_problems(library: &Library) -> Finding {
+    let errors: Vec<_> = library
+        .problems()
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    let n = library.materials().len();
+    if errors.is_empty() {
+        return finding(
+            Level::Ok,
+            "library",
+            format!("{n} materials, no broken files."),
+        );
+    }
+    let shown: Vec<String> = errors.iter().take(3).map(ToString::to_string).collect();
+    finding(
+        Level::Warn,
+        "library",
+        format!(
+            "{n} materials; {} broken file(s) are skipped. Fix or remove them (see /admin/materials): {}",
+            errors.len(),
+            shown.join("; ")
+        ),
+    )
+}
+
+fn clock(now_ms: i64, latest_event: Option<i64>) -> Finding {
+    let floor = crate::clock::release_floor_ms();
+    let day = |ms: i64| {
+        crate::usage::report::iso(crate::usage::report::date_of(crate::usage::local_day(ms)))
+    };
+    if now_ms < floor {
+        return finding(
+            Level::Warn,
+            "clock",
+            format!(
+                "the system clock says {} (before this program was made). Phones that visit will correct it; or set it: sudo date -s \"YYYY-MM-DD HH:MM\".",
+                day(now_ms)
+            ),
+        );
+    }
+    if let Some(latest) = latest_event
+        && latest > now_ms + 60_000
+    {
+        return finding(
+            Level::Warn,
+            "clock",
+            format!(
+                "the system clock says {}, but records go up to {}. The clock went back (power cut?). Phones that visit will correct it; or set it by hand.",
+                day(now_ms),
+                day(latest)
+            ),
+        );
+    }
+    finding(Level::Ok, "clock", format!("plausible ({}).", day(now_ms)))
+}
+
+fn port(listen: std::net::SocketAddr) -> Finding {
+    match std::net::TcpListener::bind(listen) {
+        Ok(_) => finding(Level::Ok, "port", format!("{listen} is free.")),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => finding(
+            Level::Warn,
+            "port",
+            format!(
+                "{listen} is in use: hoclieu may already be running (sudo systemctl status hoclieu), or another program holds the port; choose another with --listen."
+            ),
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => finding(
+            Level::Fail,
+            "port",
+            format!(
+                "not allowed to listen on {listen}; ports below 1024 need the systemd service (it grants that) or a port such as 8080."
+            ),
+        ),
+        Err(e) => finding(
+            Level::Fail,
+            "port",
+            format!("cannot listen on {listen}: {e}."),
+        ),
+    }
+}
