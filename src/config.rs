@@ -34,6 +34,11 @@ pub enum Command {
     /// Check the installation (disk, data folder, database, index, library, clock, port) and
     /// say what to do about each problem; exits 1 if something is broken.
     Doctor(ServeArgs),
+    /// Save the records, the centre's materials, lessons and settings to one file (safe while
+    /// the server runs).
+    Backup(BackupArgs),
+    /// Put a backup back into an empty data folder.
+    Restore(RestoreArgs),
     /// Carry materials and lessons between centres in one file (e.g. on a USB stick).
     #[command(subcommand)]
     Package(PackageCommand),
@@ -94,6 +99,27 @@ impl Place {
     pub fn settings(&self) -> Result<Settings, SettingsError> {
         self.resolve(Layer::default()).map(|r| r.settings)
     }
+}
+
+/// Options of `hoclieu backup`.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
+    /// File to write (for example on a USB stick: /media/usb/hoclieu-2026-11-29.hoclieu-backup.tar).
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+/// Options of `hoclieu restore`.
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The backup file.
+    pub file: PathBuf,
+    /// Settings and data folder (must be empty).
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Options of `hoclieu package export`.

@@ -9,6 +9,7 @@
 //! - [`config`] and [`server`] turn the command line into a running server.
 
 pub mod accounts;
+pub mod backup;
 pub mod centre_library;
 pub mod clock;
 pub mod config;

@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
         Command::Doctor(args) => doctor(args),
+        Command::Backup(args) => backup(args),
+        Command::Restore(args) => restore(args),
         Command::Config(args) => args
             .resolve()
             .map(|r| {
@@ -322,4 +324,50 @@ fn doctor(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn backup(args: hoclieu::config::BackupArgs) -> anyhow::Result<ExitCode> {
+    let resolved = args.place.resolve(hoclieu::settings::Layer::default())?;
+    let s = &resolved.settings;
+    anyhow::ensure!(s.data.is_dir(), "no data folder at {}", s.data.display());
+    // Written beside, then renamed: a pulled USB stick must not leave a file that looks whole.
+    let tmp = args.to.with_extension("part");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let manifest = hoclieu::backup::backup(
+        &s.data,
+        resolved.file.as_deref(),
+        &mut out,
+        &hoclieu::package_io::created_now(),
+        &s.centre,
+    )?;
+    use std::io::Write;
+    out.flush()?;
+    out.into_inner()?.sync_all()?;
+    std::fs::rename(&tmp, &args.to)?;
+    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+    println!(
+        "Saved {} files ({:.1} MB) to {}.",
+        manifest.files.len(),
+        bytes as f64 / 1e6,
+        args.to.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(args: hoclieu::config::RestoreArgs) -> anyhow::Result<ExitCode> {
+    let data = args.place.settings()?.data;
+    let done = hoclieu::backup::restore(&args.file, &data)
+        .with_context(|| format!("{} was not restored", args.file.display()))?;
+    println!("Restored {} files into {}.", done.files, data.display());
+    if done.settings_file {
+        println!(
+            "The settings file is at {}; copy it to {} if the box uses that one.",
+            data.join("hoclieu.toml").display(),
+            hoclieu::settings::DEFAULT_FILE
+        );
+    }
+    println!("The search index is rebuilt when the server starts.");
+    Ok(ExitCode::SUCCESS)
 }

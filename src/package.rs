@@ -64,6 +64,14 @@ pub enum PackageError {
         /// The folder.
         path: PathBuf,
     },
+    /// A file to put in an archive cannot be read.
+    #[error("{path}: cannot be read: {source}")]
+    ReadFile {
+        /// The file on disk.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
     /// The caller's `put` failed while applying a file.
     #[error("{path:?}: installing the file failed: {source}")]
     Install {
@@ -346,6 +354,8 @@ pub struct Limits {
     pub max_total_bytes: u64,
     /// Most files.
     pub max_files: usize,
+    /// Which top-level folders files may be in.
+    pub areas: Areas,
 }
 
 impl Default for Limits {
@@ -355,6 +365,31 @@ impl Default for Limits {
             max_file_bytes: 200 << 20,
             max_total_bytes: 2 << 30,
             max_files: 10_000,
+            areas: Areas::Package,
+        }
+    }
+}
+
+/// The top-level folders an archive's files may be in: what it is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Areas {
+    /// A content package: `library/` and `lessons/` only.
+    #[default]
+    Package,
+    /// A backup of a whole box: also `history/` (replaced versions), `records/` (the
+    /// database) and `settings/`.
+    Backup,
+}
+
+impl Limits {
+    /// Bounds for a backup: the database and all media of a box (8 GiB per file, 64 GiB in all,
+    /// a million files).
+    pub fn backup() -> Limits {
+        Limits {
+            max_file_bytes: 8 << 30,
+            max_total_bytes: 64 << 30,
+            max_files: 1_000_000,
+            areas: Areas::Backup,
         }
     }
 }
@@ -442,6 +477,27 @@ pub fn export(
     out: impl Write,
     created: &str,
     centre: &str,
+    materials: Vec<MaterialInfo>,
+    lessons: Vec<LessonInfo>,
+    files: Vec<Entry>,
+) -> Result<Manifest, PackageError> {
+    export_areas(
+        Areas::Package,
+        out,
+        created,
+        centre,
+        materials,
+        lessons,
+        files,
+    )
+}
+
+/// [`export`] for an archive of another kind (a backup), whose files may be in `areas`.
+pub fn export_areas(
+    areas: Areas,
+    out: impl Write,
+    created: &str,
+    centre: &str,
     mut materials: Vec<MaterialInfo>,
     mut lessons: Vec<LessonInfo>,
     mut files: Vec<Entry>,
@@ -449,7 +505,7 @@ pub fn export(
     files.sort_by(|a, b| a.path.cmp(&b.path));
     materials.sort_by(|a, b| a.id.cmp(&b.id));
     lessons.sort_by(|a, b| a.code.cmp(&b.code));
-    check_paths(files.iter().map(|f| f.path.as_str()))?;
+    check_paths(files.iter().map(|f| f.path.as_str()), areas)?;
     check_materials(&materials)?;
     let manifest = Manifest {
         format: FORMAT,
@@ -467,6 +523,89 @@ pub fn export(
     }
     write_tar(out, text.as_bytes(), &files)?;
     Ok(manifest)
+}
+
+/// [`export_areas`] for files on disk, streamed (never held in memory whole): `files` maps
+/// archive paths to the files to read. Each file is read twice (checksum, then copy); a file
+/// that changes in between makes the export fail rather than write a wrong checksum.
+pub fn export_files(
+    areas: Areas,
+    out: impl Write,
+    created: &str,
+    centre: &str,
+    mut materials: Vec<MaterialInfo>,
+    mut lessons: Vec<LessonInfo>,
+    mut files: Vec<(String, PathBuf)>,
+) -> Result<Manifest, PackageError> {
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    materials.sort_by(|a, b| a.id.cmp(&b.id));
+    lessons.sort_by(|a, b| a.code.cmp(&b.code));
+    check_paths(files.iter().map(|f| f.0.as_str()), areas)?;
+    check_materials(&materials)?;
+    let read_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PackageError::ReadFile { path, source }
+    };
+    let mut infos = Vec::with_capacity(files.len());
+    for (path, disk) in &files {
+        let mut f = fs::File::open(disk).map_err(read_err(disk))?;
+        let mut hasher = Sha256::new();
+        let size = io::copy(&mut f, &mut hasher).map_err(read_err(disk))?;
+        infos.push(FileInfo {
+            path: path.clone(),
+            size,
+            sha256: format!("{:x}", hasher.finalize()),
+        });
+    }
+    let manifest = Manifest {
+        format: FORMAT,
+        created: created.to_string(),
+        centre: centre.to_string(),
+        materials,
+        lessons,
+        files: infos,
+    };
+    let text = manifest_toml(&manifest);
+    if text.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(PackageError::ManifestTooLarge {
+            limit: MAX_MANIFEST_BYTES,
+        });
+    }
+    let write_err = |source| PackageError::WritePackage { source };
+    let mut builder = tar::Builder::new(BufWriter::new(out));
+    append(&mut builder, MANIFEST_PATH, text.as_bytes()).map_err(write_err)?;
+    for ((path, disk), info) in files.iter().zip(&manifest.files) {
+        let f = fs::File::open(disk).map_err(read_err(disk))?;
+        let mut header = plain_header(path, info.size).map_err(write_err)?;
+        header.set_cksum();
+        // Exactly the bytes counted: a file that grew or shrank fails the copy.
+        let mut limited = f.take(info.size);
+        let mut hasher = HashingReader {
+            inner: &mut limited,
+            hasher: Sha256::new(),
+        };
+        builder.append(&header, &mut hasher).map_err(write_err)?;
+        if format!("{:x}", hasher.hasher.finalize()) != info.sha256 {
+            return Err(PackageError::ChecksumMismatch { path: path.clone() });
+        }
+    }
+    let mut out = builder.into_inner().map_err(write_err)?;
+    out.flush().map_err(write_err)?;
+    Ok(manifest)
+}
+
+/// Hashes what it reads.
+struct HashingReader<'a, R> {
+    inner: &'a mut R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Reads and checks a package, unpacking its files into `staging` under their package paths.
@@ -497,7 +636,7 @@ pub fn read(input: impl Read, limits: &Limits, staging: &Path) -> Result<Package
         let Some(path) = file_entry_path(&entry)? else {
             continue;
         };
-        check_path(&path)?;
+        check_path(&path, limits.areas)?;
         if !seen.insert(path.clone()) {
             return Err(PackageError::DuplicatePath { path });
         }
@@ -592,7 +731,7 @@ pub fn apply(
 
 /// The path rules shared by [`export`] and [`read`]: the same package must never be writable
 /// yet unreadable, and every path must stay a plain relative path inside the staging folder.
-fn check_path(path: &str) -> Result<(), PackageError> {
+fn check_path(path: &str, areas: Areas) -> Result<(), PackageError> {
     let owned = || path.to_string();
     if path.is_empty() {
         return Err(PackageError::EmptyPath);
@@ -622,13 +761,14 @@ fn check_path(path: &str) -> Result<(), PackageError> {
     if !fits_ustar(path) {
         return Err(PackageError::PathTooLong { path: owned() });
     }
-    check_area(path)
+    check_area(path, areas)
 }
 
 /// `library/<rel>` or `lessons/<code>.toml`.
-fn check_area(path: &str) -> Result<(), PackageError> {
+fn check_area(path: &str, areas: Areas) -> Result<(), PackageError> {
     match path.split_once('/') {
         Some(("library", _)) => Ok(()),
+        Some(("history" | "records" | "settings", _)) if areas == Areas::Backup => Ok(()),
         Some(("lessons", name)) => match name.strip_suffix(".toml") {
             Some(code) if is_lesson_code(code) => Ok(()),
             _ => Err(PackageError::BadLessonName {
@@ -663,10 +803,10 @@ fn fits_ustar(path: &str) -> bool {
 }
 
 /// Checks every path, then that none repeats and none is used as another's folder.
-fn check_paths<'a>(paths: impl Iterator<Item = &'a str>) -> Result<(), PackageError> {
+fn check_paths<'a>(paths: impl Iterator<Item = &'a str>, areas: Areas) -> Result<(), PackageError> {
     let mut all = BTreeSet::new();
     for path in paths {
-        check_path(path)?;
+        check_path(path, areas)?;
         if !all.insert(path) {
             return Err(PackageError::DuplicatePath {
                 path: path.to_string(),
@@ -733,7 +873,7 @@ fn check_manifest(
             limit: limits.max_files,
         });
     }
-    check_paths(manifest.files.iter().map(|f| f.path.as_str()))?;
+    check_paths(manifest.files.iter().map(|f| f.path.as_str()), limits.areas)?;
     check_materials(&manifest.materials)?;
     let mut total = 0u64;
     for f in &manifest.files {
@@ -850,16 +990,22 @@ fn write_tar(out: impl Write, manifest: &[u8], files: &[Entry]) -> Result<(), Pa
 
 /// One regular-file entry with a header that depends only on path and size.
 fn append<W: Write>(builder: &mut tar::Builder<W>, path: &str, bytes: &[u8]) -> io::Result<()> {
+    let mut header = plain_header(path, bytes.len() as u64)?;
+    header.set_cksum();
+    builder.append(&header, bytes)
+}
+
+/// A regular-file header with no time, owner or mode of its own.
+fn plain_header(path: &str, size: u64) -> io::Result<tar::Header> {
     let mut header = tar::Header::new_ustar();
     header.set_path(path)?;
     header.set_entry_type(tar::EntryType::Regular);
-    header.set_size(bytes.len() as u64);
+    header.set_size(size);
     header.set_mode(0o644);
     header.set_mtime(0);
     header.set_uid(0);
     header.set_gid(0);
-    header.set_cksum();
-    builder.append(&header, bytes)
+    Ok(header)
 }
 
 // ---- reading ----
@@ -1138,6 +1284,7 @@ mod tests {
             max_file_bytes: 1000,
             max_total_bytes: 3000,
             max_files: 5,
+            areas: Areas::Package,
         }
     }
 
@@ -1146,6 +1293,7 @@ mod tests {
             max_file_bytes: u64::MAX,
             max_total_bytes: u64::MAX,
             max_files: usize::MAX,
+            areas: Areas::Package,
         }
     }
 
@@ -1485,7 +1633,7 @@ mod tests {
             "lessons/a-b-c.toml",
         ];
         for p in ok {
-            assert!(check_path(p).is_ok(), "{p}");
+            assert!(check_path(p, Areas::Package).is_ok(), "{p}");
         }
         let refused: [(&str, Expect); 22] = [
             ("", |e| matches!(e, E::EmptyPath)),
@@ -1520,7 +1668,7 @@ mod tests {
             }),
         ];
         for (p, expected) in refused {
-            let err = check_path(p).unwrap_err();
+            let err = check_path(p, Areas::Package).unwrap_err();
             assert!(expected(&err), "{p:?}: {err:?}");
         }
     }
@@ -1564,7 +1712,7 @@ mod tests {
             err.to_string(),
             "\"library/a.md\" is damaged: its checksum does not match the package description"
         );
-        let err = check_path("library/a\0.md").unwrap_err();
+        let err = check_path("library/a\0.md", Areas::Package).unwrap_err();
         assert!(err.to_string().contains(r#""library/a\0.md""#), "{err}");
         let err = PackageError::UnsupportedFormat { found: 2 };
         assert!(err.to_string().contains("update hoclieu"));

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod admin_accounts;
+pub mod admin_backup;
 pub mod admin_lessons;
 pub mod admin_materials;
 pub mod admin_packages;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
             get(admin_accounts::list).post(admin_accounts::save),
         )
         .route("/admin/accounts/remove", post(admin_accounts::remove))
+        .route("/admin/backup", get(admin_backup::download))
         .route("/admin/materials", get(admin_materials::list))
         .route("/admin/materials/edit", get(admin_materials::edit))
         .route("/admin/materials/save", post(admin_materials::save))

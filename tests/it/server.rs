@@ -477,3 +477,135 @@ fn doctor_names_what_is_broken_and_what_to_do() {
     );
     assert!(!fresh.exists());
 }
+
+fn hoclieu_cli(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(args)
+        .env_remove("HOCLIEU_DATA")
+        .env_remove("HOCLIEU_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_backup_taken_while_serving_restores_the_same_reports_and_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let lib = a.join("library/health");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(
+        lib.join("phong-soi.md"),
+        "+++\ntitle = \"Phòng bệnh sởi\"\ncategory = \"health\"\n+++\nTiêm vắc xin sởi.\n",
+    )
+    .unwrap();
+    std::fs::write(lib.join("phong-soi-to-roi.pdf"), b"%PDF-1.4 tiny").unwrap();
+    std::fs::create_dir_all(a.join("lessons")).unwrap();
+    std::fs::write(
+        a.join("lessons/soi12.toml"),
+        "code = \"soi12\"\ntitle = \"Sởi\"\ncategory = \"health\"\npublished = true\n",
+    )
+    .unwrap();
+    let server = start(&[], &a);
+    // Visitors: three devices, views and searches.
+    for who in ["1", "2", "3"] {
+        let cookie = format!("Cookie: hl_p={}\r\n", who.repeat(32));
+        assert!(get(server.port, "/m/health/phong-soi", &cookie).starts_with("HTTP/1.1 200"));
+        get(server.port, "/search?q=soi", &cookie);
+        get(server.port, "/l/soi12", &cookie);
+    }
+    std::thread::sleep(Duration::from_millis(800)); // the writer commits within 250 ms
+    let f = tmp.path().join("box.hoclieu-backup.tar");
+    let out = hoclieu_cli(&[
+        "backup",
+        "--data",
+        a.to_str().unwrap(),
+        "--to",
+        f.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Still serving.
+    assert!(get(server.port, "/healthz", "").starts_with("HTTP/1.1 200"));
+
+    let b = tmp.path().join("b");
+    let out = hoclieu_cli(&[
+        "restore",
+        f.to_str().unwrap(),
+        "--data",
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = |dir: &std::path::Path| {
+        let out = hoclieu_cli(&[
+            "report",
+            "--data",
+            dir.to_str().unwrap(),
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2099-12-31",
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("generated");
+        v
+    };
+    let (ra, rb) = (report(&a), report(&b));
+    assert_eq!(ra, rb);
+    assert_eq!(ra["participants"], 3, "{ra}");
+    assert_eq!(ra["lessons"][0]["participants"], 3, "{ra}");
+    for rel in [
+        "library/health/phong-soi.md",
+        "library/health/phong-soi-to-roi.pdf",
+        "lessons/soi12.toml",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(rel)).unwrap(),
+            std::fs::read(b.join(rel)).unwrap(),
+            "{rel}"
+        );
+    }
+    // The restored box serves the same library.
+    drop(server);
+    let restored = start(&[], &b);
+    assert!(get(restored.port, "/m/health/phong-soi", "").starts_with("HTTP/1.1 200"));
+    assert!(get(restored.port, "/l/soi12", "").starts_with("HTTP/1.1 200"));
+    // Restoring over data is refused, and a damaged backup changes nothing.
+    let out = hoclieu_cli(&[
+        "restore",
+        f.to_str().unwrap(),
+        "--data",
+        b.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    let bytes = std::fs::read(&f).unwrap();
+    let cut = tmp.path().join("cut.tar");
+    std::fs::write(&cut, &bytes[..bytes.len() - 2048]).unwrap();
+    let c = tmp.path().join("c");
+    let out = hoclieu_cli(&[
+        "restore",
+        cut.to_str().unwrap(),
+        "--data",
+        c.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read_dir(&c).unwrap().count(),
+        0,
+        "a refused restore leaves nothing"
+    );
+}

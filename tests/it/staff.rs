@@ -119,6 +119,7 @@ const ADMIN_ROUTES: &[(&str, &str, bool)] = &[
     ("POST", "/admin/accounts", true),
     ("POST", "/admin/accounts/remove", true),
     ("GET", "/admin/export/summary.csv", true),
+    ("GET", "/admin/backup", true),
     ("GET", "/admin/lessons", false),
     ("POST", "/admin/lessons", false),
     ("GET", "/admin/lessons/abcd", false),
@@ -183,4 +184,38 @@ async fn every_admin_route_checks_the_session_and_the_role() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_downloads_a_backup_that_restores() {
+    let app = app();
+    let manager = crate::admin::log_in(&app).await;
+    let res = app.get_with("/admin/backup", &[("cookie", &manager)]).await;
+    res.assert_status(200);
+    assert!(
+        res.header("content-disposition")
+            .contains(".hoclieu-backup.tar")
+    );
+    assert_eq!(res.header("cache-control"), "no-store");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b.tar");
+    std::fs::write(&file, &res.body).unwrap();
+    let restored = dir.path().join("restored");
+    let done = hoclieu::backup::restore(&file, &restored).unwrap();
+    assert!(done.files >= 1);
+    // The accounts came back with the records: the manager's login works on the copy.
+    let conn = rusqlite::Connection::open(restored.join("hoclieu.sqlite3")).unwrap();
+    let names: Vec<String> = hoclieu::accounts::list(&conn)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.username)
+        .collect();
+    assert_eq!(names, ["quanly"]);
+    // Nothing was left in the data folder by the download.
+    let leftovers: Vec<_> = std::fs::read_dir(&app.data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

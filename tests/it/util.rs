@@ -117,7 +117,15 @@ impl TestApp {
             .clone()
             .with_usage(usage)
             .with_librarian(librarian)
-            .with_lessons(lessons);
+            .with_lessons(lessons)
+            .with_settings(
+                hoclieu::settings::Settings {
+                    data: app.data.clone(),
+                    mdns: false,
+                    ..Default::default()
+                },
+                "127.0.0.1:8080".parse().unwrap(),
+            );
         app.state.librarian().unwrap().load(&app.state).unwrap();
         app.router = router(app.state.clone());
         app.writer = Some(writer);
