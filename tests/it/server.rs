@@ -609,3 +609,61 @@ fn a_backup_taken_while_serving_restores_the_same_reports_and_library() {
         "a refused restore leaves nothing"
     );
 }
+
+#[test]
+fn install_script_installs_upgrades_keeping_settings_and_uninstalls_keeping_records() {
+    let root = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/install.sh");
+    let run = |args: &[&str]| {
+        let out = Command::new("bash")
+            .arg(script)
+            .args(args)
+            .env("ROOT", root.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let bin = env!("CARGO_BIN_EXE_hoclieu");
+    let r = root.path();
+    run(&[bin]);
+    let conf = r.join("etc/hoclieu/hoclieu.toml");
+    assert!(r.join("usr/local/bin/hoclieu").exists());
+    let unit = std::fs::read_to_string(r.join("etc/systemd/system/hoclieu.service")).unwrap();
+    for line in [
+        "Restart=on-failure",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "ReadWritePaths=/var/lib/hoclieu",
+    ] {
+        assert!(unit.contains(line), "{line}");
+    }
+    // The example settings are valid as installed.
+    let out = hoclieu_cli(&["config", "--config", conf.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The centre edits its settings and has records; an upgrade keeps both.
+    std::fs::write(&conf, "centre = \"TTHTCĐ xã Nậm Dẩn\"\n").unwrap();
+    std::fs::write(r.join("var/lib/hoclieu/hoclieu.sqlite3"), b"records").unwrap();
+    let out = run(&[bin]);
+    assert!(out.contains("Settings kept"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "centre = \"TTHTCĐ xã Nậm Dẩn\"\n"
+    );
+    run(&["--uninstall"]);
+    assert!(!r.join("usr/local/bin/hoclieu").exists());
+    assert!(!r.join("etc/systemd/system/hoclieu.service").exists());
+    assert!(conf.exists() && r.join("var/lib/hoclieu/hoclieu.sqlite3").exists());
+    run(&["--purge"]);
+    assert!(!conf.exists() && !r.join("var/lib/hoclieu").exists());
+}
