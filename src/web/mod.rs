@@ -29,6 +29,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -113,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/suggest", get(api::suggest))
         .route("/api/clock", post(api::clock))
         .route("/api/materials", get(api::materials))
+        // A body announced larger than allowed is refused (413) before any of it is read.
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -126,6 +129,21 @@ pub fn router(state: AppState) -> Router {
             "/admin/packages/import",
             post(admin_packages::import).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
+        // A body announced larger than allowed is refused (413) before any of it is read; one
+        // that grows past the limit is cut by DefaultBodyLimit as it streams.
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                let announced = req
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<usize>().ok());
+                if announced.is_some_and(|n| n > upload_body_limit) {
+                    return axum::response::IntoResponse::into_response(AppError::TooLarge);
+                }
+                next.run(req).await
+            },
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             UPLOAD_TIMEOUT,

@@ -667,3 +667,79 @@ fn install_script_installs_upgrades_keeping_settings_and_uninstalls_keeping_reco
     run(&["--purge"]);
     assert!(!conf.exists() && !r.join("var/lib/hoclieu").exists());
 }
+
+/// Seconds until the server closes a connection that sends `opening` and then dribbles one
+/// more header byte a second (or nothing, if `dribble` is false).
+fn seconds_until_closed(port: u16, opening: &str, dribble: bool) -> f64 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let started = Instant::now();
+    s.write_all(opening.as_bytes()).unwrap();
+    let mut buf = [0u8; 1024];
+    while started.elapsed() < Duration::from_secs(30) {
+        match s.read(&mut buf) {
+            Ok(0) => return started.elapsed().as_secs_f64(),
+            Ok(_) => return started.elapsed().as_secs_f64(), // an error response, then close
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return started.elapsed().as_secs_f64(),
+        }
+        if dribble && s.write_all(b"X").is_err() {
+            return started.elapsed().as_secs_f64();
+        }
+        std::thread::sleep(Duration::from_millis(800));
+    }
+    f64::INFINITY
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&[], &tmp.path().join("data"));
+    let port = server.port;
+    let idle = std::thread::spawn(move || seconds_until_closed(port, "", false));
+    let slow = std::thread::spawn(move || {
+        seconds_until_closed(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", true)
+    });
+    // Meanwhile an ordinary visitor is served.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(get(port, "/", "").starts_with("HTTP/1.1 200"));
+    let (idle, slow) = (idle.join().unwrap(), slow.join().unwrap());
+    assert!(idle <= 10.0, "an idle connection stayed open {idle} s");
+    assert!(
+        slow <= 10.0,
+        "a slow-header connection stayed open {slow} s"
+    );
+    // Oversized headers: 431. Oversized bodies: 413, without reading them whole.
+    let big = format!("X-Big: {}\r\n", "a".repeat(20 * 1024));
+    let res = String::from_utf8_lossy(
+        &raw(
+            port,
+            &format!("GET / HTTP/1.1\r\nHost: x\r\n{big}Connection: close\r\n\r\n"),
+        )
+        .unwrap_or_default(),
+    )
+    .into_owned();
+    assert!(res.starts_with("HTTP/1.1 431"), "{res}");
+    let res = String::from_utf8_lossy(
+        &raw(
+            port,
+            "POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\nusername=a",
+        )
+        .unwrap_or_default(),
+    )
+    .into_owned();
+    assert!(res.starts_with("HTTP/1.1 413"), "{res}");
+    // Uploads allow more, but not what they announce beyond their limit.
+    let res = String::from_utf8_lossy(
+        &raw(
+            port,
+            "POST /admin/materials/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000000\r\nConnection: close\r\n\r\n--b",
+        )
+        .unwrap_or_default(),
+    )
+    .into_owned();
+    assert!(res.starts_with("HTTP/1.1 413"), "{res}");
+}
