@@ -152,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(no_store_for_staff))
         // Forms here are small; nothing needs a large body.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -169,6 +170,20 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().compress_when(compress))
         // 5xx are logged once, with their cause, by AppError; the trace layer stays quiet.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+}
+
+/// Staff pages and downloads hold reports and accounts: never kept by a browser or a proxy.
+async fn no_store_for_staff(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let staff = req.uri().path().starts_with("/admin");
+    let mut res = next.run(req).await;
+    if staff {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Runs a search off the async workers (it is CPU work).

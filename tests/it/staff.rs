@@ -169,6 +169,17 @@ async fn every_admin_route_checks_the_session_and_the_role() {
             "{method} {path} with a forged session"
         );
         let res = app.request(request(method, path, &teacher)).await;
+        assert_eq!(res.header("cache-control"), "no-store", "{method} {path}");
+        assert_eq!(
+            res.header("x-content-type-options"),
+            "nosniff",
+            "{method} {path}"
+        );
+        assert!(
+            res.header("content-security-policy")
+                .contains("frame-ancestors 'none'"),
+            "{method} {path}"
+        );
         if manager_only {
             assert_eq!(res.status.as_u16(), 403, "{method} {path} as a teacher");
         } else {
