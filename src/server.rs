@@ -166,11 +166,48 @@ async fn serve_connections(
     Ok(())
 }
 
+/// Whether SQLite says the file is not a database or is corrupt (as opposed to, say, a
+/// read-only disk, where moving the file would not help).
+fn is_damaged(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Moves the database and its WAL files aside as `hoclieu.sqlite3.broken-<ms>`; returns the
+/// new name of the main file.
+fn move_aside(data_dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    let stamp = usage::now_ms();
+    let db = data_dir.join(usage::store::DB_FILE);
+    let target = data_dir.join(format!("{}.broken-{stamp}", usage::store::DB_FILE));
+    for suffix in ["", "-wal", "-shm"] {
+        let from = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        if from.exists() {
+            std::fs::rename(&from, format!("{}{suffix}", target.display()))?;
+        }
+    }
+    crate::fsutil::sync_dir(data_dir)?;
+    Ok(target)
+}
+
 fn open_usage(
     data_dir: &std::path::Path,
     retention_days: i64,
 ) -> crate::Result<(Usage, usage::Writer)> {
-    let store = usage::store::Store::open(data_dir)?;
+    let store = match usage::store::Store::open(data_dir) {
+        Ok(s) => s,
+        Err(e) if is_damaged(&e) => {
+            let moved = move_aside(data_dir)?;
+            tracing::error!(
+                error = %e,
+                moved_to = %moved.display(),
+                "the usage database is damaged; it was moved aside and a new one started (restore a backup to get the records back; staff accounts must be set again)"
+            );
+            usage::store::Store::open(data_dir)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     // The clock is never earlier than this release or the newest record.
     let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
     let clock = std::sync::Arc::new(crate::clock::Clock::system(floor));

@@ -743,3 +743,52 @@ fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
     .into_owned();
     assert!(res.starts_with("HTTP/1.1 413"), "{res}");
 }
+
+#[test]
+fn a_damaged_database_is_moved_aside_and_the_server_carries_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("hoclieu.sqlite3"), b"garbage, not SQLite").unwrap();
+    std::fs::write(data.join("hoclieu.sqlite3-wal"), b"more garbage").unwrap();
+    let server = start(&[], &data);
+    let cookie = format!("Cookie: hl_p={}\r\n", "7".repeat(32));
+    assert!(get(server.port, "/", &cookie).starts_with("HTTP/1.1 200"));
+    let moved: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".broken-"))
+        .collect();
+    assert!(
+        moved
+            .iter()
+            .any(|n| n.starts_with("hoclieu.sqlite3.broken-") && !n.ends_with("-wal")),
+        "{moved:?}"
+    );
+    // Counting works again in the new database.
+    std::thread::sleep(Duration::from_millis(600));
+    let conn = rusqlite::Connection::open(data.join("hoclieu.sqlite3")).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert!(n >= 1);
+}
+
+#[test]
+fn a_broken_settings_file_is_named_and_nothing_starts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("hoclieu.toml");
+    std::fs::write(&conf, "listen = \"cổng tám mươi\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["serve", "--no-mdns", "--config"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("hoclieu.toml") && err.contains("listen"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
