@@ -12,6 +12,7 @@ mod library;
 mod materials;
 mod packages;
 mod pages;
+mod props;
 mod search;
 mod server;
 mod staff;

@@ -753,7 +753,9 @@ fn a_damaged_database_is_moved_aside_and_the_server_carries_on() {
     std::fs::write(data.join("hoclieu.sqlite3-wal"), b"more garbage").unwrap();
     let server = start(&[], &data);
     let cookie = format!("Cookie: hl_p={}\r\n", "7".repeat(32));
-    assert!(get(server.port, "/m/agriculture/trau-bo-mua-ret", &cookie).starts_with("HTTP/1.1 200"));
+    assert!(
+        get(server.port, "/m/agriculture/trau-bo-mua-ret", &cookie).starts_with("HTTP/1.1 200")
+    );
     let moved: Vec<String> = std::fs::read_dir(&data)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
