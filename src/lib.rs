@@ -17,6 +17,8 @@ pub mod content;
 pub mod doctor;
 pub mod error;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lessons;
 pub mod mdns;
 pub mod package;

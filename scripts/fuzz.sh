@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fuzzes the paths that read untrusted input, with libFuzzer (cargo-fuzz, nightly toolchain):
+# material files, search queries, packages and backups, Range/cookie headers and form bodies.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]    default 60 s, every target
+#
+# Installs cargo-fuzz from crates.io if needed. Seeds are in fuzz/corpus/<target>/ (new inputs
+# found are added there), the dictionary in fuzz/dict/. The normal test run replays the corpus
+# (tests/it/props.rs), so a crash once found stays tested.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-60}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(front_matter search_query package_read range_header)
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+TOOLCHAIN=+nightly
+rustup toolchain list | grep -q nightly || TOOLCHAIN=""   # stable with RUSTC_BOOTSTRAP below
+for t in "${TARGETS[@]}"; do
+  echo "== $t ($SECS s)"
+  RUSTC_BOOTSTRAP=1 cargo $TOOLCHAIN fuzz run "$t" "fuzz/corpus/$t" -- \
+    -max_total_time="$SECS" -dict=fuzz/dict/hoclieu.dict -rss_limit_mb=2048 2>&1 | tail -4
+done

@@ -1,0 +1,85 @@
+//! Entry points for the fuzz targets in `fuzz/` and for replaying their corpora in the normal
+//! tests: each feeds arbitrary bytes to one path that reads untrusted input and must never
+//! panic. Not part of the server.
+
+use std::sync::OnceLock;
+
+use crate::content::markdown::{self, Link};
+use crate::content::{Library, Source, material};
+use crate::package::{self, Areas, Limits};
+use crate::search::SearchIndex;
+
+/// A material file as read from a library folder or a package.
+pub fn material_file(data: &[u8]) {
+    if let Ok(p) = material::parse(data) {
+        let _ = markdown::to_html(&p.body, |dest| {
+            if dest.len() % 2 == 0 {
+                Link::Url(dest.to_string())
+            } else {
+                Link::Blocked
+            }
+        });
+        let _ = markdown::to_plain_text(&p.body);
+        let _ = markdown::relative_links(&p.body);
+        let _ = markdown::empty_sections(&p.body);
+        let _ = material::write(&p);
+    }
+}
+
+fn starter() -> &'static (Library, SearchIndex) {
+    static S: OnceLock<(Library, SearchIndex)> = OnceLock::new();
+    S.get_or_init(|| {
+        let lib = Library::load(Source::Embedded);
+        // The embedded library always indexes; a failure here is a bug worth a crash.
+        #[allow(clippy::expect_used)]
+        let idx = SearchIndex::in_memory(&lib).expect("indexing the starter library");
+        (lib, idx)
+    })
+}
+
+/// A search as typed by a visitor, and the snippet scan over the same bytes as stored text.
+pub fn search_query(data: &[u8]) {
+    let (lib, idx) = starter();
+    let q = String::from_utf8_lossy(data);
+    let offset = data.first().map_or(0, |b| usize::from(*b % 4) * 10);
+    let _ = idx.search(lib, &q, None, 25, offset);
+    let _ = crate::search::snippet::snippet(data, &["lua", "trong", "a"], 120);
+}
+
+/// A package or a backup from a USB stick.
+pub fn package(data: &[u8]) {
+    for areas in [Areas::Package, Areas::Backup] {
+        let Ok(dir) = tempfile::tempdir() else { return };
+        let limits = Limits {
+            max_file_bytes: 1 << 20,
+            max_total_bytes: 4 << 20,
+            max_files: 100,
+            areas,
+        };
+        if let Ok(pkg) = package::read(data, &limits, dir.path()) {
+            let _ = package::plan(&pkg, |_| None);
+        }
+    }
+}
+
+/// Range and conditional headers on an attachment, a cookie header and a form body.
+pub fn request_headers(data: &[u8]) {
+    use axum::http::{HeaderValue, Request, header};
+    let file = crate::content::source::Blob::Memory {
+        data: std::borrow::Cow::Borrowed(&b"0123456789abcdefghijklmnopqrstuvwxyz"[..]),
+        sha256: [7; 32],
+    };
+    let mut req = Request::get("/m/a.mp3");
+    if let Ok(v) = HeaderValue::from_bytes(data) {
+        req = req
+            .header(header::RANGE, v.clone())
+            .header(header::IF_RANGE, v.clone())
+            .header(header::IF_NONE_MATCH, v.clone())
+            .header(header::COOKIE, v);
+    }
+    if let Ok(req) = req.body(()) {
+        let _ = crate::web::files::serve(file, "audio/mpeg", &req);
+        let _ = crate::web::participant::cookie_value(req.headers(), "hl_p");
+    }
+    let _: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
+}
