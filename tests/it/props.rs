@@ -124,7 +124,8 @@ proptest! {
 #[test]
 fn fuzz_corpora_replay() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 4] = [
+    type Target = (&'static str, fn(&[u8]));
+    let targets: [Target; 4] = [
         ("front_matter", hoclieu::fuzzing::material_file),
         ("search_query", hoclieu::fuzzing::search_query),
         ("package_read", hoclieu::fuzzing::package),
