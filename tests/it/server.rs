@@ -794,3 +794,44 @@ fn a_broken_settings_file_is_named_and_nothing_starts() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn running_out_of_file_descriptors_is_survived() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    // The server gets only 64 descriptors (its own files, the index and sockets).
+    let child = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec {} serve --no-mdns --listen 127.0.0.1:{port} --data {}",
+            env!("CARGO_BIN_EXE_hoclieu"),
+            data.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !get(port, "/healthz", "").starts_with("HTTP/1.1 200") {
+        assert!(Instant::now() < deadline, "not ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Far more idle connections than it has descriptors.
+    let hogs: Vec<TcpStream> = (0..120)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", server.port)).ok())
+        .collect();
+    assert!(hogs.len() > 64);
+    // They are cut after the header timeout; then an ordinary visitor is served again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if get(server.port, "/", "").starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not recover");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    drop(hogs);
+    assert!(get(server.port, "/healthz", "").starts_with("HTTP/1.1 200"));
+}
