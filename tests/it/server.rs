@@ -835,3 +835,56 @@ fn running_out_of_file_descriptors_is_survived() {
     drop(hogs);
     assert!(get(server.port, "/healthz", "").starts_with("HTTP/1.1 200"));
 }
+
+#[test]
+fn sigterm_under_load_stops_within_ten_seconds_with_the_records_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = start(&[], &data);
+    let port = server.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..8)
+        .map(|t| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut i = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let cookie = format!("Cookie: hl_p={:032x}\r\n", t * 1000 + i);
+                    let _ = raw(
+                        port,
+                        &format!("GET /search?q=lua HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{cookie}\r\n"),
+                    );
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = server.child.id().to_string();
+    let sent = Instant::now();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in load {
+        t.join().unwrap();
+    }
+    assert!(status.success(), "{status:?}");
+    let conn = rusqlite::Connection::open(data.join("hoclieu.sqlite3")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert!(n > 0);
+}
