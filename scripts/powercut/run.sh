@@ -23,6 +23,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q static || need+=(busybox-static)
 command -v debugfs >/dev/null || need+=(e2fsprogs)
 command -v depmod >/dev/null || need+=(kmod)
+command -v cpio >/dev/null || need+=(cpio)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -39,15 +40,33 @@ BIN=$REPO/target/release/hoclieu
 # The initramfs: busybox, the server with the libraries it links, the modules for the disk.
 ROOTFS=$WORK/initramfs
 rm -rf "$ROOTFS" && mkdir -p "$ROOTFS"/{bin,proc,sys,dev,data,modules,lib64,lib/x86_64-linux-gnu}
-cp /bin/busybox "$ROOTFS/bin/busybox"
+cp /bin/busybox "$ROOTFS/bin/busybox" && ln -s busybox "$ROOTFS/bin/sh"
 cp scripts/powercut/init "$ROOTFS/init" && chmod +x "$ROOTFS/init"
 cp "$BIN" "$ROOTFS/hoclieu"
 for lib in $(ldd "$BIN" | grep -o '/[^ ]*'); do cp -L "$lib" "$ROOTFS$lib"; done
-for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
-         crc16 mbcache jbd2 crc32c_generic libcrc32c ext4; do
-  f=$(find "$KDIR/lib/modules/$KVER" -name "$m.ko" | head -1)
-  [ -n "$f" ] && cp "$f" "$ROOTFS/modules/"
-done
+# Modules for a virtio disk with ext4, dependencies first (from modules.dep).
+python3 - "$KDIR/lib/modules/$KVER" "$ROOTFS/modules" <<'PY'
+import os, shutil, sys
+root, out = sys.argv[1], sys.argv[2]
+deps = {}
+for line in open(os.path.join(root, "modules.dep")):
+    mod, _, rest = line.partition(":")
+    deps[mod] = rest.split()
+by_name = {os.path.basename(m)[:-3]: m for m in deps}
+order = []
+def visit(m):
+    if m in order:
+        return
+    for d in deps[m]:
+        visit(d)
+    order.append(m)
+for name in ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"]:
+    visit(by_name[name])
+with open(os.path.join(out, "order"), "w") as f:
+    for m in order:
+        shutil.copy(os.path.join(root, m), out)
+        f.write(os.path.basename(m) + "\n")
+PY
 (cd "$ROOTFS" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$WORK/initrd.gz"
 
 DISK=$WORK/disk.img
@@ -73,9 +92,12 @@ for cut in $(seq "$CUTS"); do
   done
   sleep "$(python3 -c 'import random; print(round(random.uniform(4, 14), 2))')"
   kill -9 "$QEMU"; wait "$QEMU" 2>/dev/null || true
-  # The disk as the power cut left it.
+  # The disk as the power cut left it, on a copy: the journal replayed as the next mount would
+  # (e2fsck), then the files read out with debugfs.
   rm -rf "$check_copy" && mkdir -p "$check_copy"
-  debugfs -R "rdump /hl $check_copy" "$DISK" >/dev/null 2>&1
+  cp --sparse=always "$DISK" "$WORK/check.img"
+  e2fsck -fy "$WORK/check.img" >"$WORK/fsck-$cut.log" 2>&1 || true
+  debugfs -R "rdump /hl $check_copy" "$WORK/check.img" >/dev/null 2>&1
   result=$(python3 - "$console" "$check_copy/hl/hoclieu.sqlite3" "$cut" <<'PY'
 import sqlite3, sys, re
 console, db, boot = sys.argv[1], sys.argv[2], int(sys.argv[3])
