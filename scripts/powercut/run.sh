@@ -106,9 +106,12 @@ if not acks:
     print("0 0 0 no-acks"); sys.exit()
 cut_at = acks[-1][1]
 due = [n for n, t in acks if t <= cut_at - 1.0]
-c = sqlite3.connect(db)
-check = c.execute("pragma integrity_check").fetchone()[0]
-have = {r[0] for r in c.execute("select participant from events")}
+try:
+    c = sqlite3.connect(db)
+    check = c.execute("pragma integrity_check").fetchone()[0].replace(" ", "_")
+    have = {r[0] for r in c.execute("select participant from events")}
+except sqlite3.Error as e:
+    check, have = "unreadable:" + str(e).replace(" ", "_"), set()
 lost = [n for n in due if "%08x%024x" % (boot, n) not in have]
 print(len(acks), len(due), len(lost), check)
 PY
