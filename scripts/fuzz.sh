@@ -4,8 +4,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]    default 60 s, every target
 #
-# Installs cargo-fuzz from crates.io if needed. Seeds are in fuzz/corpus/<target>/ (new inputs
-# found are added there), the dictionary in fuzz/dict/. The normal test run replays the corpus
+# Installs cargo-fuzz from crates.io if needed. Seeds are in fuzz/corpus/<target>/; new inputs
+# the fuzzer finds go to target/fuzz-corpus/<target>/ (add the interesting ones to the seeds by
+# hand), crashes to fuzz/artifacts/. The dictionary is fuzz/dict/hoclieu.dict. The normal test run replays the corpus
 # (tests/it/props.rs), so a crash once found stays tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +17,17 @@ TARGETS=("$@")
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 TOOLCHAIN=+nightly
 rustup toolchain list | grep -q nightly || TOOLCHAIN=""   # stable with RUSTC_BOOTSTRAP below
+mkdir -p target/fuzz-logs
+failed=0
 for t in "${TARGETS[@]}"; do
   echo "== $t ($SECS s)"
-  RUSTC_BOOTSTRAP=1 cargo $TOOLCHAIN fuzz run "$t" "fuzz/corpus/$t" -- \
-    -max_total_time="$SECS" -dict=fuzz/dict/hoclieu.dict -rss_limit_mb=2048 2>&1 | tail -4
+  log=target/fuzz-logs/$t.log
+  mkdir -p "target/fuzz-corpus/$t"
+  if ! RUSTC_BOOTSTRAP=1 cargo $TOOLCHAIN fuzz run "$t" "target/fuzz-corpus/$t" "fuzz/corpus/$t" -- \
+      -max_total_time="$SECS" -dict=fuzz/dict/hoclieu.dict -rss_limit_mb=2048 >"$log" 2>&1; then
+    failed=1
+    grep -E "SUMMARY|Test unit written|panicked|ERROR" "$log" | head -5
+  fi
+  grep -E "^#[0-9]+.*(DONE|pulse)" "$log" | tail -1
 done
+exit $failed

@@ -703,6 +703,31 @@ fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
     let slow = std::thread::spawn(move || {
         seconds_until_closed(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", true)
     });
+    // A body dribbled a byte at a time gets 408 when the request's 30 s are up.
+    let slow_body = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        s.write_all(b"POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n").unwrap();
+        let started = Instant::now();
+        let mut got = Vec::new();
+        while started.elapsed() < Duration::from_secs(45) {
+            let _ = s.write_all(b"a");
+            let mut buf = [0u8; 512];
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    got.extend_from_slice(&buf[..n]);
+                    break;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(900)),
+            }
+        }
+        (
+            String::from_utf8_lossy(&got).into_owned(),
+            started.elapsed().as_secs_f64(),
+        )
+    });
     // Meanwhile an ordinary visitor is served.
     std::thread::sleep(Duration::from_secs(1));
     assert!(get(port, "/", "").starts_with("HTTP/1.1 200"));
@@ -712,6 +737,9 @@ fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
         slow <= 10.0,
         "a slow-header connection stayed open {slow} s"
     );
+    let (answer, after) = slow_body.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(after <= 35.0, "{after}");
     // Oversized headers: 431. Oversized bodies: 413, without reading them whole.
     let big = format!("X-Big: {}\r\n", "a".repeat(20 * 1024));
     let res = String::from_utf8_lossy(
