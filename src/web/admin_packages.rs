@@ -51,6 +51,9 @@ struct Page {
     nav: StaffNav,
     message: Option<String>,
     pending: Option<Shown>,
+    /// The centre's own materials (id, title) and its lessons (code, title), to choose from.
+    own_materials: Vec<(String, String)>,
+    lessons: Vec<(String, String)>,
 }
 
 fn shown(p: &Pending) -> Shown {
@@ -90,11 +93,31 @@ fn page(
         .pending_import
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let own_materials = state
+        .catalog()
+        .map(|c| {
+            c.library
+                .materials()
+                .iter()
+                .filter(|m| !c.library.is_starter(m))
+                .map(|m| (m.id.clone(), m.title.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let lessons = state
+        .lessons()
+        .and_then(|l| l.list().ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| (l.code, l.title))
+        .collect();
     let body = render(&Page {
         site: Site::new(),
         nav: StaffNav::of(s),
         message,
         pending: slot.as_ref().map(shown),
+        own_materials,
+        lessons,
     })?;
     Ok((status, body).into_response())
 }
@@ -225,8 +248,30 @@ pub async fn apply(
     page(&state, &s, axum::http::StatusCode::OK, Some(message))
 }
 
-/// `GET /admin/packages/export`: the centre's own materials and all lessons as one package.
-pub async fn export(State(state): State<AppState>, Staff(_): Staff) -> Result<Response, AppError> {
+/// `GET /admin/packages/export?material=ID&lesson=CODE...`: the chosen materials (with their
+/// attachments) and lessons as one package; with nothing chosen, all of the centre's own
+/// materials and every lesson.
+pub async fn export(
+    State(state): State<AppState>,
+    Staff(_): Staff,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let (mut materials, mut lessons) = (Vec::new(), Vec::new());
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "material" => materials.push(v.into_owned()),
+            "lesson" => lessons.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    let selection = if materials.is_empty() && lessons.is_empty() {
+        crate::package_io::Selection::default()
+    } else {
+        crate::package_io::Selection {
+            materials: Some(materials),
+            lessons: Some(lessons),
+        }
+    };
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
     let centre_name = state.centre().to_string();
@@ -237,7 +282,7 @@ pub async fn export(State(state): State<AppState>, Staff(_): Staff) -> Result<Re
             &mut out,
             &catalog.library,
             &lessons,
-            &crate::package_io::Selection::default(),
+            &selection,
             &centre_name,
             &created,
         )
@@ -245,7 +290,10 @@ pub async fn export(State(state): State<AppState>, Staff(_): Staff) -> Result<Re
     })
     .await
     .map_err(crate::Error::from)?
-    .map_err(internal)?;
+    .map_err(|e| match e {
+        crate::package_io::PackageIoError::Missing(m) => AppError::BadRequest(m),
+        other => internal(other),
+    })?;
     Ok((
         [
             (

@@ -246,6 +246,43 @@ mod through_admin {
         pkg.assert_status(200);
         assert!(pkg.header("content-disposition").contains(".hoclieu.tar"));
         let bytes = pkg.body.clone();
+        // Only what is chosen: one lesson, no material.
+        let res = a
+            .request(post(
+                "/admin/lessons",
+                &cookie_a,
+                &format!("token={token_a}&title=Soi&category=health"),
+            ))
+            .await;
+        let code = res
+            .header("location")
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let page = a
+            .get_with("/admin/packages", &[("cookie", &cookie_a)])
+            .await;
+        assert!(page.text().contains(&format!("value=\"{code}\"")));
+        let chosen = a
+            .get_with(
+                &format!("/admin/packages/export?lesson={code}"),
+                &[("cookie", &cookie_a)],
+            )
+            .await;
+        chosen.assert_status(200);
+        let text = String::from_utf8_lossy(&chosen.body);
+        assert!(
+            text.contains("[[lesson]]") && !text.contains("[[material]]"),
+            "{text}"
+        );
+        let unknown = a
+            .get_with(
+                "/admin/packages/export?material=khong/co",
+                &[("cookie", &cookie_a)],
+            )
+            .await;
+        unknown.assert_status(400);
 
         let b = app();
         let (cookie_b, token_b) = teacher(&b).await;
