@@ -54,6 +54,7 @@ pub async fn run(
     if let Source::Dir(d) = &opts.source {
         watched.push(d.clone());
     }
+    watched.push(opts.settings.data.join("lessons"));
     let librarian = Librarian::new(
         opts.source.clone(),
         centre_library,

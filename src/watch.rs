@@ -66,6 +66,10 @@ pub fn watch(dirs: Vec<PathBuf>, state: AppState) -> Option<RecommendedWatcher> 
             while tokio::time::Instant::now() < deadline
                 && let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await
             {}
+            // Lessons copied or edited by hand are read again too.
+            if let Some(lessons) = state.lessons() {
+                lessons.invalidate();
+            }
             match state.reload_library().await {
                 Ok(n) => tracing::info!(reindexed = n, "library folder changed; reloaded"),
                 Err(e) => tracing::error!(error = %e, "reloading the library failed"),
