@@ -44,6 +44,9 @@ use crate::search::Results;
 /// Largest request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// Largest material form (the Markdown text of one material and its fields).
+const MATERIAL_FORM_LIMIT: usize = 2 * 1024 * 1024;
+
 /// Longest a request may take before the client gets 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -95,7 +98,6 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/backup", get(admin_backup::download))
         .route("/admin/materials", get(admin_materials::list))
         .route("/admin/materials/edit", get(admin_materials::edit))
-        .route("/admin/materials/save", post(admin_materials::save))
         .route("/admin/materials/hide", post(admin_materials::hide))
         .route("/admin/packages", get(admin_packages::show))
         .route("/admin/packages/export", get(admin_packages::export))
@@ -148,7 +150,17 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             UPLOAD_TIMEOUT,
         ));
+    // A material's whole text comes in one form: allow a long one.
+    let long_forms = Router::new()
+        .route("/admin/materials/save", post(admin_materials::save))
+        .layer(DefaultBodyLimit::max(MATERIAL_FORM_LIMIT))
+        .layer(RequestBodyLimitLayer::new(MATERIAL_FORM_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
     quick
+        .merge(long_forms)
         .merge(uploads)
         .fallback(pages::not_found)
         .with_state(state)

@@ -292,3 +292,26 @@ async fn uploads_over_the_limit_are_refused_with_413_and_leave_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn a_long_material_can_be_saved_from_the_browser() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    // About 200 KB of text: far more than an ordinary form, as a long legal text can be.
+    let body = "Điều khoản về quyền sử dụng đất rừng phòng hộ. ".repeat(4000);
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(&token, "save", "", "Luật đất đai bản đầy đủ", &body),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(
+        app.search_ids("rung phong ho")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("agriculture/luat-dat-dai-ban-day-du")
+    );
+}
