@@ -24,6 +24,64 @@ pub fn rename_durably(from: &Path, to: &Path) -> std::io::Result<()> {
     sync_dir(dir)
 }
 
+/// Temporary names this program writes under (beside their final place): whatever is found
+/// under them at start was cut short by a crash or a power cut.
+pub const TEMPORARY_PREFIXES: [&str; 7] = [
+    ".tmp-",
+    ".upload-",
+    ".package-",
+    ".restore-",
+    ".backup-",
+    ".download-",
+    ".doctor-",
+];
+
+/// Removes files and folders a crash left under temporary names in `dir` and its
+/// subfolders; returns how many. Final names are never touched.
+pub fn remove_leftovers_deep(dir: &Path) -> usize {
+    let mut removed = remove_leftovers(dir);
+    for e in walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .flatten()
+    {
+        if e.file_type().is_dir() {
+            removed += remove_leftovers(e.path());
+        }
+    }
+    removed
+}
+
+/// Removes files and folders a crash left under temporary names directly in `dir`; returns
+/// how many. Final names are never touched.
+pub fn remove_leftovers(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !TEMPORARY_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let path = e.path();
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match gone {
+            Ok(()) => removed += 1,
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "cannot remove a leftover temporary file")
+            }
+        }
+    }
+    removed
+}
+
 /// Flushes a folder's entries (renames and new files) to disk.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
@@ -32,6 +90,29 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftovers_of_a_crash_are_removed_and_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(".upload-abc"), b"half").unwrap();
+        std::fs::create_dir(d.path().join(".package-x")).unwrap();
+        std::fs::write(d.path().join(".package-x/f"), b"x").unwrap();
+        std::fs::write(d.path().join("lua.md"), b"keep").unwrap();
+        std::fs::write(d.path().join(".hidden-by-user"), b"keep").unwrap();
+        std::fs::create_dir(d.path().join("health")).unwrap();
+        std::fs::write(d.path().join("health/.tmp-1"), b"half").unwrap();
+        assert_eq!(remove_leftovers_deep(d.path()), 3);
+        let mut left: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".hidden-by-user", "health", "lua.md"]);
+        assert_eq!(
+            std::fs::read_dir(d.path().join("health")).unwrap().count(),
+            0
+        );
+    }
 
     #[test]
     fn replaces_whole_files_and_leaves_no_temporary_behind() {

@@ -40,6 +40,19 @@ pub async fn run(
             (AppState::starting(), None)
         }
     };
+    // Half-written files of a crash or a power cut (their final names are never half-written).
+    let data = &opts.settings.data;
+    let leftovers = crate::fsutil::remove_leftovers(data)
+        + ["library", "lessons", "history"]
+            .iter()
+            .map(|d| crate::fsutil::remove_leftovers_deep(&data.join(d)))
+            .sum::<usize>();
+    if leftovers > 0 {
+        tracing::info!(
+            files = leftovers,
+            "removed temporary files left by an interrupted run"
+        );
+    }
     let centre_library = match crate::centre_library::CentreLibrary::open(&opts.settings.data) {
         Ok(c) => Some(c),
         Err(e) => {

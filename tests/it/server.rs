@@ -802,7 +802,13 @@ fn a_damaged_database_is_moved_aside_and_the_server_carries_on() {
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("hoclieu.sqlite3"), b"garbage, not SQLite").unwrap();
     std::fs::write(data.join("hoclieu.sqlite3-wal"), b"more garbage").unwrap();
+    // Half-written files of an interrupted upload and save.
+    std::fs::create_dir_all(data.join("library/health")).unwrap();
+    std::fs::write(data.join("library/.upload-x1"), b"half a video").unwrap();
+    std::fs::write(data.join("library/health/.tmp-y2"), b"half a text").unwrap();
     let server = start(&[], &data);
+    assert!(!data.join("library/.upload-x1").exists());
+    assert!(!data.join("library/health/.tmp-y2").exists());
     let cookie = format!("Cookie: hl_p={}\r\n", "7".repeat(32));
     assert!(
         get(server.port, "/m/agriculture/trau-bo-mua-ret", &cookie).starts_with("HTTP/1.1 200")
