@@ -72,7 +72,7 @@ PY
 (cd "$ROOTFS" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$WORK/initrd.gz"
 
 DISK=$WORK/disk.img
-rm -f "$DISK" && truncate -s 512M "$DISK" && mkfs.ext4 -q -F "$DISK"
+rm -f "$DISK" "$WORK"/console-*.log && truncate -s 512M "$DISK" && mkfs.ext4 -q -F "$DISK"
 
 check_copy=$WORK/check
 rows=()
@@ -100,13 +100,15 @@ for cut in $(seq "$CUTS"); do
   cp --sparse=always "$DISK" "$WORK/check.img"
   e2fsck -fy "$WORK/check.img" >"$WORK/fsck-$cut.log" 2>&1 || true
   debugfs -R "rdump /hl $check_copy" "$WORK/check.img" >/dev/null 2>&1
-  result=$(python3 - "$console" "$check_copy/hl/hoclieu.sqlite3" "$cut" "$check_copy/hl/library/agriculture" <<'PY'
-import hashlib, os, re, sqlite3, sys
-console, db, boot, libdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+  result=$(python3 - "$console" "$check_copy/hl/hoclieu.sqlite3" "$cut" "$check_copy/hl/library/agriculture" "$WORK" <<'PY'
+import glob, hashlib, os, re, sqlite3, sys
+console, db, boot, libdir, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 text = open(console, errors="replace").read()
+every_console = "".join(open(f, errors="replace").read() for f in glob.glob(os.path.join(work, "console-*.log")))
 acks = [(int(m.group(1)), float(m.group(2))) for m in re.finditer(r"ACK (\d+) ([\d.]+)", text)]
 ackups = [(m.group(1), m.group(2), float(m.group(3))) for m in re.finditer(r"ACKUP (\S+) (\S+) ([\d.]+)", text)]
-tried = {m.group(1): m.group(2) for m in re.finditer(r"TRY (\S+) (\S+)", text)}
+# Pictures tried in this run and in earlier boots on the same disk.
+tried = {m.group(1): m.group(2) for m in re.finditer(r"TRY (\S+) (\S+)", every_console)}
 if not acks:
     print("0 0 0 no-acks 0 0 0 0"); sys.exit()
 cut_at = max([t for _, t in acks] + [t for _, _, t in ackups])

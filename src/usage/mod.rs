@@ -291,7 +291,7 @@ fn write_loop(
             }
         }
         let n = batch.len() as u64;
-        match store.insert(&batch) {
+        match insert_with_retries(&mut store, &batch) {
             Ok(()) => {
                 stats.written.fetch_add(n, Ordering::Relaxed);
                 if failing {
@@ -309,6 +309,26 @@ fn write_loop(
             }
         }
         batch.clear();
+    }
+}
+
+/// Attempts at committing one batch before its events are counted as lost.
+const ATTEMPTS: u32 = 5;
+
+/// Commits a batch, trying again a few times: a busy database (another connection writing)
+/// is a moment's wait, not a reason to lose events. A full or read-only disk fails every time.
+fn insert_with_retries(store: &mut store::Store, batch: &[UsageEvent]) -> store::StoreResult<()> {
+    let mut attempt = 1;
+    loop {
+        match store.insert(batch) {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "usage batch not committed; trying again");
+                std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -349,6 +369,46 @@ fn settle(store: &mut store::Store, link: &ClockLink, settled: &mut Option<i64>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_database_delays_events_but_loses_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open(dir.path()).unwrap();
+        let (rec, writer) = start(store);
+        // The web side writes too (sessions, profiles): here as fast as it can, while events
+        // stream in. Before immediate transactions this lost whole batches to "locked".
+        let other = rusqlite::Connection::open(dir.path().join(store::DB_FILE)).unwrap();
+        store::configure(&other).unwrap();
+        other
+            .execute_batch("CREATE TABLE IF NOT EXISTS busy(n INTEGER)")
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let hammer = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    other
+                        .execute_batch("BEGIN IMMEDIATE; INSERT INTO busy VALUES (1); COMMIT;")
+                        .unwrap();
+                }
+            })
+        };
+        for i in 0..3000 {
+            let mut e = UsageEvent::now(EventKind::View, &format!("{:032x}", i % 97));
+            e.at_ms += i64::from(i);
+            rec.record(e);
+            if i % 300 == 0 {
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+        hammer.join().unwrap();
+        let stats = rec.stats();
+        writer.finish();
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.written.load(Ordering::Relaxed), 3000);
+    }
 
     #[test]
     fn vietnam_days_start_at_17_utc() {

@@ -73,7 +73,12 @@ impl Store {
 
     /// Writes a batch of events and their aggregates in one transaction.
     pub fn insert(&mut self, events: &[UsageEvent]) -> StoreResult<()> {
-        let tx = self.conn.transaction()?;
+        // Take the write lock at the start (waiting up to the busy timeout): a deferred
+        // transaction that reads first cannot wait for it later and fails with "locked" when
+        // the web side has just written (a login, a profile).
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for e in events {
             let new_session = {
                 let last = match self.last_seen.get(&e.participant) {
@@ -110,7 +115,12 @@ impl Store {
     /// cannot be fixed (that run's system clock is gone); they are kept as they are.
     /// Returns how many events moved.
     pub fn settle_clock(&mut self, boot: i64, offset_ms: i64) -> StoreResult<usize> {
-        let tx = self.conn.transaction()?;
+        // Take the write lock at the start (waiting up to the busy timeout): a deferred
+        // transaction that reads first cannot wait for it later and fails with "locked" when
+        // the web side has just written (a login, a profile).
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows: Vec<(i64, i64, i64)> = tx
             .prepare("SELECT id, at, guess_offset FROM events WHERE guess_boot = ?1")?
             .query_map([boot], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
