@@ -82,4 +82,11 @@ pub fn request_headers(data: &[u8]) {
         let _ = crate::web::participant::cookie_value(req.headers(), "hl_p");
     }
     let _: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
+    // An upload's file name becomes part of a library path: it must always be a safe one.
+    let name = String::from_utf8_lossy(data);
+    let slug = crate::web::admin_materials::slug(&name);
+    assert!(
+        crate::centre_library::valid_rel(&format!("health/a-{slug}.png")),
+        "unsafe name from {name:?}: {slug:?}"
+    );
 }
