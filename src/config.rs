@@ -73,12 +73,27 @@ impl Place {
     /// The effective settings: defaults, the file, the environment, then these flags and
     /// `more` flags.
     pub fn resolve(&self, more: Layer) -> Result<Resolved, SettingsError> {
+        self.resolve_with(more, false).map(|(r, _)| r)
+    }
+
+    /// [`Place::resolve`]; with `skip_broken_file`, a settings file that cannot be read or
+    /// parsed is left out (and its error returned beside the result) instead of failing.
+    pub fn resolve_with(
+        &self,
+        more: Layer,
+        skip_broken_file: bool,
+    ) -> Result<(Resolved, Option<SettingsError>), SettingsError> {
         let env = |k: &str| std::env::var(k).ok();
+        let mut skipped = None;
         let file = match settings::settings_file(self.config.as_deref(), env) {
-            Some(path) => {
-                let layer = settings::file_layer(&path)?;
-                Some((path, layer))
-            }
+            Some(path) => match settings::file_layer(&path) {
+                Ok(layer) => Some((path, layer)),
+                Err(e) if skip_broken_file => {
+                    skipped = Some(e);
+                    None
+                }
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let flags = Layer {
@@ -92,7 +107,7 @@ impl Place {
             flags,
         );
         r.validate()?;
-        Ok(r)
+        Ok((r, skipped))
     }
 
     /// The effective settings with only these flags.
@@ -262,7 +277,21 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The effective settings.
     pub fn resolve(&self) -> Result<Resolved, SettingsError> {
-        self.place.resolve(Layer {
+        self.resolve_serving().map(|(r, _)| r)
+    }
+
+    /// The settings to serve with: a broken settings file is left out (the box keeps serving
+    /// with the environment, the flags and the defaults) and its error returned to be reported.
+    pub fn resolve_lenient(&self) -> Result<(Resolved, Option<SettingsError>), SettingsError> {
+        self.place.resolve_with(self.layer(), true)
+    }
+
+    fn resolve_serving(&self) -> Result<(Resolved, Option<SettingsError>), SettingsError> {
+        self.place.resolve_with(self.layer(), false)
+    }
+
+    fn layer(&self) -> Layer {
+        Layer {
             centre: self.centre.clone(),
             commune: self.commune.clone(),
             district: self.district.clone(),
@@ -270,7 +299,7 @@ impl ServeArgs {
             retention_days: self.retention_days,
             mdns: self.no_mdns.then_some(false),
             ..Layer::default()
-        })
+        }
     }
 }
 

@@ -48,7 +48,16 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
-    let settings = args.resolve()?.settings;
+    // A broken settings file must not keep the library off the air: serve without it, loudly.
+    let (resolved, broken) = args.resolve_lenient()?;
+    if let Some(e) = &broken {
+        eprintln!("hoclieu: {e}");
+        eprintln!(
+            "hoclieu: serving WITHOUT the settings file (defaults, HOCLIEU_* and flags only); fix it, then restart (`hoclieu config` shows the problem)"
+        );
+        tracing::error!(error = %e, "settings file broken; serving without it");
+    }
+    let settings = resolved.settings;
     let source = library_source(settings.library.as_ref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
