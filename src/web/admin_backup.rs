@@ -9,10 +9,6 @@ use super::admin::Manager;
 use super::error::AppError;
 use super::state::AppState;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(crate::Error::Io(std::io::Error::other(e.to_string())))
-}
-
 /// `GET /admin/backup`: made on the spot into a temporary file on the data disk (no GET
 /// changes anything the box keeps), then sent.
 pub async fn download(
@@ -39,7 +35,7 @@ pub async fn download(
     })
     .await
     .map_err(crate::Error::from)?
-    .map_err(internal)?;
+    .map_err(AppError::internal)?;
     tracing::info!(user = %s.user, "backup downloaded");
     let mut res = tokio::task::spawn_blocking(move || {
         super::files::serve(
@@ -50,7 +46,7 @@ pub async fn download(
     })
     .await
     .map_err(crate::Error::from)?
-    .map_err(internal)?;
+    .map_err(AppError::internal)?;
     let name = format!(
         "attachment; filename=\"hoclieu-{}{}\"",
         crate::package_io::created_now()

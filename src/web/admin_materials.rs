@@ -44,10 +44,6 @@ fn centre(state: &AppState) -> Result<CentreLibrary, AppError> {
         .ok_or_else(|| AppError::BadRequest("Máy chủ này không có thư mục tài liệu riêng.".into()))
 }
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(crate::Error::Io(std::io::Error::other(e.to_string())))
-}
-
 /// `GET /admin/materials`.
 pub async fn list(
     State(state): State<AppState>,
@@ -57,7 +53,11 @@ pub async fn list(
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let lib = &catalog.library;
     let hidden = match centre(&state) {
-        Ok(c) => c.hidden().map_err(internal)?.into_iter().collect(),
+        Ok(c) => c
+            .hidden()
+            .map_err(AppError::internal)?
+            .into_iter()
+            .collect(),
         Err(_) => Vec::new(),
     };
     let message = match q.done.as_deref() {
@@ -175,7 +175,7 @@ pub async fn edit(
         blank()
     } else {
         let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
-        catalog.library.read(m).map_err(internal)?
+        catalog.library.read(m).map_err(AppError::internal)?
     };
     let message = match q.done.as_deref() {
         Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
@@ -308,7 +308,7 @@ pub async fn save(
     tokio::task::spawn_blocking(move || centre.save(&rel, text.as_bytes()))
         .await
         .map_err(crate::Error::from)?
-        .map_err(internal)?;
+        .map_err(AppError::internal)?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %id, "material saved");
     Ok(redirect_to_edit(&id, "saved"))
@@ -347,7 +347,7 @@ pub async fn hide(
     tokio::task::spawn_blocking(move || centre.set_hidden(&i, hide))
         .await
         .map_err(crate::Error::from)?
-        .map_err(internal)?;
+        .map_err(AppError::internal)?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %id, hide, "material visibility changed");
     let done = if hide { "hidden" } else { "shown" };
@@ -417,7 +417,7 @@ pub async fn upload(
     tokio::task::spawn_blocking(move || centre.put_file(&target, &file.path))
         .await
         .map_err(crate::Error::from)?
-        .map_err(internal)?;
+        .map_err(AppError::internal)?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
     Ok(redirect_to_edit(&id, "uploaded"))

@@ -127,10 +127,6 @@ pub async fn show(State(state): State<AppState>, Staff(s): Staff) -> Result<Resp
     page(&state, &s, axum::http::StatusCode::OK, None)
 }
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(crate::Error::Io(std::io::Error::other(e.to_string())))
-}
-
 /// `POST /admin/packages/import` (multipart `token`, `file`): checks a package and shows what
 /// it would change. A refused package is reported and leaves nothing behind.
 pub async fn import(
@@ -168,7 +164,7 @@ pub async fn import(
     })
     .await
     .map_err(crate::Error::from)?
-    .map_err(internal)?;
+    .map_err(AppError::internal)?;
     match checked {
         Err(why) => {
             tracing::warn!(user = %s.user, file = %file_name, reason = %why, "package refused");
@@ -238,7 +234,7 @@ pub async fn apply(
     })
     .await
     .map_err(crate::Error::from)?
-    .map_err(internal)?;
+    .map_err(AppError::internal)?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, new = done.new, changed = done.changed, "package installed");
     let message = format!(
@@ -292,7 +288,7 @@ pub async fn export(
     .map_err(crate::Error::from)?
     .map_err(|e| match e {
         crate::package_io::PackageIoError::Missing(m) => AppError::BadRequest(m),
-        other => internal(other),
+        other => AppError::internal(other),
     })?;
     Ok((
         [

@@ -33,6 +33,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A failure on our side described only by a message (logged once, shown as a 500).
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(crate::Error::Io(std::io::Error::other(e.to_string())))
+    }
+
     /// The status code of each kind of failure.
     pub fn status(&self) -> StatusCode {
         match self {
