@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::centre_library::CentreLibrary;
-use crate::content::Library;
+use crate::content::{Library, hex};
 use crate::lessons::LessonStore;
 use crate::package::{
     self, Applied, Entry, LessonInfo, LocalFile, Manifest, MaterialInfo, Package, PackageError,
@@ -197,8 +197,4 @@ pub fn apply(
             }
         },
     )?)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

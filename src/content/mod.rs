@@ -644,7 +644,8 @@ pub fn content_type(name: &str) -> String {
         .to_string()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hex (digests in manifests and fingerprints).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -28,6 +28,7 @@ use tantivy::{
 
 use crate::content::{Category, Library};
 use crate::error::Result;
+use crate::fsutil::sync_dir;
 pub use schema::{Fields, SCHEMA_VERSION};
 
 /// Longest snippet, in bytes (Vietnamese is ~1.4 bytes a character).
@@ -467,10 +468,6 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let mut name = dir.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{suffix}"));
     dir.with_file_name(name)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {

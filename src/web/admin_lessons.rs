@@ -14,7 +14,6 @@ use super::error::AppError;
 use super::lessons::{ShownItem, shown_items};
 use super::pages::{Site, render};
 use super::state::AppState;
-use crate::content::Category;
 use crate::lessons::{Item, Lesson, MAX_ITEMS};
 use crate::search::Hit;
 
@@ -56,7 +55,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let f = super::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
-    let category = parse_category(f.category.as_deref())?;
+    let category = super::params::category_field(f.category.as_deref())?;
     let title = f.title.unwrap_or_default().trim().to_string();
     let author = s.user.clone();
     let code = state
@@ -78,11 +77,6 @@ pub async fn create(
         .await?;
     tracing::info!(user = %s.user, %code, "lesson created");
     Ok(Redirect::to(&format!("/admin/lessons/{code}")).into_response())
-}
-
-fn parse_category(s: Option<&str>) -> Result<Category, AppError> {
-    s.and_then(|c| c.parse().ok())
-        .ok_or_else(|| AppError::BadRequest("Hãy chọn lĩnh vực.".into()))
 }
 
 #[derive(Template)]
@@ -174,7 +168,7 @@ pub async fn update(
         l.title = t.trim().to_string();
     }
     if get("category").is_some() {
-        l.category = parse_category(get("category"))?;
+        l.category = super::params::category_field(get("category"))?;
     }
     for (name, field) in [
         ("audience", &mut l.audience),

@@ -39,8 +39,7 @@ pub struct Done {
 
 fn centre(state: &AppState) -> Result<CentreLibrary, AppError> {
     state
-        .librarian()
-        .and_then(|l| l.centre().cloned())
+        .centre_library()
         .ok_or_else(|| AppError::BadRequest("Máy chủ này không có thư mục tài liệu riêng.".into()))
 }
 
@@ -248,11 +247,7 @@ pub async fn save(
         state.reload_library().await?;
         return Ok(redirect_to_edit(&id, "undone"));
     }
-    let category = f
-        .category
-        .as_deref()
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| AppError::BadRequest("Hãy chọn lĩnh vực.".into()))?;
+    let category = super::params::category_field(f.category.as_deref())?;
     let updated = f.updated.filter(|d| !d.trim().is_empty());
     let old = lib.get(&id).and_then(|m| lib.read(m).ok());
     let p = Parsed {

@@ -136,10 +136,7 @@ pub async fn import(
 ) -> Result<Response, AppError> {
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
-    let centre = state
-        .librarian()
-        .and_then(|l| l.centre().cloned())
-        .ok_or(AppError::Starting)?;
+    let centre = state.centre_library().ok_or(AppError::Starting)?;
     let data_dir = centre
         .root()
         .parent()
@@ -224,10 +221,7 @@ pub async fn apply(
         }
     };
     let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
-    let centre = state
-        .librarian()
-        .and_then(|l| l.centre().cloned())
-        .ok_or(AppError::Starting)?;
+    let centre = state.centre_library().ok_or(AppError::Starting)?;
     let replace = f.replace_conflicts.is_some();
     let done = tokio::task::spawn_blocking(move || {
         crate::package_io::apply(&pending.package, &pending.plan, replace, &centre, &lessons)

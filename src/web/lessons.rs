@@ -120,9 +120,10 @@ pub async fn show(
     })
 }
 
-/// The address phones should open, from the Host the page was reached by.
-fn address(headers: &HeaderMap, path: &str) -> String {
-    let host = headers
+/// The Host a page was reached by, when it is a plain host name or address (it goes into
+/// printed addresses and QR codes, so nothing else is let through).
+pub fn request_host(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| {
@@ -131,7 +132,11 @@ fn address(headers: &HeaderMap, path: &str) -> String {
                 && h.chars()
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
-        .unwrap_or("hoclieu.local");
+}
+
+/// The address phones should open, from the Host the page was reached by.
+fn address(headers: &HeaderMap, path: &str) -> String {
+    let host = request_host(headers).unwrap_or("hoclieu.local");
     format!("http://{host}{path}")
 }
 

@@ -96,3 +96,10 @@ pub fn form<T>(
     f.map(|axum::Form(v)| v)
         .map_err(|e| AppError::BadRequest(format!("Biểu mẫu không đúng dạng ({}).", e.body_text())))
 }
+
+/// A field chosen in a staff form, or 400 with what to do.
+pub fn category_field(value: Option<&str>) -> Result<Category, AppError> {
+    value
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| AppError::BadRequest("Hãy chọn lĩnh vực.".into()))
+}

@@ -38,12 +38,7 @@ fn addresses(state: &AppState, headers: &HeaderMap) -> Vec<String> {
         out.push(format!("http://hoclieu.local:{}/", addr.port()));
     }
     if out.is_empty()
-        && let Some(host) = headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        && let Some(host) = super::lessons::request_host(headers)
     {
         out.push(format!("http://{host}/"));
     }

@@ -268,6 +268,11 @@ impl AppState {
             })
     }
 
+    /// The centre's own library folder, when the library can change while serving.
+    pub fn centre_library(&self) -> Option<CentreLibrary> {
+        self.librarian.as_ref().and_then(|l| l.centre().cloned())
+    }
+
     /// Reloads the library after a change, off the async workers.
     pub async fn reload_library(&self) -> Result<usize> {
         let Some(librarian) = self.librarian() else {
