@@ -84,9 +84,9 @@ pub fn request_headers(data: &[u8]) {
     let _: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
     // An upload's file name becomes part of a library path: it must always be a safe one.
     let name = String::from_utf8_lossy(data);
-    let slug = crate::web::admin_materials::slug(&name);
+    let slug = crate::web::staff::materials::slug(&name);
     assert!(
-        crate::centre_library::valid_rel(&format!("health/a-{slug}.png")),
+        crate::content::centre::valid_rel(&format!("health/a-{slug}.png")),
         "unsafe name from {name:?}: {slug:?}"
     );
 }

@@ -3,31 +3,25 @@
 //!
 //! - [`content`] reads the library (Markdown with TOML front matter, and attached files).
 //! - [`search`] indexes it with Vietnamese-aware analysis and answers queries.
-//! - [`centre_library`] holds the centre's own materials and their history.
-//! - [`usage`] counts participation privately and turns it into reports.
+//! //! - [`usage`] counts participation privately and turns it into reports.
 //! - [`web`] serves pages, files and the JSON API.
-//! - [`config`] and [`server`] turn the command line into a running server.
+//! - [`cli`] and [`server`] turn the command line into a running server.
 
 pub mod accounts;
-pub mod backup;
-pub mod centre_library;
+pub mod catalog;
+pub mod cli;
 pub mod clock;
-pub mod config;
 pub mod content;
-pub mod doctor;
 pub mod error;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod lessons;
-pub mod mdns;
 pub mod package;
-pub mod package_io;
 pub mod search;
 pub mod server;
 pub mod settings;
 pub mod usage;
-pub mod watch;
 pub mod web;
 
 pub use error::{Error, Result};

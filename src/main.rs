@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use hoclieu::config::{Cli, Command, library_source};
+use hoclieu::cli::args::{Cli, Command, library_source};
 use hoclieu::content::{Library, Severity};
 use hoclieu::server::{self, ServeOpts};
 
@@ -32,11 +32,11 @@ fn main() -> ExitCode {
             })
             .map_err(Into::into),
         Command::Report(args) => report(args),
-        Command::Admin(hoclieu::config::AdminCommand::SetPassword(args)) => set_password(args),
-        Command::Admin(hoclieu::config::AdminCommand::List(args)) => list_accounts(args),
-        Command::Package(hoclieu::config::PackageCommand::Export(args)) => package_export(args),
-        Command::Package(hoclieu::config::PackageCommand::Import(args)) => package_import(args),
-        Command::Admin(hoclieu::config::AdminCommand::Remove(args)) => remove_account(args),
+        Command::Admin(hoclieu::cli::args::AdminCommand::SetPassword(args)) => set_password(args),
+        Command::Admin(hoclieu::cli::args::AdminCommand::List(args)) => list_accounts(args),
+        Command::Package(hoclieu::cli::args::PackageCommand::Export(args)) => package_export(args),
+        Command::Package(hoclieu::cli::args::PackageCommand::Import(args)) => package_import(args),
+        Command::Admin(hoclieu::cli::args::AdminCommand::Remove(args)) => remove_account(args),
     };
     match result {
         Ok(code) => code,
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(args: hoclieu::cli::args::ServeArgs) -> anyhow::Result<ExitCode> {
     // A broken settings file must not keep the library off the air: serve without it, loudly.
     let (resolved, broken) = args.resolve_lenient()?;
     if let Some(e) = &broken {
@@ -89,7 +89,7 @@ fn serve(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(args: hoclieu::config::CheckArgs) -> anyhow::Result<ExitCode> {
+fn check(args: hoclieu::cli::args::CheckArgs) -> anyhow::Result<ExitCode> {
     let source = library_source(args.place.settings()?.library.as_ref())?;
     let name = source.describe();
     let library = Library::load(source);
@@ -119,8 +119,8 @@ fn check(args: hoclieu::config::CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn report(args: hoclieu::config::ReportArgs) -> anyhow::Result<ExitCode> {
-    use hoclieu::config::ReportFormat;
+fn report(args: hoclieu::cli::args::ReportArgs) -> anyhow::Result<ExitCode> {
+    use hoclieu::cli::args::ReportFormat;
     use hoclieu::usage::export::{self, Compared};
     use hoclieu::usage::report::{Period, parse_date, report};
     let period = match (&args.period, &args.from, &args.to) {
@@ -159,7 +159,7 @@ fn report(args: hoclieu::config::ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn set_password(args: hoclieu::config::SetPasswordArgs) -> anyhow::Result<ExitCode> {
+fn set_password(args: hoclieu::cli::args::SetPasswordArgs) -> anyhow::Result<ExitCode> {
     use std::io::{BufRead, IsTerminal};
     let password = if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!("Mật khẩu mới cho {}: ", args.user))?;
@@ -173,8 +173,8 @@ fn set_password(args: hoclieu::config::SetPasswordArgs) -> anyhow::Result<ExitCo
     };
     let store = open_store(&args.place.settings()?.data)?;
     let role = match args.role {
-        hoclieu::config::RoleArg::Manager => hoclieu::accounts::Role::Manager,
-        hoclieu::config::RoleArg::Teacher => hoclieu::accounts::Role::Teacher,
+        hoclieu::cli::args::RoleArg::Manager => hoclieu::accounts::Role::Manager,
+        hoclieu::cli::args::RoleArg::Teacher => hoclieu::accounts::Role::Teacher,
     };
     hoclieu::accounts::set_password(
         store.conn(),
@@ -197,7 +197,7 @@ fn open_store(data: &std::path::Path) -> anyhow::Result<hoclieu::usage::store::S
         .with_context(|| format!("opening the database in {}", data.display()))
 }
 
-fn list_accounts(args: hoclieu::config::Place) -> anyhow::Result<ExitCode> {
+fn list_accounts(args: hoclieu::cli::args::Place) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.settings()?.data)?;
     for a in hoclieu::accounts::list(store.conn())? {
         println!("{}\t{}", a.username, a.role.as_str());
@@ -205,7 +205,7 @@ fn list_accounts(args: hoclieu::config::Place) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn remove_account(args: hoclieu::config::RemoveArgs) -> anyhow::Result<ExitCode> {
+fn remove_account(args: hoclieu::cli::args::RemoveArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.place.settings()?.data)?;
     hoclieu::accounts::remove(store.conn(), &args.user)?;
     println!("Removed {}.", args.user);
@@ -214,35 +214,35 @@ fn remove_account(args: hoclieu::config::RemoveArgs) -> anyhow::Result<ExitCode>
 
 /// The library as the server would see it: the base with the centre's folder over it.
 fn centre_library(
-    place: &hoclieu::config::Place,
+    place: &hoclieu::cli::args::Place,
 ) -> anyhow::Result<(
     hoclieu::content::Library,
-    hoclieu::centre_library::CentreLibrary,
+    hoclieu::content::centre::CentreLibrary,
     hoclieu::lessons::LessonStore,
 )> {
     let at = place.settings()?;
-    let base = hoclieu::config::library_source(at.library.as_ref())?;
-    let centre = hoclieu::centre_library::CentreLibrary::open(&at.data)
+    let base = hoclieu::cli::args::library_source(at.library.as_ref())?;
+    let centre = hoclieu::content::centre::CentreLibrary::open(&at.data)
         .with_context(|| format!("opening the library in {}", at.data.display()))?;
     let lessons = hoclieu::lessons::LessonStore::open(&at.data)?;
     let library = hoclieu::content::Library::load_hiding(centre.over(base), &centre.hidden()?);
     Ok((library, centre, lessons))
 }
 
-fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode> {
+fn package_export(args: hoclieu::cli::args::ExportArgs) -> anyhow::Result<ExitCode> {
     let (library, _, lessons) = centre_library(&args.place)?;
     let centre_name = args.place.settings()?.centre;
-    let selection = hoclieu::package_io::Selection {
+    let selection = hoclieu::package::local::Selection {
         materials: (!args.materials.is_empty()).then_some(args.materials),
         lessons: (!args.lessons.is_empty()).then_some(args.lessons),
     };
-    let created = hoclieu::package_io::created_now();
+    let created = hoclieu::package::local::created_now();
     // Written beside, then renamed: a full USB stick must not leave half a package.
     let tmp = args.out.with_extension("tar.part");
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let manifest = hoclieu::package_io::export(
+    let manifest = hoclieu::package::local::export(
         &mut out,
         &library,
         &lessons,
@@ -264,7 +264,7 @@ fn package_export(args: hoclieu::config::ExportArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode> {
+fn package_import(args: hoclieu::cli::args::ImportArgs) -> anyhow::Result<ExitCode> {
     use hoclieu::package::Change;
     let (library, centre, lessons) = centre_library(&args.place)?;
     let data = args.place.settings()?.data;
@@ -272,9 +272,9 @@ fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode>
     let staging = tempfile::Builder::new()
         .prefix(".package-")
         .tempdir_in(&data)?;
-    let pkg = hoclieu::package_io::stage(&args.file, staging.path())
+    let pkg = hoclieu::package::local::stage(&args.file, staging.path())
         .with_context(|| format!("{} was refused; nothing was changed", args.file.display()))?;
-    let planned = hoclieu::package_io::plan(&pkg, &library, &lessons);
+    let planned = hoclieu::package::local::plan(&pkg, &library, &lessons);
     for p in &planned {
         let what = match p.change {
             Change::New => "new     ",
@@ -289,7 +289,7 @@ fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     let done =
-        hoclieu::package_io::apply(&pkg, &planned, args.replace_conflicts, &centre, &lessons)?;
+        hoclieu::package::local::apply(&pkg, &planned, args.replace_conflicts, &centre, &lessons)?;
     println!(
         "Installed: {} new, {} changed, {} conflicts replaced, {} conflicts kept, {} already the same.",
         done.new, done.changed, done.conflicts_applied, done.conflicts_skipped, done.same
@@ -297,8 +297,8 @@ fn package_import(args: hoclieu::config::ImportArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn doctor(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
-    use hoclieu::doctor::Level;
+fn doctor(args: hoclieu::cli::args::ServeArgs) -> anyhow::Result<ExitCode> {
+    use hoclieu::cli::doctor::Level;
     let settings = match args.resolve() {
         Ok(r) => r.settings,
         Err(e) => {
@@ -312,7 +312,7 @@ fn doctor(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
         .data
         .join("library")
         .is_dir()
-        .then(|| hoclieu::centre_library::CentreLibrary::open(&settings.data).ok())
+        .then(|| hoclieu::content::centre::CentreLibrary::open(&settings.data).ok())
         .flatten();
     let hidden = centre
         .as_ref()
@@ -323,7 +323,7 @@ fn doctor(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
         None => source,
     };
     let library = Library::load_hiding(source, &hidden);
-    let findings = hoclieu::doctor::examine(&settings, &library, hoclieu::usage::now_ms());
+    let findings = hoclieu::cli::doctor::examine(&settings, &library, hoclieu::usage::now_ms());
     for f in &findings {
         println!("{f}");
     }
@@ -335,7 +335,7 @@ fn doctor(args: hoclieu::config::ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn backup(args: hoclieu::config::BackupArgs) -> anyhow::Result<ExitCode> {
+fn backup(args: hoclieu::cli::args::BackupArgs) -> anyhow::Result<ExitCode> {
     let resolved = args.place.resolve(hoclieu::settings::Layer::default())?;
     let s = &resolved.settings;
     anyhow::ensure!(s.data.is_dir(), "no data folder at {}", s.data.display());
@@ -344,11 +344,11 @@ fn backup(args: hoclieu::config::BackupArgs) -> anyhow::Result<ExitCode> {
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let manifest = hoclieu::backup::backup(
+    let manifest = hoclieu::package::backup::backup(
         &s.data,
         resolved.file.as_deref(),
         &mut out,
-        &hoclieu::package_io::created_now(),
+        &hoclieu::package::local::created_now(),
         &s.centre,
     )?;
     use std::io::Write;
@@ -365,9 +365,9 @@ fn backup(args: hoclieu::config::BackupArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn restore(args: hoclieu::config::RestoreArgs) -> anyhow::Result<ExitCode> {
+fn restore(args: hoclieu::cli::args::RestoreArgs) -> anyhow::Result<ExitCode> {
     let data = args.place.settings()?.data;
-    let done = hoclieu::backup::restore(&args.file, &data)
+    let done = hoclieu::package::backup::restore(&args.file, &data)
         .with_context(|| format!("{} was not restored", args.file.display()))?;
     println!("Restored {} files into {}.", done.files, data.display());
     if done.settings_file {

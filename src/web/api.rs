@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::error::{ApiError, AppError};
-use super::params::{Params, SearchParams, SuggestParams};
-use super::state::AppState;
 use crate::content::{Attachment, Category};
 use crate::search::Results;
 use crate::search::suggest::Suggestion;
+use crate::web::error::{ApiError, AppError};
+use crate::web::params::{Params, SearchParams, SuggestParams};
+use crate::web::state::AppState;
 
 /// Results per page when the client does not say.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -38,7 +38,7 @@ pub async fn search(
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     Ok(Json(
-        super::run_search(&state, p.q, p.category, limit, 0).await?,
+        crate::web::run_search(&state, p.q, p.category, limit, 0).await?,
     ))
 }
 

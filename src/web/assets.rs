@@ -9,8 +9,8 @@ use axum::response::Response;
 use rust_embed::RustEmbed;
 use serde::Deserialize;
 
-use super::error::AppError;
 use crate::content::source::Blob;
+use crate::web::error::AppError;
 
 #[derive(RustEmbed)]
 #[folder = "web/static/"]
@@ -54,7 +54,8 @@ pub async fn get(
         sha256: file.metadata.sha256_hash(),
         data: file.data,
     };
-    let mut res = super::files::serve(blob, &content_type, &req).map_err(crate::Error::from)?;
+    let mut res =
+        crate::web::files::serve(blob, &content_type, &req).map_err(crate::Error::from)?;
     let cache = if current {
         "public, max-age=31536000, immutable"
     } else {

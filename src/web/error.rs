@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::pages;
+use crate::web::visitor::pages;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]

@@ -2,24 +2,15 @@
 //!
 //! `router(state)` binds nothing, so tests drive it in-process; `crate::serve` runs it on a socket.
 
-pub mod admin;
-pub mod admin_accounts;
-pub mod admin_backup;
-pub mod admin_lessons;
-pub mod admin_materials;
-pub mod admin_packages;
 pub mod api;
 pub mod assets;
 pub mod error;
 pub mod files;
-pub mod lessons;
-pub mod pages;
 pub mod params;
 pub mod participant;
-pub mod poster;
-pub mod profile;
+pub mod staff;
 pub mod state;
-pub mod uploads;
+pub mod visitor;
 
 use std::time::Duration;
 
@@ -70,15 +61,18 @@ pub fn router(state: AppState) -> Router {
     );
     // Pages a visitor opens carry the participant cookie; assets and the API do not.
     let visitor_pages = Router::new()
-        .route("/", get(pages::home))
-        .route("/c/{category}", get(pages::category))
-        .route("/m/{*path}", get(pages::library_path))
-        .route("/search", get(pages::search))
-        .route("/l/{code}", get(lessons::show))
-        .route("/l/{code}/in", get(lessons::print))
-        .route("/l/{code}/qr.svg", get(lessons::qr))
-        .route("/ve-ban", get(profile::show).post(profile::save))
-        .route("/ve-ban/xoa", post(profile::erase))
+        .route("/", get(visitor::pages::home))
+        .route("/c/{category}", get(visitor::pages::category))
+        .route("/m/{*path}", get(visitor::pages::library_path))
+        .route("/search", get(visitor::pages::search))
+        .route("/l/{code}", get(visitor::lesson::show))
+        .route("/l/{code}/in", get(visitor::lesson::print))
+        .route("/l/{code}/qr.svg", get(visitor::lesson::qr))
+        .route(
+            "/ve-ban",
+            get(visitor::profile::show).post(visitor::profile::save),
+        )
+        .route("/ve-ban/xoa", post(visitor::profile::erase))
         .route_layer(axum::middleware::from_fn(participant::layer));
     // The multipart envelope around a file is small; the file itself is checked as it arrives.
     let upload_body_limit = state.upload_limit() + 64 * 1024;
@@ -86,31 +80,34 @@ pub fn router(state: AppState) -> Router {
     let quick = Router::new()
         .merge(visitor_pages)
         .route("/static/{*name}", get(assets::get))
-        .route("/poster", get(poster::show))
-        .route("/admin", get(admin::dashboard))
-        .route("/admin/login", get(admin::login_form).post(admin::login))
-        .route("/admin/logout", post(admin::logout))
+        .route("/poster", get(visitor::poster::show))
+        .route("/admin", get(staff::auth::dashboard))
+        .route(
+            "/admin/login",
+            get(staff::auth::login_form).post(staff::auth::login),
+        )
+        .route("/admin/logout", post(staff::auth::logout))
         .route(
             "/admin/accounts",
-            get(admin_accounts::list).post(admin_accounts::save),
+            get(staff::accounts::list).post(staff::accounts::save),
         )
-        .route("/admin/accounts/remove", post(admin_accounts::remove))
-        .route("/admin/backup", get(admin_backup::download))
-        .route("/admin/materials", get(admin_materials::list))
-        .route("/admin/materials/edit", get(admin_materials::edit))
-        .route("/admin/materials/hide", post(admin_materials::hide))
-        .route("/admin/packages", get(admin_packages::show))
-        .route("/admin/packages/export", get(admin_packages::export))
-        .route("/admin/packages/apply", post(admin_packages::apply))
+        .route("/admin/accounts/remove", post(staff::accounts::remove))
+        .route("/admin/backup", get(staff::backup::download))
+        .route("/admin/materials", get(staff::materials::list))
+        .route("/admin/materials/edit", get(staff::materials::edit))
+        .route("/admin/materials/hide", post(staff::materials::hide))
+        .route("/admin/packages", get(staff::packages::show))
+        .route("/admin/packages/export", get(staff::packages::export))
+        .route("/admin/packages/apply", post(staff::packages::apply))
         .route(
             "/admin/lessons",
-            get(admin_lessons::list).post(admin_lessons::create),
+            get(staff::lessons::list).post(staff::lessons::create),
         )
         .route(
             "/admin/lessons/{code}",
-            get(admin_lessons::edit).post(admin_lessons::update),
+            get(staff::lessons::edit).post(staff::lessons::update),
         )
-        .route("/admin/export/{table}", get(admin::export_csv))
+        .route("/admin/export/{table}", get(staff::auth::export_csv))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
@@ -125,11 +122,11 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route(
             "/admin/materials/upload",
-            post(admin_materials::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+            post(staff::materials::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         .route(
             "/admin/packages/import",
-            post(admin_packages::import).layer(DefaultBodyLimit::max(upload_body_limit)),
+            post(staff::packages::import).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         // A body announced larger than allowed is refused (413) before any of it is read; one
         // that grows past the limit is cut by DefaultBodyLimit as it streams.
@@ -152,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         ));
     // A material's whole text comes in one form: allow a long one.
     let long_forms = Router::new()
-        .route("/admin/materials/save", post(admin_materials::save))
+        .route("/admin/materials/save", post(staff::materials::save))
         .layer(DefaultBodyLimit::max(MATERIAL_FORM_LIMIT))
         .layer(RequestBodyLimitLayer::new(MATERIAL_FORM_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -162,7 +159,7 @@ pub fn router(state: AppState) -> Router {
     quick
         .merge(long_forms)
         .merge(uploads)
-        .fallback(pages::not_found)
+        .fallback(visitor::pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(no_store_for_staff))
         // Forms here are small; nothing needs a large body.

@@ -5,9 +5,9 @@ use axum::http::request::Parts;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::error::AppError;
 use crate::content::Category;
 use crate::search::MAX_LIMIT;
+use crate::web::error::AppError;
 
 /// Like `Query`, but a malformed query string becomes an ordinary 400 page.
 #[derive(Debug)]

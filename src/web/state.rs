@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::centre_library::CentreLibrary;
+use crate::content::centre::CentreLibrary;
 use crate::content::{Library, Source};
 use crate::error::Result;
 use crate::search::suggest::Suggester;
@@ -167,7 +167,7 @@ pub struct AppState {
     usage: Option<Usage>,
     centre: Option<Arc<str>>,
     /// Failed logins per client address, in memory only (addresses are never stored).
-    pub login_limiter: Arc<super::admin::LoginLimiter>,
+    pub login_limiter: Arc<crate::web::staff::auth::LoginLimiter>,
     /// Searches running at once: one per core, the rest wait in order, so that under load
     /// every request waits about as long instead of the unlucky ones waiting far longer.
     pub search_permits: SearchPermits,
@@ -176,7 +176,7 @@ pub struct AppState {
     /// Largest upload accepted, if not the default.
     upload_limit: Option<usize>,
     /// A checked package waiting for the staff member to confirm it.
-    pub pending_import: Arc<super::admin_packages::PendingSlot>,
+    pub pending_import: Arc<crate::web::staff::packages::PendingSlot>,
     /// How many times a catalogue was installed (1 after start, +1 per reload).
     loads: Arc<std::sync::atomic::AtomicU64>,
     settings: Arc<crate::settings::Settings>,
@@ -224,7 +224,7 @@ impl AppState {
         self.librarian.clone()
     }
 
-    /// Sets the largest upload accepted (default [`super::admin_materials::MAX_UPLOAD_BYTES`]).
+    /// Sets the largest upload accepted (default [`crate::web::staff::materials::MAX_UPLOAD_BYTES`]).
     pub fn with_upload_limit(mut self, bytes: usize) -> AppState {
         self.upload_limit = Some(bytes);
         self
@@ -233,7 +233,7 @@ impl AppState {
     /// The largest upload accepted.
     pub fn upload_limit(&self) -> usize {
         self.upload_limit
-            .unwrap_or(super::admin_materials::MAX_UPLOAD_BYTES)
+            .unwrap_or(crate::web::staff::materials::MAX_UPLOAD_BYTES)
     }
 
     /// Adds the lessons folder.
@@ -255,14 +255,14 @@ impl AppState {
         ) -> std::result::Result<T, crate::lessons::LessonError>
         + Send
         + 'static,
-    ) -> std::result::Result<T, super::AppError> {
-        let store = self.lessons.clone().ok_or(super::AppError::Starting)?;
+    ) -> std::result::Result<T, crate::web::AppError> {
+        let store = self.lessons.clone().ok_or(crate::web::AppError::Starting)?;
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(crate::Error::from)?
             .map_err(|e| match e {
-                crate::lessons::LessonError::Invalid(m) => super::AppError::BadRequest(m),
-                other => super::AppError::Internal(crate::Error::Io(std::io::Error::other(
+                crate::lessons::LessonError::Invalid(m) => crate::web::AppError::BadRequest(m),
+                other => crate::web::AppError::Internal(crate::Error::Io(std::io::Error::other(
                     other.to_string(),
                 ))),
             })
@@ -326,7 +326,7 @@ impl AppState {
     pub async fn with_db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<Option<T>, super::AppError> {
+    ) -> Result<Option<T>, crate::web::AppError> {
         let Some(usage) = self.usage() else {
             return Ok(None);
         };
@@ -337,7 +337,7 @@ impl AppState {
         })
         .await
         .map_err(crate::Error::from)?
-        .map_err(|e| super::AppError::Internal(crate::Error::Usage(e)))?;
+        .map_err(|e| crate::web::AppError::Internal(crate::Error::Usage(e)))?;
         Ok(Some(out))
     }
 

@@ -112,11 +112,11 @@ proptest! {
 
     #[test]
     fn upload_names_always_make_safe_library_paths(name in any::<String>()) {
-        let slug = hoclieu::web::admin_materials::slug(&name);
+        let slug = hoclieu::web::staff::materials::slug(&name);
         prop_assert!(!slug.is_empty() && slug.len() <= 64, "{:?}", slug);
         prop_assert!(slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{:?}", slug);
         let rel = format!("health/oresol-{slug}.png");
-        prop_assert!(hoclieu::centre_library::valid_rel(&rel), "{}", rel);
+        prop_assert!(hoclieu::content::centre::valid_rel(&rel), "{}", rel);
     }
 
     #[test]

@@ -212,7 +212,7 @@ async fn a_manager_downloads_a_backup_that_restores() {
     let file = dir.path().join("b.tar");
     std::fs::write(&file, &res.body).unwrap();
     let restored = dir.path().join("restored");
-    let done = hoclieu::backup::restore(&file, &restored).unwrap();
+    let done = hoclieu::package::backup::restore(&file, &restored).unwrap();
     assert!(done.files >= 1);
     // The accounts came back with the records: the manager's login works on the copy.
     let conn = rusqlite::Connection::open(restored.join("hoclieu.sqlite3")).unwrap();

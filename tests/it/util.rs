@@ -108,7 +108,7 @@ impl TestApp {
             db: std::sync::Arc::new(std::sync::Mutex::new(db)),
         };
         // The centre's own library over the fixture one, and a lessons folder, as a server has.
-        let centre = hoclieu::centre_library::CentreLibrary::open(&app.data).unwrap();
+        let centre = hoclieu::content::centre::CentreLibrary::open(&app.data).unwrap();
         let base = Source::dir(&app._dir.path().join("library")).unwrap();
         let librarian = hoclieu::web::state::Librarian::new(base, Some(centre), None);
         let lessons = hoclieu::lessons::LessonStore::open(&app.data).unwrap();

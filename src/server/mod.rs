@@ -1,5 +1,7 @@
 //! Running the server: load the catalogue in the background, serve meanwhile, stop cleanly.
 
+pub mod mdns;
+
 use std::future::Future;
 use std::path::PathBuf;
 
@@ -53,7 +55,7 @@ pub async fn run(
             "removed temporary files left by an interrupted run"
         );
     }
-    let centre_library = match crate::centre_library::CentreLibrary::open(&opts.settings.data) {
+    let centre_library = match crate::content::centre::CentreLibrary::open(&opts.settings.data) {
         Ok(c) => Some(c),
         Err(e) => {
             tracing::error!(error = %e, "the centre's library folder cannot be opened; serving the starter library only");
@@ -91,10 +93,10 @@ pub async fn run(
     let state = state
         .with_centre(&centre)
         .with_settings(settings.clone(), listen_addr);
-    let _watching = crate::watch::watch(watched, state.clone());
+    let _watching = crate::catalog::watch::watch(watched, state.clone());
     let announced = settings
         .mdns
-        .then(|| crate::mdns::announce(listen_addr.port(), &centre))
+        .then(|| crate::server::mdns::announce(listen_addr.port(), &centre))
         .flatten();
     let app = web::router(state);
     let served = serve_connections(listener, app, shutdown).await;

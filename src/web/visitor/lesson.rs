@@ -7,13 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::error::AppError;
-use super::pages::{Site, render};
-use super::participant::Participant;
-use super::state::{AppState, Catalog};
 use crate::lessons::Lesson;
 use crate::usage::EventKind;
 use crate::usage::report::LESSON_PREFIX;
+use crate::web::error::AppError;
+use crate::web::participant::Participant;
+use crate::web::state::{AppState, Catalog};
+use crate::web::visitor::pages::{Site, render};
 
 /// Characters of a material's text put on the handout.
 const KEY_CONTENT_CHARS: usize = 700;

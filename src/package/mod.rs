@@ -6,6 +6,9 @@
 //! `library/` and `lessons/`, each listed with its size and SHA-256 in the manifest, within
 //! [`Limits`]. It writes only inside the staging folder and never touches the real library.
 
+pub mod backup;
+pub mod local;
+
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io::{self, BufReader, BufWriter, Read, Write};

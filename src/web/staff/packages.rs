@@ -12,11 +12,11 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::admin::{Staff, StaffNav, check_token};
-use super::error::AppError;
-use super::pages::{Site, render};
-use super::state::AppState;
 use crate::package::{Change, Package, Planned};
+use crate::web::error::AppError;
+use crate::web::staff::auth::{Staff, StaffNav, check_token};
+use crate::web::state::AppState;
+use crate::web::visitor::pages::{Site, render};
 
 /// A checked package waiting to be applied.
 #[derive(Debug)]
@@ -142,7 +142,9 @@ pub async fn import(
         .parent()
         .map(std::path::Path::to_path_buf)
         .ok_or(AppError::Starting)?;
-    let up = super::uploads::receive(multipart, &data_dir, &s.csrf, state.upload_limit()).await?;
+    let up =
+        crate::web::staff::uploads::receive(multipart, &data_dir, &s.csrf, state.upload_limit())
+            .await?;
     check_token(&s, up.fields.get("token").map(String::as_str))?;
     let file = up
         .file
@@ -152,11 +154,11 @@ pub async fn import(
         let staging = tempfile::Builder::new()
             .prefix(".package-")
             .tempdir_in(&data_dir)?;
-        let package = match crate::package_io::stage(&file.path, staging.path()) {
+        let package = match crate::package::local::stage(&file.path, staging.path()) {
             Ok(p) => p,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let plan = crate::package_io::plan(&package, &catalog.library, &lessons);
+        let plan = crate::package::local::plan(&package, &catalog.library, &lessons);
         Ok::<_, std::io::Error>(Ok((package, plan, staging)))
     })
     .await
@@ -203,7 +205,7 @@ pub async fn apply(
     Staff(s): Staff,
     f: Result<Form<ApplyForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
     let pending = {
         let mut slot = state
@@ -224,7 +226,7 @@ pub async fn apply(
     let centre = state.centre_library().ok_or(AppError::Starting)?;
     let replace = f.replace_conflicts.is_some();
     let done = tokio::task::spawn_blocking(move || {
-        crate::package_io::apply(&pending.package, &pending.plan, replace, &centre, &lessons)
+        crate::package::local::apply(&pending.package, &pending.plan, replace, &centre, &lessons)
     })
     .await
     .map_err(crate::Error::from)?
@@ -255,9 +257,9 @@ pub async fn export(
         }
     }
     let selection = if materials.is_empty() && lessons.is_empty() {
-        crate::package_io::Selection::default()
+        crate::package::local::Selection::default()
     } else {
-        crate::package_io::Selection {
+        crate::package::local::Selection {
             materials: Some(materials),
             lessons: Some(lessons),
         }
@@ -267,8 +269,8 @@ pub async fn export(
     let centre_name = state.centre().to_string();
     let bytes = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        let created = crate::package_io::created_now();
-        crate::package_io::export(
+        let created = crate::package::local::created_now();
+        crate::package::local::export(
             &mut out,
             &catalog.library,
             &lessons,
@@ -281,7 +283,7 @@ pub async fn export(
     .await
     .map_err(crate::Error::from)?
     .map_err(|e| match e {
-        crate::package_io::PackageIoError::Missing(m) => AppError::BadRequest(m),
+        crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
         other => AppError::internal(other),
     })?;
     Ok((

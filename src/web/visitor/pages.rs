@@ -7,14 +7,14 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::assets;
-use super::error::AppError;
-use super::params::{Params, SearchParams};
-use super::participant::Participant;
-use super::state::AppState;
 use crate::content::{Category, Material};
 use crate::search::Results;
 use crate::usage::EventKind;
+use crate::web::assets;
+use crate::web::error::AppError;
+use crate::web::params::{Params, SearchParams};
+use crate::web::participant::Participant;
+use crate::web::state::AppState;
 
 /// What every page needs for its header and footer.
 pub struct Site {
@@ -200,7 +200,7 @@ pub async fn library_path(
     let ct = content_type.clone();
     let mut res = tokio::task::spawn_blocking(move || {
         let blob = source.open(&file)?;
-        super::files::serve(blob, &ct, &req)
+        crate::web::files::serve(blob, &ct, &req)
     })
     .await
     .map_err(crate::Error::from)?
@@ -294,8 +294,8 @@ pub async fn search(
     Params(p): Params<SearchParams>,
 ) -> Result<Html<String>, AppError> {
     let p = p.validate()?;
-    let limit = p.limit.unwrap_or(super::api::DEFAULT_LIMIT);
-    let results = super::run_search(&state, p.q.clone(), p.category, limit, p.offset).await?;
+    let limit = p.limit.unwrap_or(crate::web::api::DEFAULT_LIMIT);
+    let results = crate::web::run_search(&state, p.q.clone(), p.category, limit, p.offset).await?;
     // Only the first page of a search counts as a search.
     if let (Some(Extension(who)), 0, false) = (&participant, p.offset, p.q.trim().is_empty()) {
         let mut e = state.event(EventKind::Search, &who.0);
@@ -310,7 +310,7 @@ pub async fn search(
         Vec::new()
     };
     let shown = p.offset + results.hits.len();
-    let next_url = (shown < results.total && shown < super::params::MAX_OFFSET).then(|| {
+    let next_url = (shown < results.total && shown < crate::web::params::MAX_OFFSET).then(|| {
         let mut ser = form_urlencoded::Serializer::new(String::from("/search?"));
         ser.append_pair("q", &p.q);
         if let Some(c) = p.category {

@@ -20,12 +20,12 @@ use axum::{Extension, Form};
 use cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::error::AppError;
-use super::pages::{Site, render};
-use super::state::AppState;
 use crate::accounts::{self, Role};
 use crate::usage::export::{self, Compared};
 use crate::usage::report::{self, Period, iso, parse_date, vi_date};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
+use crate::web::visitor::pages::{Site, render};
 
 /// Session cookie name.
 const SESSION_COOKIE: &str = "hl_admin";
@@ -132,7 +132,7 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
-        let token = super::participant::cookie_value(&parts.headers, SESSION_COOKIE)
+        let token = crate::web::participant::cookie_value(&parts.headers, SESSION_COOKIE)
             .ok_or(Refused::Login)?;
         let now = crate::usage::now_ms();
         let session = db(state, move |c| accounts::session(c, &token, now))
@@ -184,7 +184,7 @@ async fn login_page(
     message: Option<String>,
 ) -> Result<Response, AppError> {
     let existing =
-        super::participant::cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32);
+        crate::web::participant::cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32);
     let token = existing
         .clone()
         .unwrap_or_else(crate::usage::new_participant_id);
@@ -222,8 +222,8 @@ pub async fn login(
     headers: HeaderMap,
     f: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
-    let bound = super::participant::cookie_value(&headers, LOGIN_COOKIE);
+    let f = crate::web::params::form(f)?;
+    let bound = crate::web::participant::cookie_value(&headers, LOGIN_COOKIE);
     if bound.is_none() || bound != f.token {
         return login_page(
             &state,
@@ -334,9 +334,9 @@ pub async fn logout(
     headers: HeaderMap,
     f: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
-    if let Some(token) = super::participant::cookie_value(&headers, SESSION_COOKIE) {
+    if let Some(token) = crate::web::participant::cookie_value(&headers, SESSION_COOKIE) {
         db(&state, move |c| accounts::end_session(c, &token)).await?;
     }
     let mut res = Redirect::to("/admin/login").into_response();

@@ -9,13 +9,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::admin::{Staff, StaffNav, check_token};
-use super::error::AppError;
-use super::lessons::{ShownItem, shown_items};
-use super::pages::{Site, render};
-use super::state::AppState;
 use crate::lessons::{Item, Lesson, MAX_ITEMS};
 use crate::search::Hit;
+use crate::web::error::AppError;
+use crate::web::staff::auth::{Staff, StaffNav, check_token};
+use crate::web::state::AppState;
+use crate::web::visitor::lesson::{ShownItem, shown_items};
+use crate::web::visitor::pages::{Site, render};
 
 /// Materials offered per search when adding to a lesson.
 const FOUND: usize = 10;
@@ -53,9 +53,9 @@ pub async fn create(
     Staff(s): Staff,
     f: Result<Form<NewForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
-    let category = super::params::category_field(f.category.as_deref())?;
+    let category = crate::web::params::category_field(f.category.as_deref())?;
     let title = f.title.unwrap_or_default().trim().to_string();
     let author = s.user.clone();
     let code = state
@@ -118,7 +118,7 @@ pub async fn edit(
     let found = if find.trim().is_empty() {
         Vec::new()
     } else {
-        super::run_search(&state, find.chars().take(300).collect(), None, FOUND, 0)
+        crate::web::run_search(&state, find.chars().take(300).collect(), None, FOUND, 0)
             .await?
             .hits
     };
@@ -147,7 +147,7 @@ pub async fn update(
     Path(code): Path<String>,
     f: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let fields = super::params::form(f)?;
+    let fields = crate::web::params::form(f)?;
     let get = |name: &str| {
         fields
             .iter()
@@ -168,7 +168,7 @@ pub async fn update(
         l.title = t.trim().to_string();
     }
     if get("category").is_some() {
-        l.category = super::params::category_field(get("category"))?;
+        l.category = crate::web::params::category_field(get("category"))?;
     }
     for (name, field) in [
         ("audience", &mut l.audience),

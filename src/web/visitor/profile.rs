@@ -8,11 +8,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::error::AppError;
-use super::pages::{Site, render};
-use super::participant::Participant;
-use super::state::AppState;
 use crate::usage::profile::{self, AGE_BANDS, Choices, ETHNICITIES, GENDERS, Profile};
+use crate::web::error::AppError;
+use crate::web::participant::Participant;
+use crate::web::state::AppState;
+use crate::web::visitor::pages::{Site, render};
 
 #[derive(Template)]
 #[template(path = "profile.html")]
@@ -90,7 +90,7 @@ pub async fn save(
     Extension(who): Extension<Participant>,
     f: Result<Form<ProfileForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&who, f.token.as_deref())?;
     let p = Profile::from_form(
         f.age_band.as_deref(),
@@ -121,7 +121,7 @@ pub async fn erase(
     Extension(who): Extension<Participant>,
     f: Result<Form<EraseForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&who, f.token.as_deref())?;
     let id = who.0.clone();
     state.with_db(move |c| profile::erase(c, &id)).await?;

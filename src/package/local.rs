@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::centre_library::CentreLibrary;
+use crate::content::centre::CentreLibrary;
 use crate::content::{Library, hex};
 use crate::lessons::LessonStore;
 use crate::package::{

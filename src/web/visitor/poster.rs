@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Html;
 
-use super::error::AppError;
-use super::lessons::qr_svg;
-use super::pages::{Site, render};
-use super::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
+use crate::web::visitor::lesson::qr_svg;
+use crate::web::visitor::pages::{Site, render};
 
 #[derive(Template)]
 #[template(path = "poster.html")]
@@ -38,7 +38,7 @@ fn addresses(state: &AppState, headers: &HeaderMap) -> Vec<String> {
         out.push(format!("http://hoclieu.local:{}/", addr.port()));
     }
     if out.is_empty()
-        && let Some(host) = super::lessons::request_host(headers)
+        && let Some(host) = crate::web::visitor::lesson::request_host(headers)
     {
         out.push(format!("http://{host}/"));
     }

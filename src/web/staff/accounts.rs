@@ -9,11 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::admin::{Manager, StaffNav, check_token};
-use super::error::AppError;
-use super::pages::{Site, render};
-use super::state::AppState;
 use crate::accounts::{self, Account, AccountError, Role};
+use crate::web::error::AppError;
+use crate::web::staff::auth::{Manager, StaffNav, check_token};
+use crate::web::state::AppState;
+use crate::web::visitor::pages::{Site, render};
 
 #[derive(Template)]
 #[template(path = "admin_accounts.html")]
@@ -66,7 +66,7 @@ pub async fn save(
     Manager(s): Manager,
     f: Result<Form<SaveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
     let user = f.user.unwrap_or_default().trim().to_string();
     let role = match f.role.as_deref() {
@@ -104,7 +104,7 @@ pub async fn remove(
     Manager(s): Manager,
     f: Result<Form<RemoveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
     let user = f.user.unwrap_or_default();
     let u = user.clone();

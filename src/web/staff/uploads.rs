@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::Multipart;
 use tokio::io::AsyncWriteExt;
 
-use super::error::AppError;
+use crate::web::error::AppError;
 
 /// Bytes kept from the start of a file for checking its type.
 const HEAD_BYTES: usize = 8192;

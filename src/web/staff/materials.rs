@@ -10,13 +10,13 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::admin::{Staff, StaffNav, check_token};
-use super::error::AppError;
-use super::pages::{Site, render};
-use super::state::AppState;
-use crate::centre_library::CentreLibrary;
+use crate::content::centre::CentreLibrary;
 use crate::content::material::{self, Parsed};
 use crate::content::{Category, Library};
+use crate::web::error::AppError;
+use crate::web::staff::auth::{Staff, StaffNav, check_token};
+use crate::web::state::AppState;
+use crate::web::visitor::pages::{Site, render};
 
 #[derive(Template)]
 #[template(path = "admin_materials.html")]
@@ -229,7 +229,7 @@ pub async fn save(
     Staff(s): Staff,
     f: Result<Form<SaveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let lib = &catalog.library;
@@ -247,7 +247,7 @@ pub async fn save(
         state.reload_library().await?;
         return Ok(redirect_to_edit(&id, "undone"));
     }
-    let category = super::params::category_field(f.category.as_deref())?;
+    let category = crate::web::params::category_field(f.category.as_deref())?;
     let updated = f.updated.filter(|d| !d.trim().is_empty());
     let old = lib.get(&id).and_then(|m| lib.read(m).ok());
     let p = Parsed {
@@ -330,7 +330,7 @@ pub async fn hide(
     Staff(s): Staff,
     f: Result<Form<HideForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let f = super::params::form(f)?;
+    let f = crate::web::params::form(f)?;
     check_token(&s, f.token.as_deref())?;
     let centre = centre(&state)?;
     let (id, hide) = match (f.hide, f.show) {
@@ -383,8 +383,13 @@ pub async fn upload(
     let bad = |m: &str| AppError::BadRequest(m.to_string());
     let catalog = state.catalog().ok_or(AppError::Starting)?;
     let centre = centre(&state)?;
-    let up =
-        super::uploads::receive(multipart, centre.root(), &s.csrf, state.upload_limit()).await?;
+    let up = crate::web::staff::uploads::receive(
+        multipart,
+        centre.root(),
+        &s.csrf,
+        state.upload_limit(),
+    )
+    .await?;
     check_token(&s, up.fields.get("token").map(String::as_str))?;
     let id = up.fields.get("id").cloned().unwrap_or_default();
     let m = catalog

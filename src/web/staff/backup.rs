@@ -5,9 +5,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::admin::Manager;
-use super::error::AppError;
-use super::state::AppState;
+use crate::web::error::AppError;
+use crate::web::staff::auth::Manager;
+use crate::web::state::AppState;
 
 /// `GET /admin/backup`: made on the spot into a temporary file on the data disk (no GET
 /// changes anything the box keeps), then sent.
@@ -22,11 +22,11 @@ pub async fn download(
         let mut tmp = tempfile::Builder::new()
             .prefix(".download-")
             .tempfile_in(&data)?;
-        crate::backup::backup(
+        crate::package::backup::backup(
             &data,
             None,
             std::io::BufWriter::new(tmp.as_file_mut()),
-            &crate::package_io::created_now(),
+            &crate::package::local::created_now(),
             &centre,
         )
         .map_err(std::io::Error::other)?;
@@ -38,7 +38,7 @@ pub async fn download(
     .map_err(AppError::internal)?;
     tracing::info!(user = %s.user, "backup downloaded");
     let mut res = tokio::task::spawn_blocking(move || {
-        super::files::serve(
+        crate::web::files::serve(
             crate::content::source::Blob::File(file),
             "application/x-tar",
             &req,
@@ -49,10 +49,10 @@ pub async fn download(
     .map_err(AppError::internal)?;
     let name = format!(
         "attachment; filename=\"hoclieu-{}{}\"",
-        crate::package_io::created_now()
+        crate::package::local::created_now()
             .get(..10)
             .unwrap_or("sao-luu"),
-        crate::backup::SUFFIX
+        crate::package::backup::SUFFIX
     );
     if let Ok(v) = HeaderValue::from_str(&name) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
