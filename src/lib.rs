@@ -3,7 +3,7 @@
 //!
 //! - [`content`] reads the library (Markdown with TOML front matter, and attached files).
 //! - [`search`] indexes it with Vietnamese-aware analysis and answers queries.
-//! //! - [`usage`] counts participation privately and turns it into reports.
+//! - [`usage`] counts participation privately and turns it into reports.
 //! - [`web`] serves pages, files and the JSON API.
 //! - [`cli`] and [`server`] turn the command line into a running server.
 
