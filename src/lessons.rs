@@ -125,12 +125,18 @@ pub struct LessonStore {
 impl LessonStore {
     /// Opens (creating if needed) `DATA/lessons`.
     pub fn open(data_dir: &Path) -> std::io::Result<LessonStore> {
-        let dir = data_dir.join("lessons");
-        std::fs::create_dir_all(&dir)?;
-        Ok(LessonStore {
+        let store = LessonStore::at(crate::data_dir::DataDir::new(data_dir).lessons());
+        std::fs::create_dir_all(&store.dir)?;
+        Ok(store)
+    }
+
+    /// The lessons in `dir`, which need not exist yet (no lessons until it does; a read-only
+    /// disk still shows the lessons it holds).
+    pub fn at(dir: PathBuf) -> LessonStore {
+        LessonStore {
             dir,
             cache: Default::default(),
-        })
+        }
     }
 
     /// Forgets the lessons kept in memory (after files were changed behind the store's back,
@@ -184,7 +190,12 @@ impl LessonStore {
 
     fn read_all(&self) -> Result<Vec<Lesson>, LessonError> {
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)?.flatten() {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(code) = name.to_str().and_then(|n| n.strip_suffix(".toml")) else {
                 continue;

@@ -8,10 +8,12 @@
 //! - [`cli`] and [`server`] turn the command line into a running server.
 
 pub mod accounts;
+pub mod addresses;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod content;
+pub mod data_dir;
 pub mod error;
 pub mod fsutil;
 #[doc(hidden)]

@@ -1,17 +1,18 @@
 //! Picks up library folders edited by hand or copied from a USB stick: changes are collected
 //! until the folder has been quiet for a moment (a copy touches many files), then the
-//! catalogue is reloaded once.
+//! librarian reloads once, if the folders really differ from what it last read.
 //!
 //! Only changes to content count. Reading a file also raises events (open, access time), and
 //! the reload reads every file: counting those would reload for ever.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
-use crate::web::AppState;
+use super::Librarian;
+use crate::lessons::LessonStore;
 
 /// Quiet time after the last change before reloading.
 pub const DEBOUNCE: Duration = Duration::from_millis(1500);
@@ -27,10 +28,12 @@ fn changes_content(kind: &EventKind) -> bool {
     }
 }
 
-/// Watches `dirs` and reloads the library after they change. The returned watcher stops when
-/// dropped; `None` when watching is impossible (reported, not fatal: the library then changes
-/// only on restart or through the admin pages).
-pub fn watch(dirs: Vec<PathBuf>, state: AppState) -> Option<RecommendedWatcher> {
+/// Watches the librarian's folders and the lessons folder, and reloads after they change. The
+/// returned watcher stops when dropped; `None` when watching is impossible (reported, not
+/// fatal: the library then changes only on restart or through the admin pages).
+pub fn watch(librarian: Arc<Librarian>, lessons: LessonStore) -> Option<RecommendedWatcher> {
+    let mut dirs = librarian.folders();
+    dirs.push(lessons.dir().to_path_buf());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let handler = move |res: notify::Result<notify::Event>| match res {
         Ok(event) if changes_content(&event.kind) => {
@@ -67,11 +70,14 @@ pub fn watch(dirs: Vec<PathBuf>, state: AppState) -> Option<RecommendedWatcher> 
                 && let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await
             {}
             // Lessons copied or edited by hand are read again too.
-            if let Some(lessons) = state.lessons() {
-                lessons.invalidate();
-            }
-            match state.reload_library().await {
-                Ok(n) => tracing::info!(reindexed = n, "library folder changed; reloaded"),
+            lessons.invalidate();
+            let l = Arc::clone(&librarian);
+            match tokio::task::spawn_blocking(move || l.reload_if_changed()).await {
+                Ok(Ok(Some(n))) => {
+                    tracing::info!(reindexed = n, "library folder changed; reloaded")
+                }
+                Ok(Ok(None)) => tracing::debug!("library folder events, nothing new"),
+                Ok(Err(e)) => tracing::error!(error = %e, "reloading the library failed"),
                 Err(e) => tracing::error!(error = %e, "reloading the library failed"),
             }
         }

@@ -4,10 +4,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::content::Source;
+use crate::data_dir::DataDir;
 use crate::fsutil;
 
 /// Errors of the centre library.
@@ -50,18 +53,35 @@ pub struct CentreLibrary {
     root: PathBuf,
     history: PathBuf,
     settings: PathBuf,
+    /// Names history entries; the system clock when not given.
+    clock: Option<Arc<Clock>>,
 }
 
 impl CentreLibrary {
     /// Opens (creating if needed) the centre library under the data folder.
     pub fn open(data_dir: &Path) -> std::io::Result<CentreLibrary> {
-        let root = data_dir.join("library");
+        let data = DataDir::new(data_dir);
+        let root = data.library();
         std::fs::create_dir_all(&root)?;
         Ok(CentreLibrary {
             root: root.canonicalize()?,
-            history: data_dir.join("history"),
-            settings: data_dir.join("library.toml"),
+            history: data.history(),
+            settings: data.library_settings(),
+            clock: None,
         })
+    }
+
+    /// Names history entries by `clock` (the server's trusted clock).
+    pub fn with_clock(mut self, clock: Arc<Clock>) -> CentreLibrary {
+        self.clock = Some(clock);
+        self
+    }
+
+    fn now_ms(&self) -> i64 {
+        match &self.clock {
+            Some(c) => c.now_ms(),
+            None => Clock::system(0).now_ms(),
+        }
     }
 
     /// The folder itself.
@@ -72,6 +92,16 @@ impl CentreLibrary {
     /// `base` with this folder layered over it.
     pub fn over(&self, base: Source) -> Source {
         Source::Layered(vec![base, Source::Dir(self.root.clone())])
+    }
+
+    /// The library as served: `base` with this folder over it, without the hidden materials
+    /// (nothing hidden, with a warning, when the list cannot be read).
+    pub fn library(&self, base: Source) -> crate::content::Library {
+        let hidden = self.hidden().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "library settings unreadable; nothing hidden");
+            Default::default()
+        });
+        crate::content::Library::load_hiding(self.over(base), &hidden)
     }
 
     /// Ids of the materials to leave out.
@@ -191,11 +221,14 @@ impl CentreLibrary {
             Err(e) => return Err(e.into()),
         };
         let dir = self.history.join(rel);
-        let mut ms = crate::usage::now_ms();
-        // Two saves within a millisecond must not overwrite each other's history.
-        while dir.join(ms.to_string()).exists() {
-            ms += 1;
-        }
+        // Names must grow with every save, whatever the clock does: undo takes the highest.
+        // A clock set back (or two saves in one millisecond) must not put a newer version
+        // below an older one.
+        let newest = self
+            .versions(rel)?
+            .first()
+            .map_or(i64::MIN, |v| v.replaced_at);
+        let ms = self.now_ms().max(newest.saturating_add(1));
         fsutil::write_atomic(&dir.join(ms.to_string()), &old)?;
         Ok(())
     }
@@ -245,6 +278,35 @@ mod tests {
         assert_eq!(
             std::fs::read(lib.root().join("health/a.md")).unwrap(),
             b"v2"
+        );
+    }
+
+    #[test]
+    fn undo_after_the_clock_went_back_restores_the_latest_version() {
+        let d = tempfile::tempdir().unwrap();
+        let now = Arc::new(std::sync::atomic::AtomicI64::new(2_000_000_000_000));
+        let reading = Arc::clone(&now);
+        let clock = Arc::new(Clock::with_source(
+            0,
+            Box::new(move || reading.load(std::sync::atomic::Ordering::SeqCst)),
+        ));
+        let lib = CentreLibrary::open(d.path()).unwrap().with_clock(clock);
+        lib.save("health/a.md", b"v1").unwrap();
+        lib.save("health/a.md", b"v2").unwrap();
+        // The box's clock is reset a day back (a power cut without a clock battery).
+        now.fetch_sub(86_400_000, std::sync::atomic::Ordering::SeqCst);
+        lib.save("health/a.md", b"v3").unwrap();
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v2",
+            "undo must go back to the version just replaced"
+        );
+        // And undoing the undo brings back the newest text.
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v3"
         );
     }
 

@@ -132,9 +132,16 @@ pub fn export(
 /// The time a package is made, to the second (a fixed length, so that two exports of the same
 /// content differ only in these characters).
 pub fn created_now() -> String {
+    created_at(time::OffsetDateTime::now_utc().unix_timestamp() * 1000)
+}
+
+/// The creation stamp for a moment in ms since the epoch (the server passes its trusted
+/// clock, so a box whose system clock went back does not date its packages in 1970).
+pub fn created_at(ms: i64) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::OffsetDateTime::now_utc()
-        .format(f)
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(f).ok())
         .unwrap_or_default()
 }
 

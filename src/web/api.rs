@@ -5,25 +5,24 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::error::{ApiError, AppError};
+use super::extract::{DEFAULT_LIMIT, Params, SearchParams, SuggestParams};
+use super::offload;
+use super::state::AppState;
+use crate::catalog::Librarian;
 use crate::content::{Attachment, Category};
 use crate::search::Results;
 use crate::search::suggest::Suggestion;
-use crate::web::error::{ApiError, AppError};
-use crate::web::params::{Params, SearchParams, SuggestParams};
-use crate::web::state::AppState;
-
-/// Results per page when the client does not say.
-pub const DEFAULT_LIMIT: usize = 20;
 
 /// `GET /healthz`: 200 once the index is ready, 503 before.
-pub async fn health(State(state): State<AppState>) -> Response {
-    match state.catalog() {
+pub async fn health(State(library): State<std::sync::Arc<Librarian>>) -> Response {
+    match library.current() {
         Some(c) => Json(serde_json::json!({
             "status": "ok",
             "materials": c.library.materials().len(),
             "indexed": c.index.num_docs(),
             "problems": c.library.problems().len(),
-            "loads": state.catalog_loads(),
+            "loads": library.loads(),
         }))
         .into_response(),
         None => AppError::Starting.into_json(),
@@ -38,7 +37,7 @@ pub async fn search(
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     Ok(Json(
-        crate::web::run_search(&state, p.q, p.category, limit, 0).await?,
+        offload::search(&state, p.q, p.category, limit, 0).await?,
     ))
 }
 
@@ -47,7 +46,7 @@ pub async fn suggest(
     State(state): State<AppState>,
     Params(p): Params<SuggestParams>,
 ) -> Result<Json<Vec<Suggestion>>, ApiError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     Ok(Json(
         catalog.suggester.suggest(p.q.as_deref().unwrap_or("")),
     ))
@@ -68,7 +67,7 @@ pub struct MaterialInfo {
 
 /// `GET /api/materials`: every material with its attachments.
 pub async fn materials(State(state): State<AppState>) -> Result<Json<Vec<MaterialInfo>>, ApiError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     Ok(Json(
         catalog
             .library
@@ -96,18 +95,15 @@ const MAX_CLOCK_CLAIM_MS: i64 = 30 * 365 * 24 * 60 * 60 * 1000;
 /// clock, which carries network time. Reports are keyed by the phone's address, held in memory
 /// only, so one phone counts once however many cookies it makes up.
 pub async fn clock(
-    State(state): State<AppState>,
+    State(clock): State<std::sync::Arc<crate::clock::Clock>>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     body: String,
 ) -> axum::http::StatusCode {
-    let Some(usage) = state.usage() else {
-        return axum::http::StatusCode::NO_CONTENT;
-    };
     let Some(t) = body
         .trim()
         .strip_prefix("t=")
         .and_then(|v| v.parse::<i64>().ok())
-        .filter(|t| (t - usage.clock.now_ms()).abs() < MAX_CLOCK_CLAIM_MS)
+        .filter(|t| (t - clock.now_ms()).abs() < MAX_CLOCK_CLAIM_MS)
     else {
         return axum::http::StatusCode::BAD_REQUEST;
     };
@@ -115,6 +111,6 @@ pub async fn clock(
         || "unknown".to_string(),
         |axum::Extension(axum::extract::ConnectInfo(a))| a.ip().to_string(),
     );
-    usage.clock.report(&phone, t);
+    clock.report(&phone, t);
     axum::http::StatusCode::NO_CONTENT
 }

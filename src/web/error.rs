@@ -1,13 +1,16 @@
 //! The one place where failures become HTTP responses.
 //!
 //! Pages get a friendly Vietnamese error page, the JSON API gets `{"error": ...}`; a 5xx logs
-//! the cause once and never shows internal details to the client.
+//! its cause chain once and never shows internal details (or an OS error's text) to the client.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::web::visitor::pages;
+use super::page;
+
+/// A failure on our side, with its cause chain kept for the log.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,15 +30,26 @@ pub enum AppError {
     /// The library is still being indexed.
     #[error("starting")]
     Starting,
+    /// The usage database could not be opened, so accounts and reports are unavailable.
+    #[error("usage records unavailable")]
+    NoRecords,
+    /// The centre's own library folder could not be opened (read-only or damaged disk).
+    #[error("centre library unavailable")]
+    NoCentreLibrary,
     /// Something broke on our side.
-    #[error(transparent)]
-    Internal(#[from] crate::Error),
+    #[error("internal error: {0}")]
+    Internal(#[source] BoxError),
 }
 
 impl AppError {
-    /// A failure on our side described only by a message (logged once, shown as a 500).
-    pub fn internal(e: impl std::fmt::Display) -> AppError {
-        AppError::Internal(crate::Error::Io(std::io::Error::other(e.to_string())))
+    /// A failure on our side (logged once with its causes, shown as a 500).
+    pub fn internal(e: impl Into<BoxError>) -> AppError {
+        AppError::Internal(e.into())
+    }
+
+    /// A request the user can correct, with what to do.
+    pub fn bad(message: impl Into<String>) -> AppError {
+        AppError::BadRequest(message.into())
     }
 
     /// The status code of each kind of failure.
@@ -45,7 +59,9 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Starting => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Starting | AppError::NoRecords | AppError::NoCentreLibrary => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +89,18 @@ impl AppError {
                 "Thư viện đang khởi động",
                 "Máy chủ đang chuẩn bị tài liệu. Xin đợi một chút rồi tải lại trang.".into(),
             ),
+            AppError::NoRecords => (
+                "Sổ ghi chép chưa mở được",
+                "Máy chủ không mở được cơ sở dữ liệu, nên phần quản lý tạm thời không dùng được. \
+                 Thư viện vẫn đọc được. Hãy chạy «hoclieu doctor» hoặc báo cho cán bộ kỹ thuật."
+                    .into(),
+            ),
+            AppError::NoCentreLibrary => (
+                "Chưa ghi được tài liệu của trung tâm",
+                "Máy chủ không mở được thư mục tài liệu riêng của trung tâm (ổ đĩa chỉ đọc hoặc \
+                 bị hỏng). Thư viện vẫn đọc được. Hãy chạy «hoclieu doctor»."
+                    .into(),
+            ),
             AppError::Internal(_) => (
                 "Có lỗi trong máy chủ",
                 "Xin lỗi, đã có lỗi. Hãy thử lại sau hoặc báo cho cán bộ trung tâm.".into(),
@@ -82,7 +110,13 @@ impl AppError {
 
     fn log(&self) {
         if let AppError::Internal(e) = self {
-            tracing::error!(error = %e, source = ?std::error::Error::source(e), "request failed");
+            let mut causes = Vec::new();
+            let mut next = e.source();
+            while let Some(c) = next {
+                causes.push(c.to_string());
+                next = c.source();
+            }
+            tracing::error!(error = %e, causes = ?causes, "request failed");
         }
     }
 
@@ -117,7 +151,7 @@ impl IntoResponse for AppError {
         self.log();
         let status = self.status();
         let (heading, message) = self.words();
-        let mut r = (status, Html(pages::error_page(heading, &message))).into_response();
+        let mut r = (status, Html(page::error_page(heading, &message))).into_response();
         add_retry_after(&self, &mut r);
         r
     }
@@ -136,5 +170,54 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.into_json()
+    }
+}
+
+/// Failures of the library code that are ours, not the client's: kept whole as the cause.
+macro_rules! internal_from {
+    ($($ty:ty),* $(,)?) => {$(
+        impl From<$ty> for AppError {
+            fn from(e: $ty) -> AppError {
+                AppError::Internal(Box::new(e))
+            }
+        }
+    )*};
+}
+
+internal_from!(
+    crate::Error,
+    std::io::Error,
+    rusqlite::Error,
+    askama::Error,
+    tokio::task::JoinError,
+    csv::Error,
+);
+
+impl From<crate::content::centre::CentreError> for AppError {
+    fn from(e: crate::content::centre::CentreError) -> AppError {
+        use crate::content::centre::CentreError as E;
+        match e {
+            E::BadPath(_) => AppError::bad("Tên tệp này không dùng được trong thư viện."),
+            E::NoHistory(_) => AppError::bad("Không còn bản trước để trở lại."),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::lessons::LessonError> for AppError {
+    fn from(e: crate::lessons::LessonError) -> AppError {
+        match e {
+            crate::lessons::LessonError::Invalid(m) => AppError::BadRequest(m),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::package::local::PackageIoError> for AppError {
+    fn from(e: crate::package::local::PackageIoError) -> AppError {
+        match e {
+            crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
+            other => AppError::Internal(Box::new(other)),
+        }
     }
 }

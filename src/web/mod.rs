@@ -1,13 +1,20 @@
-//! The HTTP face of hoclieu: the router, its layers and the handlers behind each route.
+//! The HTTP face of hoclieu: the router and its layers (this file), the handlers behind each
+//! route (`visitor/`, `staff/`, `api`), and below them what handlers share: state, errors,
+//! extractors, the page frame, file serving and assets.
 //!
-//! `router(state)` binds nothing, so tests drive it in-process; `crate::serve` runs it on a socket.
+//! `router(state)` binds nothing, so tests drive it in-process; `server` runs it on a socket.
 
 pub mod api;
 pub mod assets;
 pub mod error;
+pub mod extract;
 pub mod files;
-pub mod params;
+pub mod lesson_view;
+pub mod login_limit;
+pub mod offload;
+pub mod page;
 pub mod participant;
+pub mod qr;
 pub mod staff;
 pub mod state;
 pub mod visitor;
@@ -27,10 +34,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 pub use error::AppError;
-pub use state::{AppState, Catalog};
-
-use crate::content::Category;
-use crate::search::Results;
+pub use state::AppState;
 
 /// Largest request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -61,10 +65,10 @@ pub fn router(state: AppState) -> Router {
     );
     // Pages a visitor opens carry the participant cookie; assets and the API do not.
     let visitor_pages = Router::new()
-        .route("/", get(visitor::pages::home))
-        .route("/c/{category}", get(visitor::pages::category))
-        .route("/m/{*path}", get(visitor::pages::library_path))
-        .route("/search", get(visitor::pages::search))
+        .route("/", get(visitor::home::home))
+        .route("/c/{category}", get(visitor::home::category))
+        .route("/m/{*path}", get(visitor::material::library_path))
+        .route("/search", get(visitor::search::search))
         .route("/l/{code}", get(visitor::lesson::show))
         .route("/l/{code}/in", get(visitor::lesson::print))
         .route("/l/{code}/qr.svg", get(visitor::lesson::qr))
@@ -75,13 +79,13 @@ pub fn router(state: AppState) -> Router {
         .route("/ve-ban/xoa", post(visitor::profile::erase))
         .route_layer(axum::middleware::from_fn(participant::layer));
     // The multipart envelope around a file is small; the file itself is checked as it arrives.
-    let upload_body_limit = state.upload_limit() + 64 * 1024;
+    let upload_body_limit = state.site.upload_limit + 64 * 1024;
     // Most requests must finish quickly; an upload over slow Wi-Fi may take minutes.
     let quick = Router::new()
         .merge(visitor_pages)
         .route("/static/{*name}", get(assets::get))
         .route("/poster", get(visitor::poster::show))
-        .route("/admin", get(staff::auth::dashboard))
+        .route("/admin", get(staff::dashboard::dashboard))
         .route(
             "/admin/login",
             get(staff::auth::login_form).post(staff::auth::login),
@@ -107,7 +111,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/lessons/{code}",
             get(staff::lessons::edit).post(staff::lessons::update),
         )
-        .route("/admin/export/{table}", get(staff::auth::export_csv))
+        .route("/admin/export/{table}", get(staff::report_csv::export_csv))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
@@ -122,7 +126,7 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route(
             "/admin/materials/upload",
-            post(staff::materials::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+            post(staff::uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         .route(
             "/admin/packages/import",
@@ -159,7 +163,7 @@ pub fn router(state: AppState) -> Router {
     quick
         .merge(long_forms)
         .merge(uploads)
-        .fallback(visitor::pages::not_found)
+        .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(no_store_for_staff))
         // Forms here are small; nothing needs a large body.
@@ -195,27 +199,7 @@ async fn no_store_for_staff(
     res
 }
 
-/// Runs a search off the async workers (it is CPU work).
-pub async fn run_search(
-    state: &AppState,
-    q: String,
-    category: Option<Category>,
-    limit: usize,
-    offset: usize,
-) -> Result<Results, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
-    let _permit = state
-        .search_permits
-        .0
-        .acquire()
-        .await
-        .map_err(|_| AppError::Starting)?;
-    let results = tokio::task::spawn_blocking(move || {
-        catalog
-            .index
-            .search(&catalog.library, &q, category, limit, offset)
-    })
-    .await
-    .map_err(crate::Error::from)??;
-    Ok(results)
+/// Fallback for unknown routes.
+async fn not_found() -> AppError {
+    AppError::NotFound
 }

@@ -3,7 +3,7 @@
 
 use crate::admin::{app, post};
 use crate::lessons::teacher;
-use crate::util::{multipart, upload, urlencode};
+use crate::util::{TestApp, multipart, upload, urlencode};
 
 fn form(token: &str, action: &str, id: &str, title: &str, body: &str) -> String {
     format!(
@@ -273,9 +273,7 @@ async fn uploads_are_checked_by_content_and_attached_to_their_material() {
 
 #[tokio::test]
 async fn uploads_over_the_limit_are_refused_with_413_and_leave_nothing() {
-    let mut app = app();
-    app.state = app.state.clone().with_upload_limit(100 * 1024);
-    app.router = hoclieu::web::router(app.state.clone());
+    let app = TestApp::with_upload_limit(100 * 1024);
     let (cookie, token) = teacher(&app).await;
     let (ct, body) = multipart(
         &[("token", &token), ("id", "health/oresol")],
@@ -314,4 +312,50 @@ async fn a_long_material_can_be_saved_from_the_browser() {
             .map(String::as_str),
         Some("agriculture/luat-dat-dai-ban-day-du")
     );
+}
+
+#[tokio::test]
+async fn the_watcher_does_not_reload_what_the_server_saved_itself_but_sees_hand_edits() {
+    let mut app = app();
+    app.watch();
+    let (cookie, token) = teacher(&app).await;
+    let loads = || app.state.library.loads();
+    let before = loads();
+    let res = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(&token, "save", "", "Nuôi dê", "Chuồng cao, khô ráo."),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(loads(), before + 1, "the save installs a catalogue once");
+    // Longer than the watcher's quiet time: its events for that write have been handled.
+    tokio::time::sleep(hoclieu::catalog::watch::DEBOUNCE * 3).await;
+    assert_eq!(
+        loads(),
+        before + 1,
+        "the watcher loaded the library again after the server's own save"
+    );
+    // A file copied in by hand is still picked up.
+    let dir = app.data.join("library/health");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("tay-tay.md"),
+        "+++\ntitle = \"Tẩy giun\"\ncategory = \"health\"\n+++\n\nUống thuốc tẩy giun.\n",
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !app
+        .search_ids("tay giun")
+        .await
+        .contains(&"health/tay-tay".to_string())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hand edit never picked up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(loads(), before + 2);
 }

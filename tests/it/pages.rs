@@ -167,7 +167,7 @@ async fn unknown_pages_get_a_helpful_404() {
 
 #[tokio::test]
 async fn pages_answer_503_until_the_library_is_ready() {
-    let router = hoclieu::web::router(hoclieu::web::AppState::starting());
+    let router = crate::util::TestApp::starting().router;
     use tower::ServiceExt;
     for path in ["/", "/healthz", "/api/search?q=lua", "/m/a/b"] {
         let res = router

@@ -6,7 +6,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use hoclieu::content::Source;
-use hoclieu::web::{AppState, Catalog, router};
+use hoclieu::server::startup::{App, Options};
+use hoclieu::web::AppState;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -29,15 +30,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A router over a private copy of the fixture library.
+/// The real app (assembled as `serve` does) over a private copy of the fixture library, with
+/// its own data folder, and the router over it.
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    /// Keeps the temporary library alive as long as the app.
+    /// Keeps the temporary library and data folder alive as long as the app.
     _dir: tempfile::TempDir,
-    /// The usage writer, when the app records usage.
-    pub writer: Option<hoclieu::usage::Writer>,
-    /// Where the usage database is.
+    /// Stopped (and its records committed) by [`TestApp::flush`].
+    app: Option<App>,
+    /// The data folder.
     pub data: PathBuf,
 }
 
@@ -70,72 +72,82 @@ impl Res {
 }
 
 impl TestApp {
-    /// The fixture library, optionally changed by `prepare` before loading.
-    pub fn with(prepare: impl FnOnce(&Path)) -> TestApp {
+    /// Assembles the app over `source` without loading the catalogue.
+    pub fn assemble(
+        dir: tempfile::TempDir,
+        source: Source,
+        upload_limit: Option<usize>,
+    ) -> TestApp {
+        let data = dir.path().join("data");
+        let settings = hoclieu::settings::Settings {
+            data: data.clone(),
+            mdns: false,
+            ..Default::default()
+        };
+        let mut opts = Options::new(source, "127.0.0.1:8080".parse().unwrap());
+        if let Some(limit) = upload_limit {
+            opts.upload_limit = limit;
+        }
+        let app = App::assemble(settings, opts).unwrap();
+        TestApp {
+            router: app.router(),
+            state: app.state.clone(),
+            _dir: dir,
+            app: Some(app),
+            data,
+        }
+    }
+
+    /// A fixture library changed by `prepare`, assembled and loaded.
+    pub fn build(prepare: impl FnOnce(&Path), upload_limit: Option<usize>) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let lib = dir.path().join("library");
         copy_tree(&fixture_dir(), &lib);
         prepare(&lib);
-        let catalog = Catalog::in_memory(Source::dir(&lib).unwrap()).unwrap();
-        let state = AppState::ready(catalog);
-        TestApp {
-            router: router(state.clone()),
-            state,
-            data: dir.path().join("data"),
-            _dir: dir,
-            writer: None,
-        }
+        let source = Source::dir(&lib).unwrap();
+        let app = TestApp::assemble(dir, source, upload_limit);
+        app.load();
+        app
     }
 
-    /// The fixture library with a usage log in a temporary data folder.
+    /// The fixture library, optionally changed by `prepare` before loading.
+    pub fn with(prepare: impl FnOnce(&Path)) -> TestApp {
+        TestApp::build(prepare, None)
+    }
+
+    /// The fixture library (every app records usage, as a server does).
     pub fn with_usage() -> TestApp {
-        let mut app = TestApp::new();
-        std::fs::create_dir_all(&app.data).unwrap();
-        let store = hoclieu::usage::store::Store::open(&app.data).unwrap();
-        // The server's clock, as in `serve`: phones may correct it.
-        let clock = std::sync::Arc::new(hoclieu::clock::Clock::system(0));
-        let (recorder, writer) = hoclieu::usage::start_with_clock(
-            store,
-            Some(hoclieu::usage::ClockLink {
-                clock: clock.clone(),
-                retention_days: 730,
-            }),
-        );
-        let db = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
-        let usage = hoclieu::web::state::Usage {
-            recorder,
-            clock,
-            db: std::sync::Arc::new(std::sync::Mutex::new(db)),
-        };
-        // The centre's own library over the fixture one, and a lessons folder, as a server has.
-        let centre = hoclieu::content::centre::CentreLibrary::open(&app.data).unwrap();
-        let base = Source::dir(&app._dir.path().join("library")).unwrap();
-        let librarian = hoclieu::web::state::Librarian::new(base, Some(centre), None);
-        let lessons = hoclieu::lessons::LessonStore::open(&app.data).unwrap();
-        app.state = app
-            .state
-            .clone()
-            .with_usage(usage)
-            .with_librarian(librarian)
-            .with_lessons(lessons)
-            .with_settings(
-                hoclieu::settings::Settings {
-                    data: app.data.clone(),
-                    mdns: false,
-                    ..Default::default()
-                },
-                "127.0.0.1:8080".parse().unwrap(),
-            );
-        app.state.librarian().unwrap().load(&app.state).unwrap();
-        app.router = router(app.state.clone());
-        app.writer = Some(writer);
-        app
+        TestApp::new()
+    }
+
+    /// The fixture library with a smaller upload limit.
+    pub fn with_upload_limit(bytes: usize) -> TestApp {
+        TestApp::build(|_| {}, Some(bytes))
+    }
+
+    /// The fixture library, not loaded yet (pages answer 503).
+    pub fn starting() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("library");
+        copy_tree(&fixture_dir(), &lib);
+        let source = Source::dir(&lib).unwrap();
+        TestApp::assemble(dir, source, None)
+    }
+
+    /// Loads the catalogue (blocking).
+    pub fn load(&self) {
+        self.app.as_ref().unwrap().load().unwrap();
+    }
+
+    /// Starts the folder watcher (as `serve` does).
+    pub fn watch(&mut self) {
+        self.app.as_mut().unwrap().watch();
     }
 
     /// Commits every recorded event and returns a connection to read them.
     pub fn flush(&mut self) -> rusqlite::Connection {
-        if let Some(w) = self.writer.take() {
-            w.finish();
+        if let Some(app) = self.app.take() {
+            app.stop();
         }
         rusqlite::Connection::open(self.data.join("hoclieu.sqlite3")).unwrap()
     }
@@ -146,16 +158,9 @@ impl TestApp {
 
     /// The built-in starter library.
     pub fn embedded() -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let catalog = Catalog::in_memory(Source::Embedded).unwrap();
-        let state = AppState::ready(catalog);
-        TestApp {
-            router: router(state.clone()),
-            state,
-            data: dir.path().join("data"),
-            _dir: dir,
-            writer: None,
-        }
+        let app = TestApp::assemble(tempfile::tempdir().unwrap(), Source::Embedded, None);
+        app.load();
+        app
     }
 
     pub async fn request(&self, req: Request<Body>) -> Res {

@@ -2,18 +2,16 @@
 //! accounts. Every route needs a manager's session; every change carries the session token.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::session::{Manager, ManagerForm, StaffNav};
 use crate::accounts::{self, Account, AccountError, Role};
 use crate::web::error::AppError;
-use crate::web::staff::auth::{Manager, StaffNav, check_token};
+use crate::web::page::{Site, render};
 use crate::web::state::AppState;
-use crate::web::visitor::pages::{Site, render};
 
 #[derive(Template)]
 #[template(path = "admin_accounts.html")]
@@ -30,10 +28,7 @@ async fn page(
     status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, AppError> {
-    let accounts = state
-        .with_db(accounts::list)
-        .await?
-        .ok_or(AppError::Starting)?;
+    let accounts = state.records.db(accounts::list).await?;
     let page = AccountsPage {
         site: Site::new(),
         nav: StaffNav::of(s),
@@ -54,7 +49,6 @@ pub async fn list(
 /// The add-or-change form.
 #[derive(Debug, Deserialize)]
 pub struct SaveForm {
-    token: Option<String>,
     user: Option<String>,
     role: Option<String>,
     password: Option<String>,
@@ -63,11 +57,8 @@ pub struct SaveForm {
 /// `POST /admin/accounts`: creates an account or sets its password and role.
 pub async fn save(
     State(state): State<AppState>,
-    Manager(s): Manager,
-    f: Result<Form<SaveForm>, FormRejection>,
+    ManagerForm(s, f): ManagerForm<SaveForm>,
 ) -> Result<Response, AppError> {
-    let f = crate::web::params::form(f)?;
-    check_token(&s, f.token.as_deref())?;
     let user = f.user.unwrap_or_default().trim().to_string();
     let role = match f.role.as_deref() {
         Some("manager") => Role::Manager,
@@ -75,12 +66,12 @@ pub async fn save(
         _ => return Err(AppError::BadRequest("Hãy chọn vai trò.".into())),
     };
     let password = f.password.unwrap_or_default();
-    let now = crate::usage::now_ms();
+    let now = state.now_ms();
     let u = user.clone();
     let done = state
-        .with_db(move |c| Ok(accounts::set_password(c, &u, &password, role, now)))
-        .await?
-        .ok_or(AppError::Starting)?;
+        .records
+        .db(move |c| Ok(accounts::set_password(c, &u, &password, role, now)))
+        .await?;
     let (status, message) = match done {
         Ok(()) => {
             tracing::info!(by = %s.user, user = %user, role = role.as_str(), "account saved");
@@ -94,24 +85,20 @@ pub async fn save(
 /// The remove button.
 #[derive(Debug, Deserialize)]
 pub struct RemoveForm {
-    token: Option<String>,
     user: Option<String>,
 }
 
 /// `POST /admin/accounts/remove`.
 pub async fn remove(
     State(state): State<AppState>,
-    Manager(s): Manager,
-    f: Result<Form<RemoveForm>, FormRejection>,
+    ManagerForm(s, f): ManagerForm<RemoveForm>,
 ) -> Result<Response, AppError> {
-    let f = crate::web::params::form(f)?;
-    check_token(&s, f.token.as_deref())?;
     let user = f.user.unwrap_or_default();
     let u = user.clone();
     let done = state
-        .with_db(move |c| Ok(accounts::remove(c, &u)))
-        .await?
-        .ok_or(AppError::Starting)?;
+        .records
+        .db(move |c| Ok(accounts::remove(c, &u)))
+        .await?;
     let (status, message) = match done {
         Ok(()) => {
             tracing::info!(by = %s.user, user = %user, "account removed");

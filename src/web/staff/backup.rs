@@ -5,8 +5,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use super::session::Manager;
 use crate::web::error::AppError;
-use crate::web::staff::auth::Manager;
+use crate::web::offload::blocking;
 use crate::web::state::AppState;
 
 /// `GET /admin/backup`: made on the spot into a temporary file on the data disk (no GET
@@ -16,9 +17,11 @@ pub async fn download(
     Manager(s): Manager,
     req: Request,
 ) -> Result<Response, AppError> {
-    let data = state.settings().data.clone();
-    let centre = state.centre().to_string();
-    let file = tokio::task::spawn_blocking(move || {
+    let data = state.site.settings.data.clone();
+    let centre = state.site.centre().to_string();
+    let created = crate::package::local::created_at(state.now_ms());
+    let stamp = created.clone();
+    let file = blocking(move || {
         let mut tmp = tempfile::Builder::new()
             .prefix(".download-")
             .tempfile_in(&data)?;
@@ -26,32 +29,26 @@ pub async fn download(
             &data,
             None,
             std::io::BufWriter::new(tmp.as_file_mut()),
-            &crate::package::local::created_now(),
+            &stamp,
             &centre,
         )
         .map_err(std::io::Error::other)?;
         // The open handle keeps the bytes; the name goes at once.
         tmp.reopen()
     })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(AppError::internal)?;
+    .await?;
     tracing::info!(user = %s.user, "backup downloaded");
-    let mut res = tokio::task::spawn_blocking(move || {
+    let mut res = blocking(move || {
         crate::web::files::serve(
             crate::content::source::Blob::File(file),
             "application/x-tar",
             &req,
         )
     })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(AppError::internal)?;
+    .await?;
     let name = format!(
         "attachment; filename=\"hoclieu-{}{}\"",
-        crate::package::local::created_now()
-            .get(..10)
-            .unwrap_or("sao-luu"),
+        created.get(..10).unwrap_or("sao-luu"),
         crate::package::backup::SUFFIX
     );
     if let Ok(v) = HeaderValue::from_str(&name) {

@@ -3,19 +3,19 @@
 //! material never loses notes typed but not yet saved.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::lessons::{Item, Lesson, MAX_ITEMS};
+use super::session::{Staff, StaffForm, StaffNav};
+use crate::lessons::{Item, Lesson, LessonStore, MAX_ITEMS};
 use crate::search::Hit;
 use crate::web::error::AppError;
-use crate::web::staff::auth::{Staff, StaffNav, check_token};
+use crate::web::extract::Params;
+use crate::web::lesson_view::{ShownItem, shown_items};
+use crate::web::offload::{self, blocking};
+use crate::web::page::{Site, render};
 use crate::web::state::AppState;
-use crate::web::visitor::lesson::{ShownItem, shown_items};
-use crate::web::visitor::pages::{Site, render};
 
 /// Materials offered per search when adding to a lesson.
 const FOUND: usize = 10;
@@ -29,8 +29,8 @@ struct ListPage {
 }
 
 /// `GET /admin/lessons`.
-pub async fn list(State(state): State<AppState>, Staff(s): Staff) -> Result<Response, AppError> {
-    let lessons = state.with_lessons_store(|st| st.list()).await?;
+pub async fn list(State(store): State<LessonStore>, Staff(s): Staff) -> Result<Response, AppError> {
+    let lessons = blocking(move || store.list()).await?;
     Ok(render(&ListPage {
         site: Site::new(),
         nav: StaffNav::of(&s),
@@ -42,39 +42,34 @@ pub async fn list(State(state): State<AppState>, Staff(s): Staff) -> Result<Resp
 /// The new-lesson form.
 #[derive(Debug, Deserialize)]
 pub struct NewForm {
-    token: Option<String>,
     title: Option<String>,
     category: Option<String>,
 }
 
 /// `POST /admin/lessons`: creates a draft and opens it.
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(s): Staff,
-    f: Result<Form<NewForm>, FormRejection>,
+    State(store): State<LessonStore>,
+    StaffForm(s, f): StaffForm<NewForm>,
 ) -> Result<Response, AppError> {
-    let f = crate::web::params::form(f)?;
-    check_token(&s, f.token.as_deref())?;
-    let category = crate::web::params::category_field(f.category.as_deref())?;
+    let category = crate::web::extract::category_field(f.category.as_deref())?;
     let title = f.title.unwrap_or_default().trim().to_string();
     let author = s.user.clone();
-    let code = state
-        .with_lessons_store(move |st| {
-            let lesson = Lesson {
-                code: st.new_code()?,
-                title,
-                category,
-                audience: String::new(),
-                date: String::new(),
-                notes: String::new(),
-                published: false,
-                author,
-                items: Vec::new(),
-            };
-            st.save(&lesson)?;
-            Ok(lesson.code)
-        })
-        .await?;
+    let code = blocking(move || {
+        let lesson = Lesson {
+            code: store.new_code()?,
+            title,
+            category,
+            audience: String::new(),
+            date: String::new(),
+            notes: String::new(),
+            published: false,
+            author,
+            items: Vec::new(),
+        };
+        store.save(&lesson)?;
+        Ok::<_, crate::lessons::LessonError>(lesson.code)
+    })
+    .await?;
     tracing::info!(user = %s.user, %code, "lesson created");
     Ok(Redirect::to(&format!("/admin/lessons/{code}")).into_response())
 }
@@ -99,8 +94,8 @@ pub struct EditQuery {
 }
 
 async fn lesson(state: &AppState, code: String) -> Result<Lesson, AppError> {
-    state
-        .with_lessons_store(move |st| st.get(&code))
+    let store = state.lessons.clone();
+    blocking(move || store.get(&code))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -110,15 +105,15 @@ pub async fn edit(
     State(state): State<AppState>,
     Staff(s): Staff,
     Path(code): Path<String>,
-    Query(q): Query<EditQuery>,
+    Params(q): Params<EditQuery>,
 ) -> Result<Response, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let l = lesson(&state, code).await?;
     let find = q.find.unwrap_or_default();
     let found = if find.trim().is_empty() {
         Vec::new()
     } else {
-        crate::web::run_search(&state, find.chars().take(300).collect(), None, FOUND, 0)
+        offload::search(&state, find.chars().take(300).collect(), None, FOUND, 0)
             .await?
             .hits
     };
@@ -143,24 +138,21 @@ pub async fn edit(
 /// (`save`, `publish`, `unpublish`, `find`, `add:ID`, `up:N`, `down:N`, `remove:N`, `delete`).
 pub async fn update(
     State(state): State<AppState>,
-    Staff(s): Staff,
     Path(code): Path<String>,
-    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+    StaffForm(s, fields): StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let fields = crate::web::params::form(f)?;
     let get = |name: &str| {
         fields
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    check_token(&s, get("token"))?;
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let mut l = lesson(&state, code).await?;
     let action = get("action").unwrap_or("save").to_string();
     if action == "delete" {
-        let c = l.code.clone();
-        state.with_lessons_store(move |st| st.delete(&c)).await?;
+        let (c, store) = (l.code.clone(), state.lessons.clone());
+        blocking(move || store.delete(&c)).await?;
         tracing::info!(user = %s.user, code = %l.code, "lesson deleted");
         return Ok(Redirect::to("/admin/lessons").into_response());
     }
@@ -168,7 +160,7 @@ pub async fn update(
         l.title = t.trim().to_string();
     }
     if get("category").is_some() {
-        l.category = crate::web::params::category_field(get("category"))?;
+        l.category = crate::web::extract::category_field(get("category"))?;
     }
     for (name, field) in [
         ("audience", &mut l.audience),
@@ -221,7 +213,7 @@ pub async fn update(
         }
         _ => return Err(AppError::BadRequest("Không rõ việc cần làm.".into())),
     }
-    let code = l.code.clone();
-    state.with_lessons_store(move |st| st.save(&l)).await?;
+    let (code, store) = (l.code.clone(), state.lessons.clone());
+    blocking(move || store.save(&l)).await?;
     Ok(Redirect::to(&format!("/admin/lessons/{code}{query}")).into_response())
 }

@@ -4,19 +4,18 @@
 //! version kept, and are searchable as soon as the page comes back.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::content::centre::CentreLibrary;
+use super::session::{Staff, StaffForm, StaffNav};
 use crate::content::material::{self, Parsed};
 use crate::content::{Category, Library};
 use crate::web::error::AppError;
-use crate::web::staff::auth::{Staff, StaffNav, check_token};
+use crate::web::extract::{Params, category_field};
+use crate::web::offload::blocking;
+use crate::web::page::{Site, render};
 use crate::web::state::AppState;
-use crate::web::visitor::pages::{Site, render};
 
 #[derive(Template)]
 #[template(path = "admin_materials.html")]
@@ -37,26 +36,16 @@ pub struct Done {
     done: Option<String>,
 }
 
-fn centre(state: &AppState) -> Result<CentreLibrary, AppError> {
-    state
-        .centre_library()
-        .ok_or_else(|| AppError::BadRequest("Máy chủ này không có thư mục tài liệu riêng.".into()))
-}
-
 /// `GET /admin/materials`.
 pub async fn list(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Query(q): Query<Done>,
+    Params(q): Params<Done>,
 ) -> Result<Response, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let lib = &catalog.library;
-    let hidden = match centre(&state) {
-        Ok(c) => c
-            .hidden()
-            .map_err(AppError::internal)?
-            .into_iter()
-            .collect(),
+    let hidden = match state.centre_library() {
+        Ok(c) => c.hidden()?.into_iter().collect(),
         Err(_) => Vec::new(),
     };
     let message = match q.done.as_deref() {
@@ -127,7 +116,8 @@ fn edit_page(
 ) -> Result<Response, AppError> {
     let starter = lib.get(&id).is_some_and(|m| lib.is_starter(m));
     let has_history = !id.is_empty()
-        && centre(state)
+        && state
+            .centre_library()
             .ok()
             .and_then(|c| c.versions(&format!("{id}.md")).ok())
             .is_some_and(|v| !v.is_empty());
@@ -166,15 +156,15 @@ fn edit_page(
 pub async fn edit(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Query(q): Query<Done>,
+    Params(q): Params<Done>,
 ) -> Result<Response, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let id = q.id.unwrap_or_default();
     let p = if id.is_empty() {
         blank()
     } else {
         let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
-        catalog.library.read(m).map_err(AppError::internal)?
+        catalog.library.read(m)?
     };
     let message = match q.done.as_deref() {
         Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
@@ -188,7 +178,6 @@ pub async fn edit(
 /// The edit form.
 #[derive(Debug, Deserialize)]
 pub struct SaveForm {
-    token: Option<String>,
     action: Option<String>,
     id: Option<String>,
     title: Option<String>,
@@ -226,28 +215,22 @@ pub fn slug(title: &str) -> String {
 /// `POST /admin/materials/save`: preview, save or undo.
 pub async fn save(
     State(state): State<AppState>,
-    Staff(s): Staff,
-    f: Result<Form<SaveForm>, FormRejection>,
+    StaffForm(s, f): StaffForm<SaveForm>,
 ) -> Result<Response, AppError> {
-    let f = crate::web::params::form(f)?;
-    check_token(&s, f.token.as_deref())?;
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let lib = &catalog.library;
     let mut id = f.id.unwrap_or_default();
     if !id.is_empty() && lib.get(&id).is_none() {
         return Err(AppError::NotFound);
     }
-    let centre = centre(&state)?;
+    let centre = state.centre_library()?;
     if f.action.as_deref() == Some("undo") {
         let rel = format!("{id}.md");
-        tokio::task::spawn_blocking(move || centre.undo(&rel))
-            .await
-            .map_err(crate::Error::from)?
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        blocking(move || centre.undo(&rel)).await?;
         state.reload_library().await?;
         return Ok(redirect_to_edit(&id, "undone"));
     }
-    let category = crate::web::params::category_field(f.category.as_deref())?;
+    let category = category_field(f.category.as_deref())?;
     let updated = f.updated.filter(|d| !d.trim().is_empty());
     let old = lib.get(&id).and_then(|m| lib.read(m).ok());
     let p = Parsed {
@@ -300,16 +283,14 @@ pub async fn save(
         }
     }
     let rel = format!("{id}.md");
-    tokio::task::spawn_blocking(move || centre.save(&rel, text.as_bytes()))
-        .await
-        .map_err(crate::Error::from)?
-        .map_err(AppError::internal)?;
+    blocking(move || centre.save(&rel, text.as_bytes())).await?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %id, "material saved");
     Ok(redirect_to_edit(&id, "saved"))
 }
 
-fn redirect_to_edit(id: &str, done: &str) -> Response {
+/// Back to the editor of `id`, saying what was done.
+pub fn redirect_to_edit(id: &str, done: &str) -> Response {
     let mut ser = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
     ser.append_pair("id", id);
     ser.append_pair("done", done);
@@ -319,7 +300,6 @@ fn redirect_to_edit(id: &str, done: &str) -> Response {
 /// The hide and show buttons.
 #[derive(Debug, Deserialize)]
 pub struct HideForm {
-    token: Option<String>,
     hide: Option<String>,
     show: Option<String>,
 }
@@ -327,98 +307,18 @@ pub struct HideForm {
 /// `POST /admin/materials/hide`.
 pub async fn hide(
     State(state): State<AppState>,
-    Staff(s): Staff,
-    f: Result<Form<HideForm>, FormRejection>,
+    StaffForm(s, f): StaffForm<HideForm>,
 ) -> Result<Response, AppError> {
-    let f = crate::web::params::form(f)?;
-    check_token(&s, f.token.as_deref())?;
-    let centre = centre(&state)?;
+    let centre = state.centre_library()?;
     let (id, hide) = match (f.hide, f.show) {
         (Some(id), _) => (id, true),
         (None, Some(id)) => (id, false),
         _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
     };
     let i = id.clone();
-    tokio::task::spawn_blocking(move || centre.set_hidden(&i, hide))
-        .await
-        .map_err(crate::Error::from)?
-        .map_err(AppError::internal)?;
+    blocking(move || centre.set_hidden(&i, hide)).await?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %id, hide, "material visibility changed");
     let done = if hide { "hidden" } else { "shown" };
     Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
-}
-
-/// Largest attachment accepted (a short training video).
-pub const MAX_UPLOAD_BYTES: usize = 300 * 1024 * 1024;
-
-/// The extension a file gets from what its bytes are, if it is a kind the library serves:
-/// PDF, audio, video and pictures. The name the browser sent is never trusted for this.
-pub fn kind_by_content(head: &[u8]) -> Option<&'static str> {
-    let t = infer::get(head)?;
-    Some(match t.mime_type() {
-        "application/pdf" => "pdf",
-        "audio/mpeg" => "mp3",
-        "audio/m4a" | "audio/x-m4a" => "m4a",
-        "audio/ogg" | "audio/opus" => "ogg",
-        "audio/x-wav" | "audio/wav" => "wav",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        _ => return None,
-    })
-}
-
-/// `POST /admin/materials/upload` (multipart: `token`, `id`, `file`): attaches a file to a
-/// material. It is streamed to disk, checked by content, named after the material so that it
-/// belongs to it, and put in place whole.
-pub async fn upload(
-    State(state): State<AppState>,
-    Staff(s): Staff,
-    multipart: axum::extract::Multipart,
-) -> Result<Response, AppError> {
-    let bad = |m: &str| AppError::BadRequest(m.to_string());
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
-    let centre = centre(&state)?;
-    let up = crate::web::staff::uploads::receive(
-        multipart,
-        centre.root(),
-        &s.csrf,
-        state.upload_limit(),
-    )
-    .await?;
-    check_token(&s, up.fields.get("token").map(String::as_str))?;
-    let id = up.fields.get("id").cloned().unwrap_or_default();
-    let m = catalog
-        .library
-        .get(&id)
-        .ok_or_else(|| bad("Không có tài liệu này."))?;
-    let file = up.file.ok_or_else(|| bad("Hãy chọn một tệp."))?;
-    if file.size == 0 {
-        return Err(bad("Tệp rỗng."));
-    }
-    let ext = kind_by_content(&file.head).ok_or_else(|| {
-        bad("Chỉ nhận tệp PDF, âm thanh (mp3, m4a, ogg, wav), video (mp4, webm) hoặc ảnh (jpg, png, gif, webp).")
-    })?;
-    let stem = file
-        .name
-        .rsplit_once('.')
-        .map_or(file.name.as_str(), |(s, _)| s);
-    let own_stem = m.id.rsplit('/').next().unwrap_or(&m.id);
-    let rel = match m.id.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/{own_stem}-{}.{ext}", slug(stem)),
-        None => format!("{own_stem}-{}.{ext}", slug(stem)),
-    };
-    let target = rel.clone();
-    let size = file.size;
-    tokio::task::spawn_blocking(move || centre.put_file(&target, &file.path))
-        .await
-        .map_err(crate::Error::from)?
-        .map_err(AppError::internal)?;
-    state.reload_library().await?;
-    tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
-    Ok(redirect_to_edit(&id, "uploaded"))
 }

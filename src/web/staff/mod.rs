@@ -1,10 +1,14 @@
-//! The staff area under `/admin`: login and sessions, the manager's report, accounts, and the
-//! teachers' work on materials, uploads, lessons, packages and backups.
+//! The staff area under `/admin`: sessions and login, the manager's report and its CSV tables,
+//! accounts, and the teachers' work on materials, uploads, lessons, packages and backups.
 
 pub mod accounts;
 pub mod auth;
 pub mod backup;
+pub mod charts;
+pub mod dashboard;
 pub mod lessons;
 pub mod materials;
 pub mod packages;
+pub mod report_csv;
+pub mod session;
 pub mod uploads;

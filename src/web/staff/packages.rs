@@ -2,35 +2,20 @@
 //! upload (checked and compared, nothing changed) then apply. The checked package waits in a
 //! staging folder on the data disk until it is applied or replaced.
 
-use std::sync::Mutex;
-
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::package::{Change, Package, Planned};
+use super::session::{Staff, StaffForm, StaffNav, check_token};
+use super::uploads::receive;
+use crate::package::Change;
+use crate::package::local::{self, Selection};
 use crate::web::error::AppError;
-use crate::web::staff::auth::{Staff, StaffNav, check_token};
-use crate::web::state::AppState;
-use crate::web::visitor::pages::{Site, render};
-
-/// A checked package waiting to be applied.
-#[derive(Debug)]
-pub struct Pending {
-    id: String,
-    file_name: String,
-    package: Package,
-    plan: Vec<Planned>,
-    /// Holds the staged files; removed when the pending import goes.
-    _staging: tempfile::TempDir,
-}
-
-/// The one import waiting for confirmation (a new upload replaces it).
-pub type PendingSlot = Mutex<Option<Pending>>;
+use crate::web::offload::blocking;
+use crate::web::page::{Site, render};
+use crate::web::state::{AppState, PendingImport};
 
 /// What the page shows of a pending import.
 struct Shown {
@@ -56,7 +41,7 @@ struct Page {
     lessons: Vec<(String, String)>,
 }
 
-fn shown(p: &Pending) -> Shown {
+fn shown(p: &PendingImport) -> Shown {
     let count = |c: Change| p.plan.iter().filter(|x| x.change == c).count();
     Shown {
         id: p.id.clone(),
@@ -86,15 +71,17 @@ fn shown(p: &Pending) -> Shown {
 fn page(
     state: &AppState,
     s: &crate::accounts::Session,
-    status: axum::http::StatusCode,
+    status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, AppError> {
     let slot = state
+        .staff
         .pending_import
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let own_materials = state
-        .catalog()
+        .library
+        .current()
         .map(|c| {
             c.library
                 .materials()
@@ -105,8 +92,8 @@ fn page(
         })
         .unwrap_or_default();
     let lessons = state
-        .lessons()
-        .and_then(|l| l.list().ok())
+        .lessons
+        .list()
         .unwrap_or_default()
         .into_iter()
         .map(|l| (l.code, l.title))
@@ -124,7 +111,7 @@ fn page(
 
 /// `GET /admin/packages`.
 pub async fn show(State(state): State<AppState>, Staff(s): Staff) -> Result<Response, AppError> {
-    page(&state, &s, axum::http::StatusCode::OK, None)
+    page(&state, &s, StatusCode::OK, None)
 }
 
 /// `POST /admin/packages/import` (multipart `token`, `file`): checks a package and shows what
@@ -134,59 +121,54 @@ pub async fn import(
     Staff(s): Staff,
     multipart: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
-    let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
-    let centre = state.centre_library().ok_or(AppError::Starting)?;
-    let data_dir = centre
-        .root()
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .ok_or(AppError::Starting)?;
-    let up =
-        crate::web::staff::uploads::receive(multipart, &data_dir, &s.csrf, state.upload_limit())
-            .await?;
+    let catalog = state.catalog()?;
+    let lessons = state.lessons.clone();
+    // The import installs into the centre's library: refuse early without one.
+    state.centre_library()?;
+    // Staged on the data disk, so that installing is a rename.
+    let data_dir = state.site.settings.data.clone();
+    let up = receive(multipart, &data_dir, &s.csrf, state.site.upload_limit).await?;
     check_token(&s, up.fields.get("token").map(String::as_str))?;
     let file = up
         .file
         .ok_or_else(|| AppError::BadRequest("Hãy chọn tệp gói.".into()))?;
     let file_name = file.name.clone();
-    let checked = tokio::task::spawn_blocking(move || {
+    let checked = blocking(move || {
         let staging = tempfile::Builder::new()
             .prefix(".package-")
             .tempdir_in(&data_dir)?;
-        let package = match crate::package::local::stage(&file.path, staging.path()) {
+        let package = match local::stage(&file.path, staging.path()) {
             Ok(p) => p,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let plan = crate::package::local::plan(&package, &catalog.library, &lessons);
+        let plan = local::plan(&package, &catalog.library, &lessons);
         Ok::<_, std::io::Error>(Ok((package, plan, staging)))
     })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(AppError::internal)?;
+    .await?;
     match checked {
         Err(why) => {
             tracing::warn!(user = %s.user, file = %file_name, reason = %why, "package refused");
             page(
                 &state,
                 &s,
-                axum::http::StatusCode::BAD_REQUEST,
+                StatusCode::BAD_REQUEST,
                 Some(format!("Gói bị từ chối, không có gì thay đổi: {why}")),
             )
         }
         Ok((package, plan, staging)) => {
             let id = crate::accounts::random_token();
             *state
+                .staff
                 .pending_import
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Pending {
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(PendingImport {
                 id,
                 file_name,
                 package,
                 plan,
-                _staging: staging,
+                staging,
             });
-            page(&state, &s, axum::http::StatusCode::OK, None)
+            page(&state, &s, StatusCode::OK, None)
         }
     }
 }
@@ -194,7 +176,6 @@ pub async fn import(
 /// The confirm button.
 #[derive(Debug, Deserialize)]
 pub struct ApplyForm {
-    token: Option<String>,
     pending: Option<String>,
     replace_conflicts: Option<String>,
 }
@@ -202,13 +183,11 @@ pub struct ApplyForm {
 /// `POST /admin/packages/apply`: installs the pending package, then reloads the library.
 pub async fn apply(
     State(state): State<AppState>,
-    Staff(s): Staff,
-    f: Result<Form<ApplyForm>, FormRejection>,
+    StaffForm(s, f): StaffForm<ApplyForm>,
 ) -> Result<Response, AppError> {
-    let f = crate::web::params::form(f)?;
-    check_token(&s, f.token.as_deref())?;
     let pending = {
         let mut slot = state
+            .staff
             .pending_import
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -222,22 +201,19 @@ pub async fn apply(
             }
         }
     };
-    let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
-    let centre = state.centre_library().ok_or(AppError::Starting)?;
+    let lessons = state.lessons.clone();
+    let centre = state.centre_library()?;
     let replace = f.replace_conflicts.is_some();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::package::local::apply(&pending.package, &pending.plan, replace, &centre, &lessons)
-    })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(AppError::internal)?;
+    let done =
+        blocking(move || local::apply(&pending.package, &pending.plan, replace, &centre, &lessons))
+            .await?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, new = done.new, changed = done.changed, "package installed");
     let message = format!(
         "Đã cài: {} tệp mới, {} tệp đổi, {} tệp thay bản trung tâm đã sửa, {} tệp giữ nguyên bản của trung tâm.",
         done.new, done.changed, done.conflicts_applied, done.conflicts_skipped
     );
-    page(&state, &s, axum::http::StatusCode::OK, Some(message))
+    page(&state, &s, StatusCode::OK, Some(message))
 }
 
 /// `GET /admin/packages/export?material=ID&lesson=CODE...`: the chosen materials (with their
@@ -257,20 +233,20 @@ pub async fn export(
         }
     }
     let selection = if materials.is_empty() && lessons.is_empty() {
-        crate::package::local::Selection::default()
+        Selection::default()
     } else {
-        crate::package::local::Selection {
+        Selection {
             materials: Some(materials),
             lessons: Some(lessons),
         }
     };
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
-    let lessons = state.lessons().cloned().ok_or(AppError::Starting)?;
-    let centre_name = state.centre().to_string();
-    let bytes = tokio::task::spawn_blocking(move || {
+    let catalog = state.catalog()?;
+    let lessons = state.lessons.clone();
+    let centre_name = state.site.centre().to_string();
+    let created = local::created_at(state.now_ms());
+    let bytes = blocking(move || {
         let mut out = Vec::new();
-        let created = crate::package::local::created_now();
-        crate::package::local::export(
+        local::export(
             &mut out,
             &catalog.library,
             &lessons,
@@ -280,12 +256,7 @@ pub async fn export(
         )
         .map(|_| out)
     })
-    .await
-    .map_err(crate::Error::from)?
-    .map_err(|e| match e {
-        crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
-        other => AppError::internal(other),
-    })?;
+    .await?;
     Ok((
         [
             (

@@ -1,13 +1,19 @@
-//! Receiving a file from a multipart form: streamed to a temporary file beside its destination
-//! (so installing it is a rename), counted against a limit as it arrives, never held in memory.
-//! The form's token must come before the file, so nothing is written for a forged form.
+//! Files sent by staff (`/admin/materials/upload`, and the package import): streamed to a
+//! temporary file beside their destination (so installing one is a rename), counted against a
+//! limit as they arrive, never held in memory, and typed by their bytes, not their names. The
+//! form's token must come before the file, so nothing is written for a forged form.
 
 use std::collections::HashMap;
 
-use axum::extract::Multipart;
+use axum::extract::{Multipart, State};
+use axum::response::Response;
 use tokio::io::AsyncWriteExt;
 
+use super::materials::{redirect_to_edit, slug};
+use super::session::{Staff, check_token};
 use crate::web::error::AppError;
+use crate::web::offload::blocking;
+use crate::web::state::AppState;
 
 /// Bytes kept from the start of a file for checking its type.
 const HEAD_BYTES: usize = 8192;
@@ -61,8 +67,7 @@ pub async fn receive(
         let file_name = field.file_name().unwrap_or("tep").to_string();
         let tmp = tempfile::Builder::new()
             .prefix(".upload-")
-            .tempfile_in(dir)
-            .map_err(internal)?;
+            .tempfile_in(dir)?;
         let (std_file, path) = tmp.into_parts();
         let mut file = tokio::fs::File::from_std(std_file);
         let (mut size, mut head) = (0usize, Vec::new());
@@ -74,9 +79,9 @@ pub async fn receive(
             if head.len() < HEAD_BYTES {
                 head.extend_from_slice(&chunk[..chunk.len().min(HEAD_BYTES - head.len())]);
             }
-            file.write_all(&chunk).await.map_err(internal)?;
+            file.write_all(&chunk).await?;
         }
-        file.sync_all().await.map_err(internal)?;
+        file.sync_all().await?;
         out.file = Some(Received {
             name: file_name,
             path,
@@ -87,10 +92,6 @@ pub async fn receive(
     Ok(out)
 }
 
-fn internal(e: std::io::Error) -> AppError {
-    AppError::Internal(crate::Error::Io(e))
-}
-
 /// A multipart read error: too large, or a broken upload.
 fn broken(e: &axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -98,4 +99,67 @@ fn broken(e: &axum::extract::multipart::MultipartError) -> AppError {
     } else {
         AppError::BadRequest("Tải tệp lên không trọn vẹn. Hãy thử lại.".into())
     }
+}
+
+/// The extension a file gets from what its bytes are, if it is a kind the library serves:
+/// PDF, audio, video and pictures. The name the browser sent is never trusted for this.
+pub fn kind_by_content(head: &[u8]) -> Option<&'static str> {
+    let t = infer::get(head)?;
+    Some(match t.mime_type() {
+        "application/pdf" => "pdf",
+        "audio/mpeg" => "mp3",
+        "audio/m4a" | "audio/x-m4a" => "m4a",
+        "audio/ogg" | "audio/opus" => "ogg",
+        "audio/x-wav" | "audio/wav" => "wav",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => return None,
+    })
+}
+
+/// `POST /admin/materials/upload` (multipart: `token`, `id`, `file`): attaches a file to a
+/// material. It is streamed to disk, checked by content, named after the material so that it
+/// belongs to it, and put in place whole.
+pub async fn upload(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let bad = |m: &str| AppError::bad(m);
+    let catalog = state.catalog()?;
+    let centre = state.centre_library()?;
+    let up = receive(multipart, centre.root(), &s.csrf, state.site.upload_limit).await?;
+    // Also refuses a form without a file (the token is checked before any file is written).
+    check_token(&s, up.fields.get("token").map(String::as_str))?;
+    let id = up.fields.get("id").cloned().unwrap_or_default();
+    let m = catalog
+        .library
+        .get(&id)
+        .ok_or_else(|| bad("Không có tài liệu này."))?;
+    let file = up.file.ok_or_else(|| bad("Hãy chọn một tệp."))?;
+    if file.size == 0 {
+        return Err(bad("Tệp rỗng."));
+    }
+    let ext = kind_by_content(&file.head).ok_or_else(|| {
+        bad("Chỉ nhận tệp PDF, âm thanh (mp3, m4a, ogg, wav), video (mp4, webm) hoặc ảnh (jpg, png, gif, webp).")
+    })?;
+    let stem = file
+        .name
+        .rsplit_once('.')
+        .map_or(file.name.as_str(), |(s, _)| s);
+    let own_stem = m.id.rsplit('/').next().unwrap_or(&m.id);
+    let rel = match m.id.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{own_stem}-{}.{ext}", slug(stem)),
+        None => format!("{own_stem}-{}.{ext}", slug(stem)),
+    };
+    let target = rel.clone();
+    let size = file.size;
+    blocking(move || centre.put_file(&target, &file.path)).await?;
+    state.reload_library().await?;
+    tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
+    Ok(redirect_to_edit(&id, "uploaded"))
 }

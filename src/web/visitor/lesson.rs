@@ -2,7 +2,6 @@
 //! Only published lessons are shown; opening one counts as joining it in the usage reports.
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -11,75 +10,16 @@ use crate::lessons::Lesson;
 use crate::usage::EventKind;
 use crate::usage::report::LESSON_PREFIX;
 use crate::web::error::AppError;
-use crate::web::participant::Participant;
-use crate::web::state::{AppState, Catalog};
-use crate::web::visitor::pages::{Site, render};
-
-/// Characters of a material's text put on the handout.
-const KEY_CONTENT_CHARS: usize = 700;
-
-/// One material of a lesson as shown.
-pub struct ShownItem {
-    /// Material title (or a note that it is gone).
-    pub title: String,
-    /// Its page, if it still exists.
-    pub url: Option<String>,
-    /// The teacher's note.
-    pub note: String,
-    /// The material's summary.
-    pub summary: String,
-    /// The opening of its text (handout only).
-    pub key_content: String,
-}
-
-/// The items of a lesson, looked up in the catalogue.
-pub fn shown_items(lesson: &Lesson, catalog: &Catalog, with_content: bool) -> Vec<ShownItem> {
-    lesson
-        .items
-        .iter()
-        .map(|it| match catalog.library.get(&it.material) {
-            Some(m) => ShownItem {
-                title: m.title.clone(),
-                url: Some(m.url()),
-                note: it.note.clone(),
-                summary: m.summary.clone(),
-                key_content: if with_content {
-                    key_content(catalog, m)
-                } else {
-                    String::new()
-                },
-            },
-            None => ShownItem {
-                title: format!("{} (tài liệu này không còn trong thư viện)", it.material),
-                url: None,
-                note: it.note.clone(),
-                summary: String::new(),
-                key_content: String::new(),
-            },
-        })
-        .collect()
-}
-
-fn key_content(catalog: &Catalog, m: &crate::content::Material) -> String {
-    let Ok(parsed) = catalog.library.read(m) else {
-        return String::new();
-    };
-    let plain = crate::content::markdown::to_plain_text(&parsed.body);
-    let text = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    match text.char_indices().nth(KEY_CONTENT_CHARS) {
-        None => text,
-        Some((cut, _)) => {
-            let head = &text[..cut];
-            let end = head.rfind(['.', '!', '?']).map_or(cut, |i| i + 1);
-            format!("{} …", &text[..end])
-        }
-    }
-}
+use crate::web::extract::Visitor;
+use crate::web::lesson_view::{ShownItem, shown_items};
+use crate::web::offload::blocking;
+use crate::web::page::{Site, render};
+use crate::web::state::AppState;
 
 /// A published lesson, or 404.
 async fn published(state: &AppState, code: String) -> Result<Lesson, AppError> {
-    state
-        .with_lessons_store(move |s| s.get(&code))
+    let store = state.lessons.clone();
+    blocking(move || store.get(&code))
         .await?
         .filter(|l| l.published)
         .ok_or(AppError::NotFound)
@@ -102,57 +42,28 @@ struct LessonPage {
 pub async fn show(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    participant: Option<Extension<Participant>>,
+    visitor: Visitor,
 ) -> Result<Html<String>, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let l = published(&state, code).await?;
-    if let Some(Extension(p)) = participant {
-        let mut e = state.event(EventKind::Lesson, &p.0);
-        e.material = Some(format!("{LESSON_PREFIX}{}", l.code));
-        e.category = Some(l.category);
-        state.record(e);
+    if let Some(who) = visitor.id() {
+        state.records.record(EventKind::Lesson, who, |e| {
+            e.material = Some(format!("{LESSON_PREFIX}{}", l.code));
+            e.category = Some(l.category);
+        });
     }
-    render(&LessonPage {
+    Ok(render(&LessonPage {
         site: Site::new(),
         date_vi: date_vi(&l),
         items: shown_items(&l, &catalog, false),
         l,
-    })
-}
-
-/// The Host a page was reached by, when it is a plain host name or address (it goes into
-/// printed addresses and QR codes, so nothing else is let through).
-pub fn request_host(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
+    })?)
 }
 
 /// The address phones should open, from the Host the page was reached by.
 fn address(headers: &HeaderMap, path: &str) -> String {
-    let host = request_host(headers).unwrap_or("hoclieu.local");
+    let host = crate::addresses::request_host(headers).unwrap_or("hoclieu.local");
     format!("http://{host}{path}")
-}
-
-/// An SVG QR code for a text (without the XML declaration, so it can sit inside HTML).
-pub fn qr_svg(text: &str) -> Result<String, AppError> {
-    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
-        .map_err(|_| AppError::BadRequest("Địa chỉ quá dài để làm mã QR.".into()))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    Ok(match svg.find("<svg") {
-        Some(i) => svg[i..].to_string(),
-        None => svg,
-    })
 }
 
 /// `GET /l/{code}/qr.svg`.
@@ -162,7 +73,7 @@ pub async fn qr(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let l = published(&state, code).await?;
-    let svg = qr_svg(&address(&headers, &l.url()))?;
+    let svg = crate::web::qr::svg(&address(&headers, &l.url()))?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -191,22 +102,19 @@ pub async fn print(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Html<String>, AppError> {
-    let catalog = state.catalog().ok_or(AppError::Starting)?;
+    let catalog = state.catalog()?;
     let l = published(&state, code).await?;
     let address = address(&headers, &l.url());
-    let cat = catalog.clone();
     let lesson = l.clone();
     // Reading every material's file blocks.
-    let items = tokio::task::spawn_blocking(move || shown_items(&lesson, &cat, true))
-        .await
-        .map_err(crate::Error::from)?;
-    render(&PrintPage {
+    let items = tokio::task::spawn_blocking(move || shown_items(&lesson, &catalog, true)).await?;
+    Ok(render(&PrintPage {
         site: Site::new(),
-        centre: state.centre(),
+        centre: state.site.centre(),
         date_vi: date_vi(&l),
-        qr_svg: qr_svg(&address)?,
+        qr_svg: crate::web::qr::svg(&address)?,
         address,
         items,
         l,
-    })
+    })?)
 }

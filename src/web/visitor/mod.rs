@@ -1,7 +1,9 @@
-//! What villagers open: the home page, fields, materials and their files, search, lessons,
+//! What villagers open: the home page and fields, materials and their files, search, lessons,
 //! the "about you" page and the wall poster.
 
+pub mod home;
 pub mod lesson;
-pub mod pages;
+pub mod material;
 pub mod poster;
 pub mod profile;
+pub mod search;

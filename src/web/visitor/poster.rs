@@ -7,9 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::Html;
 
 use crate::web::error::AppError;
-use crate::web::state::AppState;
-use crate::web::visitor::lesson::qr_svg;
-use crate::web::visitor::pages::{Site, render};
+use crate::web::page::{Site, render};
+use crate::web::state::SiteInfo;
 
 #[derive(Template)]
 #[template(path = "poster.html")]
@@ -24,21 +23,17 @@ struct Poster<'a> {
 
 /// The addresses to print: the box's network addresses (phones can always use those), then
 /// `hoclieu.local` when it is announced; the Host the page was opened with if nothing else.
-fn addresses(state: &AppState, headers: &HeaderMap) -> Vec<String> {
-    let mut out: Vec<String> = state
-        .listen_addr()
-        .map(crate::server::reachable_urls)
-        .unwrap_or_default()
+fn addresses(site: &SiteInfo, headers: &HeaderMap) -> Vec<String> {
+    let addr = site.listen_addr;
+    let mut out: Vec<String> = crate::addresses::reachable_urls(addr)
         .into_iter()
         .filter(|u| !u.contains("localhost"))
         .collect();
-    if let Some(addr) = state.listen_addr()
-        && state.settings().mdns
-    {
+    if site.settings.mdns {
         out.push(format!("http://hoclieu.local:{}/", addr.port()));
     }
     if out.is_empty()
-        && let Some(host) = crate::web::visitor::lesson::request_host(headers)
+        && let Some(host) = crate::addresses::request_host(headers)
     {
         out.push(format!("http://{host}/"));
     }
@@ -47,21 +42,20 @@ fn addresses(state: &AppState, headers: &HeaderMap) -> Vec<String> {
 
 /// `GET /poster`.
 pub async fn show(
-    State(state): State<AppState>,
+    State(site): State<std::sync::Arc<SiteInfo>>,
     headers: HeaderMap,
 ) -> Result<Html<String>, AppError> {
-    let addresses = addresses(&state, &headers);
+    let addresses = addresses(&site, &headers);
     let first = addresses
         .first()
         .cloned()
         .unwrap_or_else(|| "http://hoclieu.local/".to_string());
-    let settings = state.settings();
-    render(&Poster {
+    Ok(render(&Poster {
         site: Site::new(),
-        centre: state.centre(),
-        commune: &settings.commune,
-        district: &settings.district,
-        qr_svg: qr_svg(&first)?,
+        centre: site.centre(),
+        commune: &site.settings.commune,
+        district: &site.settings.district,
+        qr_svg: crate::web::qr::svg(&first)?,
         addresses,
-    })
+    })?)
 }

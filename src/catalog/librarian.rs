@@ -1,0 +1,190 @@
+//! The one keeper of the live catalogue: loads it at start, and after an edit, an import or a
+//! change seen on disk loads the library again and re-indexes only what changed. It owns the
+//! slot the web layer reads, and a cheap stamp of the library folders (names, sizes, times) so
+//! that the watcher seeing the server's own write does not load everything a second time.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::Catalog;
+use crate::content::Library;
+use crate::content::Source;
+use crate::content::centre::CentreLibrary;
+use crate::error::Result;
+use crate::search::{Opened, SearchIndex};
+
+/// Keeps the catalogue in step with the library.
+#[derive(Debug)]
+pub struct Librarian {
+    base: Source,
+    centre: Option<CentreLibrary>,
+    /// Where the index lives; `None` keeps it in memory.
+    data_dir: Option<PathBuf>,
+    /// One load at a time: the index has a single writer.
+    lock: Mutex<()>,
+    current: RwLock<Option<Arc<Catalog>>>,
+    /// How many times a catalogue was installed (1 after start, +1 per reload).
+    loads: AtomicU64,
+    /// The folders' stamp when the current catalogue was read.
+    stamp: Mutex<Option<u64>>,
+}
+
+impl Librarian {
+    /// A librarian for `base`, with the centre's folder layered over it when there is one,
+    /// and its index under `data_dir` (in memory without one).
+    pub fn new(base: Source, centre: Option<CentreLibrary>, data_dir: Option<PathBuf>) -> Self {
+        Librarian {
+            base,
+            centre,
+            data_dir,
+            lock: Mutex::new(()),
+            current: RwLock::new(None),
+            loads: AtomicU64::new(0),
+            stamp: Mutex::new(None),
+        }
+    }
+
+    /// The centre's writable library, if its folder could be opened.
+    pub fn centre(&self) -> Option<&CentreLibrary> {
+        self.centre.as_ref()
+    }
+
+    /// The library as served (the starter library without a centre folder).
+    pub fn base(&self) -> &Source {
+        &self.base
+    }
+
+    /// The current catalogue; `None` until the first load finishes.
+    pub fn current(&self) -> Option<Arc<Catalog>> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many times a catalogue was installed since start.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
+    /// The folders whose files make the library (watched for hand edits).
+    pub fn folders(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        collect_dirs(&self.base, &mut out);
+        if let Some(c) = &self.centre {
+            out.push(c.root().to_path_buf());
+        }
+        out
+    }
+
+    fn library(&self) -> Library {
+        match &self.centre {
+            Some(centre) => centre.library(self.base.clone()),
+            None => Library::load(self.base.clone()),
+        }
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn install(&self, catalog: Catalog, stamp: u64) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(catalog));
+        *self
+            .stamp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stamp);
+        self.loads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Loads the library and opens or builds its index, then installs the catalogue
+    /// (blocking: run it off the async workers).
+    pub fn load(&self) -> Result<Opened> {
+        let _one = self.guard();
+        // Taken before reading: a change made while reading shows as a new stamp later.
+        let stamp = self.stamp_now();
+        let library = self.library();
+        let (index, opened) = match &self.data_dir {
+            Some(dir) => SearchIndex::open_or_build(dir, &library)?,
+            None => (SearchIndex::in_memory(&library)?, Opened::Reused),
+        };
+        self.install(Catalog::assemble(library, index), stamp);
+        Ok(opened)
+    }
+
+    /// Loads the library again and brings the index up to date (blocking). Returns how many
+    /// materials were re-indexed or dropped.
+    pub fn reload(&self) -> Result<usize> {
+        let Some(current) = self.current() else {
+            return self.load().map(|_| 0);
+        };
+        let _one = self.guard();
+        // Another reload may have finished while this one waited.
+        let current = self.current().unwrap_or(current);
+        let stamp = self.stamp_now();
+        let library = self.library();
+        let touched = current.index.update(&current.library, &library)?;
+        tracing::info!(
+            materials = library.materials().len(),
+            reindexed = touched,
+            problems = library.problems().len(),
+            "library reloaded"
+        );
+        self.install(Catalog::assemble(library, current.index.clone()), stamp);
+        Ok(touched)
+    }
+
+    /// Reloads only when the folders differ from what the current catalogue was read from
+    /// (the watcher calls this: most events it sees are the server's own saves, already
+    /// loaded). `None` when nothing had changed.
+    pub fn reload_if_changed(&self) -> Result<Option<usize>> {
+        let known = *self
+            .stamp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.current().is_some() && known == Some(self.stamp_now()) {
+            return Ok(None);
+        }
+        self.reload().map(Some)
+    }
+
+    /// Names, sizes and modification times of every file in the library folders, hashed:
+    /// cheap next to reading and hashing every file, and changed by any edit.
+    fn stamp_now(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for dir in self.folders() {
+            let mut entries: Vec<_> = walkdir::WalkDir::new(&dir)
+                .follow_links(true)
+                .into_iter()
+                .filter_map(std::result::Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    Some((e.into_path(), m.len(), m.modified().ok()))
+                })
+                .collect();
+            entries.sort();
+            dir.hash(&mut h);
+            entries.hash(&mut h);
+        }
+        if let Some(c) = &self.centre {
+            c.hidden().ok().hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+fn collect_dirs(source: &Source, out: &mut Vec<PathBuf>) {
+    match source {
+        Source::Embedded => {}
+        Source::Dir(d) => out.push(d.clone()),
+        Source::Layered(layers) => layers.iter().for_each(|l| collect_dirs(l, out)),
+    }
+}

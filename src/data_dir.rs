@@ -1,0 +1,75 @@
+//! The data folder's layout, named once: where the records, the index, the centre's own
+//! materials, their history and the lessons live under `DATA`. Everything that reads or writes
+//! the data folder asks this module for the path instead of spelling a file name.
+
+use std::path::{Path, PathBuf};
+
+/// The database file (usage records, profiles, staff accounts and sessions).
+pub const DATABASE: &str = "hoclieu.sqlite3";
+/// The centre's own materials, layered over the starter library.
+pub const LIBRARY: &str = "library";
+/// Every version of a library file that a save, an undo or an import replaced.
+pub const HISTORY: &str = "history";
+/// Lessons, one TOML file each.
+pub const LESSONS: &str = "lessons";
+/// The search index (rebuilt whenever it is missing or stale).
+pub const INDEX: &str = "index";
+/// Which starter materials the centre hides.
+pub const LIBRARY_SETTINGS: &str = "library.toml";
+/// Where a restored backup puts the settings file it carried.
+pub const SETTINGS_COPY: &str = "hoclieu.toml";
+/// The folders that hold the centre's own work (backed up, cleaned of crash leftovers).
+pub const WORK_FOLDERS: [&str; 3] = [LIBRARY, LESSONS, HISTORY];
+
+/// A data folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// The data folder at `root` (nothing is created).
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The database file.
+    pub fn database(&self) -> PathBuf {
+        self.root.join(DATABASE)
+    }
+
+    /// The centre's own library folder.
+    pub fn library(&self) -> PathBuf {
+        self.root.join(LIBRARY)
+    }
+
+    /// The history of replaced library files.
+    pub fn history(&self) -> PathBuf {
+        self.root.join(HISTORY)
+    }
+
+    /// The lessons folder.
+    pub fn lessons(&self) -> PathBuf {
+        self.root.join(LESSONS)
+    }
+
+    /// The search index folder.
+    pub fn index(&self) -> PathBuf {
+        self.root.join(INDEX)
+    }
+
+    /// The hidden-materials list.
+    pub fn library_settings(&self) -> PathBuf {
+        self.root.join(LIBRARY_SETTINGS)
+    }
+
+    /// The settings file a restore brought back.
+    pub fn settings_copy(&self) -> PathBuf {
+        self.root.join(SETTINGS_COPY)
+    }
+}

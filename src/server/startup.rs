@@ -1,0 +1,297 @@
+//! The one constructor of the running app: from the settings (and the library source they
+//! name) it opens the data folder, the usage records, the trusted clock, the centre's library,
+//! the lessons and the librarian, and hands back an [`App`] whose state the router serves.
+//! `serve`, the commands that need the box's library, and the integration tests all use it,
+//! so the tests exercise the real assembly.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::catalog::{Librarian, watch};
+use crate::clock::Clock;
+use crate::content::centre::CentreLibrary;
+use crate::content::{Library, Source};
+use crate::data_dir::{DataDir, WORK_FOLDERS};
+use crate::lessons::LessonStore;
+use crate::search::Opened;
+use crate::settings::Settings;
+use crate::usage;
+use crate::web::state::{
+    AppState, MAX_UPLOAD_BYTES, Records, SearchPermits, SiteInfo, StaffMemory, UsageLog,
+};
+
+/// The library a setting names: the starter library inside the binary, or a folder.
+pub fn library_source(folder: Option<&Path>) -> crate::Result<Source> {
+    match folder {
+        None => Ok(Source::Embedded),
+        Some(d) => Source::dir(d).map_err(|e| crate::Error::BadPath {
+            path: d.to_path_buf(),
+            message: format!("cannot use as library folder: {e}"),
+        }),
+    }
+}
+
+/// The assembled app: its state, and what must be stopped with it.
+pub struct App {
+    /// What the router serves.
+    pub state: AppState,
+    writer: Option<usage::Writer>,
+    watcher: Option<notify::RecommendedWatcher>,
+    announced: Option<mdns_sd::ServiceDaemon>,
+    loader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`App::assemble`] needs beyond the settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The library to serve (the settings' `library`, opened).
+    pub source: Source,
+    /// The address the server listens on (printed on the poster).
+    pub listen_addr: SocketAddr,
+    /// Largest upload accepted.
+    pub upload_limit: usize,
+}
+
+impl Options {
+    /// Defaults for serving `source` on `listen_addr`.
+    pub fn new(source: Source, listen_addr: SocketAddr) -> Options {
+        Options {
+            source,
+            listen_addr,
+            upload_limit: MAX_UPLOAD_BYTES,
+        }
+    }
+}
+
+impl App {
+    /// Builds the app. Nothing is loaded yet: the catalogue comes from [`App::start`] (in the
+    /// background) or [`App::load`]. A part that cannot be opened is reported and left out in
+    /// its named way (no records, no centre folder), never fatal: serving matters most.
+    pub fn assemble(settings: Settings, opts: Options) -> crate::Result<App> {
+        let data = DataDir::new(&settings.data);
+        std::fs::create_dir_all(data.root()).map_err(|e| crate::Error::BadPath {
+            path: data.root().to_path_buf(),
+            message: format!("cannot create data folder: {e}"),
+        })?;
+        remove_leftovers(&data);
+        let (records, clock, writer) = match open_usage(&data, settings.retention_days) {
+            Ok((log, writer)) => {
+                let clock = Arc::clone(&log.clock);
+                (Records::Open(Arc::new(log)), clock, Some(writer))
+            }
+            Err(e) => {
+                // Counting is worth less than serving: keep going without it, and say so.
+                tracing::error!(error = %e, "usage log cannot be opened; participation will not be counted");
+                (
+                    Records::Unavailable,
+                    Arc::new(Clock::system(crate::clock::release_floor_ms())),
+                    None,
+                )
+            }
+        };
+        let centre = match CentreLibrary::open(data.root()) {
+            Ok(c) => Some(c.with_clock(Arc::clone(&clock))),
+            Err(e) => {
+                tracing::error!(error = %e, "the centre's library folder cannot be opened; serving the starter library only");
+                None
+            }
+        };
+        let lessons = LessonStore::open(data.root()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the lessons folder cannot be created; lessons are read-only");
+            LessonStore::at(data.lessons())
+        });
+        let library = Arc::new(Librarian::new(
+            opts.source,
+            centre,
+            Some(data.root().to_path_buf()),
+        ));
+        let state = AppState {
+            library,
+            lessons,
+            records,
+            clock,
+            site: Arc::new(SiteInfo {
+                settings,
+                listen_addr: opts.listen_addr,
+                upload_limit: opts.upload_limit,
+            }),
+            staff: Arc::new(StaffMemory::default()),
+            search_permits: SearchPermits::default(),
+        };
+        Ok(App {
+            state,
+            writer,
+            watcher: None,
+            announced: None,
+            loader: None,
+        })
+    }
+
+    /// Loads the catalogue now (blocking), reporting the library's problems.
+    pub fn load(&self) -> crate::Result<Opened> {
+        load(&self.state.library)
+    }
+
+    /// Starts what a serving box runs beside the router: the catalogue loading in the
+    /// background (pages answer 503 meanwhile), the folder watcher and the mDNS name.
+    /// Needs a Tokio runtime.
+    pub fn start(&mut self) {
+        let librarian = Arc::clone(&self.state.library);
+        self.loader = Some(tokio::task::spawn_blocking(move || {
+            if let Err(e) = load(&librarian) {
+                tracing::error!(error = %e, "library could not be loaded; pages will answer 503");
+            }
+        }));
+        self.watch();
+        let settings = &self.state.site.settings;
+        self.announced = settings
+            .mdns
+            .then(|| super::mdns::announce(self.state.site.listen_addr.port(), &settings.centre))
+            .flatten();
+    }
+
+    /// Starts watching the library and lessons folders (needs a Tokio runtime).
+    pub fn watch(&mut self) {
+        self.watcher = watch::watch(Arc::clone(&self.state.library), self.state.lessons.clone());
+    }
+
+    /// The router over this app's state.
+    pub fn router(&self) -> axum::Router {
+        crate::web::router(self.state.clone())
+    }
+
+    /// Stops the background parts and commits every recorded event (blocking).
+    pub fn stop(mut self) {
+        if let Some(l) = self.loader.take() {
+            l.abort();
+        }
+        self.watcher = None;
+        if let Some(d) = self.announced.take() {
+            let _ = d.shutdown();
+        }
+        if let Some(w) = self.writer.take() {
+            w.finish();
+        }
+    }
+}
+
+fn load(librarian: &Librarian) -> crate::Result<Opened> {
+    let started = std::time::Instant::now();
+    let opened = librarian.load()?;
+    if let Some(catalog) = librarian.current() {
+        for p in catalog.library.problems() {
+            tracing::warn!(problem = %p, "library problem");
+        }
+        let how = match &opened {
+            Opened::Reused => "reused".to_string(),
+            Opened::Built { reason } => format!("built ({reason})"),
+        };
+        tracing::info!(
+            library = %librarian.base().describe(),
+            materials = catalog.library.materials().len(),
+            problems = catalog.library.problems().len(),
+            index = %how,
+            ms = started.elapsed().as_millis() as u64,
+            "library ready"
+        );
+    }
+    Ok(opened)
+}
+
+/// Half-written files of a crash or a power cut (their final names are never half-written).
+fn remove_leftovers(data: &DataDir) {
+    let removed = crate::fsutil::remove_leftovers(data.root())
+        + WORK_FOLDERS
+            .iter()
+            .map(|d| crate::fsutil::remove_leftovers_deep(&data.root().join(d)))
+            .sum::<usize>();
+    if removed > 0 {
+        tracing::info!(
+            files = removed,
+            "removed temporary files left by an interrupted run"
+        );
+    }
+}
+
+/// The library as this box serves it, for the commands that work on it without serving:
+/// `source` with the centre's folder over it, the centre's folder, and the lessons.
+pub fn local_library(
+    settings: &Settings,
+    source: Source,
+) -> crate::Result<(Library, CentreLibrary, LessonStore)> {
+    let data = DataDir::new(&settings.data);
+    let centre = CentreLibrary::open(data.root())?;
+    let lessons = LessonStore::open(data.root())?;
+    Ok((centre.library(source), centre, lessons))
+}
+
+/// Whether SQLite says the file is not a database or is corrupt (as opposed to, say, a
+/// read-only disk, where moving the file would not help).
+fn is_damaged(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Moves the database and its WAL files aside as `hoclieu.sqlite3.broken-<ms>`; returns the
+/// new name of the main file.
+fn move_aside(data: &DataDir, stamp: i64) -> std::io::Result<std::path::PathBuf> {
+    let db = data.database();
+    let target = std::path::PathBuf::from(format!("{}.broken-{stamp}", db.display()));
+    for suffix in ["", "-wal", "-shm"] {
+        let from = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        if from.exists() {
+            std::fs::rename(&from, format!("{}{suffix}", target.display()))?;
+        }
+    }
+    crate::fsutil::sync_dir(data.root())?;
+    Ok(target)
+}
+
+fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, usage::Writer)> {
+    let store = match usage::store::Store::open(data.root()) {
+        Ok(s) => s,
+        Err(e) if is_damaged(&e) => {
+            let moved = move_aside(data, crate::clock::release_floor_ms().max(usage::now_ms()))?;
+            tracing::error!(
+                error = %e,
+                moved_to = %moved.display(),
+                "the usage database is damaged; it was moved aside and a new one started (restore a backup to get the records back; staff accounts must be set again)"
+            );
+            usage::store::Store::open(data.root())?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // The clock is never earlier than this release or the newest record.
+    let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
+    let clock = Arc::new(Clock::system(floor));
+    let reader = rusqlite::Connection::open(data.database())?;
+    usage::store::configure(&reader)?;
+    // Old events are pruned by the writer once phones confirm the date, not now: a clock
+    // set in the future would delete everything.
+    let (recorder, writer) = usage::start_with_clock(
+        store,
+        Some(usage::ClockLink {
+            clock: Arc::clone(&clock),
+            retention_days,
+        }),
+    );
+    Ok((
+        UsageLog {
+            recorder,
+            db: Mutex::new(reader),
+            clock,
+        },
+        writer,
+    ))
+}

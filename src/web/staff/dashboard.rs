@@ -1,0 +1,248 @@
+//! `/admin`: the manager's participation report for a period, with the previous period beside
+//! it, by field, group, material, lesson, day and hour.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::charts::{Bar, Column, Preset, bars, columns, presets};
+use super::session::{Staff, StaffNav, home_of};
+use crate::accounts::Role;
+use crate::usage::export::Compared;
+use crate::usage::report::{self, Period, iso, parse_date, vi_date};
+use crate::web::error::AppError;
+use crate::web::extract::Params;
+use crate::web::offload::blocking;
+use crate::web::page::{Site, render};
+use crate::web::state::AppState;
+
+/// Which period a report is for.
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodQuery {
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl PeriodQuery {
+    /// The period asked for; this month when nothing is.
+    pub fn resolve(&self, today: time::Date) -> Result<Period, AppError> {
+        let bad = |m: &str| AppError::BadRequest(m.to_string());
+        match (
+            self.period.as_deref(),
+            self.from.as_deref(),
+            self.to.as_deref(),
+        ) {
+            (Some(p), _, _) if !p.is_empty() => {
+                Period::named(p).ok_or_else(|| bad("Kỳ báo cáo không hợp lệ."))
+            }
+            (_, Some(f), Some(t)) if !f.is_empty() && !t.is_empty() => {
+                let from = parse_date(f).ok_or_else(|| bad("Ngày bắt đầu không hợp lệ."))?;
+                let to = parse_date(t).ok_or_else(|| bad("Ngày kết thúc không hợp lệ."))?;
+                Period::new(from, to).ok_or_else(|| bad("Ngày kết thúc phải sau ngày bắt đầu."))
+            }
+            _ => Ok(
+                Period::named(&format!("{}-{:02}", today.year(), u8::from(today.month())))
+                    .unwrap_or(Period {
+                        from: today,
+                        to: today,
+                    }),
+            ),
+        }
+    }
+}
+
+/// Today by the trusted clock (a box whose system clock went back still reports the present).
+pub fn today(state: &AppState) -> time::Date {
+    report::date_of(crate::usage::local_day(state.now_ms()))
+}
+
+/// A period's report with the previous period's beside it.
+pub async fn compared(state: &AppState, period: Period) -> Result<Compared, AppError> {
+    state
+        .records
+        .db(move |c| {
+            Ok(Compared {
+                current: report::report(c, period)?,
+                previous: report::report(c, period.previous())?,
+            })
+        })
+        .await
+}
+
+/// Labels of the demographic questions, in report order.
+const QUESTIONS: &[(&str, &str)] = &[
+    ("age_band", "Độ tuổi"),
+    ("gender", "Giới tính"),
+    ("ethnicity", "Dân tộc"),
+    ("newly_literate", "Mới biết chữ"),
+    ("village", "Thôn, bản"),
+];
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct Dashboard<'a> {
+    site: Site,
+    centre: &'a str,
+    nav: StaffNav,
+    c: Compared,
+    from_vi: String,
+    to_vi: String,
+    prev_from_vi: String,
+    prev_to_vi: String,
+    query: String,
+    presets: Vec<Preset>,
+    selected: String,
+    fields: Vec<Bar>,
+    fields_table: Vec<(&'static str, u64, u64)>,
+    groups: Vec<(&'static str, Vec<crate::usage::report::GroupCount>)>,
+    materials: Vec<(String, String, u64, u64)>,
+    lessons: Vec<(String, String, &'static str, u64, u64)>,
+    days: Vec<Column>,
+    hours: Vec<Column>,
+}
+
+/// `GET /admin`: the participation report for a period, with the previous one beside it.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Params(q): Params<PeriodQuery>,
+) -> Result<Response, AppError> {
+    if s.role != Role::Manager {
+        return Ok(Redirect::to(home_of(s.role)).into_response());
+    }
+    let today = today(&state);
+    let period = q.resolve(today)?;
+    let c = compared(&state, period).await?;
+    let catalog = state.catalog().ok();
+    let title_of = |id: &str| -> String {
+        catalog
+            .as_ref()
+            .and_then(|cat| cat.library.get(id).map(|m| m.title.clone()))
+            .unwrap_or_else(|| id.to_string())
+    };
+    let fields = bars(
+        crate::content::Category::ALL
+            .iter()
+            .map(|cat| {
+                let now = c
+                    .current
+                    .by_category
+                    .get(cat.slug())
+                    .map_or(0, |f| f.participants);
+                let before = c
+                    .previous
+                    .by_category
+                    .get(cat.slug())
+                    .map_or(0, |f| f.participants);
+                (cat.name_vi().to_string(), now, before)
+            })
+            .collect(),
+    );
+    let fields_table = crate::content::Category::ALL
+        .iter()
+        .map(|cat| {
+            let f = c
+                .current
+                .by_category
+                .get(cat.slug())
+                .cloned()
+                .unwrap_or_default();
+            (cat.name_vi(), f.participants, f.views)
+        })
+        .collect();
+    let groups = QUESTIONS
+        .iter()
+        .map(|(key, label)| {
+            (
+                *label,
+                c.current.by_group.get(*key).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let materials = c
+        .current
+        .top_materials
+        .iter()
+        .map(|m| (m.id.clone(), title_of(&m.id), m.participants, m.views))
+        .collect();
+    let store = state.lessons.clone();
+    let known_lessons = blocking(move || store.list()).await.unwrap_or_default();
+    let lessons = c
+        .current
+        .lessons
+        .iter()
+        .map(|l| {
+            let known = known_lessons.iter().find(|k| k.code == l.id);
+            (
+                l.id.clone(),
+                known.map_or_else(|| l.id.clone(), |k| k.title.clone()),
+                known.map_or("", |k| k.category.name_vi()),
+                l.participants,
+                l.views,
+            )
+        })
+        .collect();
+    let days = columns(
+        c.current
+            .busy_days
+            .iter()
+            .map(|d| (d.date[5..].replace('-', "/"), d.participants))
+            .collect(),
+    );
+    let hours = columns(
+        c.current
+            .hours
+            .iter()
+            .enumerate()
+            .map(|(h, v)| (format!("{h}"), *v))
+            .collect(),
+    );
+    let query = match (&q.period, &q.from, &q.to) {
+        (Some(p), _, _) if !p.is_empty() => format!("period={p}"),
+        _ => format!("from={}&to={}", iso(period.from), iso(period.to)),
+    };
+    let page = Dashboard {
+        site: Site::new(),
+        centre: state.site.centre(),
+        nav: StaffNav::of(&s),
+        from_vi: vi_date(period.from),
+        to_vi: vi_date(period.to),
+        prev_from_vi: vi_date(period.previous().from),
+        prev_to_vi: vi_date(period.previous().to),
+        query,
+        presets: presets(today),
+        selected: q.period.clone().unwrap_or_default(),
+        fields,
+        fields_table,
+        groups,
+        materials,
+        lessons,
+        days,
+        hours,
+        c,
+    };
+    let mut res = render(&page)?.into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Used by the template to print an optional count.
+pub fn show_count(n: &Option<u64>) -> String {
+    match n {
+        Some(v) => v.to_string(),
+        None => "dưới 5".to_string(),
+    }
+}
+
+/// Change from the previous period, as text ("+3", "−2", "0").
+pub fn delta(now: &u64, before: &u64) -> String {
+    match now.cmp(before) {
+        std::cmp::Ordering::Greater => format!("+{}", now - before),
+        std::cmp::Ordering::Less => format!("−{}", before - now),
+        std::cmp::Ordering::Equal => "0".to_string(),
+    }
+}

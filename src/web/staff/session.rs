@@ -1,0 +1,188 @@
+//! Who is logged in: the session cookie (HttpOnly, SameSite=Strict, path `/admin`) read into
+//! [`Staff`] or [`Manager`], and staff forms ([`StaffForm`], [`ManagerForm`]) whose session
+//! and CSRF token are checked once, here, before a handler runs.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
+use serde::de::DeserializeOwned;
+
+use crate::accounts::{self, Role, Session};
+use crate::web::error::AppError;
+use crate::web::extract::{body_bytes, token_and_form};
+use crate::web::participant::cookie_value;
+use crate::web::state::AppState;
+
+/// Session cookie name.
+pub const SESSION_COOKIE: &str = "hl_admin";
+
+/// Adds a `Set-Cookie` header.
+pub fn set_cookie(res: &mut Response, c: Cookie<'_>) {
+    if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// A cookie of the staff area.
+pub fn admin_cookie(name: &'static str, value: String) -> Cookie<'static> {
+    // Not `Secure`: the box serves plain HTTP on the centre's own Wi-Fi, where a Secure
+    // cookie would never be sent back. SameSite=Strict and HttpOnly still apply.
+    Cookie::build((name, value))
+        .path("/admin")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build()
+}
+
+/// A logged-in staff member, extracted from the session cookie.
+#[derive(Debug, Clone)]
+pub struct Staff(pub Session);
+
+/// A staff member who may read reports and manage accounts.
+#[derive(Debug, Clone)]
+pub struct Manager(pub Session);
+
+/// Why a request to the staff area was refused.
+#[derive(Debug)]
+pub enum Refused {
+    /// Not logged in: go to the login form.
+    Login,
+    /// Logged in, but the role may not do this.
+    Forbidden,
+    /// Something else went wrong.
+    Error(AppError),
+}
+
+impl From<AppError> for Refused {
+    fn from(e: AppError) -> Refused {
+        Refused::Error(e)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Login => Redirect::to("/admin/login").into_response(),
+            Refused::Forbidden => AppError::Forbidden.into_response(),
+            Refused::Error(e) => e.into_response(),
+        }
+    }
+}
+
+async fn session(parts: &Parts, state: &AppState) -> Result<Session, Refused> {
+    let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(Refused::Login)?;
+    let now = state.now_ms();
+    state
+        .records
+        .db(move |c| accounts::session(c, &token, now))
+        .await?
+        .ok_or(Refused::Login)
+}
+
+fn manager(s: Session) -> Result<Session, Refused> {
+    if s.role == Role::Manager {
+        Ok(s)
+    } else {
+        Err(Refused::Forbidden)
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
+        Ok(Staff(session(parts, state).await?))
+    }
+}
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
+        Ok(Manager(manager(session(parts, state).await?)?))
+    }
+}
+
+/// Refuses a state-changing request whose form does not carry the session's token (CSRF).
+pub fn check_token(s: &Session, token: Option<&str>) -> Result<(), AppError> {
+    if token == Some(s.csrf.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::bad(
+            "Phiên làm việc không khớp. Hãy tải lại trang.",
+        ))
+    }
+}
+
+async fn staff_form<T: DeserializeOwned>(
+    req: Request,
+    state: &AppState,
+    managers_only: bool,
+) -> Result<(Session, T), Refused> {
+    let (parts, body) = req.into_parts();
+    let mut s = session(&parts, state).await?;
+    if managers_only {
+        s = manager(s)?;
+    }
+    let body = body_bytes(Request::from_parts(parts, body), state).await?;
+    let (token, form) = token_and_form(&body)?;
+    check_token(&s, token.as_deref())?;
+    Ok((s, form))
+}
+
+/// A form posted by a logged-in staff member, its token checked.
+#[derive(Debug)]
+pub struct StaffForm<T>(pub Session, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for StaffForm<T> {
+    type Rejection = Refused;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Refused> {
+        let (s, f) = staff_form(req, state, false).await?;
+        Ok(StaffForm(s, f))
+    }
+}
+
+/// A form posted by a manager, its token checked.
+#[derive(Debug)]
+pub struct ManagerForm<T>(pub Session, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ManagerForm<T> {
+    type Rejection = Refused;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Refused> {
+        let (s, f) = staff_form(req, state, true).await?;
+        Ok(ManagerForm(s, f))
+    }
+}
+
+/// The staff menu at the top of every staff page.
+pub struct StaffNav {
+    /// Who is logged in.
+    pub user: String,
+    /// Whether reports and accounts are shown.
+    pub manager: bool,
+    /// The session's form token (for the logout button).
+    pub csrf: String,
+}
+
+impl StaffNav {
+    /// The menu for a session.
+    pub fn of(s: &Session) -> StaffNav {
+        StaffNav {
+            user: s.user.clone(),
+            manager: s.role == Role::Manager,
+            csrf: s.csrf.clone(),
+        }
+    }
+}
+
+/// The page a role lands on after login.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Manager => "/admin",
+        Role::Teacher => "/admin/lessons",
+    }
+}

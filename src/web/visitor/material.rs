@@ -1,0 +1,130 @@
+//! `/m/{path}`: a material's page, or one of the library's files (attachments, pictures),
+//! served with ranges for players. Opening either counts in the usage reports.
+
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::content::Material;
+use crate::usage::EventKind;
+use crate::web::error::AppError;
+use crate::web::extract::Visitor;
+use crate::web::page::{Site, render};
+use crate::web::state::AppState;
+
+#[derive(Template)]
+#[template(path = "material.html")]
+struct MaterialPage<'a> {
+    site: Site,
+    m: &'a Material,
+    body: std::sync::Arc<str>,
+}
+
+/// Sizes as a reader says them: "2,4 MB".
+fn human_size(bytes: &u64) -> String {
+    let b = *bytes as f64;
+    let s = if b < 1024.0 {
+        format!("{bytes} byte")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.0} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    };
+    s.replace('.', ",")
+}
+
+/// `GET /m/{*path}`: a material's page, or one of the library's files.
+pub async fn library_path(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    visitor: Visitor,
+    req: Request,
+) -> Result<Response, AppError> {
+    use unicode_normalization::UnicodeNormalization;
+    let catalog = state.catalog()?;
+    let path: String = path.nfc().collect();
+    let record = |kind: EventKind, m: &Material| {
+        if let Some(who) = visitor.id() {
+            state.records.record(kind, who, |e| {
+                e.material = Some(m.id.clone());
+                e.category = Some(m.category);
+            });
+        }
+    };
+    if let Some(m) = catalog.library.get(&path) {
+        let body = catalog.rendered_body(m).map_err(|e| {
+            tracing::warn!(id = %m.id, error = %e, "material changed on disk and no longer reads");
+            AppError::NotFound
+        })?;
+        record(EventKind::View, m);
+        return Ok(render(&MaterialPage {
+            site: Site::new(),
+            m,
+            body,
+        })?
+        .into_response());
+    }
+    let file = catalog
+        .library
+        .file(&path)
+        .ok_or(AppError::NotFound)?
+        .clone();
+    // A player fetches a file in many ranges; count only the request that starts it.
+    if starts_playback(&req)
+        && let Some(m) = catalog.library.owner(&file.rel)
+    {
+        record(EventKind::Attachment, m);
+    }
+    let content_type = crate::content::content_type(&file.rel);
+    // Opening and stat-ing a file blocks; keep it off the async workers.
+    let source = catalog.library.source().clone();
+    let ct = content_type.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        let blob = source.open(&file)?;
+        crate::web::files::serve(blob, &ct, &req)
+    })
+    .await?;
+    let mut res = opened.map_err(|e| {
+        tracing::warn!(path = %path, error = %e, "library file cannot be opened");
+        AppError::NotFound
+    })?;
+    let h = res.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    if let Some(csp) = attachment_csp(&content_type) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
+    Ok(res)
+}
+
+/// A plain GET, or a range from the first byte; not HEAD, not a later chunk.
+fn starts_playback(req: &Request) -> bool {
+    if req.method() != axum::http::Method::GET {
+        return false;
+    }
+    match req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(r) => r.trim().starts_with("bytes=0-"),
+    }
+}
+
+/// Files that a browser could run script from are locked down when opened directly.
+fn attachment_csp(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "image/svg+xml" | "text/xml" | "application/xml" => {
+            Some("default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+        }
+        "text/html" | "application/xhtml+xml" => Some("sandbox; default-src 'none'"),
+        _ => None,
+    }
+}
