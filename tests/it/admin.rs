@@ -211,3 +211,25 @@ async fn dashboard_reports_and_exports_then_logout_ends_the_session() {
         .await
         .assert_status(303);
 }
+
+#[tokio::test]
+async fn the_dashboard_opens_on_the_month_of_the_trusted_clock_not_the_system_clock() {
+    let mut app = app();
+    // The box has records from March 2031, but its system clock says otherwise (a board
+    // without a clock battery after a power cut reads 1970, or simply an older date).
+    {
+        let mut store = hoclieu::usage::store::Store::open(&app.data).unwrap();
+        let mut e = hoclieu::usage::UsageEvent::now(hoclieu::usage::EventKind::View, "p");
+        e.at_ms = 1_931_342_400_000; // 2031-03-15 12:00 UTC
+        store.insert(&[e]).unwrap();
+    }
+    app.restart();
+    let cookie = log_in(&app).await;
+    let page = app.get_with("/admin", &[("cookie", &cookie)]).await;
+    page.assert_status(200);
+    let text = page.text();
+    assert!(
+        text.contains("01/03/2031") && text.contains("31/03/2031"),
+        "the default period must be March 2031: {text}"
+    );
+}

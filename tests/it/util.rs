@@ -43,6 +43,15 @@ pub struct TestApp {
     pub data: PathBuf,
 }
 
+/// The settings of a test box: its data folder, no mDNS.
+fn settings(data: &Path) -> hoclieu::settings::Settings {
+    hoclieu::settings::Settings {
+        data: data.to_path_buf(),
+        mdns: false,
+        ..Default::default()
+    }
+}
+
 /// A response, read whole.
 pub struct Res {
     pub status: StatusCode,
@@ -79,11 +88,7 @@ impl TestApp {
         upload_limit: Option<usize>,
     ) -> TestApp {
         let data = dir.path().join("data");
-        let settings = hoclieu::settings::Settings {
-            data: data.clone(),
-            mdns: false,
-            ..Default::default()
-        };
+        let settings = settings(&data);
         let mut opts = Options::new(source, "127.0.0.1:8080".parse().unwrap());
         if let Some(limit) = upload_limit {
             opts.upload_limit = limit;
@@ -132,6 +137,23 @@ impl TestApp {
         copy_tree(&fixture_dir(), &lib);
         let source = Source::dir(&lib).unwrap();
         TestApp::assemble(dir, source, None)
+    }
+
+    /// Stops the app and assembles it again over the same library and data folder, as a
+    /// restart of the box would, then loads it.
+    pub fn restart(&mut self) {
+        let app = self.app.take().unwrap();
+        let source = app.state.library.base().clone();
+        let limit = app.state.site.upload_limit;
+        app.stop();
+        let settings = settings(&self.data);
+        let mut opts = Options::new(source, "127.0.0.1:8080".parse().unwrap());
+        opts.upload_limit = limit;
+        let app = App::assemble(settings, opts).unwrap();
+        app.load().unwrap();
+        self.router = app.router();
+        self.state = app.state.clone();
+        self.app = Some(app);
     }
 
     /// Loads the catalogue (blocking).
