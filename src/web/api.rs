@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::error::{ApiError, AppError};
 use super::extract::{DEFAULT_LIMIT, Params, SearchParams, SuggestParams};
-use super::offload;
 use super::state::AppState;
 use crate::catalog::Librarian;
 use crate::content::{Attachment, Category};
@@ -36,9 +35,7 @@ pub async fn search(
 ) -> Result<Json<Results>, ApiError> {
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
-    Ok(Json(
-        offload::search(&state, p.q, p.category, limit, 0).await?,
-    ))
+    Ok(Json(state.search(p.q, p.category, limit, 0).await?))
 }
 
 /// `GET /api/suggest?q=`: up to 8 titles for the search box.

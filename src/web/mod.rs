@@ -83,7 +83,7 @@ pub fn router(state: AppState) -> Router {
     // Most requests must finish quickly; an upload over slow Wi-Fi may take minutes.
     let quick = Router::new()
         .merge(visitor_pages)
-        .route("/static/{*name}", get(assets::get))
+        .route("/static/{*name}", get(visitor::static_files::get))
         .route("/poster", get(visitor::poster::show))
         .route("/admin", get(staff::dashboard::dashboard))
         .route(

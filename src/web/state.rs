@@ -171,6 +171,29 @@ impl AppState {
         super::offload::blocking(move || librarian.reload()).await
     }
 
+    /// Runs a search, waiting in line for a core (one search per core at a time, in order).
+    pub async fn search(
+        &self,
+        q: String,
+        category: Option<crate::content::Category>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<crate::search::Results, AppError> {
+        let catalog = self.catalog()?;
+        let _permit = self
+            .search_permits
+            .0
+            .acquire()
+            .await
+            .map_err(|_| AppError::Starting)?;
+        super::offload::blocking(move || {
+            catalog
+                .index
+                .search(&catalog.library, &q, category, limit, offset)
+        })
+        .await
+    }
+
     /// Now, by the trusted clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()

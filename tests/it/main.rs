@@ -7,6 +7,7 @@ mod api;
 mod clock;
 mod files;
 mod index;
+
 mod lessons;
 mod library;
 mod materials;

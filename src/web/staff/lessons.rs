@@ -13,7 +13,7 @@ use crate::search::Hit;
 use crate::web::error::AppError;
 use crate::web::extract::Params;
 use crate::web::lesson_view::{ShownItem, shown_items};
-use crate::web::offload::{self, blocking};
+use crate::web::offload::blocking;
 use crate::web::page::{Site, render};
 use crate::web::state::AppState;
 
@@ -113,7 +113,8 @@ pub async fn edit(
     let found = if find.trim().is_empty() {
         Vec::new()
     } else {
-        offload::search(&state, find.chars().take(300).collect(), None, FOUND, 0)
+        state
+            .search(find.chars().take(300).collect(), None, FOUND, 0)
             .await?
             .hits
     };

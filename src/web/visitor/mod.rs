@@ -7,3 +7,4 @@ pub mod material;
 pub mod poster;
 pub mod profile;
 pub mod search;
+pub mod static_files;

@@ -11,7 +11,7 @@ use crate::search::Results;
 use crate::usage::EventKind;
 use crate::web::error::AppError;
 use crate::web::extract::{DEFAULT_LIMIT, MAX_OFFSET, Params, SearchParams, Visitor};
-use crate::web::offload::{self, blocking};
+use crate::web::offload::blocking;
 use crate::web::page::{Site, render};
 use crate::web::state::AppState;
 
@@ -60,7 +60,9 @@ pub async fn search(
 ) -> Result<Html<String>, AppError> {
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
-    let results = offload::search(&state, p.q.clone(), p.category, limit, p.offset).await?;
+    let results = state
+        .search(p.q.clone(), p.category, limit, p.offset)
+        .await?;
     // Only the first page of a search counts as a search.
     if let (Some(who), 0, false) = (visitor.id(), p.offset, p.q.trim().is_empty()) {
         state.records.record(EventKind::Search, who, |e| {
