@@ -1,0 +1,119 @@
+//! Which paths an archive may hold: the shared library-path rule, then the tar header's length
+//! limits and the folders (areas) files may be in. The same checks guard writing and reading,
+//! so a package that can be written can always be read.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::{Areas, PackageError};
+
+/// UStar header fields: the path is split into a prefix and a name at a `/`.
+const USTAR_NAME: usize = 100;
+const USTAR_PREFIX: usize = 155;
+
+/// The path rules shared by [`export`](super::export) and [`read`](super::read()): the same
+/// package must never be writable yet unreadable, and every path must stay a plain relative
+/// path inside the staging folder.
+pub(super) fn check_path(path: &str, areas: Areas) -> Result<(), PackageError> {
+    let owned = || path.to_string();
+    if path.is_empty() {
+        return Err(PackageError::EmptyPath);
+    }
+    if path.chars().any(char::is_control) {
+        return Err(PackageError::ControlChar { path: owned() });
+    }
+    if path.contains('\\') {
+        return Err(PackageError::Backslash { path: owned() });
+    }
+    if path.starts_with('/') {
+        return Err(PackageError::AbsolutePath { path: owned() });
+    }
+    for segment in path.split('/') {
+        match segment {
+            "" => return Err(PackageError::EmptySegment { path: owned() }),
+            "." => return Err(PackageError::DotSegment { path: owned() }),
+            ".." => return Err(PackageError::ParentSegment { path: owned() }),
+            s if s.starts_with('.') => return Err(PackageError::HiddenFile { path: owned() }),
+            _ => {}
+        }
+    }
+    // The library keys files by NFC paths; two spellings of one name would collide there.
+    if !unicode_normalization::is_nfc(path) {
+        return Err(PackageError::NotNfc { path: owned() });
+    }
+    if !fits_ustar(path) {
+        return Err(PackageError::PathTooLong { path: owned() });
+    }
+    check_area(path, areas)
+}
+
+/// `library/<rel>` or `lessons/<code>.toml`.
+fn check_area(path: &str, areas: Areas) -> Result<(), PackageError> {
+    match path.split_once('/') {
+        Some(("library", _)) => Ok(()),
+        Some(("history" | "records" | "settings", _)) if areas == Areas::Backup => Ok(()),
+        Some(("lessons", name)) => match name.strip_suffix(".toml") {
+            Some(code) if is_lesson_code(code) => Ok(()),
+            _ => Err(PackageError::BadLessonName {
+                path: path.to_string(),
+            }),
+        },
+        _ => Err(PackageError::OutsideFolders {
+            path: path.to_string(),
+        }),
+    }
+}
+
+fn is_lesson_code(code: &str) -> bool {
+    (4..=16).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether a UStar header can hold the path: whole in the name field, or split at a `/` into
+/// prefix and name the way the tar crate splits it (longest prefix that fits).
+pub(super) fn fits_ustar(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    if bytes.len() <= USTAR_NAME {
+        return true;
+    }
+    let window = &bytes[..bytes.len().min(USTAR_PREFIX + 1)];
+    match window.iter().rposition(|&b| b == b'/') {
+        Some(cut) => bytes.len() - cut - 1 <= USTAR_NAME,
+        None => false,
+    }
+}
+
+/// Checks every path, then that none repeats and none is used as another's folder.
+pub(super) fn check_paths<'a>(
+    paths: impl Iterator<Item = &'a str>,
+    areas: Areas,
+) -> Result<(), PackageError> {
+    let mut all = BTreeSet::new();
+    for path in paths {
+        check_path(path, areas)?;
+        if !all.insert(path) {
+            return Err(PackageError::DuplicatePath {
+                path: path.to_string(),
+            });
+        }
+    }
+    for &path in &all {
+        let mut folders = path.match_indices('/').map(|(i, _)| &path[..i]);
+        if let Some(clash) = folders.find(|f| all.contains(f)) {
+            return Err(PackageError::PathClash {
+                path: clash.to_string(),
+                other: path.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where a package path lives under a staging folder. Only called with checked paths.
+pub(super) fn staged(staging: &Path, package_path: &str) -> PathBuf {
+    let mut p = staging.to_path_buf();
+    p.extend(package_path.split('/'));
+    p
+}
