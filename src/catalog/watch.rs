@@ -11,6 +11,7 @@ use std::time::Duration;
 use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
+use crate::content::path::is_hidden;
 use crate::web::AppState;
 
 /// Quiet time after the last change before reloading.
@@ -38,7 +39,7 @@ pub fn watch(dirs: Vec<PathBuf>, state: AppState) -> Option<RecommendedWatcher> 
             // Hidden files are never part of the library (editors' swap files, our temporaries).
             let visible = event.paths.iter().any(|p| {
                 p.file_name()
-                    .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+                    .is_some_and(|n| !is_hidden(&n.to_string_lossy()))
             });
             if visible {
                 let _ = tx.send(());

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::content::path::{UnsafePath, check_rel};
+
 use super::{Areas, PackageError};
 
 /// UStar header fields: the path is split into a prefix and a name at a `/`.
@@ -16,27 +18,7 @@ const USTAR_PREFIX: usize = 155;
 /// path inside the staging folder.
 pub(super) fn check_path(path: &str, areas: Areas) -> Result<(), PackageError> {
     let owned = || path.to_string();
-    if path.is_empty() {
-        return Err(PackageError::EmptyPath);
-    }
-    if path.chars().any(char::is_control) {
-        return Err(PackageError::ControlChar { path: owned() });
-    }
-    if path.contains('\\') {
-        return Err(PackageError::Backslash { path: owned() });
-    }
-    if path.starts_with('/') {
-        return Err(PackageError::AbsolutePath { path: owned() });
-    }
-    for segment in path.split('/') {
-        match segment {
-            "" => return Err(PackageError::EmptySegment { path: owned() }),
-            "." => return Err(PackageError::DotSegment { path: owned() }),
-            ".." => return Err(PackageError::ParentSegment { path: owned() }),
-            s if s.starts_with('.') => return Err(PackageError::HiddenFile { path: owned() }),
-            _ => {}
-        }
-    }
+    check_rel(path).map_err(|why| unsafe_path(why, owned()))?;
     // The library keys files by NFC paths; two spellings of one name would collide there.
     if !unicode_normalization::is_nfc(path) {
         return Err(PackageError::NotNfc { path: owned() });
@@ -45,6 +27,20 @@ pub(super) fn check_path(path: &str, areas: Areas) -> Result<(), PackageError> {
         return Err(PackageError::PathTooLong { path: owned() });
     }
     check_area(path, areas)
+}
+
+/// A package error for each part of the shared rule, naming the path for the admin page.
+fn unsafe_path(why: UnsafePath, path: String) -> PackageError {
+    match why {
+        UnsafePath::Empty => PackageError::EmptyPath,
+        UnsafePath::ControlChar => PackageError::ControlChar { path },
+        UnsafePath::Backslash => PackageError::Backslash { path },
+        UnsafePath::Absolute => PackageError::AbsolutePath { path },
+        UnsafePath::EmptySegment => PackageError::EmptySegment { path },
+        UnsafePath::DotSegment => PackageError::DotSegment { path },
+        UnsafePath::ParentSegment => PackageError::ParentSegment { path },
+        UnsafePath::Hidden => PackageError::HiddenFile { path },
+    }
 }
 
 /// `library/<rel>` or `lessons/<code>.toml`.
