@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::content::hex;
+
 use super::manifest::{MAX_MANIFEST_BYTES, check_manifest, parse_manifest};
 use super::paths::{check_path, staged};
 use super::{FileInfo, Limits, MANIFEST_PATH, Manifest, PackageError};
@@ -268,5 +270,5 @@ fn copy_hashed(
         dest.write_all(&buf[..n]).map_err(staging_err)?;
     }
     dest.flush().map_err(staging_err)?;
-    Ok((copied, format!("{:x}", hasher.finalize())))
+    Ok((copied, hex(&hasher.finalize())))
 }

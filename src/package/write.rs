@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::content::hex;
+
 use super::manifest::{MAX_MANIFEST_BYTES, check_materials, manifest_toml};
 use super::paths::check_paths;
 use super::{
@@ -108,7 +110,7 @@ pub fn export_files(
         infos.push(FileInfo {
             path: path.clone(),
             size,
-            sha256: format!("{:x}", hasher.finalize()),
+            sha256: hex(&hasher.finalize()),
         });
     }
     let manifest = Manifest {
@@ -139,7 +141,7 @@ pub fn export_files(
             hasher: Sha256::new(),
         };
         builder.append(&header, &mut hasher).map_err(write_err)?;
-        if format!("{:x}", hasher.hasher.finalize()) != info.sha256 {
+        if hex(&hasher.hasher.finalize()) != info.sha256 {
             return Err(PackageError::ChecksumMismatch { path: path.clone() });
         }
     }
@@ -166,7 +168,7 @@ pub(super) fn file_info(e: &Entry) -> FileInfo {
     FileInfo {
         path: e.path.clone(),
         size: e.bytes.len() as u64,
-        sha256: format!("{:x}", Sha256::digest(&e.bytes)),
+        sha256: hex(&Sha256::digest(&e.bytes)),
     }
 }
 
