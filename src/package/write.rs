@@ -59,24 +59,11 @@ pub fn export_areas(
     mut files: Vec<Entry>,
 ) -> Result<Manifest, PackageError> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    materials.sort_by(|a, b| a.id.cmp(&b.id));
-    lessons.sort_by(|a, b| a.code.cmp(&b.code));
-    check_paths(files.iter().map(|f| f.path.as_str()), areas)?;
-    check_materials(&materials)?;
-    let manifest = Manifest {
-        format: FORMAT,
-        created: created.to_string(),
-        centre: centre.to_string(),
-        materials,
-        lessons,
-        files: files.iter().map(file_info).collect(),
-    };
-    let text = manifest_toml(&manifest);
-    if text.len() as u64 > MAX_MANIFEST_BYTES {
-        return Err(PackageError::ManifestTooLarge {
-            limit: MAX_MANIFEST_BYTES,
-        });
-    }
+    let paths = files.iter().map(|f| f.path.as_str());
+    prepare(areas, paths, &mut materials, &mut lessons)?;
+    let infos = files.iter().map(file_info).collect();
+    let manifest = manifest(created, centre, materials, lessons, infos);
+    let text = manifest_text(&manifest)?;
     write_tar(out, text.as_bytes(), &files)?;
     Ok(manifest)
 }
@@ -94,10 +81,12 @@ pub fn export_files(
     mut files: Vec<(String, PathBuf)>,
 ) -> Result<Manifest, PackageError> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    materials.sort_by(|a, b| a.id.cmp(&b.id));
-    lessons.sort_by(|a, b| a.code.cmp(&b.code));
-    check_paths(files.iter().map(|f| f.0.as_str()), areas)?;
-    check_materials(&materials)?;
+    prepare(
+        areas,
+        files.iter().map(|f| f.0.as_str()),
+        &mut materials,
+        &mut lessons,
+    )?;
     let read_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| PackageError::ReadFile { path, source }
@@ -113,20 +102,8 @@ pub fn export_files(
             sha256: hex(&hasher.finalize()),
         });
     }
-    let manifest = Manifest {
-        format: FORMAT,
-        created: created.to_string(),
-        centre: centre.to_string(),
-        materials,
-        lessons,
-        files: infos,
-    };
-    let text = manifest_toml(&manifest);
-    if text.len() as u64 > MAX_MANIFEST_BYTES {
-        return Err(PackageError::ManifestTooLarge {
-            limit: MAX_MANIFEST_BYTES,
-        });
-    }
+    let manifest = manifest(created, centre, materials, lessons, infos);
+    let text = manifest_text(&manifest)?;
     let write_err = |source| PackageError::WritePackage { source };
     let mut builder = tar::Builder::new(BufWriter::new(out));
     append(&mut builder, MANIFEST_PATH, text.as_bytes()).map_err(write_err)?;
@@ -148,6 +125,48 @@ pub fn export_files(
     let mut out = builder.into_inner().map_err(write_err)?;
     out.flush().map_err(write_err)?;
     Ok(manifest)
+}
+
+/// Sorts what the manifest lists and checks it as [`read`](super::read()) will, before any file
+/// is read.
+fn prepare<'a>(
+    areas: Areas,
+    paths: impl Iterator<Item = &'a str>,
+    materials: &mut [MaterialInfo],
+    lessons: &mut [LessonInfo],
+) -> Result<(), PackageError> {
+    materials.sort_by(|a, b| a.id.cmp(&b.id));
+    lessons.sort_by(|a, b| a.code.cmp(&b.code));
+    check_paths(paths, areas)?;
+    check_materials(materials)
+}
+
+fn manifest(
+    created: &str,
+    centre: &str,
+    materials: Vec<MaterialInfo>,
+    lessons: Vec<LessonInfo>,
+    files: Vec<FileInfo>,
+) -> Manifest {
+    Manifest {
+        format: FORMAT,
+        created: created.to_string(),
+        centre: centre.to_string(),
+        materials,
+        lessons,
+        files,
+    }
+}
+
+/// The manifest's text, refused here if [`read`](super::read()) would refuse it as too large.
+fn manifest_text(manifest: &Manifest) -> Result<String, PackageError> {
+    let text = manifest_toml(manifest);
+    if text.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(PackageError::ManifestTooLarge {
+            limit: MAX_MANIFEST_BYTES,
+        });
+    }
+    Ok(text)
 }
 
 /// Hashes what it reads.
