@@ -147,7 +147,8 @@ impl LessonStore {
         &self.dir
     }
 
-    fn path(&self, code: &str) -> Option<PathBuf> {
+    /// The file of lesson `code`; `None` when `code` cannot be a lesson code.
+    pub fn path(&self, code: &str) -> Option<PathBuf> {
         valid_code(code).then(|| self.dir.join(format!("{code}.toml")))
     }
 

@@ -102,7 +102,9 @@ pub fn export(
         {
             continue;
         }
-        let path = lessons.dir().join(format!("{}.toml", l.code));
+        let Some(path) = lessons.path(&l.code) else {
+            continue;
+        };
         files.push(Entry {
             path: format!("{LESSONS}{}.toml", l.code),
             bytes: std::fs::read(path)?,
@@ -165,7 +167,7 @@ fn local_file(path: &str, library: &Library, lessons: &LessonStore) -> Option<Lo
         });
     }
     let code = path.strip_prefix(LESSONS)?.strip_suffix(".toml")?;
-    let bytes = std::fs::read(lessons.dir().join(format!("{code}.toml"))).ok()?;
+    let bytes = std::fs::read(lessons.path(code)?).ok()?;
     Some(LocalFile {
         sha256: hex(&Sha256::digest(&bytes)),
         updated: None,

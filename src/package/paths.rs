@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::content::path::{UnsafePath, check_rel};
+use crate::lessons;
 
 use super::{Areas, PackageError};
 
@@ -49,7 +50,8 @@ fn check_area(path: &str, areas: Areas) -> Result<(), PackageError> {
         Some(("library", _)) => Ok(()),
         Some(("history" | "records" | "settings", _)) if areas == Areas::Backup => Ok(()),
         Some(("lessons", name)) => match name.strip_suffix(".toml") {
-            Some(code) if is_lesson_code(code) => Ok(()),
+            // The lessons folder's own rule, so that every lesson a package carries can be saved.
+            Some(code) if lessons::valid_code(code) => Ok(()),
             _ => Err(PackageError::BadLessonName {
                 path: path.to_string(),
             }),
@@ -58,13 +60,6 @@ fn check_area(path: &str, areas: Areas) -> Result<(), PackageError> {
             path: path.to_string(),
         }),
     }
-}
-
-fn is_lesson_code(code: &str) -> bool {
-    (4..=16).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Whether a UStar header can hold the path: whole in the name field, or split at a `/` into
