@@ -1,4 +1,5 @@
-//! Tests of paths.
+//! Tests of the path rules: what a package path may look like, how long it may be, and that
+//! hostile paths in a tar or its manifest are refused before anything is written.
 
 use super::*;
 use crate::package::paths::{check_path, fits_ustar};

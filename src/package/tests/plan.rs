@@ -1,4 +1,5 @@
-//! Tests of plan.
+//! Tests of planning and applying: how package files compare with installed ones by checksum
+//! and date, and that applying hands over exactly the planned files, in order.
 
 use super::*;
 use crate::package::plan::PackageDates;

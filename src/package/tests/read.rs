@@ -1,4 +1,5 @@
-//! Tests of read.
+//! Tests of reading: entry kinds, agreement with the manifest, limits, and broken or cut-off
+//! packages, each refused without anything escaping the staging folder.
 
 use super::*;
 use crate::package::manifest::MAX_MANIFEST_BYTES;

@@ -1,4 +1,5 @@
-//! Tests of write.
+//! Tests of writing: a package round-trips, the same content always gives the same bytes, and
+//! export refuses what read would refuse.
 
 use super::*;
 use sha2::{Digest, Sha256};
