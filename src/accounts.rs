@@ -130,7 +130,7 @@ fn random_hex(bytes: usize) -> String {
     // Without OS randomness no safe token can be made; an all-zero one would be guessable,
     // so fail loudly instead.
     getrandom::fill(&mut b).expect("the OS random number generator is unavailable");
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    crate::content::hex(&b)
 }
 
 /// Hashes a password (PHC string).
@@ -253,10 +253,7 @@ pub fn check_login(
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0pFd7rSvq5t8lWq6nZKvM5m5v8rC0v5d5oQe3yE1F4Y";
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::content::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Starts a session; returns the token for the cookie. Every login gets a fresh token.

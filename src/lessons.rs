@@ -140,7 +140,7 @@ impl LessonStore {
     }
 
     /// Forgets the lessons kept in memory (after files were changed behind the store's back,
-    /// e.g. by a package import).
+    /// e.g. edited by hand in the folder).
     pub fn invalidate(&self) {
         *self
             .cache
@@ -153,7 +153,8 @@ impl LessonStore {
         &self.dir
     }
 
-    fn path(&self, code: &str) -> Option<PathBuf> {
+    /// The file of lesson `code`; `None` when `code` cannot be a lesson code.
+    pub fn path(&self, code: &str) -> Option<PathBuf> {
         valid_code(code).then(|| self.dir.join(format!("{code}.toml")))
     }
 
@@ -218,6 +219,17 @@ impl LessonStore {
         };
         let text = toml::to_string(lesson).map_err(|e| LessonError::Invalid(e.to_string()))?;
         fsutil::write_atomic(&path, text.as_bytes())?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Moves a finished lesson file (written and synced elsewhere on the same disk, such as a
+    /// package's staging folder) into place as lesson `code`.
+    pub fn put_file(&self, code: &str, file: &Path) -> Result<(), LessonError> {
+        let Some(path) = self.path(code) else {
+            return Err(LessonError::Invalid("mã bài học không hợp lệ".into()));
+        };
+        fsutil::rename_durably(file, &path)?;
         self.invalidate();
         Ok(())
     }

@@ -12,6 +12,7 @@ use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::Librarian;
+use crate::content::path::is_hidden;
 use crate::lessons::LessonStore;
 
 /// Quiet time after the last change before reloading.
@@ -41,7 +42,7 @@ pub fn watch(librarian: Arc<Librarian>, lessons: LessonStore) -> Option<Recommen
             // Hidden files are never part of the library (editors' swap files, our temporaries).
             let visible = event.paths.iter().any(|p| {
                 p.file_name()
-                    .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+                    .is_some_and(|n| !is_hidden(&n.to_string_lossy()))
             });
             if visible {
                 let _ = tx.send(());

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::content::Source;
+use crate::content::path::is_safe_rel;
 use crate::data_dir::DataDir;
 use crate::fsutil;
 
@@ -234,16 +235,11 @@ impl CentreLibrary {
     }
 }
 
-/// A library path the centre may write: `/`-separated relative segments, none empty, hidden
-/// (`.`), `..`, or holding backslashes or control characters.
+/// A library path the centre may write: one that follows the shared rule
+/// ([`check_rel`](crate::content::path::check_rel)) and is at most 255 bytes in all, with no
+/// `:` (not allowed in names on FAT and NTFS file systems).
 pub fn valid_rel(rel: &str) -> bool {
-    !rel.is_empty()
-        && rel.len() <= 255
-        && rel.split('/').all(|seg| {
-            !seg.is_empty()
-                && !seg.starts_with('.')
-                && !seg.chars().any(|c| c.is_control() || c == '\\' || c == ':')
-        })
+    is_safe_rel(rel) && rel.len() <= 255 && !rel.contains(':')
 }
 
 #[cfg(test)]
@@ -329,6 +325,15 @@ mod tests {
             );
         }
         assert!(!d.path().join("x.md").exists());
+    }
+
+    #[test]
+    fn centre_paths_are_also_short_and_colon_free() {
+        assert!(valid_rel("nông-nghiệp/lúa vụ xuân.md"));
+        assert!(valid_rel(&"a".repeat(255)));
+        assert!(!valid_rel(&"a".repeat(256)));
+        assert!(!valid_rel("a:b.md"));
+        assert!(!valid_rel("c:/x.md"));
     }
 
     #[test]

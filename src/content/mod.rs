@@ -7,6 +7,7 @@
 pub mod centre;
 pub mod markdown;
 pub mod material;
+pub mod path;
 pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -624,17 +625,7 @@ fn error(path: &str, line: Option<usize>, message: String) -> Problem {
 /// `None` when it climbs out of the library.
 fn join(dir: &str, dest: &str) -> Option<String> {
     let decoded = percent_encoding::percent_decode_str(dest).decode_utf8_lossy();
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in decoded.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/").nfc().collect())
+    path::resolve(dir, &decoded).map(|p| p.nfc().collect())
 }
 
 /// MIME type from the file name, as served.

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use rust_embed::RustEmbed;
 use unicode_normalization::UnicodeNormalization;
 
+use crate::content::path::is_hidden;
+
 /// The starter library in `content/`, embedded at compile time.
 #[derive(RustEmbed)]
 #[folder = "content/"]
@@ -190,7 +192,7 @@ fn list_dir(root: &Path) -> (Vec<SourceFile>, Vec<ListProblem>) {
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(&e.file_name().to_string_lossy()));
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,

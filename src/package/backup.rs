@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::content::path::is_hidden;
 use crate::package::{self, Areas, Limits, Manifest, PackageError};
 use crate::usage::store::DB_FILE;
 
@@ -57,7 +58,7 @@ pub fn backup(
         }
         for entry in walkdir::WalkDir::new(&root)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(&e.file_name().to_string_lossy()))
         {
             let entry = entry.map_err(std::io::Error::other)?;
             if !entry.file_type().is_file() {

@@ -102,7 +102,9 @@ pub fn export(
         {
             continue;
         }
-        let path = lessons.dir().join(format!("{}.toml", l.code));
+        let Some(path) = lessons.path(&l.code) else {
+            continue;
+        };
         files.push(Entry {
             path: format!("{LESSONS}{}.toml", l.code),
             bytes: std::fs::read(path)?,
@@ -172,7 +174,7 @@ fn local_file(path: &str, library: &Library, lessons: &LessonStore) -> Option<Lo
         });
     }
     let code = path.strip_prefix(LESSONS)?.strip_suffix(".toml")?;
-    let bytes = std::fs::read(lessons.dir().join(format!("{code}.toml"))).ok()?;
+    let bytes = std::fs::read(lessons.path(code)?).ok()?;
     Some(LocalFile {
         sha256: hex(&Sha256::digest(&bytes)),
         updated: None,
@@ -194,14 +196,92 @@ pub fn apply(
         include_conflicts,
         |path, staged| {
             if let Some(rel) = path.strip_prefix(LIBRARY) {
-                centre
-                    .put_file(rel, staged)
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-            } else if let Some(name) = path.strip_prefix(LESSONS) {
-                crate::fsutil::rename_durably(staged, &lessons.dir().join(name))
+                centre.put_file(rel, staged).map_err(other)
+            } else if let Some(code) = path
+                .strip_prefix(LESSONS)
+                .and_then(|name| name.strip_suffix(".toml"))
+            {
+                // Through the store, so that its cached list (which search reads) sees the
+                // lesson at once rather than when the folder watcher fires.
+                lessons.put_file(code, staged).map_err(other)
             } else {
-                Err(std::io::Error::other(format!("unexpected path {path}")))
+                Err(other(format!("unexpected path {path}")))
             }
         },
     )?)
+}
+
+/// `package::apply` reports what its `put` returns as an I/O error.
+fn other(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Category;
+    use crate::lessons::Lesson;
+
+    fn lesson(code: &str) -> Lesson {
+        Lesson {
+            code: code.into(),
+            title: format!("Bài {code}"),
+            category: Category::Agriculture,
+            audience: String::new(),
+            date: "2026-12-05".into(),
+            notes: String::new(),
+            published: true,
+            author: "co-lan".into(),
+            items: vec![],
+        }
+    }
+
+    /// A package holding `lessons`, staged in a fresh folder under `data`.
+    fn staged_package(data: &Path, lessons: &[Lesson]) -> (tempfile::TempDir, Package) {
+        let files = lessons
+            .iter()
+            .map(|l| Entry {
+                path: format!("{LESSONS}{}.toml", l.code),
+                bytes: toml::to_string(l).unwrap().into_bytes(),
+            })
+            .collect();
+        let infos = lessons
+            .iter()
+            .map(|l| LessonInfo {
+                code: l.code.clone(),
+                title: l.title.clone(),
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        package::export(&mut bytes, "t", "", vec![], infos, files).unwrap();
+        let staging = tempfile::tempdir_in(data).unwrap();
+        let pkg = package::read(
+            bytes.as_slice(),
+            &package::Limits::default(),
+            staging.path(),
+        );
+        (staging, pkg.unwrap())
+    }
+
+    #[test]
+    fn imported_lessons_are_listed_and_found_at_once() {
+        let data = tempfile::tempdir().unwrap();
+        let lessons = LessonStore::open(data.path()).unwrap();
+        let centre = CentreLibrary::open(data.path()).unwrap();
+        lessons.save(&lesson("abcd")).unwrap();
+        // Listing fills the store's cache, as the search page does on a running server.
+        assert_eq!(lessons.list().unwrap().len(), 1);
+        let (_staging, pkg) = staged_package(data.path(), &[lesson("k7m2p")]);
+        let planned = package::plan(&pkg, |_| None);
+        let done = apply(&pkg, &planned, false, &centre, &lessons).unwrap();
+        assert_eq!(done.new, 1);
+        let codes: Vec<String> = lessons
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|l| l.code)
+            .collect();
+        assert_eq!(codes, ["abcd", "k7m2p"]);
+        assert_eq!(lessons.get("k7m2p").unwrap(), Some(lesson("k7m2p")));
+    }
 }

@@ -151,7 +151,7 @@ pub fn new_participant_id() -> String {
         b[..8].copy_from_slice(&now_ms().to_le_bytes());
         b[8..].copy_from_slice(&std::process::id().to_le_bytes().repeat(2));
     }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    crate::content::hex(&b)
 }
 
 /// True for ids this server could have made (32 lower-case hex digits).

@@ -23,12 +23,7 @@ pub fn blob(name: &str) -> Option<Blob> {
 /// The short version tag of an asset (first 8 hex digits of its SHA-256).
 pub fn version(name: &str) -> Option<String> {
     let f = Static::get(name)?;
-    Some(
-        f.metadata.sha256_hash()[..4]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(crate::content::hex(&f.metadata.sha256_hash()[..4]))
 }
 
 /// The URL of an asset with its cache-busting version.

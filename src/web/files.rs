@@ -29,7 +29,7 @@ impl MemoryEntity {
             std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
             std::borrow::Cow::Owned(v) => Bytes::from(v),
         };
-        let tag: String = sha256[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let tag = crate::content::hex(&sha256[..12]);
         let mut headers = HeaderMap::new();
         if let Ok(v) = HeaderValue::from_str(content_type) {
             headers.insert(header::CONTENT_TYPE, v);

@@ -27,7 +27,7 @@ impl Participant {
     /// make it, so another site cannot post forms in a visitor's name.
     pub fn form_token(&self) -> String {
         let digest = Sha256::digest(format!("hoclieu-form:{}", self.0));
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+        crate::content::hex(&digest[..16])
     }
 }
 
