@@ -3,7 +3,10 @@
 //! the clock and the port. It changes nothing.
 
 use std::path::Path;
+use std::process::ExitCode;
 
+use crate::cli::args::{ServeArgs, library_source};
+use crate::content::centre::CentreLibrary;
 use crate::content::{Library, Severity};
 use crate::settings::Settings;
 
@@ -51,6 +54,44 @@ fn finding(level: Level, topic: &'static str, message: impl Into<String>) -> Fin
         topic,
         message: message.into(),
     }
+}
+
+/// Runs `hoclieu doctor`: prints every finding; fails if any finding is [`Level::Fail`].
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let settings = match args.resolve() {
+        Ok(r) => r.settings,
+        Err(e) => {
+            println!("FAIL settings  {e}. Fix the settings file or the flag.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let source = library_source(settings.library.as_ref())?;
+    // Only looked at, never created: the doctor changes nothing.
+    let centre = settings
+        .data
+        .join("library")
+        .is_dir()
+        .then(|| CentreLibrary::open(&settings.data).ok())
+        .flatten();
+    let hidden = centre
+        .as_ref()
+        .and_then(|c| c.hidden().ok())
+        .unwrap_or_default();
+    let source = match &centre {
+        Some(c) => c.over(source),
+        None => source,
+    };
+    let library = Library::load_hiding(source, &hidden);
+    let findings = examine(&settings, &library, crate::usage::now_ms());
+    for f in &findings {
+        println!("{f}");
+    }
+    let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
+    Ok(if worst == Level::Fail {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Runs every check. `now_ms` is the system time (a parameter so tests can set it).

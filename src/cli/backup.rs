@@ -1,0 +1,58 @@
+//! `hoclieu backup` and `hoclieu restore`: save the records, the centre's materials, lessons
+//! and settings to one file (safe while the server runs), and put such a file back.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::args::{BackupArgs, RestoreArgs};
+use crate::package::{backup, local};
+use crate::settings::{self, Layer};
+
+/// Runs `hoclieu backup`.
+pub fn run(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let resolved = args.place.resolve(Layer::default())?;
+    let s = &resolved.settings;
+    anyhow::ensure!(s.data.is_dir(), "no data folder at {}", s.data.display());
+    // Written beside, then renamed: a pulled USB stick must not leave a file that looks whole.
+    let tmp = args.to.with_extension("part");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let manifest = backup::backup(
+        &s.data,
+        resolved.file.as_deref(),
+        &mut out,
+        &local::created_now(),
+        &s.centre,
+    )?;
+    out.flush()?;
+    out.into_inner()?.sync_all()?;
+    std::fs::rename(&tmp, &args.to)?;
+    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+    println!(
+        "Saved {} files ({:.1} MB) to {}.",
+        manifest.files.len(),
+        bytes as f64 / 1e6,
+        args.to.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `hoclieu restore`.
+pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let data = args.place.settings()?.data;
+    let done = backup::restore(&args.file, &data)
+        .with_context(|| format!("{} was not restored", args.file.display()))?;
+    println!("Restored {} files into {}.", done.files, data.display());
+    if done.settings_file {
+        println!(
+            "The settings file is at {}; copy it to {} if the box uses that one.",
+            data.join("hoclieu.toml").display(),
+            settings::DEFAULT_FILE
+        );
+    }
+    println!("The search index is rebuilt when the server starts.");
+    Ok(ExitCode::SUCCESS)
+}
