@@ -65,7 +65,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let source = library_source(settings.library.as_ref())?;
+    let base = library_source(settings.library.as_ref())?;
     // Only looked at, never created: the doctor changes nothing.
     let centre = settings
         .data
@@ -73,15 +73,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .is_dir()
         .then(|| CentreLibrary::open(&settings.data).ok())
         .flatten();
-    let hidden = centre
-        .as_ref()
-        .and_then(|c| c.hidden().ok())
-        .unwrap_or_default();
-    let source = match &centre {
-        Some(c) => c.over(source),
-        None => source,
+    let library = match &centre {
+        Some(c) => c.library(base),
+        None => Library::load(base),
     };
-    let library = Library::load_hiding(source, &hidden);
     let findings = examine(&settings, &library, crate::usage::now_ms());
     for f in &findings {
         println!("{f}");

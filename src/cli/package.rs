@@ -27,7 +27,7 @@ fn centre_library(place: &Place) -> anyhow::Result<(Library, CentreLibrary, Less
     let centre = CentreLibrary::open(&at.data)
         .with_context(|| format!("opening the library in {}", at.data.display()))?;
     let lessons = LessonStore::open(&at.data)?;
-    let library = Library::load_hiding(centre.over(base), &centre.hidden()?);
+    let library = centre.library(base);
     Ok((library, centre, lessons))
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::Source;
+use crate::content::{Library, Source};
 use crate::fsutil;
 
 /// Errors of the centre library.
@@ -72,6 +72,17 @@ impl CentreLibrary {
     /// `base` with this folder layered over it.
     pub fn over(&self, base: Source) -> Source {
         Source::Layered(vec![base, Source::Dir(self.root.clone())])
+    }
+
+    /// The library as the server shows it: `base` with this folder layered over it, minus the
+    /// hidden materials. An unreadable hidden list is logged and hides nothing, so a damaged
+    /// `library.toml` never takes the library away.
+    pub fn library(&self, base: Source) -> Library {
+        let hidden = self.hidden().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "library settings unreadable; nothing hidden");
+            Default::default()
+        });
+        Library::load_hiding(self.over(base), &hidden)
     }
 
     /// Ids of the materials to leave out.
@@ -267,6 +278,45 @@ mod tests {
             );
         }
         assert!(!d.path().join("x.md").exists());
+    }
+
+    #[test]
+    fn the_library_layers_the_folder_over_the_base_and_leaves_hidden_materials_out() {
+        let material = |title: &str| {
+            format!("+++\ntitle = \"{title}\"\ncategory = \"health\"\n+++\nNội dung.\n")
+        };
+        let base = tempfile::tempdir().unwrap();
+        std::fs::create_dir(base.path().join("health")).unwrap();
+        for id in ["a", "b"] {
+            std::fs::write(base.path().join(format!("health/{id}.md")), material(id)).unwrap();
+        }
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        lib.save("health/b.md", material("b, the centre's copy").as_bytes())
+            .unwrap();
+        lib.save("health/c.md", material("c").as_bytes()).unwrap();
+        lib.set_hidden("health/a", true).unwrap();
+        let source = || Source::dir(base.path()).unwrap();
+        let ids = |l: &Library| {
+            l.materials()
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+
+        let library = lib.library(source());
+        assert_eq!(ids(&library), ["health/b", "health/c"]);
+        assert_eq!(
+            library.get("health/b").unwrap().title,
+            "b, the centre's copy"
+        );
+
+        // A damaged hidden list hides nothing rather than failing.
+        std::fs::write(d.path().join("library.toml"), "hidden = [").unwrap();
+        assert_eq!(
+            ids(&lib.library(source())),
+            ["health/a", "health/b", "health/c"]
+        );
     }
 
     #[test]
