@@ -7,23 +7,19 @@ use anyhow::Context;
 
 use crate::cli::args::{ReportArgs, ReportFormat};
 use crate::usage::export::{self, Compared};
-use crate::usage::report::{Period, parse_date, report};
+use crate::usage::report::{Period, PeriodError, report};
+
+const NO_PERIOD: &str = "give --from and --to, or --period";
 
 /// Runs `hoclieu report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let period = match (&args.period, &args.from, &args.to) {
-        (Some(p), _, _) => Period::named(p).with_context(|| {
-            format!("unknown period {p:?} (try 2026-11, 2026-Q4, 2026-H2, 2026)")
-        })?,
-        (None, Some(f), Some(t)) => {
-            let from =
-                parse_date(f).with_context(|| format!("--from {f:?} is not a date YYYY-MM-DD"))?;
-            let to =
-                parse_date(t).with_context(|| format!("--to {t:?} is not a date YYYY-MM-DD"))?;
-            Period::new(from, to).context("--to is before --from")?
-        }
-        _ => anyhow::bail!("give --from and --to, or --period"),
-    };
+    let period = Period::parse(
+        args.period.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!(in_flags(e)))?
+    .context(NO_PERIOD)?;
     let data = args.place.settings()?.data;
     let db = data.join("hoclieu.sqlite3");
     anyhow::ensure!(
@@ -45,4 +41,17 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportFormat::Table => print!("{}", export::text(&c)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What is wrong with the period, in the words of the flags.
+fn in_flags(e: PeriodError) -> String {
+    match e {
+        PeriodError::BadStart(f) => format!("--from {f:?} is not a date YYYY-MM-DD"),
+        PeriodError::BadEnd(t) => format!("--to {t:?} is not a date YYYY-MM-DD"),
+        PeriodError::EndBeforeStart => "--to is before --from".to_string(),
+        PeriodError::OnlyOneEnd => NO_PERIOD.to_string(),
+        PeriodError::UnknownName(_) | PeriodError::OutOfRange | PeriodError::TooLong => {
+            e.to_string()
+        }
+    }
 }

@@ -356,3 +356,51 @@ fn pruning_raw_events_keeps_past_reports() {
     assert_eq!(after.by_category["law"].views, 1);
     assert_eq!(count(store.conn(), "SELECT COUNT(*) FROM events"), 1);
 }
+
+#[test]
+fn the_report_command_refuses_bad_periods_in_plain_words() {
+    let data = tempfile::tempdir().unwrap();
+    drop(Store::open(data.path()).unwrap());
+    let report = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+            .arg("report")
+            .args(args)
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (args, says) in [
+        // The whole calendar once made the previous period overflow (a panic, exit 101).
+        (
+            &["--from", "0000-01-01", "--to", "9999-12-31"][..],
+            "years 2000",
+        ),
+        (&["--from", "2001-01-01", "--to", "2130-12-31"], "100 years"),
+        (
+            &["--from", "2026-13-01", "--to", "2026-12-31"],
+            "--from \"2026-13-01\" is not a date",
+        ),
+        (
+            &["--from", "2026-12-01", "--to", "2026-11-31"],
+            "--to \"2026-11-31\" is not a date",
+        ),
+        (
+            &["--from", "2026-12-01", "--to", "2026-11-30"],
+            "--to is before --from",
+        ),
+        (&["--period", "2026-Q5"], "unknown period \"2026-Q5\""),
+        (&["--period", "2500"], "years 2000"),
+        (&[], "give --from and --to, or --period"),
+    ] {
+        let (code, stderr) = report(args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let (code, stderr) = report(&["--from", "2026-01-01", "--to", "2026-12-31"]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
