@@ -40,7 +40,7 @@ fn set_password(args: SetPasswordArgs) -> anyhow::Result<ExitCode> {
         &args.user,
         &password,
         role,
-        crate::usage::now_ms(),
+        crate::clock::now_ms(),
     )?;
     println!(
         "Password set for {} ({}). Log in at /admin.",

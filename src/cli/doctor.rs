@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::args::{ServeArgs, library_source};
+use crate::clock::{date_of, iso, local_day, now_ms, release_floor_ms};
 use crate::content::centre::CentreLibrary;
 use crate::content::{Library, Severity};
 use crate::settings::Settings;
@@ -77,7 +78,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(c) => c.library(base),
         None => Library::load(base),
     };
-    let findings = examine(&settings, &library, crate::usage::now_ms());
+    let findings = examine(&settings, &library, now_ms());
     for f in &findings {
         println!("{f}");
     }
@@ -271,10 +272,8 @@ fn library_problems(library: &Library) -> Finding {
 }
 
 fn clock(now_ms: i64, latest_event: Option<i64>) -> Finding {
-    let floor = crate::clock::release_floor_ms();
-    let day = |ms: i64| {
-        crate::usage::report::iso(crate::usage::report::date_of(crate::usage::local_day(ms)))
-    };
+    let floor = release_floor_ms();
+    let day = |ms: i64| iso(date_of(local_day(ms)));
     if now_ms < floor {
         return finding(
             Level::Warn,

@@ -202,7 +202,7 @@ impl CentreLibrary {
             Err(e) => return Err(e.into()),
         };
         let dir = self.history.join(rel);
-        let mut ms = crate::usage::now_ms();
+        let mut ms = crate::clock::now_ms();
         // Two saves within a millisecond must not overwrite each other's history.
         while dir.join(ms.to_string()).exists() {
             ms += 1;

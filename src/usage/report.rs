@@ -10,6 +10,10 @@ use serde::Serialize;
 use time::{Date, Duration, Month};
 
 use super::profile::{AGE_BANDS, Choices, ETHNICITIES, GENDERS};
+use crate::clock::{self, day_number};
+
+// For `src/web` until it imports these from `crate::clock`.
+pub use crate::clock::{date_of, iso, parse_date};
 
 /// Answers to "newly literate?" as stored (SQLite integers read as text).
 const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
@@ -18,18 +22,6 @@ const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không ph�
 pub const MIN_GROUP: u64 = 5;
 /// Rows in top lists.
 pub const TOP: usize = 20;
-/// Julian day number of 1970-01-01.
-const EPOCH_JULIAN: i32 = 2_440_588;
-
-/// The day number (days since 1970-01-01) of a date.
-pub fn day_number(d: Date) -> i64 {
-    i64::from(d.to_julian_day() - EPOCH_JULIAN)
-}
-
-/// The date of a day number.
-pub fn date_of(day: i64) -> Date {
-    Date::from_julian_day(day as i32 + EPOCH_JULIAN).unwrap_or(Date::MIN)
-}
 
 /// An inclusive range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,26 +35,12 @@ pub struct Period {
 }
 
 fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&iso(*d))
-}
-
-/// `YYYY-MM-DD`.
-pub fn iso(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    s.serialize_str(&clock::iso(*d))
 }
 
 /// `dd/mm/yyyy`, as Vietnamese reports write dates.
 pub fn vi_date(d: Date) -> String {
     format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<Date> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u8 = it.next()?.parse().ok()?;
-    let d: u8 = it.next()?.parse().ok()?;
-    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
 }
 
 fn month_start(y: i32, m: u8) -> Option<Date> {
@@ -154,8 +132,9 @@ impl Period {
                 Period::try_new(named.from, named.to).map(Some)
             }
             (None, Some(f), Some(t)) => {
-                let from = parse_date(f).ok_or_else(|| PeriodError::BadStart(f.to_string()))?;
-                let to = parse_date(t).ok_or_else(|| PeriodError::BadEnd(t.to_string()))?;
+                let from =
+                    clock::parse_date(f).ok_or_else(|| PeriodError::BadStart(f.to_string()))?;
+                let to = clock::parse_date(t).ok_or_else(|| PeriodError::BadEnd(t.to_string()))?;
                 Period::try_new(from, to).map(Some)
             }
             (None, None, None) => Ok(None),
@@ -424,7 +403,7 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
         )?
         .query_map(params![a, b], |r| {
             Ok(DayCount {
-                date: iso(date_of(r.get(0)?)),
+                date: clock::iso(clock::date_of(r.get(0)?)),
                 participants: r.get::<_, i64>(1)? as u64,
             })
         })?
@@ -442,8 +421,8 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
         }
     }
     Ok(Report {
-        from: iso(period.from),
-        to: iso(period.to),
+        from: clock::iso(period.from),
+        to: clock::iso(period.to),
         participants: participants as u64,
         sessions: sessions as u64,
         views: views as u64,
@@ -528,6 +507,7 @@ fn groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{iso, parse_date};
 
     fn d(s: &str) -> Date {
         parse_date(s).unwrap()
@@ -656,12 +636,5 @@ mod tests {
         let long = Period::new(d("2000-01-01"), d("2021-07-31")).unwrap();
         assert_eq!(long.previous().days(), long.days());
         assert_eq!(long.previous().to, d("1999-12-31"));
-    }
-
-    #[test]
-    fn day_numbers_round_trip() {
-        assert_eq!(day_number(d("1970-01-01")), 0);
-        assert_eq!(date_of(day_number(d("2026-11-29"))), d("2026-11-29"));
-        assert!(parse_date("2026-02-30").is_none());
     }
 }

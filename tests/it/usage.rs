@@ -1,8 +1,9 @@
 //! Counting participation: events from real requests, reports from scripted visits, the
 //! small-group rule, the optional profile, and a crash of the real binary.
 
+use hoclieu::clock::parse_date;
 use hoclieu::content::Category;
-use hoclieu::usage::report::{Period, parse_date, report};
+use hoclieu::usage::report::{Period, report};
 use hoclieu::usage::store::Store;
 use hoclieu::usage::{EventKind, UsageEvent};
 
@@ -131,7 +132,7 @@ async fn a_forged_cookie_is_replaced() {
 
 /// Builds a UTC timestamp from a Vietnam local time.
 fn vn(date: &str, hour: i64, minute: i64) -> i64 {
-    let day = hoclieu::usage::report::day_number(parse_date(date).unwrap());
+    let day = hoclieu::clock::day_number(parse_date(date).unwrap());
     ((day * 86_400) + hour * 3600 + minute * 60 - 7 * 3600) * 1000
 }
 
@@ -344,7 +345,7 @@ fn pruning_raw_events_keeps_past_reports() {
     );
     store.insert(&[old, new]).unwrap();
     let before = report(store.conn(), Period::named("2023").unwrap()).unwrap();
-    let today = hoclieu::usage::report::day_number(parse_date("2026-06-01").unwrap());
+    let today = hoclieu::clock::day_number(parse_date("2026-06-01").unwrap());
     assert_eq!(
         store.prune(today, 730).unwrap(),
         1,
