@@ -202,7 +202,10 @@ impl CentreLibrary {
             Err(e) => return Err(e.into()),
         };
         let dir = self.history.join(rel);
-        let mut ms = crate::clock::now_ms();
+        // Names only grow, so the newest name is the latest version, even when the clock went
+        // back or an earlier save in the same millisecond took the next name.
+        let newest = self.versions(rel)?.first().map(|v| v.replaced_at);
+        let mut ms = crate::clock::now_ms().max(newest.map_or(i64::MIN, |n| n.saturating_add(1)));
         // Two saves within a millisecond must not overwrite each other's history.
         while dir.join(ms.to_string()).exists() {
             ms += 1;
@@ -256,6 +259,24 @@ mod tests {
         assert_eq!(
             std::fs::read(lib.root().join("health/a.md")).unwrap(),
             b"v2"
+        );
+    }
+
+    #[test]
+    fn undo_goes_back_to_the_latest_version_even_after_the_clock_went_back() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        lib.save("health/a.md", b"v0").unwrap();
+        lib.save("health/a.md", b"v1").unwrap();
+        // v0 was replaced while the clock was a day ahead.
+        let kept = &lib.versions("health/a.md").unwrap()[0];
+        let ahead = crate::clock::now_ms() + 24 * 60 * 60 * 1000;
+        std::fs::rename(&kept.path, kept.path.with_file_name(ahead.to_string())).unwrap();
+        lib.save("health/a.md", b"v2").unwrap();
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v1"
         );
     }
 
