@@ -1,7 +1,6 @@
 //! `hoclieu backup` and `hoclieu restore`: save the records, the centre's materials, lessons
 //! and settings to one file (safe while the server runs), and put such a file back.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -15,21 +14,15 @@ pub fn run(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let resolved = args.place.resolve(Layer::default())?;
     let s = &resolved.settings;
     anyhow::ensure!(s.data.is_dir(), "no data folder at {}", s.data.display());
-    // Written beside, then renamed: a pulled USB stick must not leave a file that looks whole.
-    let tmp = args.to.with_extension("part");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let manifest = backup::backup(
-        &s.data,
-        resolved.file.as_deref(),
-        &mut out,
-        &local::created_now(),
-        &s.centre,
-    )?;
-    out.flush()?;
-    out.into_inner()?.sync_all()?;
-    std::fs::rename(&tmp, &args.to)?;
+    let manifest = super::write_beside(&args.to, "part", |out| {
+        Ok(backup::backup(
+            &s.data,
+            resolved.file.as_deref(),
+            out,
+            &local::created_now(),
+            &s.centre,
+        )?)
+    })?;
     let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
     println!(
         "Saved {} files ({:.1} MB) to {}.",

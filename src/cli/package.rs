@@ -1,7 +1,6 @@
 //! `hoclieu package`: carry materials and lessons between centres in one file: export the
 //! centre's own (or chosen) ones, or check a package and, with `--apply`, install it.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -39,22 +38,16 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         lessons: (!args.lessons.is_empty()).then_some(args.lessons),
     };
     let created = local::created_now();
-    // Written beside, then renamed: a full USB stick must not leave half a package.
-    let tmp = args.out.with_extension("tar.part");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let manifest = local::export(
-        &mut out,
-        &library,
-        &lessons,
-        &selection,
-        &centre_name,
-        &created,
-    )?;
-    out.flush()?;
-    out.into_inner()?.sync_all()?;
-    std::fs::rename(&tmp, &args.out)?;
+    let manifest = super::write_beside(&args.out, "tar.part", |out| {
+        Ok(local::export(
+            out,
+            &library,
+            &lessons,
+            &selection,
+            &centre_name,
+            &created,
+        )?)
+    })?;
     println!(
         "Wrote {}: {} materials, {} lessons, {} files.",
         args.out.display(),
