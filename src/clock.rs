@@ -5,10 +5,15 @@
 //! time from the phones that visit: each page reports the phone's network time, and once
 //! enough different phones agree, their median offset is taken. A few phones with wrong clocks
 //! cannot move the median; a single phone cannot decide anything.
+//!
+//! Below the clock are the plain time helpers the rest builds on: now in ms by the system
+//! clock, Vietnam days and hours, day numbers, and `YYYY-MM-DD` dates.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+
+use time::{Date, Month};
 
 /// Distinct phones that must report before their time is believed.
 pub const MIN_REPORTERS: usize = 3;
@@ -60,14 +65,7 @@ pub enum Verdict {
 impl Clock {
     /// The real system clock, never earlier than `floor_ms` (ms since the epoch).
     pub fn system(floor_ms: i64) -> Clock {
-        Clock::with_source(
-            floor_ms,
-            Box::new(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64)
-            }),
-        )
+        Clock::with_source(floor_ms, Box::new(now_ms))
     }
 
     /// A clock reading `system`, never earlier than `floor_ms`.
@@ -185,8 +183,54 @@ pub const RELEASED: &str = "2026-11-29";
 
 /// [`RELEASED`] in ms since the epoch.
 pub fn release_floor_ms() -> i64 {
-    crate::usage::report::parse_date(RELEASED)
-        .map_or(0, |d| d.midnight().assume_utc().unix_timestamp() * 1000)
+    parse_date(RELEASED).map_or(0, |d| d.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+/// Offset of Vietnam's time (Asia/Ho_Chi_Minh, UTC+7 all year, no daylight saving).
+pub const VN_OFFSET_SECS: i64 = 7 * 3600;
+/// Julian day number of 1970-01-01.
+const EPOCH_JULIAN: i32 = 2_440_588;
+
+/// Milliseconds since the epoch, now, by the system clock (unchecked: see [`Clock`]).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Day number in Vietnam time for a UTC timestamp.
+pub fn local_day(at_ms: i64) -> i64 {
+    (at_ms.div_euclid(1000) + VN_OFFSET_SECS).div_euclid(86_400)
+}
+
+/// Hour of the day (0–23) in Vietnam time.
+pub fn local_hour(at_ms: i64) -> i64 {
+    (at_ms.div_euclid(1000) + VN_OFFSET_SECS).rem_euclid(86_400) / 3600
+}
+
+/// The day number (days since 1970-01-01) of a date.
+pub fn day_number(d: Date) -> i64 {
+    i64::from(d.to_julian_day() - EPOCH_JULIAN)
+}
+
+/// The date of a day number.
+pub fn date_of(day: i64) -> Date {
+    Date::from_julian_day(day as i32 + EPOCH_JULIAN).unwrap_or(Date::MIN)
+}
+
+/// `YYYY-MM-DD`.
+pub fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.parse().ok()?;
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
 }
 
 fn random_boot() -> i64 {
@@ -260,6 +304,28 @@ mod tests {
         c.report("c", TRUE_NOW + 77 * DAY);
         c.report("d", TRUE_NOW - 9 * DAY);
         assert!(c.is_guess(), "four phones that all disagree prove nothing");
+    }
+
+    #[test]
+    fn vietnam_days_start_at_17_utc() {
+        // 2026-01-01 00:00 in Hanoi is 2025-12-31 17:00 UTC.
+        let new_year_utc_ms = 1_767_200_400_000;
+        assert_eq!(local_day(new_year_utc_ms), local_day(new_year_utc_ms + 1));
+        assert_eq!(
+            local_day(new_year_utc_ms - 1) + 1,
+            local_day(new_year_utc_ms)
+        );
+        assert_eq!(local_hour(new_year_utc_ms), 0);
+        assert_eq!(local_hour(new_year_utc_ms - 1), 23);
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let d = |s| parse_date(s).unwrap();
+        assert_eq!(day_number(d("1970-01-01")), 0);
+        assert_eq!(date_of(day_number(d("2026-11-29"))), d("2026-11-29"));
+        assert_eq!(iso(d(" 2026-02-03")), "2026-02-03");
+        assert!(parse_date("2026-02-30").is_none());
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl Lesson {
         if self.items.len() > MAX_ITEMS {
             return bad("một bài học có nhiều nhất 40 tài liệu");
         }
-        if !self.date.is_empty() && crate::usage::report::parse_date(&self.date).is_none() {
+        if !self.date.is_empty() && crate::clock::parse_date(&self.date).is_none() {
             return bad("ngày phải có dạng năm-tháng-ngày");
         }
         let long = [&self.audience, &self.notes]

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::content::Source;
 use crate::settings::{self, Layer, Resolved, Settings, SettingsError};
 
 /// hoclieu: thư viện học liệu ngoại tuyến cho trung tâm học tập cộng đồng.
@@ -309,15 +308,4 @@ pub struct CheckArgs {
     /// Library folder to check (default: the one in the settings, else the built-in library).
     #[command(flatten)]
     pub place: Place,
-}
-
-/// Opens the library a command asked for.
-pub fn library_source(dir: Option<&PathBuf>) -> crate::Result<Source> {
-    match dir {
-        None => Ok(Source::Embedded),
-        Some(d) => Source::dir(d).map_err(|e| crate::Error::BadPath {
-            path: d.clone(),
-            message: format!("cannot use as library folder: {e}"),
-        }),
-    }
 }

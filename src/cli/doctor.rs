@@ -3,8 +3,13 @@
 //! the clock and the port. It changes nothing.
 
 use std::path::Path;
+use std::process::ExitCode;
 
+use crate::cli::args::ServeArgs;
+use crate::clock::{date_of, iso, local_day, now_ms, release_floor_ms};
+use crate::content::centre::CentreLibrary;
 use crate::content::{Library, Severity};
+use crate::server::startup::library_source;
 use crate::settings::Settings;
 
 /// Below this much free space the box is in danger (the database and index stop growing).
@@ -51,6 +56,39 @@ fn finding(level: Level, topic: &'static str, message: impl Into<String>) -> Fin
         topic,
         message: message.into(),
     }
+}
+
+/// Runs `hoclieu doctor`: prints every finding; fails if any finding is [`Level::Fail`].
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let settings = match args.resolve() {
+        Ok(r) => r.settings,
+        Err(e) => {
+            println!("FAIL settings  {e}. Fix the settings file or the flag.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let base = library_source(settings.library.as_deref())?;
+    // Only looked at, never created: the doctor changes nothing.
+    let centre = settings
+        .data
+        .join("library")
+        .is_dir()
+        .then(|| CentreLibrary::open(&settings.data).ok())
+        .flatten();
+    let library = match &centre {
+        Some(c) => c.library(base),
+        None => Library::load(base),
+    };
+    let findings = examine(&settings, &library, now_ms());
+    for f in &findings {
+        println!("{f}");
+    }
+    let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
+    Ok(if worst == Level::Fail {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Runs every check. `now_ms` is the system time (a parameter so tests can set it).
@@ -235,10 +273,8 @@ fn library_problems(library: &Library) -> Finding {
 }
 
 fn clock(now_ms: i64, latest_event: Option<i64>) -> Finding {
-    let floor = crate::clock::release_floor_ms();
-    let day = |ms: i64| {
-        crate::usage::report::iso(crate::usage::report::date_of(crate::usage::local_day(ms)))
-    };
+    let floor = release_floor_ms();
+    let day = |ms: i64| iso(date_of(local_day(ms)));
     if now_ms < floor {
         return finding(
             Level::Warn,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::content::Source;
 use crate::content::path::is_safe_rel;
+use crate::content::{Library, Source};
 use crate::data_dir::DataDir;
 use crate::fsutil;
 
@@ -81,7 +81,7 @@ impl CentreLibrary {
     fn now_ms(&self) -> i64 {
         match &self.clock {
             Some(c) => c.now_ms(),
-            None => Clock::system(0).now_ms(),
+            None => crate::clock::now_ms(),
         }
     }
 
@@ -95,14 +95,15 @@ impl CentreLibrary {
         Source::Layered(vec![base, Source::Dir(self.root.clone())])
     }
 
-    /// The library as served: `base` with this folder over it, without the hidden materials
-    /// (nothing hidden, with a warning, when the list cannot be read).
-    pub fn library(&self, base: Source) -> crate::content::Library {
+    /// The library as the server shows it: `base` with this folder layered over it, minus the
+    /// hidden materials. An unreadable hidden list is logged and hides nothing, so a damaged
+    /// `library.toml` never takes the library away.
+    pub fn library(&self, base: Source) -> Library {
         let hidden = self.hidden().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "library settings unreadable; nothing hidden");
             Default::default()
         });
-        crate::content::Library::load_hiding(self.over(base), &hidden)
+        Library::load_hiding(self.over(base), &hidden)
     }
 
     /// Ids of the materials to leave out.
@@ -307,6 +308,24 @@ mod tests {
     }
 
     #[test]
+    fn undo_goes_back_to_the_latest_version_even_after_the_clock_went_back() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        lib.save("health/a.md", b"v0").unwrap();
+        lib.save("health/a.md", b"v1").unwrap();
+        // v0 was replaced while the clock was a day ahead.
+        let kept = &lib.versions("health/a.md").unwrap()[0];
+        let ahead = crate::clock::now_ms() + 24 * 60 * 60 * 1000;
+        std::fs::rename(&kept.path, kept.path.with_file_name(ahead.to_string())).unwrap();
+        lib.save("health/a.md", b"v2").unwrap();
+        lib.undo("health/a.md").unwrap();
+        assert_eq!(
+            std::fs::read(lib.root().join("health/a.md")).unwrap(),
+            b"v1"
+        );
+    }
+
+    #[test]
     fn refuses_paths_leaving_the_folder() {
         let d = tempfile::tempdir().unwrap();
         let lib = CentreLibrary::open(d.path()).unwrap();
@@ -334,6 +353,45 @@ mod tests {
         assert!(!valid_rel(&"a".repeat(256)));
         assert!(!valid_rel("a:b.md"));
         assert!(!valid_rel("c:/x.md"));
+    }
+
+    #[test]
+    fn the_library_layers_the_folder_over_the_base_and_leaves_hidden_materials_out() {
+        let material = |title: &str| {
+            format!("+++\ntitle = \"{title}\"\ncategory = \"health\"\n+++\nNội dung.\n")
+        };
+        let base = tempfile::tempdir().unwrap();
+        std::fs::create_dir(base.path().join("health")).unwrap();
+        for id in ["a", "b"] {
+            std::fs::write(base.path().join(format!("health/{id}.md")), material(id)).unwrap();
+        }
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        lib.save("health/b.md", material("b, the centre's copy").as_bytes())
+            .unwrap();
+        lib.save("health/c.md", material("c").as_bytes()).unwrap();
+        lib.set_hidden("health/a", true).unwrap();
+        let source = || Source::dir(base.path()).unwrap();
+        let ids = |l: &Library| {
+            l.materials()
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+
+        let library = lib.library(source());
+        assert_eq!(ids(&library), ["health/b", "health/c"]);
+        assert_eq!(
+            library.get("health/b").unwrap().title,
+            "b, the centre's copy"
+        );
+
+        // A damaged hidden list hides nothing rather than failing.
+        std::fs::write(d.path().join("library.toml"), "hidden = [").unwrap();
+        assert_eq!(
+            ids(&lib.library(source())),
+            ["health/a", "health/b", "health/c"]
+        );
     }
 
     #[test]

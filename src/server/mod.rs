@@ -10,7 +10,6 @@ use std::future::Future;
 
 use tokio::net::TcpListener;
 
-pub use crate::addresses::reachable_urls;
 use crate::content::Source;
 use startup::{App, Options};
 

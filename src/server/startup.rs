@@ -262,7 +262,10 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
     let store = match usage::store::Store::open(data.root()) {
         Ok(s) => s,
         Err(e) if is_damaged(&e) => {
-            let moved = move_aside(data, crate::clock::release_floor_ms().max(usage::now_ms()))?;
+            let moved = move_aside(
+                data,
+                crate::clock::release_floor_ms().max(crate::clock::now_ms()),
+            )?;
             tracing::error!(
                 error = %e,
                 moved_to = %moved.display(),

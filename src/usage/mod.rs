@@ -14,11 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::clock;
 use crate::content::Category;
+
+// For `src/web` (and `src/server`) until they import these from `crate::clock`.
 
 /// Queue length; beyond it events are dropped (and counted) rather than slowing pages.
 const QUEUE: usize = 10_000;
@@ -26,9 +29,6 @@ const QUEUE: usize = 10_000;
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
 /// Most events in one transaction.
 const MAX_BATCH: usize = 2_000;
-
-/// Offset of Vietnam's time (Asia/Ho_Chi_Minh, UTC+7 all year, no daylight saving).
-pub const VN_OFFSET_SECS: i64 = 7 * 3600;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,7 +96,7 @@ impl UsageEvent {
     /// An event happening now.
     pub fn now(kind: EventKind, participant: &str) -> UsageEvent {
         UsageEvent {
-            at_ms: now_ms(),
+            at_ms: clock::now_ms(),
             kind,
             participant: participant.to_string(),
             material: None,
@@ -120,26 +120,8 @@ impl UsageEvent {
 
     /// The local (Vietnam) day number: days since 1970-01-01 in UTC+7.
     pub fn day(&self) -> i64 {
-        local_day(self.at_ms)
+        clock::local_day(self.at_ms)
     }
-}
-
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Day number in Vietnam time for a UTC timestamp.
-pub fn local_day(at_ms: i64) -> i64 {
-    (at_ms.div_euclid(1000) + VN_OFFSET_SECS).div_euclid(86_400)
-}
-
-/// Hour of the day (0–23) in Vietnam time.
-pub fn local_hour(at_ms: i64) -> i64 {
-    (at_ms.div_euclid(1000) + VN_OFFSET_SECS).rem_euclid(86_400) / 3600
 }
 
 /// A new random participant id (128 bits, hex).
@@ -148,7 +130,7 @@ pub fn new_participant_id() -> String {
     if getrandom::fill(&mut b).is_err() {
         // No OS randomness is close to impossible on Linux; fall back to time so the page
         // still works (the id is only used for counting).
-        b[..8].copy_from_slice(&now_ms().to_le_bytes());
+        b[..8].copy_from_slice(&clock::now_ms().to_le_bytes());
         b[8..].copy_from_slice(&std::process::id().to_le_bytes().repeat(2));
     }
     crate::content::hex(&b)
@@ -352,7 +334,7 @@ fn settle(store: &mut store::Store, link: &ClockLink, settled: &mut Option<i64>)
             let first = settled.is_none();
             *settled = Some(offset);
             if first {
-                let today = local_day(link.clock.now_ms());
+                let today = clock::local_day(link.clock.now_ms());
                 match store.prune(today, link.retention_days) {
                     Ok(0) => {}
                     Ok(n) => {
@@ -408,19 +390,6 @@ mod tests {
         writer.finish();
         assert_eq!(stats.dropped.load(Ordering::Relaxed), 0);
         assert_eq!(stats.written.load(Ordering::Relaxed), 3000);
-    }
-
-    #[test]
-    fn vietnam_days_start_at_17_utc() {
-        // 2026-01-01 00:00 in Hanoi is 2025-12-31 17:00 UTC.
-        let new_year_utc_ms = 1_767_200_400_000;
-        assert_eq!(local_day(new_year_utc_ms), local_day(new_year_utc_ms + 1));
-        assert_eq!(
-            local_day(new_year_utc_ms - 1) + 1,
-            local_day(new_year_utc_ms)
-        );
-        assert_eq!(local_hour(new_year_utc_ms), 0);
-        assert_eq!(local_hour(new_year_utc_ms - 1), 23);
     }
 
     #[test]

@@ -10,6 +10,9 @@ use serde::Serialize;
 use time::{Date, Duration, Month};
 
 use super::profile::{AGE_BANDS, Choices, ETHNICITIES, GENDERS};
+use crate::clock::{self, day_number};
+
+// For `src/web` until it imports these from `crate::clock`.
 
 /// Answers to "newly literate?" as stored (SQLite integers read as text).
 const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
@@ -18,18 +21,6 @@ const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không ph�
 pub const MIN_GROUP: u64 = 5;
 /// Rows in top lists.
 pub const TOP: usize = 20;
-/// Julian day number of 1970-01-01.
-const EPOCH_JULIAN: i32 = 2_440_588;
-
-/// The day number (days since 1970-01-01) of a date.
-pub fn day_number(d: Date) -> i64 {
-    i64::from(d.to_julian_day() - EPOCH_JULIAN)
-}
-
-/// The date of a day number.
-pub fn date_of(day: i64) -> Date {
-    Date::from_julian_day(day as i32 + EPOCH_JULIAN).unwrap_or(Date::MIN)
-}
 
 /// An inclusive range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,26 +34,12 @@ pub struct Period {
 }
 
 fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&iso(*d))
-}
-
-/// `YYYY-MM-DD`.
-pub fn iso(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    s.serialize_str(&clock::iso(*d))
 }
 
 /// `dd/mm/yyyy`, as Vietnamese reports write dates.
 pub fn vi_date(d: Date) -> String {
     format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<Date> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u8 = it.next()?.parse().ok()?;
-    let d: u8 = it.next()?.parse().ok()?;
-    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
 }
 
 fn month_start(y: i32, m: u8) -> Option<Date> {
@@ -80,15 +57,99 @@ fn months(y: i32, first: u8, count: u8) -> Option<Period> {
     Some(Period { from, to })
 }
 
+/// First year a report may cover.
+pub const FIRST_YEAR: i32 = 2000;
+/// Last year a report may cover.
+pub const LAST_YEAR: i32 = 2200;
+/// Longest period a report may cover, in days (100 years: room for "everything so far").
+pub const MAX_DAYS: i64 = 100 * 365 + 25;
+
+/// What is wrong with the period asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    /// Not a period name.
+    #[error("unknown period {0:?} (try 2026-11, 2026-Q4, 2026-H2, 2026)")]
+    UnknownName(String),
+    /// The first day is not a date `YYYY-MM-DD`.
+    #[error("the first day {0:?} is not a date YYYY-MM-DD")]
+    BadStart(String),
+    /// The last day is not a date `YYYY-MM-DD`.
+    #[error("the last day {0:?} is not a date YYYY-MM-DD")]
+    BadEnd(String),
+    /// The last day is before the first.
+    #[error("the last day is before the first")]
+    EndBeforeStart,
+    /// Only one of the first and the last day was given.
+    #[error("give both the first and the last day")]
+    OnlyOneEnd,
+    /// A day outside the years reports cover.
+    #[error("reports cover the years {FIRST_YEAR} to {LAST_YEAR} only")]
+    OutOfRange,
+    /// Longer than [`MAX_DAYS`].
+    #[error("a report covers at most 100 years")]
+    TooLong,
+}
+
 impl Period {
-    /// A range; `None` when `to` is before `from`.
+    /// A range; `None` when [`Period::try_new`] refuses it.
     pub fn new(from: Date, to: Date) -> Option<Period> {
-        (from <= to).then_some(Period { from, to })
+        Period::try_new(from, to).ok()
+    }
+
+    /// A range from `from` to `to` (inclusive), within the years [`FIRST_YEAR`] to
+    /// [`LAST_YEAR`] and at most [`MAX_DAYS`] long (so the period before it exists too).
+    pub fn try_new(from: Date, to: Date) -> Result<Period, PeriodError> {
+        if to < from {
+            return Err(PeriodError::EndBeforeStart);
+        }
+        let years = FIRST_YEAR..=LAST_YEAR;
+        if !years.contains(&from.year()) || !years.contains(&to.year()) {
+            return Err(PeriodError::OutOfRange);
+        }
+        let p = Period { from, to };
+        if p.days() > MAX_DAYS {
+            return Err(PeriodError::TooLong);
+        }
+        Ok(p)
+    }
+
+    /// The period asked for by a name (`period`, see [`Period::named`]) or by its first and
+    /// last days (`from`, `to`, `YYYY-MM-DD`); a name wins. `None` when nothing was given
+    /// (empty strings count as not given).
+    pub fn parse(
+        period: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Option<Period>, PeriodError> {
+        fn given(s: Option<&str>) -> Option<&str> {
+            s.filter(|s| !s.trim().is_empty())
+        }
+        match (given(period), given(from), given(to)) {
+            (Some(p), _, _) => {
+                let named =
+                    Period::name(p).ok_or_else(|| PeriodError::UnknownName(p.to_string()))?;
+                Period::try_new(named.from, named.to).map(Some)
+            }
+            (None, Some(f), Some(t)) => {
+                let from =
+                    clock::parse_date(f).ok_or_else(|| PeriodError::BadStart(f.to_string()))?;
+                let to = clock::parse_date(t).ok_or_else(|| PeriodError::BadEnd(t.to_string()))?;
+                Period::try_new(from, to).map(Some)
+            }
+            (None, None, None) => Ok(None),
+            (None, _, _) => Err(PeriodError::OnlyOneEnd),
+        }
     }
 
     /// Parses a named period: `2026-11` (month), `2026-Q4`, `2026-H2`, `2026` (year),
-    /// `2026-LLW` (Lifelong Learning Week, 1–7 October).
+    /// `2026-LLW` (Lifelong Learning Week, 1–7 October); `None` if it is not one, or is
+    /// outside the years reports cover.
     pub fn named(s: &str) -> Option<Period> {
+        Period::name(s).and_then(|p| Period::new(p.from, p.to))
+    }
+
+    /// [`Period::named`] without the range check.
+    fn name(s: &str) -> Option<Period> {
         let s = s.trim().to_ascii_uppercase();
         let (y, rest) = s.split_once('-').unwrap_or((&s, ""));
         let y: i32 = y.parse().ok()?;
@@ -122,7 +183,8 @@ impl Period {
     }
 
     /// The period of the same length just before this one; for whole months, quarters,
-    /// half-years and years, the previous one of those.
+    /// half-years and years, the previous one of those. At the very start of the calendar it
+    /// is cut short there (never a panic, whatever the dates).
     pub fn previous(&self) -> Period {
         let starts_month = self.from.day() == 1;
         let ends_month = self.to.next_day().is_none_or(|d| d.day() == 1);
@@ -130,19 +192,29 @@ impl Period {
             let n = (self.to.year() - self.from.year()) * 12 + i32::from(u8::from(self.to.month()))
                 - i32::from(u8::from(self.from.month()))
                 + 1;
-            let mut y = self.from.year();
-            let mut m = i32::from(u8::from(self.from.month())) - n;
-            while m < 1 {
-                m += 12;
-                y -= 1;
-            }
-            if let Some(p) = months(y, m as u8, n as u8) {
-                return p;
+            // Longer runs of months never fit in one year (`months` gives up on them anyway).
+            if (1..=12).contains(&n) {
+                let mut y = self.from.year();
+                let mut m = i32::from(u8::from(self.from.month())) - n;
+                if m < 1 {
+                    m += 12;
+                    y -= 1;
+                }
+                if let Some(p) = months(y, m as u8, n as u8) {
+                    return p;
+                }
             }
         }
-        let to = self.from - Duration::days(1);
+        let Some(to) = self.from.previous_day() else {
+            return Period {
+                from: Date::MIN,
+                to: Date::MIN,
+            };
+        };
         Period {
-            from: to - Duration::days(self.days() - 1),
+            from: to
+                .checked_sub(Duration::days(self.days() - 1))
+                .unwrap_or(Date::MIN),
             to,
         }
     }
@@ -330,7 +402,7 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
         )?
         .query_map(params![a, b], |r| {
             Ok(DayCount {
-                date: iso(date_of(r.get(0)?)),
+                date: clock::iso(clock::date_of(r.get(0)?)),
                 participants: r.get::<_, i64>(1)? as u64,
             })
         })?
@@ -348,8 +420,8 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
         }
     }
     Ok(Report {
-        from: iso(period.from),
-        to: iso(period.to),
+        from: clock::iso(period.from),
+        to: clock::iso(period.to),
         participants: participants as u64,
         sessions: sessions as u64,
         views: views as u64,
@@ -434,6 +506,7 @@ fn groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{iso, parse_date};
 
     fn d(s: &str) -> Date {
         parse_date(s).unwrap()
@@ -475,9 +548,92 @@ mod tests {
     }
 
     #[test]
-    fn day_numbers_round_trip() {
-        assert_eq!(day_number(d("1970-01-01")), 0);
-        assert_eq!(date_of(day_number(d("2026-11-29"))), d("2026-11-29"));
-        assert!(parse_date("2026-02-30").is_none());
+    fn periods_are_parsed_from_a_name_or_two_days() {
+        let parse = |p, f, t| Period::parse(p, f, t);
+        assert_eq!(parse(None, None, None), Ok(None));
+        assert_eq!(parse(Some(""), Some(""), Some(" ")), Ok(None));
+        assert_eq!(
+            parse(Some("2026-Q4"), None, None),
+            Ok(Period::named("2026-Q4"))
+        );
+        assert_eq!(
+            parse(None, Some("2026-10-01"), Some("2026-10-07")),
+            Ok(Period::named("2026-LLW"))
+        );
+        // A name wins; an empty name does not count.
+        assert_eq!(
+            parse(Some("2026-11"), Some("x"), None),
+            Ok(Period::named("2026-11"))
+        );
+        assert_eq!(
+            parse(Some(""), Some("2026-11-01"), Some("2026-11-30")),
+            Ok(Period::named("2026-11"))
+        );
+        use PeriodError as E;
+        for (p, f, t, err) in [
+            (
+                Some("2026-Q5"),
+                None,
+                None,
+                E::UnknownName("2026-Q5".into()),
+            ),
+            (Some("x"), None, None, E::UnknownName("x".into())),
+            (
+                None,
+                Some("2026-02-30"),
+                Some("2026-03-01"),
+                E::BadStart("2026-02-30".into()),
+            ),
+            (
+                None,
+                Some("2026-03-01"),
+                Some("1.4.2026"),
+                E::BadEnd("1.4.2026".into()),
+            ),
+            (
+                None,
+                Some("2026-03-02"),
+                Some("2026-03-01"),
+                E::EndBeforeStart,
+            ),
+            (None, Some("2026-03-02"), None, E::OnlyOneEnd),
+            (None, Some(""), Some("2026-03-01"), E::OnlyOneEnd),
+            (Some("1999"), None, None, E::OutOfRange),
+            (Some("2201-Q1"), None, None, E::OutOfRange),
+            (None, Some("1999-12-31"), Some("2000-01-31"), E::OutOfRange),
+            (None, Some("2000-01-01"), Some("2100-01-01"), E::TooLong),
+        ] {
+            assert_eq!(parse(p, f, t), Err(err), "{p:?} {f:?} {t:?}");
+        }
+        // Exactly 100 years is allowed, and so is the last day of the last year.
+        assert!(parse(None, Some("2000-01-01"), Some("2099-12-31")).is_ok());
+        assert!(parse(None, Some("2200-12-31"), Some("2200-12-31")).is_ok());
+    }
+
+    #[test]
+    fn extreme_dates_are_refused_and_never_panic() {
+        // `hoclieu report --from 0000-01-01 --to 9999-12-31` once panicked working out the
+        // period before.
+        let whole = (d("0000-01-01"), d("9999-12-31"));
+        assert_eq!(Period::new(whole.0, whole.1), None);
+        assert_eq!(
+            Period::try_new(whole.0, whole.1),
+            Err(PeriodError::OutOfRange)
+        );
+        // Periods made by hand at the edges of the calendar still have a previous one.
+        for (from, to) in [
+            whole,
+            (Date::MIN, Date::MAX),
+            (Date::MIN, Date::MIN),
+            (Date::MIN, d("2026-01-31")),
+            (d("2026-01-01"), Date::MAX),
+        ] {
+            let p = Period { from, to }.previous();
+            assert!(p.from <= p.to && p.to <= from, "{from} {to}: {p:?}");
+        }
+        // Whole months beyond a year go back by days (the count of months no longer wraps).
+        let long = Period::new(d("2000-01-01"), d("2021-07-31")).unwrap();
+        assert_eq!(long.previous().days(), long.days());
+        assert_eq!(long.previous().to, d("1999-12-31"));
     }
 }

@@ -11,7 +11,8 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 use unicode_normalization::UnicodeNormalization;
 
-use super::{UsageEvent, local_hour};
+use super::UsageEvent;
+use crate::clock::{local_day, local_hour};
 
 /// A gap longer than this starts a new session.
 pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
@@ -130,15 +131,15 @@ impl Store {
         for (id, at, guessed) in rows {
             let fixed = at - guessed + offset_ms;
             if fixed != at {
-                days.insert(super::local_day(at));
-                days.insert(super::local_day(fixed));
+                days.insert(local_day(at));
+                days.insert(local_day(fixed));
                 moved += 1;
             }
             tx.prepare_cached(
                 "UPDATE events SET at = ?2, day = ?3, guess_offset = NULL, guess_boot = NULL
                  WHERE id = ?1",
             )?
-            .execute(params![id, fixed, super::local_day(fixed)])?;
+            .execute(params![id, fixed, local_day(fixed)])?;
         }
         let stale = tx.execute(
             "UPDATE events SET guess_offset = NULL, guess_boot = NULL WHERE guess_boot IS NOT NULL",
@@ -372,7 +373,7 @@ struct Row<'a> {
 
 /// Adds one event to the daily totals.
 fn aggregate(tx: &rusqlite::Transaction<'_>, e: &Row<'_>, new_session: bool) -> StoreResult<()> {
-    let day = super::local_day(e.at);
+    let day = local_day(e.at);
     let category = e.category;
     let (views, searches) = if e.is_view { (1, 0) } else { (0, 1) };
     let mut upsert = tx.prepare_cached(

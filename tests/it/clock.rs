@@ -12,7 +12,7 @@ use crate::util::TestApp;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 fn now_ms() -> i64 {
-    hoclieu::usage::now_ms()
+    hoclieu::clock::now_ms()
 }
 
 /// A clock report from a phone at `ip`.
@@ -80,7 +80,7 @@ async fn phones_correct_a_wrong_clock_and_earlier_events_move_to_the_true_day() 
             "{who}: {} s off",
             (at - truth) / 1000
         );
-        assert_eq!(*day, hoclieu::usage::local_day(*at), "{who}");
+        assert_eq!(*day, hoclieu::clock::local_day(*at), "{who}");
         assert_eq!(*guess, None, "{who} is settled");
     }
     // The daily totals follow: everyone was active on the true day, nobody three days before.
@@ -92,9 +92,9 @@ async fn phones_correct_a_wrong_clock_and_earlier_events_move_to_the_true_day() 
         )
         .unwrap()
     };
-    let true_day = hoclieu::usage::local_day(truth);
+    let true_day = hoclieu::clock::local_day(truth);
     assert_eq!(on(true_day) + on(true_day - 1) + on(true_day + 1), 3);
-    assert_eq!(on(hoclieu::usage::local_day(truth - 3 * DAY_MS)), 0);
+    assert_eq!(on(hoclieu::clock::local_day(truth - 3 * DAY_MS)), 0);
 }
 
 #[test]
@@ -140,8 +140,8 @@ fn guesses_from_an_earlier_run_are_kept_and_newer_ones_fixed() {
     assert_eq!(
         days,
         [
-            hoclieu::usage::local_day(base),
-            hoclieu::usage::local_day(base + 10 * DAY_MS)
+            hoclieu::clock::local_day(base),
+            hoclieu::clock::local_day(base + 10 * DAY_MS)
         ]
     );
 }

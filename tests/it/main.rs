@@ -7,7 +7,7 @@ mod api;
 mod clock;
 mod files;
 mod index;
-
+mod layers;
 mod lessons;
 mod library;
 mod materials;

@@ -202,10 +202,8 @@ fn sigkill_while_recording_loses_nothing_older_than_a_second() {
     drop(again);
 
     let today = {
-        let now = hoclieu::usage::now_ms();
-        hoclieu::usage::report::iso(hoclieu::usage::report::date_of(hoclieu::usage::local_day(
-            now,
-        )))
+        let now = hoclieu::clock::now_ms();
+        hoclieu::clock::iso(hoclieu::clock::date_of(hoclieu::clock::local_day(now)))
     };
     let out = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
         .args([

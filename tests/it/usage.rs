@@ -1,8 +1,9 @@
 //! Counting participation: events from real requests, reports from scripted visits, the
 //! small-group rule, the optional profile, and a crash of the real binary.
 
+use hoclieu::clock::parse_date;
 use hoclieu::content::Category;
-use hoclieu::usage::report::{Period, parse_date, report};
+use hoclieu::usage::report::{Period, report};
 use hoclieu::usage::store::Store;
 use hoclieu::usage::{EventKind, UsageEvent};
 
@@ -131,7 +132,7 @@ async fn a_forged_cookie_is_replaced() {
 
 /// Builds a UTC timestamp from a Vietnam local time.
 fn vn(date: &str, hour: i64, minute: i64) -> i64 {
-    let day = hoclieu::usage::report::day_number(parse_date(date).unwrap());
+    let day = hoclieu::clock::day_number(parse_date(date).unwrap());
     ((day * 86_400) + hour * 3600 + minute * 60 - 7 * 3600) * 1000
 }
 
@@ -344,7 +345,7 @@ fn pruning_raw_events_keeps_past_reports() {
     );
     store.insert(&[old, new]).unwrap();
     let before = report(store.conn(), Period::named("2023").unwrap()).unwrap();
-    let today = hoclieu::usage::report::day_number(parse_date("2026-06-01").unwrap());
+    let today = hoclieu::clock::day_number(parse_date("2026-06-01").unwrap());
     assert_eq!(
         store.prune(today, 730).unwrap(),
         1,
@@ -355,4 +356,52 @@ fn pruning_raw_events_keeps_past_reports() {
     assert_eq!(after.participants, 1);
     assert_eq!(after.by_category["law"].views, 1);
     assert_eq!(count(store.conn(), "SELECT COUNT(*) FROM events"), 1);
+}
+
+#[test]
+fn the_report_command_refuses_bad_periods_in_plain_words() {
+    let data = tempfile::tempdir().unwrap();
+    drop(Store::open(data.path()).unwrap());
+    let report = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+            .arg("report")
+            .args(args)
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (args, says) in [
+        // The whole calendar once made the previous period overflow (a panic, exit 101).
+        (
+            &["--from", "0000-01-01", "--to", "9999-12-31"][..],
+            "years 2000",
+        ),
+        (&["--from", "2001-01-01", "--to", "2130-12-31"], "100 years"),
+        (
+            &["--from", "2026-13-01", "--to", "2026-12-31"],
+            "--from \"2026-13-01\" is not a date",
+        ),
+        (
+            &["--from", "2026-12-01", "--to", "2026-11-31"],
+            "--to \"2026-11-31\" is not a date",
+        ),
+        (
+            &["--from", "2026-12-01", "--to", "2026-11-30"],
+            "--to is before --from",
+        ),
+        (&["--period", "2026-Q5"], "unknown period \"2026-Q5\""),
+        (&["--period", "2500"], "years 2000"),
+        (&[], "give --from and --to, or --period"),
+    ] {
+        let (code, stderr) = report(args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let (code, stderr) = report(&["--from", "2026-01-01", "--to", "2026-12-31"]);
+    assert_eq!(code, Some(0), "{stderr}");
 }

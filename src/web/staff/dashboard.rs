@@ -10,8 +10,9 @@ use serde::Deserialize;
 use super::charts::{Bar, Column, Preset, bars, columns, presets};
 use super::session::{Staff, StaffNav, home_of};
 use crate::accounts::Role;
+use crate::clock::{date_of, iso, local_day};
 use crate::usage::export::Compared;
-use crate::usage::report::{self, Period, iso, parse_date, vi_date};
+use crate::usage::report::{self, FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
 use crate::web::error::AppError;
 use crate::web::extract::Params;
 use crate::web::offload::blocking;
@@ -27,36 +28,43 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    /// The period asked for; this month when nothing is.
+    /// The period asked for; this month when nothing (or only one end) is.
     pub fn resolve(&self, today: time::Date) -> Result<Period, AppError> {
-        let bad = |m: &str| AppError::BadRequest(m.to_string());
-        match (
+        let parsed = Period::parse(
             self.period.as_deref(),
             self.from.as_deref(),
             self.to.as_deref(),
-        ) {
-            (Some(p), _, _) if !p.is_empty() => {
-                Period::named(p).ok_or_else(|| bad("Kỳ báo cáo không hợp lệ."))
-            }
-            (_, Some(f), Some(t)) if !f.is_empty() && !t.is_empty() => {
-                let from = parse_date(f).ok_or_else(|| bad("Ngày bắt đầu không hợp lệ."))?;
-                let to = parse_date(t).ok_or_else(|| bad("Ngày kết thúc không hợp lệ."))?;
-                Period::new(from, to).ok_or_else(|| bad("Ngày kết thúc phải sau ngày bắt đầu."))
-            }
-            _ => Ok(
-                Period::named(&format!("{}-{:02}", today.year(), u8::from(today.month())))
-                    .unwrap_or(Period {
-                        from: today,
-                        to: today,
-                    }),
-            ),
+        );
+        let this_month = || {
+            Period::named(&format!("{}-{:02}", today.year(), u8::from(today.month()))).unwrap_or(
+                Period {
+                    from: today,
+                    to: today,
+                },
+            )
+        };
+        match parsed {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) | Err(PeriodError::OnlyOneEnd) => Ok(this_month()),
+            Err(e) => Err(AppError::bad(match e {
+                PeriodError::UnknownName(_) => "Kỳ báo cáo không hợp lệ.".to_string(),
+                PeriodError::BadStart(_) => "Ngày bắt đầu không hợp lệ.".into(),
+                PeriodError::BadEnd(_) => "Ngày kết thúc không hợp lệ.".into(),
+                PeriodError::EndBeforeStart => "Ngày kết thúc phải sau ngày bắt đầu.".into(),
+                PeriodError::OutOfRange => {
+                    format!("Báo cáo chỉ tính các năm từ {FIRST_YEAR} đến {LAST_YEAR}.")
+                }
+                PeriodError::TooLong | PeriodError::OnlyOneEnd => {
+                    "Kỳ báo cáo dài quá (nhiều nhất 100 năm).".into()
+                }
+            })),
         }
     }
 }
 
 /// Today by the trusted clock (a box whose system clock went back still reports the present).
 pub fn today(state: &AppState) -> time::Date {
-    report::date_of(crate::usage::local_day(state.now_ms()))
+    date_of(local_day(state.now_ms()))
 }
 
 /// A period's report with the previous period's beside it.

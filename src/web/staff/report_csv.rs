@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::dashboard::{PeriodQuery, compared, today};
 use super::session::Manager;
+use crate::clock::iso;
 use crate::usage::export;
-use crate::usage::report::iso;
 use crate::web::error::AppError;
 use crate::web::extract::Params;
 use crate::web::state::AppState;

@@ -26,7 +26,7 @@ async fn published(state: &AppState, code: String) -> Result<Lesson, AppError> {
 }
 
 fn date_vi(l: &Lesson) -> Option<String> {
-    crate::usage::report::parse_date(&l.date).map(crate::usage::report::vi_date)
+    crate::clock::parse_date(&l.date).map(crate::usage::report::vi_date)
 }
 
 #[derive(Template)]

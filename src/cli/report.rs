@@ -1,0 +1,57 @@
+//! `hoclieu report`: participation numbers for a period, beside those of the period before,
+//! read from the usage database (read-only) and printed as a table, JSON or CSV.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::args::{ReportArgs, ReportFormat};
+use crate::usage::export::{self, Compared};
+use crate::usage::report::{Period, PeriodError, report};
+
+const NO_PERIOD: &str = "give --from and --to, or --period";
+
+/// Runs `hoclieu report`.
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let period = Period::parse(
+        args.period.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!(in_flags(e)))?
+    .context(NO_PERIOD)?;
+    let data = args.place.settings()?.data;
+    let db = data.join("hoclieu.sqlite3");
+    anyhow::ensure!(
+        db.exists(),
+        "no usage records in {} (wrong --data?)",
+        data.display()
+    );
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("opening {}", db.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let c = Compared {
+        current: report(&conn, period)?,
+        previous: report(&conn, period.previous())?,
+    };
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
+        ReportFormat::Csv => print!("{}", export::csv_all(&c.current)?),
+        ReportFormat::Table => print!("{}", export::text(&c)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What is wrong with the period, in the words of the flags.
+fn in_flags(e: PeriodError) -> String {
+    match e {
+        PeriodError::BadStart(f) => format!("--from {f:?} is not a date YYYY-MM-DD"),
+        PeriodError::BadEnd(t) => format!("--to {t:?} is not a date YYYY-MM-DD"),
+        PeriodError::EndBeforeStart => "--to is before --from".to_string(),
+        PeriodError::OnlyOneEnd => NO_PERIOD.to_string(),
+        PeriodError::UnknownName(_) | PeriodError::OutOfRange | PeriodError::TooLong => {
+            e.to_string()
+        }
+    }
+}
