@@ -1,0 +1,387 @@
+//! One library's catalogue: loading every file once, working out each material's
+//! attachments and links, collecting problems instead of failing, and looking things up.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+use super::*;
+
+/// The catalogue of one library.
+#[derive(Debug)]
+pub struct Library {
+    source: Source,
+    materials: Vec<Material>,
+    by_id: HashMap<String, usize>,
+    files: HashMap<String, SourceFile>,
+    /// For each attachment path, the material it belongs to (the first, if several link it).
+    owners: HashMap<String, usize>,
+    problems: Vec<Problem>,
+    fingerprint: String,
+}
+
+/// What loading keeps of a material's body.
+struct Body {
+    /// Relative link destinations.
+    links: Vec<String>,
+    /// Headings of empty sections.
+    empty_sections: Vec<String>,
+}
+
+/// Characters escaped in one path segment of a URL.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|')
+    .add(b'[')
+    .add(b']');
+
+/// URL under `/m/` for a library path (a material id or an attachment path).
+pub fn library_url(rel: &str) -> String {
+    let mut url = String::from("/m");
+    for seg in rel.split('/') {
+        url.push('/');
+        url.extend(utf8_percent_encode(seg, SEGMENT));
+    }
+    url
+}
+
+impl Library {
+    /// Reads and checks a whole library. Never fails: what cannot be read becomes a problem.
+    pub fn load(source: Source) -> Library {
+        Library::load_hiding(source, &BTreeSet::new())
+    }
+
+    /// Loads a library leaving out the materials whose ids are in `hidden` (starter materials a
+    /// centre chose not to show).
+    pub fn load_hiding(source: Source, hidden: &BTreeSet<String>) -> Library {
+        let (listed, list_problems) = source.list();
+        let mut problems: Vec<Problem> = list_problems
+            .into_iter()
+            .map(|p| Problem {
+                path: p.rel,
+                line: None,
+                severity: Severity::Error,
+                message: p.message,
+            })
+            .collect();
+        let mut hasher = Sha256::new();
+        let mut parsed = Vec::new();
+        let mut files = HashMap::new();
+        for file in listed {
+            let Some(id) = file.rel.strip_suffix(".md") else {
+                files.insert(file.rel.clone(), file);
+                continue;
+            };
+            let id = id.to_string();
+            if hidden.contains(&id) {
+                continue;
+            }
+            let bytes = match source.read(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    problems.push(error(&file.rel, None, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            let sha256 = hex(&Sha256::digest(&bytes));
+            hasher.update(file.rel.as_bytes());
+            hasher.update([0]);
+            hasher.update(sha256.as_bytes());
+            match material::parse(&bytes) {
+                Ok(mut p) => {
+                    // Only what the body says about the catalogue is kept: holding every body
+                    // until the end made the heap of a 50k library grow to 200 MB for good.
+                    let body = Body {
+                        links: markdown::relative_links(&p.body),
+                        empty_sections: markdown::empty_sections(&p.body),
+                    };
+                    p.body = String::new();
+                    parsed.push((id, file, p, body, sha256));
+                }
+                Err(e) => problems.push(error(&file.rel, Some(e.line()), e.to_string())),
+            }
+        }
+        let mut lib = Library {
+            source,
+            materials: Vec::with_capacity(parsed.len()),
+            by_id: HashMap::with_capacity(parsed.len()),
+            files,
+            owners: HashMap::new(),
+            problems: Vec::new(),
+            fingerprint: hex(&hasher.finalize()),
+        };
+        let links = lib.add_materials(parsed, &mut problems);
+        lib.attach_files(&links);
+        problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        lib.problems = problems;
+        lib
+    }
+
+    /// Adds parsed materials; returns for each the attachment paths its body links to.
+    fn add_materials(
+        &mut self,
+        parsed: Vec<(String, SourceFile, Parsed, Body, String)>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Vec<String>> {
+        let mut bodies_links = Vec::with_capacity(parsed.len());
+        for (id, file, p, body, sha256) in parsed {
+            if self.by_id.contains_key(&id) {
+                problems.push(error(
+                    &file.rel,
+                    None,
+                    format!("another file already has the id {id}"),
+                ));
+                continue;
+            }
+            for heading in body.empty_sections {
+                problems.push(warning(
+                    &file.rel,
+                    format!("section \"{heading}\" is empty"),
+                ));
+            }
+            bodies_links.push(body.links);
+            self.by_id.insert(id.clone(), self.materials.len());
+            self.materials.push(Material {
+                id,
+                title: p.title,
+                category: p.category,
+                language: p.language,
+                tags: p.tags,
+                summary: p.summary,
+                updated: p.updated,
+                featured: p.featured,
+                attachments: Vec::new(),
+                file,
+                sha256,
+            });
+        }
+        // Links to other materials can only be checked once all are known.
+        let mut attachment_links = Vec::with_capacity(bodies_links.len());
+        for (m, dests) in self.materials.iter().zip(bodies_links) {
+            let mut targets = Vec::new();
+            for dest in dests {
+                match join(m.dir(), &dest) {
+                    Some(t) if self.files.contains_key(&t) => targets.push(t),
+                    Some(t) if self.by_id.contains_key(t.strip_suffix(".md").unwrap_or(&t)) => {}
+                    _ => {
+                        problems.push(warning(&m.file.rel, format!("link to missing file {dest}")))
+                    }
+                }
+            }
+            attachment_links.push(targets);
+        }
+        attachment_links
+    }
+
+    /// Gives each non-Markdown file to the materials that link to it, or else to the material
+    /// in its folder whose name it starts with (`lua.md` owns `lua-lich.svg`, `lua.pdf`).
+    fn attach_files(&mut self, links: &[Vec<String>]) {
+        let mut owners: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, targets) in links.iter().enumerate() {
+            for t in targets {
+                owners.entry(t.clone()).or_default().push(i);
+            }
+        }
+        for rel in self.files.keys() {
+            if owners.contains_key(rel) {
+                continue;
+            }
+            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            let owner = self
+                .materials
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.dir() == dir)
+                .filter(|(_, m)| {
+                    let stem = m.id.rsplit('/').next().unwrap_or(&m.id);
+                    name.strip_prefix(stem)
+                        .is_some_and(|rest| rest.starts_with(['.', '-', '_']))
+                })
+                .max_by_key(|(_, m)| m.id.len());
+            if let Some((i, _)) = owner {
+                owners.entry(rel.clone()).or_default().push(i);
+            }
+        }
+        for (rel, idxs) in owners {
+            let Some(file) = self.files.get(&rel) else {
+                continue;
+            };
+            let att = Attachment {
+                name: rel.rsplit('/').next().unwrap_or(&rel).to_string(),
+                url: library_url(&rel),
+                content_type: content_type(&rel),
+                bytes: file.bytes,
+                rel,
+            };
+            if let Some(&first) = idxs.first() {
+                self.owners.insert(att.rel.clone(), first);
+            }
+            for i in idxs {
+                self.materials[i].attachments.push(att.clone());
+            }
+        }
+        for m in &mut self.materials {
+            m.attachments.sort_by(|a, b| a.name.cmp(&b.name));
+            m.attachments.dedup_by(|a, b| a.rel == b.rel);
+        }
+    }
+
+    /// Where the library lives.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Whether a material comes from the embedded starter library (read-only).
+    pub fn is_starter(&self, m: &Material) -> bool {
+        m.file.disk_path.is_none()
+    }
+
+    /// Every material, sorted by id.
+    pub fn materials(&self) -> &[Material] {
+        &self.materials
+    }
+
+    /// A material by id.
+    pub fn get(&self, id: &str) -> Option<&Material> {
+        self.by_id.get(id).map(|&i| &self.materials[i])
+    }
+
+    /// A non-Markdown file by library path.
+    pub fn file(&self, rel: &str) -> Option<&SourceFile> {
+        self.files.get(rel)
+    }
+
+    /// The material an attachment belongs to.
+    pub fn owner(&self, rel: &str) -> Option<&Material> {
+        self.owners.get(rel).map(|&i| &self.materials[i])
+    }
+
+    /// What was wrong, sorted by path and line.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// A digest of every material file's path and bytes: equal digests, equal index.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Reads and parses a material's file again (for its page or for indexing).
+    pub fn read(&self, m: &Material) -> Result<Parsed, crate::Error> {
+        let bytes = self.source.read(&m.file)?;
+        Ok(material::parse(&bytes)?)
+    }
+
+    /// Reads a non-Markdown file's bytes.
+    pub fn read_file(&self, file: &SourceFile) -> std::io::Result<FileData> {
+        self.source.read(file)
+    }
+
+    /// Renders a material's body, with its relative links pointing at served URLs.
+    pub fn render(&self, m: &Material, body: &str) -> String {
+        markdown::to_html(body, |dest| self.resolve_link(m.dir(), dest))
+    }
+
+    /// Where a relative link written in a material in `dir` should go.
+    pub fn resolve_link(&self, dir: &str, dest: &str) -> Link {
+        let (path, suffix) = match dest.find(['#', '?']) {
+            Some(i) => dest.split_at(i),
+            None => (dest, ""),
+        };
+        let Some(target) = join(dir, path) else {
+            return Link::Blocked;
+        };
+        let id = target.strip_suffix(".md").unwrap_or(&target);
+        if self.by_id.contains_key(id) {
+            return Link::Url(format!("{}{suffix}", library_url(id)));
+        }
+        if self.files.contains_key(&target) {
+            return Link::Url(format!("{}{suffix}", library_url(&target)));
+        }
+        Link::Url(dest.to_string())
+    }
+
+    /// Materials of one field, sorted by title as a reader expects.
+    pub fn in_category(&self, c: Category) -> Vec<&Material> {
+        let mut v: Vec<&Material> = self.materials.iter().filter(|m| m.category == c).collect();
+        v.sort_by_cached_key(|m| sort_key(&m.title));
+        v
+    }
+
+    /// Recommended materials (front matter `featured = true`), by field then title.
+    pub fn featured(&self) -> Vec<&Material> {
+        let mut v: Vec<&Material> = self.materials.iter().filter(|m| m.featured).collect();
+        v.sort_by_cached_key(|m| (m.category, sort_key(&m.title)));
+        v
+    }
+
+    /// The most recently updated materials, newest first; empty when dates do not tell
+    /// materials apart (a library written all on one day has no "newest").
+    pub fn recently_updated(&self, n: usize) -> Vec<&Material> {
+        let mut dated: Vec<&Material> = self
+            .materials
+            .iter()
+            .filter(|m| m.updated.is_some())
+            .collect();
+        let distinct: std::collections::BTreeSet<&str> =
+            dated.iter().filter_map(|m| m.updated.as_deref()).collect();
+        if distinct.len() < 2 {
+            return Vec::new();
+        }
+        dated.sort_by(|a, b| {
+            b.updated
+                .cmp(&a.updated)
+                .then_with(|| sort_key(&a.title).cmp(&sort_key(&b.title)))
+        });
+        dated.truncate(n);
+        dated
+    }
+
+    /// Number of materials per field.
+    pub fn counts(&self) -> BTreeMap<Category, usize> {
+        let mut out: BTreeMap<Category, usize> = Category::ALL.iter().map(|&c| (c, 0)).collect();
+        for m in &self.materials {
+            *out.entry(m.category).or_default() += 1;
+        }
+        out
+    }
+}
+
+fn warning(path: &str, message: String) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line: None,
+        severity: Severity::Warning,
+        message,
+    }
+}
+
+fn error(path: &str, line: Option<usize>, message: String) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line,
+        severity: Severity::Error,
+        message,
+    }
+}
+
+/// Joins a relative link to the folder of the material it is written in, decoding `%xx`.
+/// `None` when it climbs out of the library.
+pub(super) fn join(dir: &str, dest: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(dest).decode_utf8_lossy();
+    path::resolve(dir, &decoded).map(|p| p.nfc().collect())
+}
