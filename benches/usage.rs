@@ -75,7 +75,7 @@ fn main() {
     let t = Instant::now();
     report(store.conn(), q).expect("report");
     let quarter = t.elapsed();
-    let size = std::fs::metadata(dir2.path().join(hoclieu::usage::store::DB_FILE))
+    let size = std::fs::metadata(hoclieu::data_dir::DataDir::new(dir2.path()).database())
         .map(|m| m.len())
         .unwrap_or(0);
 

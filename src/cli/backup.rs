@@ -42,7 +42,9 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     if done.settings_file {
         println!(
             "The settings file is at {}; copy it to {} if the box uses that one.",
-            data.join("hoclieu.toml").display(),
+            crate::data_dir::DataDir::new(&data)
+                .settings_copy()
+                .display(),
             settings::DEFAULT_FILE
         );
     }

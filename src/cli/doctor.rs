@@ -69,9 +69,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let base = library_source(settings.library.as_deref())?;
     // Only looked at, never created: the doctor changes nothing.
-    let centre = settings
-        .data
-        .join("library")
+    let centre = crate::data_dir::DataDir::new(&settings.data)
+        .library()
         .is_dir()
         .then(|| CentreLibrary::open(&settings.data).ok())
         .flatten();
@@ -179,7 +178,7 @@ fn disk(data: &Path) -> Finding {
 
 /// Checks the usage database; returns the newest event's time.
 fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
-    let path = data.join(crate::usage::store::DB_FILE);
+    let path = crate::data_dir::DataDir::new(data).database();
     if !path.exists() {
         out.push(finding(
             Level::Ok,
@@ -229,7 +228,7 @@ fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
 }
 
 fn index(data: &Path, library: &Library) -> Finding {
-    if !data.join("index").exists() {
+    if !crate::data_dir::DataDir::new(data).index().exists() {
         return finding(
             Level::Ok,
             "index",

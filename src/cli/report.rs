@@ -21,7 +21,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     .map_err(|e| anyhow::anyhow!(in_flags(e)))?
     .context(NO_PERIOD)?;
     let data = args.place.settings()?.data;
-    let db = data.join("hoclieu.sqlite3");
+    let db = crate::data_dir::DataDir::new(&data).database();
     anyhow::ensure!(
         db.exists(),
         "no usage records in {} (wrong --data?)",

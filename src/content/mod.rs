@@ -150,8 +150,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::library::join;
+    use super::*;
 
     #[test]
     fn categories_round_trip() {

@@ -111,16 +111,7 @@ impl Source {
     pub fn open(&self, file: &SourceFile) -> std::io::Result<Blob> {
         match (&file.disk_path, self) {
             (_, Source::Layered(layers)) => layer(layers, file)?.open(file),
-            (Some(p), Source::Dir(root)) => {
-                let real = p.canonicalize()?;
-                if !real.starts_with(root) {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::PermissionDenied,
-                        "file now points outside the library",
-                    ));
-                }
-                Ok(Blob::File(std::fs::File::open(real)?))
-            }
+            (Some(p), Source::Dir(root)) => Ok(Blob::File(std::fs::File::open(inside(root, p)?)?)),
             _ => StarterLibrary::get(&file.rel)
                 .map(|f| Blob::Memory {
                     sha256: f.metadata.sha256_hash(),
@@ -134,22 +125,25 @@ impl Source {
     pub fn read(&self, file: &SourceFile) -> std::io::Result<FileData> {
         match (&file.disk_path, self) {
             (_, Source::Layered(layers)) => layer(layers, file)?.read(file),
-            (Some(p), Source::Dir(root)) => {
-                // The file may have been swapped for a symlink since it was listed.
-                let real = p.canonicalize()?;
-                if !real.starts_with(root) {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::PermissionDenied,
-                        "file now points outside the library",
-                    ));
-                }
-                Ok(Cow::Owned(std::fs::read(real)?))
-            }
+            (Some(p), Source::Dir(root)) => Ok(Cow::Owned(std::fs::read(inside(root, p)?)?)),
             _ => StarterLibrary::get(&file.rel)
                 .map(|f| f.data)
                 .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
         }
     }
+}
+
+/// The real path of a listed file, refused when it now points outside the library (it may
+/// have been swapped for a symlink since it was listed).
+fn inside(root: &Path, listed: &Path) -> std::io::Result<PathBuf> {
+    let real = listed.canonicalize()?;
+    if !real.starts_with(root) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "file now points outside the library",
+        ));
+    }
+    Ok(real)
 }
 
 fn layer<'a>(layers: &'a [Source], file: &SourceFile) -> std::io::Result<&'a Source> {

@@ -7,8 +7,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::content::path::is_hidden;
+use crate::data_dir::{
+    DATABASE, DataDir, LIBRARY_SETTINGS, SETTINGS_COPY, WORK_FOLDERS as FOLDERS,
+};
 use crate::package::{self, Areas, Limits, Manifest, PackageError};
-use crate::usage::store::DB_FILE;
 
 /// File name ending of backups.
 pub const SUFFIX: &str = ".hoclieu-backup.tar";
@@ -30,9 +32,6 @@ pub enum BackupError {
     NotEmpty(PathBuf),
 }
 
-/// Folders of the data folder that are saved as they are.
-const FOLDERS: [&str; 3] = ["library", "lessons", "history"];
-
 /// Writes a backup of `data` (and of the settings file, if given) to `out`.
 pub fn backup(
     data: &Path,
@@ -45,11 +44,11 @@ pub fn backup(
         .prefix(".backup-")
         .tempdir_in(data)?;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    let db = data.join(DB_FILE);
+    let db = data.join(DATABASE);
     if db.exists() {
-        let copy = scratch.path().join(DB_FILE);
+        let copy = scratch.path().join(DATABASE);
         copy_database(&db, &copy)?;
-        files.push((format!("records/{DB_FILE}"), copy));
+        files.push((format!("records/{DATABASE}"), copy));
     }
     for folder in FOLDERS {
         let root = data.join(folder);
@@ -74,12 +73,12 @@ pub fn backup(
             files.push((rel.replace('\\', "/"), entry.path().to_path_buf()));
         }
     }
-    let library_settings = data.join("library.toml");
+    let library_settings = DataDir::new(data).library_settings();
     if library_settings.is_file() {
-        files.push(("settings/library.toml".into(), library_settings));
+        files.push((format!("settings/{LIBRARY_SETTINGS}"), library_settings));
     }
     if let Some(f) = settings_file.filter(|f| f.is_file()) {
-        files.push(("settings/hoclieu.toml".into(), f.to_path_buf()));
+        files.push((format!("settings/{SETTINGS_COPY}"), f.to_path_buf()));
     }
     Ok(package::export_files(
         Areas::Backup,
@@ -149,11 +148,13 @@ fn restore_into(file: &Path, data: &Path) -> Result<Restored, BackupError> {
             continue;
         };
         let target = match f.path.as_str() {
-            p if p == format!("records/{DB_FILE}") => data.join(DB_FILE),
-            "settings/library.toml" => data.join("library.toml"),
-            "settings/hoclieu.toml" => {
+            p if p == format!("records/{DATABASE}") => data.join(DATABASE),
+            p if p == format!("settings/{LIBRARY_SETTINGS}") => {
+                DataDir::new(data).library_settings()
+            }
+            p if p == format!("settings/{SETTINGS_COPY}") => {
                 done.settings_file = true;
-                data.join("hoclieu.toml")
+                DataDir::new(data).settings_copy()
             }
             p if FOLDERS.iter().any(|d| p.starts_with(&format!("{d}/"))) => data.join(p),
             // Other records of a newer version: not understood, not restored.

@@ -104,7 +104,7 @@ impl std::fmt::Debug for SearchIndex {
 impl SearchIndex {
     /// Opens the index in `data_dir/index` if it matches `library`, or builds it.
     pub fn open_or_build(data_dir: &Path, library: &Library) -> Result<(SearchIndex, Opened)> {
-        let dir = data_dir.join("index");
+        let dir = crate::data_dir::DataDir::new(data_dir).index();
         let want = Stamp {
             schema: SCHEMA_VERSION,
             fingerprint: library.fingerprint().to_string(),
@@ -130,7 +130,8 @@ impl SearchIndex {
             schema: SCHEMA_VERSION,
             fingerprint: library.fingerprint().to_string(),
         };
-        Self::open_existing(&data_dir.join("index"), &want).map(|idx| idx.num_docs())
+        Self::open_existing(&crate::data_dir::DataDir::new(data_dir).index(), &want)
+            .map(|idx| idx.num_docs())
     }
 
     /// Builds an index in memory (tests, and libraries too small to bother the disk).

@@ -65,9 +65,11 @@ pub fn snippet(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> 
     let first_match = best.2 - lo;
     let begin = if lo > 0 {
         // Start at a word boundary after the cut.
+        // After the whole space character: some (U+0085, U+3000) are wider than a byte.
         region[..first_match]
-            .find(char::is_whitespace)
-            .map_or(first_match, |i| i + 1)
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(first_match, |(i, c)| i + c.len_utf8())
     } else {
         0
     };
@@ -196,6 +198,19 @@ mod tests {
         assert!(s.contains("<b>phân</b>"), "{s}");
         assert!(s.contains("<b>lúa</b>"), "{s}");
         assert!(s.starts_with('…'), "{s}");
+    }
+
+    #[test]
+    fn a_wide_space_before_the_window_is_stepped_over_whole() {
+        // U+0085 is white space two bytes long; cutting after its first byte panicked
+        // (found by the property test).
+        let bytes = [
+            128, 128, 14, 0, 0, 194, 133, 128, 0, 128, 0, 128, 128, 128, 128, 128, 128, 0, 128, 100,
+        ];
+        let _ = snippet(&bytes, &terms(&["lua", "trong", "d"]), 1);
+        let text = format!("{}\u{3000}trồng lúa", "x".repeat(40));
+        let s = snippet(text.as_bytes(), &terms(&["lua"]), 12).unwrap();
+        assert!(s.contains("<b>lúa</b>"), "{s}");
     }
 
     #[test]

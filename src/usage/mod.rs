@@ -359,7 +359,9 @@ mod tests {
         let (rec, writer) = start(store);
         // The web side writes too (sessions, profiles): here as fast as it can, while events
         // stream in. Before immediate transactions this lost whole batches to "locked".
-        let other = rusqlite::Connection::open(dir.path().join(store::DB_FILE)).unwrap();
+        let other =
+            rusqlite::Connection::open(crate::data_dir::DataDir::new(dir.path()).database())
+                .unwrap();
         store::configure(&other).unwrap();
         other
             .execute_batch("CREATE TABLE IF NOT EXISTS busy(n INTEGER)")

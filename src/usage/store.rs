@@ -21,9 +21,6 @@ const MAX_QUERY_CHARS: usize = 100;
 /// Schema version kept in `PRAGMA user_version`.
 const SCHEMA: i64 = 2;
 
-/// The server's database file in the data folder (usage, profiles, accounts).
-pub const DB_FILE: &str = "hoclieu.sqlite3";
-
 /// Errors of the usage store.
 pub type StoreResult<T> = Result<T, rusqlite::Error>;
 
@@ -52,7 +49,7 @@ pub fn configure(conn: &Connection) -> StoreResult<()> {
 impl Store {
     /// Opens (creating if needed) the server's database in `data_dir`.
     pub fn open(data_dir: &Path) -> StoreResult<Store> {
-        Store::open_file(&data_dir.join(DB_FILE))
+        Store::open_file(&crate::data_dir::DataDir::new(data_dir).database())
     }
 
     /// Opens a database file.
