@@ -256,3 +256,18 @@ pub enum PackageError {
         path: String,
     },
 }
+
+impl PackageError {
+    /// Whether this box failed (a disk error), rather than the package being at fault: such a
+    /// failure is logged with its cause and reported to staff without the system's words.
+    pub fn is_local_failure(&self) -> bool {
+        matches!(
+            self,
+            PackageError::WritePackage { .. }
+                | PackageError::Staging { .. }
+                | PackageError::StagingNotEmpty { .. }
+                | PackageError::ReadFile { .. }
+                | PackageError::Install { .. }
+        )
+    }
+}

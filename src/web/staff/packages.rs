@@ -139,7 +139,13 @@ pub async fn import(
             .tempdir_in(&data_dir)?;
         let package = match local::stage(&file.path, staging.path()) {
             Ok(p) => p,
-            Err(e) => return Ok(Err(e.to_string())),
+            // The package's own faults are told as they are; this box's disk errors are ours.
+            Err(local::PackageIoError::Package(e)) if !e.is_local_failure() => {
+                return Ok(Err(e.to_string()));
+            }
+            Err(local::PackageIoError::Package(e)) => return Err(std::io::Error::other(e)),
+            Err(local::PackageIoError::Io(e)) => return Err(e),
+            Err(local::PackageIoError::Missing(m)) => return Ok(Err(m)),
         };
         let plan = local::plan(&package, &catalog.library, &lessons);
         Ok::<_, std::io::Error>(Ok((package, plan, staging)))
