@@ -359,3 +359,40 @@ async fn the_watcher_does_not_reload_what_the_server_saved_itself_but_sees_hand_
     }
     assert_eq!(loads(), before + 2);
 }
+
+#[tokio::test]
+async fn without_a_centre_folder_every_change_answers_503_and_the_library_is_still_served() {
+    let mut app = app();
+    let (cookie, token) = teacher(&app).await;
+    // DATA/library cannot be opened (here: a file stands where the folder should be).
+    let folder = app.data.join("library");
+    std::fs::remove_dir_all(&folder).unwrap();
+    std::fs::write(&folder, b"not a folder").unwrap();
+    app.restart();
+    app.get("/").await.assert_status(200);
+    let save = app
+        .request(post(
+            "/admin/materials/save",
+            &cookie,
+            &form(&token, "save", "", "Nuôi dê", "Chuồng cao."),
+        ))
+        .await;
+    save.assert_status(503);
+    assert!(
+        save.text().contains("thư mục tài liệu riêng"),
+        "{}",
+        save.text()
+    );
+    let hide = app
+        .request(post(
+            "/admin/materials/hide",
+            &cookie,
+            &format!("token={token}&hide=health/oresol"),
+        ))
+        .await;
+    hide.assert_status(503);
+    let (ct, body) = multipart(&[("token", &token), ("id", "health/oresol")], "a.png", b"x");
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(503);
+}
