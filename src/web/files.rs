@@ -87,5 +87,15 @@ pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Re
             http_serve::serve(entity, req)
         }
     };
-    Ok(response.map(Body::new))
+    // Fused: http-serve's file stream panics if polled again after its end, and the
+    // compression layer does poll once more (a download cut short, a worker panic).
+    Ok(response.map(|body| {
+        let length = http_body::Body::size_hint(&body).exact();
+        let stream = futures_util::StreamExt::fuse(Body::new(body).into_data_stream());
+        match length {
+            // An empty body (HEAD, 304) stays empty, with the headers http-serve set.
+            Some(0) => Body::empty(),
+            _ => Body::from_stream(stream),
+        }
+    }))
 }

@@ -54,13 +54,19 @@ const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'sel
 
 /// All routes of the site.
 pub fn router(state: AppState) -> Router {
-    // Ranged and partial responses must reach the client byte for byte.
+    // Only text is compressed: PDFs, recordings, videos and archives are compressed already
+    // (squeezing a 40 MB video again costs a small box's CPU for nothing). Ranged and partial
+    // responses must reach the client byte for byte.
     let compress = DefaultPredicate::new().and(
         |status: StatusCode,
          _: axum::http::Version,
          h: &axum::http::HeaderMap,
          _: &axum::http::Extensions| {
-            status != StatusCode::PARTIAL_CONTENT && !h.contains_key(header::CONTENT_RANGE)
+            status != StatusCode::PARTIAL_CONTENT
+                && !h.contains_key(header::CONTENT_RANGE)
+                && h.get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(is_text)
         },
     );
     // Pages a visitor opens carry the participant cookie; assets and the API do not.
@@ -183,6 +189,16 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().compress_when(compress))
         // 5xx are logged once, with their cause, by AppError; the trace layer stays quiet.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+}
+
+/// Whether a content type is text worth compressing.
+fn is_text(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.starts_with("text/")
+        || matches!(
+            essence,
+            "application/json" | "application/javascript" | "application/xml" | "image/svg+xml"
+        )
 }
 
 /// Staff pages and downloads hold reports and accounts: never kept by a browser or a proxy.

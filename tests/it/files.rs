@@ -136,3 +136,60 @@ async fn assets_are_cached_and_compressed() {
     let res = app.get("/static/nope.css").await;
     res.assert_status(404);
 }
+
+/// Reads a gzip body back.
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_from_disk_arrive_whole_when_the_browser_accepts_compression() {
+    // 200,009 bytes of a PDF-like file and an MP3-like one, as a teacher would upload.
+    let pdf: Vec<u8> = b"%PDF-1.4\n"
+        .iter()
+        .copied()
+        .chain((0..200_000u32).map(|i| (i * 7 % 251) as u8))
+        .collect();
+    let mp3: Vec<u8> = (0..150_000u32).map(|i| (i * 13 % 256) as u8).collect();
+    // A large SVG drawing from disk: text, so it is compressed, and must still arrive whole.
+    let svg: Vec<u8> = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\">{}</svg>",
+        (0..20_000)
+            .map(|i| format!("<circle r=\"{i}\"/>"))
+            .collect::<String>()
+    )
+    .into_bytes();
+    let app = TestApp::with(|lib| {
+        std::fs::write(lib.join("health/to-roi.pdf"), &pdf).unwrap();
+        std::fs::write(lib.join("health/bai-hat.mp3"), &mp3).unwrap();
+        std::fs::write(lib.join("health/so-do.svg"), &svg).unwrap();
+    });
+    for (path, want) in [
+        ("/m/health/to-roi.pdf", &pdf),
+        ("/m/health/bai-hat.mp3", &mp3),
+    ] {
+        for enc in ["gzip", "br", "gzip, deflate, br, zstd"] {
+            let res = app.get_with(path, &[("accept-encoding", enc)]).await;
+            res.assert_status(200);
+            // Compressed already: sent as it is, with its length.
+            assert_eq!(res.header("content-encoding"), "", "{path} with {enc}");
+            assert_eq!(res.header("content-length"), want.len().to_string());
+            assert_eq!(res.body.len(), want.len(), "{path} with {enc}");
+            assert!(res.body == *want, "{path} with {enc}: bytes differ");
+        }
+    }
+    let res = app
+        .get_with("/m/health/so-do.svg", &[("accept-encoding", "gzip")])
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-encoding"), "gzip");
+    assert!(
+        gunzip(&res.body) == svg,
+        "the compressed drawing arrived cut or changed"
+    );
+}
