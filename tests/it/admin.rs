@@ -233,3 +233,34 @@ async fn the_dashboard_opens_on_the_month_of_the_trusted_clock_not_the_system_cl
         "the default period must be March 2031: {text}"
     );
 }
+
+#[tokio::test]
+async fn the_printed_report_carries_the_official_header_date_and_signature_lines() {
+    let app = app();
+    let session = log_in(&app).await;
+    let html = app
+        .get_with("/admin?period=2026-Q4", &[("cookie", &session)])
+        .await
+        .text();
+    for words in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập – Tự do – Hạnh phúc",
+        "TRUNG TÂM HỌC TẬP CỘNG ĐỒNG",
+        "Người lập biểu",
+        "Giám đốc trung tâm",
+    ] {
+        assert!(html.contains(words), "{words} missing");
+    }
+    assert!(
+        html.contains(" tháng ") && html.contains(" năm "),
+        "no report date"
+    );
+    // The busy-days chart has a column for each of the quarter's 92 days, so one active day
+    // cannot make one bar as tall as many printed pages.
+    let days = html
+        .split("aria-label=\"Số người học mỗi ngày\"")
+        .nth(1)
+        .and_then(|s| s.split("</svg>").next())
+        .expect("the busy-days chart");
+    assert_eq!(days.matches("<rect").count(), 92);
+}

@@ -183,3 +183,34 @@ async fn pages_answer_503_until_the_library_is_ready() {
         assert_eq!(res.headers()["retry-after"], "5");
     }
 }
+
+#[tokio::test]
+async fn the_home_page_has_one_search_box_and_other_pages_keep_the_header_one() {
+    let app = crate::util::TestApp::new();
+    let home = app.get("/").await.text();
+    assert_eq!(home.matches("role=\"search\"").count(), 1, "{home}");
+    // Where a page has two search boxes (the library's, the field's), each is named.
+    for page in ["/", "/c/health", "/search?q=lua", "/khong-co"] {
+        let html = app.get(page).await.text();
+        let forms: Vec<&str> = html.split("role=\"search\"").skip(1).collect();
+        assert!(!forms.is_empty(), "{page}");
+        let mut names: Vec<&str> = forms
+            .iter()
+            .map(|f| {
+                // Within the form's own tag.
+                f.split('>')
+                    .next()
+                    .and_then(|tag| tag.split("aria-label=\"").nth(1))
+                    .and_then(|l| l.split('"').next())
+                    .unwrap_or_else(|| panic!("{page}: a search form without a name"))
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            forms.len(),
+            "{page}: two search forms share a name"
+        );
+    }
+}

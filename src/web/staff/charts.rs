@@ -53,6 +53,38 @@ pub fn columns(items: Vec<(String, u64)>) -> Vec<Column> {
         .collect()
 }
 
+/// Longest period drawn one column per day; longer ones get one column per week.
+const DAILY_UP_TO: i64 = 100;
+
+/// The busy-days chart: a column for every day of the period (or every week of a long one,
+/// holding its busiest day), so that one active day is one thin column among many, not a bar
+/// as tall as the page. `counts` holds the active days (`YYYY-MM-DD`, people).
+pub fn day_columns(from: time::Date, to: time::Date, counts: &[(String, u64)]) -> Vec<Column> {
+    let count = |d: time::Date| {
+        let key = crate::clock::iso(d);
+        counts.iter().find(|(k, _)| *k == key).map_or(0, |c| c.1)
+    };
+    let days = (to - from).whole_days().clamp(0, 3660) + 1;
+    let step = if days <= DAILY_UP_TO { 1 } else { 7 };
+    let mut items = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = (start + time::Duration::days(step - 1)).min(to);
+        let mut busiest = 0;
+        let mut d = start;
+        while d <= end {
+            busiest = busiest.max(count(d));
+            d = d.next_day().unwrap_or(end + time::Duration::days(1));
+        }
+        items.push((
+            format!("{:02}/{:02}", start.day(), u8::from(start.month())),
+            busiest,
+        ));
+        start = end + time::Duration::days(1);
+    }
+    columns(items)
+}
+
 /// A named period offered as a quick choice.
 pub struct Preset {
     /// Its code in the address (`2026-Q4`).
@@ -103,4 +135,28 @@ pub fn presets(today: time::Date) -> Vec<Preset> {
             label: format!("Tuần lễ học tập suốt đời {y} (1–7/10)"),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quarter_with_one_active_day_has_a_column_for_every_day() {
+        let from = time::macros::date!(2026 - 10 - 01);
+        let to = time::macros::date!(2026 - 12 - 31);
+        let cols = day_columns(from, to, &[("2026-11-05".into(), 7)]);
+        assert_eq!(cols.len(), 92);
+        assert_eq!(cols.iter().filter(|c| c.value > 0).count(), 1);
+        assert_eq!(cols[35].label, "05/11");
+        assert_eq!(cols[35].height, 100);
+        // A year is drawn by weeks, each holding its busiest day.
+        let year = day_columns(
+            time::macros::date!(2026 - 01 - 01),
+            time::macros::date!(2026 - 12 - 31),
+            &[("2026-11-05".into(), 7), ("2026-11-06".into(), 9)],
+        );
+        assert_eq!(year.len(), 53);
+        assert_eq!(year.iter().map(|c| c.value).max(), Some(9));
+    }
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::charts::{Bar, Column, Preset, bars, columns, presets};
+use super::charts::{Bar, Column, Preset, bars, columns, day_columns, presets};
 use super::session::{Staff, StaffNav, home_of};
 use crate::accounts::Role;
 use crate::clock::{date_of, iso, local_day};
@@ -94,6 +94,10 @@ const QUESTIONS: &[(&str, &str)] = &[
 struct Dashboard<'a> {
     site: Site,
     centre: &'a str,
+    /// The commune, for the official header ("UBND xã …") and the place of the date line.
+    commune: &'a str,
+    /// "ngày 5 tháng 1 năm 2027": the day the report is printed.
+    signed_on: String,
     nav: StaffNav,
     c: Compared,
     from_vi: String,
@@ -193,13 +197,13 @@ pub async fn dashboard(
             )
         })
         .collect();
-    let days = columns(
-        c.current
-            .busy_days
-            .iter()
-            .map(|d| (d.date[5..].replace('-', "/"), d.participants))
-            .collect(),
-    );
+    let active: Vec<(String, u64)> = c
+        .current
+        .busy_days
+        .iter()
+        .map(|d| (d.date.clone(), d.participants))
+        .collect();
+    let days = day_columns(period.from, period.to, &active);
     let hours = columns(
         c.current
             .hours
@@ -215,6 +219,13 @@ pub async fn dashboard(
     let page = Dashboard {
         site: Site::new(),
         centre: state.site.centre(),
+        commune: &state.site.settings.commune,
+        signed_on: format!(
+            "ngày {} tháng {} năm {}",
+            today.day(),
+            u8::from(today.month()),
+            today.year()
+        ),
         nav: StaffNav::of(&s),
         from_vi: vi_date(period.from),
         to_vi: vi_date(period.to),
