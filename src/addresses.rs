@@ -37,3 +37,23 @@ pub fn request_host(headers: &http::HeaderMap) -> Option<&str> {
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
 }
+
+/// The addresses to print on paper for phones (poster, handouts, the projector): the box's
+/// network addresses first (phones can always use those), then `hoclieu.local` when it is
+/// announced; the Host the page was opened with only when the box knows no address of its own.
+/// `localhost` is never printed: it names the phone itself.
+pub fn printed(listen: SocketAddr, mdns: bool, headers: &http::HeaderMap) -> Vec<String> {
+    let mut out: Vec<String> = reachable_urls(listen)
+        .into_iter()
+        .filter(|u| !u.contains("localhost"))
+        .collect();
+    if mdns {
+        out.push(format!("http://hoclieu.local:{}/", listen.port()));
+    }
+    if out.is_empty()
+        && let Some(host) = request_host(headers).filter(|h| !h.starts_with("localhost"))
+    {
+        out.push(format!("http://{host}/"));
+    }
+    out
+}

@@ -126,7 +126,7 @@ async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
     assert!(html.contains("Hội nông dân thôn Nà Phặc"));
     assert!(html.contains("05/12/2026"));
 
-    // The QR code is an SVG of the lesson's address on the host the page was reached by.
+    // The QR code is an SVG of the lesson's address.
     let qr = app
         .get_with(
             &format!("/l/{code}/qr.svg"),
@@ -137,13 +137,26 @@ async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
     assert_eq!(qr.header("content-type"), "image/svg+xml");
     assert!(qr.text().starts_with("<svg"), "{}", qr.text());
     // The handout holds the QR code, the address, the notes and the materials' opening text.
+    // The address is the box's own (as on the poster), whatever Host the page was opened
+    // with: printed from the box's browser (`localhost`) it must still work on a phone.
+    for host in ["localhost:8080", "hoclieu.local", "evil.example"] {
+        let print = app
+            .get_with(&format!("/l/{code}/in"), &[("host", host)])
+            .await;
+        print.assert_status(200);
+        let p = print.text();
+        assert!(
+            p.contains(&format!("http://127.0.0.1:8080/l/{code}")),
+            "{host}"
+        );
+        assert!(!p.contains(host), "{host} was printed");
+    }
     let print = app
         .get_with(&format!("/l/{code}/in"), &[("host", "192.168.1.10:8080")])
         .await;
     print.assert_status(200);
     let p = print.text();
     assert!(p.contains("<svg"));
-    assert!(p.contains(&format!("http://192.168.1.10:8080/l/{code}")));
     assert!(p.contains("Giáo viên dặn"));
     assert!(p.contains("class=\"handout\""));
 

@@ -60,10 +60,15 @@ pub async fn show(
     })?)
 }
 
-/// The address phones should open, from the Host the page was reached by.
-fn address(headers: &HeaderMap, path: &str) -> String {
-    let host = crate::addresses::request_host(headers).unwrap_or("hoclieu.local");
-    format!("http://{host}{path}")
+/// The address phones should open for `path`: the box's own address, as on the poster, never
+/// the Host the page happened to be opened with (`localhost` on the box's own browser).
+fn address(state: &AppState, headers: &HeaderMap, path: &str) -> String {
+    let site = &state.site;
+    let base = crate::addresses::printed(site.listen_addr, site.settings.mdns, headers)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "http://hoclieu.local/".to_string());
+    format!("{}{}", base.trim_end_matches('/'), path)
 }
 
 /// `GET /l/{code}/qr.svg`.
@@ -73,7 +78,7 @@ pub async fn qr(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let l = published(&state, code).await?;
-    let svg = crate::web::qr::svg(&address(&headers, &l.url()))?;
+    let svg = crate::web::qr::svg(&address(&state, &headers, &l.url()))?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -104,7 +109,7 @@ pub async fn print(
 ) -> Result<Html<String>, AppError> {
     let catalog = state.catalog()?;
     let l = published(&state, code).await?;
-    let address = address(&headers, &l.url());
+    let address = address(&state, &headers, &l.url());
     let lesson = l.clone();
     // Reading every material's file blocks.
     let items = tokio::task::spawn_blocking(move || shown_items(&lesson, &catalog, true)).await?;

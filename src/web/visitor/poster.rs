@@ -21,31 +21,12 @@ struct Poster<'a> {
     qr_svg: String,
 }
 
-/// The addresses to print: the box's network addresses (phones can always use those), then
-/// `hoclieu.local` when it is announced; the Host the page was opened with if nothing else.
-fn addresses(site: &SiteInfo, headers: &HeaderMap) -> Vec<String> {
-    let addr = site.listen_addr;
-    let mut out: Vec<String> = crate::addresses::reachable_urls(addr)
-        .into_iter()
-        .filter(|u| !u.contains("localhost"))
-        .collect();
-    if site.settings.mdns {
-        out.push(format!("http://hoclieu.local:{}/", addr.port()));
-    }
-    if out.is_empty()
-        && let Some(host) = crate::addresses::request_host(headers)
-    {
-        out.push(format!("http://{host}/"));
-    }
-    out
-}
-
 /// `GET /poster`.
 pub async fn show(
     State(site): State<std::sync::Arc<SiteInfo>>,
     headers: HeaderMap,
 ) -> Result<Html<String>, AppError> {
-    let addresses = addresses(&site, &headers);
+    let addresses = crate::addresses::printed(site.listen_addr, site.settings.mdns, &headers);
     let first = addresses
         .first()
         .cloned()
