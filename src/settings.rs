@@ -48,6 +48,8 @@ pub struct Settings {
     pub commune: String,
     /// District (huyện) or province, on the poster and reports.
     pub district: String,
+    /// The name of the centre's Wi-Fi network, printed on the poster (empty: not printed).
+    pub wifi: String,
     /// Address and port to listen on.
     pub listen: SocketAddr,
     /// Library folder used instead of the built-in starter library.
@@ -67,6 +69,7 @@ impl Default for Settings {
             centre: "Trung tâm học tập cộng đồng".into(),
             commune: String::new(),
             district: String::new(),
+            wifi: String::new(),
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             library: None,
             data: PathBuf::from("hoclieu-data"),
@@ -86,6 +89,8 @@ pub struct Layer {
     pub commune: Option<String>,
     /// See [`Settings::district`].
     pub district: Option<String>,
+    /// See [`Settings::wifi`].
+    pub wifi: Option<String>,
     /// See [`Settings::listen`].
     pub listen: Option<SocketAddr>,
     /// See [`Settings::library`].
@@ -156,6 +161,7 @@ pub fn env_layer(var: impl Fn(&str) -> Option<String>) -> Result<Layer, Settings
         centre: text("HOCLIEU_CENTRE"),
         commune: text("HOCLIEU_COMMUNE"),
         district: text("HOCLIEU_DISTRICT"),
+        wifi: text("HOCLIEU_WIFI"),
         listen: parsed("HOCLIEU_LISTEN", var("HOCLIEU_LISTEN"))?,
         library: text("HOCLIEU_LIBRARY").map(PathBuf::from),
         data: text("HOCLIEU_DATA").map(PathBuf::from),
@@ -218,6 +224,7 @@ pub fn resolve(file: Option<(&Path, Layer)>, env: Layer, flags: Layer) -> Resolv
     merge!(centre);
     merge!(commune);
     merge!(district);
+    merge!(wifi);
     merge!(listen);
     let mut library_origin = Origin::Default;
     for (o, layer) in &layers {

@@ -261,6 +261,9 @@ pub struct ServeArgs {
     /// The district (huyện) or province.
     #[arg(long)]
     pub district: Option<String>,
+    /// The name of the centre's Wi-Fi network, printed on the poster.
+    #[arg(long)]
+    pub wifi: Option<String>,
     /// Address and port to listen on; 0.0.0.0 means every network interface (default
     /// 0.0.0.0:8080).
     #[arg(long)]
@@ -294,6 +297,7 @@ impl ServeArgs {
             centre: self.centre.clone(),
             commune: self.commune.clone(),
             district: self.district.clone(),
+            wifi: self.wifi.clone(),
             listen: self.listen,
             retention_days: self.retention_days,
             mdns: self.no_mdns.then_some(false),

@@ -58,6 +58,22 @@ impl Category {
             Category::LifeSkills => "Đọc viết, tiền bạc, an toàn, thiên tai",
         }
     }
+
+    /// Whom to ask when a material's facts may have changed, in a material's closing line.
+    pub fn ask_vi(self) -> &'static str {
+        match self {
+            Category::Agriculture => {
+                "Giống, thuốc và lịch thời vụ có thể thay đổi: hãy hỏi lại cán bộ khuyến nông, thú y xã khi cần."
+            }
+            Category::Health => {
+                "Hướng dẫn điều trị và lịch tiêm có thể thay đổi: hãy hỏi lại trạm y tế xã khi cần."
+            }
+            Category::Law => {
+                "Luật và chế độ có thể thay đổi: hãy hỏi lại cán bộ tư pháp xã khi cần."
+            }
+            Category::LifeSkills => "Thông tin có thể thay đổi: hãy hỏi lại cán bộ xã khi cần.",
+        }
+    }
 }
 
 impl fmt::Display for Category {

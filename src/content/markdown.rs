@@ -102,10 +102,18 @@ pub fn to_plain_text(body: &str) -> String {
         match ev {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
+            // A heading or a list item ends where a sentence would: when its text is joined
+            // into one line (snippets, handouts) it must not run into the next sentence.
+            Event::End(TagEnd::Heading(_) | TagEnd::Item) => {
+                let trimmed = out.trim_end();
+                if !trimmed.is_empty() && !trimmed.ends_with(['.', '!', '?', ':', ';', '…']) {
+                    out.truncate(trimmed.len());
+                    out.push('.');
+                }
+                out.push('\n');
+            }
             Event::End(
                 TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::Item
                 | TagEnd::TableCell
                 | TagEnd::TableRow
                 | TagEnd::CodeBlock
@@ -199,7 +207,13 @@ mod tests {
     #[test]
     fn plain_text_keeps_words_apart() {
         let t = to_plain_text("# Tiêu đề\nđoạn *một*\n\n- ý một\n- ý hai");
-        assert_eq!(t, "Tiêu đề\nđoạn một\ný một\ný hai\n");
+        assert_eq!(t, "Tiêu đề.\nđoạn một\ný một.\ný hai.\n");
+        // A heading followed by its first sentence reads as two sentences when joined.
+        let joined = to_plain_text("## Thăm đồng mỗi tuần\n\nMỗi tuần nên ra đồng.")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(joined, "Thăm đồng mỗi tuần. Mỗi tuần nên ra đồng.");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use tantivy::schema::{
 use super::analyzer;
 
 /// Bump whenever the schema or the analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Handles on every field.
 #[derive(Debug, Clone, Copy)]

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor_pages)
         .route("/static/{*name}", get(visitor::static_files::get))
         .route("/poster", get(visitor::poster::show))
+        .route("/favicon.ico", get(visitor::static_files::favicon))
         .route("/admin", get(staff::dashboard::dashboard))
         .route(
             "/admin/login",

@@ -214,3 +214,61 @@ async fn the_home_page_has_one_search_box_and_other_pages_keep_the_header_one() 
         );
     }
 }
+
+#[tokio::test]
+async fn the_poster_says_which_network_and_how_to_stay_connected() {
+    let mut app = crate::util::TestApp::new();
+    app.restart_with(|s| {
+        s.wifi = "ThuVien-BanBo".into();
+        s.commune = "Xã Bản Bo".into();
+    });
+    let poster = app.get("/poster").await;
+    poster.assert_status(200);
+    let html = poster.text();
+    assert!(html.contains("ThuVien-BanBo"), "the Wi-Fi name");
+    assert!(html.contains("Vẫn kết nối"), "Android's no-internet prompt");
+    assert!(html.contains("Zalo"), "scanning with Zalo");
+    assert!(html.contains("<main>") && html.contains("rel=\"icon\""));
+    // Pages without an icon link make browsers ask for /favicon.ico: it answers.
+    let icon = app.get("/favicon.ico").await;
+    icon.assert_status(200);
+    assert_eq!(icon.header("content-type"), "image/svg+xml");
+}
+
+#[tokio::test]
+async fn a_material_says_whom_to_ask_for_its_own_field() {
+    let app = crate::util::TestApp::embedded();
+    let catalog = app.state.catalog().unwrap();
+    let pick = |c: hoclieu::content::Category| {
+        catalog
+            .library
+            .materials()
+            .iter()
+            .find(|m| m.category == c && m.updated.is_some())
+            .map(|m| m.url())
+            .unwrap()
+    };
+    let caveat = |html: String| {
+        html.split("<p class=\"meta\">Cập nhật:")
+            .nth(1)
+            .and_then(|s| s.split("</p>").next())
+            .map(str::to_string)
+            .expect("the date line")
+    };
+    let farm = caveat(
+        app.get(&pick(hoclieu::content::Category::Agriculture))
+            .await
+            .text(),
+    );
+    assert!(
+        farm.contains("khuyến nông"),
+        "agriculture asks the extension officer: {farm}"
+    );
+    assert!(!farm.contains("trạm y tế"), "not the health post: {farm}");
+    let health = caveat(
+        app.get(&pick(hoclieu::content::Category::Health))
+            .await
+            .text(),
+    );
+    assert!(health.contains("trạm y tế"), "{health}");
+}

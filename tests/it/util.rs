@@ -142,11 +142,17 @@ impl TestApp {
     /// Stops the app and assembles it again over the same library and data folder, as a
     /// restart of the box would, then loads it.
     pub fn restart(&mut self) {
+        self.restart_with(|_| {});
+    }
+
+    /// [`TestApp::restart`] with settings changed by `tweak` (the settings file edited).
+    pub fn restart_with(&mut self, tweak: impl FnOnce(&mut hoclieu::settings::Settings)) {
         let app = self.app.take().unwrap();
         let source = app.state.library.base().clone();
         let limit = app.state.site.upload_limit;
         app.stop();
-        let settings = settings(&self.data);
+        let mut settings = settings(&self.data);
+        tweak(&mut settings);
         let mut opts = Options::new(source, "127.0.0.1:8080".parse().unwrap());
         opts.upload_limit = limit;
         let app = App::assemble(settings, opts).unwrap();

@@ -17,6 +17,7 @@ struct Poster<'a> {
     centre: &'a str,
     commune: &'a str,
     district: &'a str,
+    wifi: &'a str,
     addresses: Vec<String>,
     qr_svg: String,
 }
@@ -36,6 +37,7 @@ pub async fn show(
         centre: site.centre(),
         commune: &site.settings.commune,
         district: &site.settings.district,
+        wifi: &site.settings.wifi,
         qr_svg: crate::web::qr::svg(&first)?,
         addresses,
     })?)

@@ -34,3 +34,16 @@ pub async fn get(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(res)
 }
+
+/// `GET /favicon.ico`: browsers ask for it on pages that name no icon (printed pages opened
+/// from a bookmark); the logo answers instead of a 404 in the log.
+pub async fn favicon(req: Request) -> Result<Response, AppError> {
+    let name = "icons/logo.svg";
+    let blob = assets::blob(name).ok_or(AppError::NotFound)?;
+    let mut res = crate::web::files::serve(blob, "image/svg+xml", &req)?;
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    Ok(res)
+}
