@@ -317,6 +317,20 @@ async fn profile_can_be_given_seen_and_erased() {
     assert!(shown.contains(r#"value="15-25" checked"#), "{shown}");
     assert!(shown.contains("Bản Hon"));
     assert!(shown.contains("Xóa thông tin của tôi"));
+    // One answer can be taken back ("Không muốn cho biết") and the others stay.
+    let ok = app
+        .request(post(format!(
+            "token={token}&age_band=15-25&gender=&ethnicity=mong&village=B%E1%BA%A3n+Hon&newly_literate=co"
+        )))
+        .await;
+    ok.assert_status(303);
+    let shown = app.get_with("/ve-ban", &[("cookie", &cookie)]).await.text();
+    assert!(
+        shown.contains(r#"name="gender" value="" checked"#),
+        "{shown}"
+    );
+    assert!(shown.contains(r#"value="15-25" checked"#), "{shown}");
+    assert!(shown.contains(r#"value="mong" checked"#), "{shown}");
     let erase = axum::http::Request::post("/ve-ban/xoa")
         .header("cookie", &cookie)
         .header("content-type", "application/x-www-form-urlencoded")
