@@ -90,9 +90,92 @@ pub fn to_html(body: &str, resolve: impl Fn(&str) -> Link) -> String {
         }),
         other => other,
     });
+    let (events, headings) = with_heading_ids(events.collect());
     let mut html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events);
+    if headings.len() >= TOC_MIN_SECTIONS {
+        // A long material gets a table of contents, so a reader (or a search hit) can jump
+        // to the part they need on a 5,000 px page.
+        html.push_str("<nav class=\"toc\" aria-label=\"Trong bài này\"><p><strong>Trong bài này</strong></p><ol>");
+        for (id, text) in &headings {
+            html.push_str("<li><a href=\"#");
+            html.push_str(id);
+            html.push_str("\">");
+            pulldown_cmark::html::push_html(
+                &mut html,
+                std::iter::once(Event::Text(text.as_str().into())),
+            );
+            html.push_str("</a></li>");
+        }
+        html.push_str("</ol></nav>");
+    }
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
     html
+}
+
+/// Sections a body needs before it gets a table of contents.
+const TOC_MIN_SECTIONS: usize = 3;
+
+/// Gives every heading an `id` (its words without marks: `#bon-phan-lot`, unique in the body)
+/// and returns the level-2 headings as (id, text) for the table of contents.
+fn with_heading_ids(mut events: Vec<Event<'_>>) -> (Vec<Event<'_>>, Vec<(String, String)>) {
+    let mut used = std::collections::HashSet::new();
+    let mut toc = Vec::new();
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading {
+            level, id: None, ..
+        }) = &events[i]
+        {
+            let level = *level;
+            let mut text = String::new();
+            for ev in &events[i + 1..] {
+                match ev {
+                    Event::End(TagEnd::Heading(_)) => break,
+                    Event::Text(t) | Event::Code(t) => text.push_str(t),
+                    _ => {}
+                }
+            }
+            let base = anchor(&text);
+            let mut id = base.clone();
+            let mut n = 2;
+            while !used.insert(id.clone()) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
+                *slot = Some(CowStr::from(id.clone()));
+            }
+            if level == pulldown_cmark::HeadingLevel::H2 {
+                toc.push((id, text));
+            }
+        }
+        i += 1;
+    }
+    (events, toc)
+}
+
+/// A fragment name from heading text: letters without marks (đ as d), digits, `-` between words.
+pub fn anchor(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    let mut gap = false;
+    for c in text.nfd().flat_map(char::to_lowercase) {
+        let c = if c == 'đ' { 'd' } else { c };
+        if c.is_ascii_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('-');
+            }
+            out.push(c);
+            gap = false;
+        } else if !unicode_normalization::char::is_combining_mark(c) {
+            gap = true;
+        }
+    }
+    if out.is_empty() {
+        "muc".to_string()
+    } else {
+        out
+    }
 }
 
 /// The text a reader sees, one block per line, for indexing and snippets.
@@ -202,6 +285,30 @@ mod tests {
             relative_links("![a](a.svg) [b](b.pdf#x) [c](https://c) [d](#d)"),
             ["a.svg", "b.pdf"]
         );
+    }
+
+    #[test]
+    fn headings_get_anchors_and_long_bodies_a_table_of_contents() {
+        let body = "## Chuẩn bị đất\n\na\n\n## Bón phân lót\n\nb\n\n## Bón phân lót\n\nc\n\n### Chi tiết\n\nd";
+        let html = to_html(body, |d| Link::Url(d.to_string()));
+        assert!(
+            html.contains("<h2 id=\"chuan-bi-dat\">Chuẩn bị đất</h2>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<h2 id=\"bon-phan-lot-2\">"),
+            "ids are unique: {html}"
+        );
+        assert!(html.contains("<h3 id=\"chi-tiet\">"), "{html}");
+        assert!(html.starts_with("<nav class=\"toc\""), "{html}");
+        assert!(
+            html.contains("<a href=\"#bon-phan-lot\">Bón phân lót</a>"),
+            "{html}"
+        );
+        // A short body has anchors but no table of contents.
+        let short = to_html("## Một\n\nx\n\n## Hai\n\ny", |d| Link::Url(d.to_string()));
+        assert!(!short.contains("toc"), "{short}");
+        assert_eq!(anchor("Đường dây nóng 111!"), "duong-day-nong-111");
     }
 
     #[test]

@@ -91,7 +91,10 @@ async fn material_page_renders_markdown_links_and_players() {
     res.assert_status(200);
     let html = res.text();
     assert!(html.contains("<h1>Kỹ thuật trồng lúa nước vụ xuân</h1>"));
-    assert!(html.contains("<h2>Bón phân</h2>"), "markdown headings");
+    assert!(
+        html.contains("<h2 id=\"bon-phan\">Bón phân</h2>"),
+        "markdown headings, with anchors"
+    );
     assert!(
         html.contains(r#"src="/m/agriculture/lua-vu-xuan-lich.svg""#),
         "image link resolved"
