@@ -188,3 +188,166 @@ fn the_starter_library_meets_the_content_bar() {
         .sum();
     assert!(total < 20 * 1024 * 1024, "content/ is {total} bytes");
 }
+
+/// Widest a body picture is shown on a 360 px phone: the page keeps 1rem (16 px) on each side.
+const PHONE_PICTURE_PX: f64 = 360.0 - 2.0 * 16.0;
+
+/// Smallest label, in CSS pixels, a villager can read on that phone.
+const SMALLEST_LABEL_PX: f64 = 16.0;
+
+/// The value of attribute `name` in the start tag `tag`.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[at..].split('"').next()
+}
+
+/// The problems that keep one SVG picture from being read, or trusted, on a phone.
+fn phone_picture_problems(svg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(root) = svg
+        .find("<svg")
+        .map(|i| &svg[i..i + svg[i..].find('>').unwrap_or(0)])
+    else {
+        return vec!["no <svg> element".into()];
+    };
+    let view: Vec<f64> = attr(root, "viewBox")
+        .unwrap_or("")
+        .split([' ', ','])
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [_, _, vb_width, _] = view[..] else {
+        return vec!["no viewBox".into()];
+    };
+    // An <img> shows the picture at its own width, shrunk to fit: labels shrink with it.
+    if attr(root, "width").and_then(|w| w.parse::<f64>().ok()) != Some(vb_width) {
+        out.push("width differs from the viewBox width".into());
+    }
+    let scale = (PHONE_PICTURE_PX / vb_width).min(1.0);
+    // Every label inherits a size from the root at least, so checking every size checks every label.
+    if attr(root, "font-size").is_none() {
+        out.push("the root <svg> sets no font-size (labels would fall back to 16 units)".into());
+    }
+    if svg.contains("font-size:") || svg.contains(" font=") {
+        out.push("a font size set in a style, which this check does not read".into());
+    }
+    for (i, _) in svg.match_indices(" font-size=\"") {
+        let value = svg[i + 12..].split('"').next().unwrap_or("");
+        match value.trim_end_matches("px").parse::<f64>() {
+            Ok(units) if units * scale >= SMALLEST_LABEL_PX => {}
+            Ok(units) => out.push(format!(
+                "font-size {value} shows at {:.1} px on a phone",
+                units * scale
+            )),
+            Err(_) => out.push(format!("font-size {value:?} is not a plain number")),
+        }
+    }
+    let lower = svg.to_lowercase();
+    for bad in [
+        "<script",
+        "javascript:",
+        "<foreignobject",
+        "<image",
+        "@import",
+        "href=\"http",
+        "href=\"//",
+        "url(http",
+        "url(//",
+    ] {
+        if lower.contains(bad) {
+            out.push(format!("contains {bad}"));
+        }
+    }
+    if lower.match_indices(" on").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        let name = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_lowercase())
+                .len();
+        name > 0 && rest[name..].starts_with('=')
+    }) {
+        out.push("an event-handler attribute".into());
+    }
+    // Start and end tags pair up (a cheap stand-in for an XML parser).
+    let mut open: Vec<&str> = Vec::new();
+    for piece in svg.split('<').skip(1) {
+        let tag = piece.split('>').next().unwrap_or("");
+        if tag.starts_with(['?', '!']) || tag.ends_with('/') {
+            continue;
+        }
+        let name = tag
+            .split([' ', '\n', '/'])
+            .find(|s| !s.is_empty())
+            .unwrap_or("");
+        if tag.starts_with('/') {
+            if open.pop() != Some(name) {
+                out.push(format!("</{name}> does not close the open element"));
+                break;
+            }
+        } else {
+            open.push(name);
+        }
+    }
+    if !open.is_empty() {
+        out.push(format!("unclosed {open:?}"));
+    }
+    out
+}
+
+#[test]
+fn pictures_in_starter_bodies_are_readable_on_a_portrait_phone() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for md in walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+    {
+        let body = std::fs::read_to_string(md.path()).unwrap();
+        // `![alt](name.svg)`: a picture shown in the body, not a checklist linked for printing.
+        for (i, _) in body.match_indices("![") {
+            let Some(name) = body[i..]
+                .split_once("](")
+                .and_then(|(_, rest)| rest.split(')').next())
+                .filter(|n| n.ends_with(".svg"))
+            else {
+                continue;
+            };
+            let svg = std::fs::read_to_string(md.path().parent().unwrap().join(name)).unwrap();
+            for p in phone_picture_problems(&svg) {
+                problems.push(format!("{name}: {p}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} body pictures found");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_phone_picture_check_catches_a_landscape_drawing_and_a_script() {
+    let wide = r#"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400" viewBox="0 0 800 400" font-size="18"><text x="1" y="20" font-size="14">Gieo mạ</text></svg>"#;
+    let problems = phone_picture_problems(wide);
+    assert!(
+        problems.iter().any(|p| p.contains("font-size 14 shows at")),
+        "{problems:?}"
+    );
+    let hostile = r#"<svg width="360" viewBox="0 0 360 100" font-size="18" onload="x()"><script>x()</script><image href="http://a/b.png"/></svg>"#;
+    let problems = phone_picture_problems(hostile);
+    for want in ["<script", "<image", "href=\"http", "event-handler"] {
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{want}: {problems:?}"
+        );
+    }
+    let unset = r#"<svg width="360" viewBox="0 0 360 100"><g><text>Sởi</text></svg>"#;
+    let problems = phone_picture_problems(unset);
+    assert!(
+        problems.iter().any(|p| p.contains("no font-size")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("does not close")),
+        "{problems:?}"
+    );
+}
