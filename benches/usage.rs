@@ -67,13 +67,14 @@ fn main() {
     }
     let write = t.elapsed();
     let year = Period::named("2026").expect("period");
+    let groups = hoclieu::usage::profile::default_groups();
     let t = Instant::now();
-    let r = report(store.conn(), year).expect("report");
-    let _prev = report(store.conn(), year.previous()).expect("report");
+    let r = report(store.conn(), year, &groups).expect("report");
+    let _prev = report(store.conn(), year.previous(), &groups).expect("report");
     let one_year = t.elapsed();
     let q = Period::named("2026-Q3").expect("period");
     let t = Instant::now();
-    report(store.conn(), q).expect("report");
+    report(store.conn(), q, &groups).expect("report");
     let quarter = t.elapsed();
     let size = std::fs::metadata(hoclieu::data_dir::DataDir::new(dir2.path()).database())
         .map(|m| m.len())

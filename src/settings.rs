@@ -39,6 +39,12 @@ pub enum SettingsError {
     },
 }
 
+/// The groups offered when the settings name none: those of Lai Châu's mountain districts.
+pub const DEFAULT_ETHNIC_GROUPS: &[&str] = &[
+    "Kinh", "Thái", "Mông", "Dao", "Hà Nhì", "Giáy", "La Hủ", "Lự", "Khơ Mú", "Kháng", "Mảng",
+    "Cống", "Si La", "Tày", "Nùng", "Phù Lá", "Lào", "Lô Lô",
+];
+
 /// The effective settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
@@ -50,6 +56,9 @@ pub struct Settings {
     pub district: String,
     /// The name of the centre's Wi-Fi network, printed on the poster (empty: not printed).
     pub wifi: String,
+    /// The ethnic groups the "about you" page offers, by name, in order ("another group" is
+    /// always added); reports list the same groups.
+    pub ethnic_groups: Vec<String>,
     /// Address and port to listen on.
     pub listen: SocketAddr,
     /// Library folder used instead of the built-in starter library.
@@ -70,6 +79,10 @@ impl Default for Settings {
             commune: String::new(),
             district: String::new(),
             wifi: String::new(),
+            ethnic_groups: DEFAULT_ETHNIC_GROUPS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             library: None,
             data: PathBuf::from("hoclieu-data"),
@@ -91,6 +104,8 @@ pub struct Layer {
     pub district: Option<String>,
     /// See [`Settings::wifi`].
     pub wifi: Option<String>,
+    /// See [`Settings::ethnic_groups`].
+    pub ethnic_groups: Option<Vec<String>>,
     /// See [`Settings::listen`].
     pub listen: Option<SocketAddr>,
     /// See [`Settings::library`].
@@ -162,6 +177,14 @@ pub fn env_layer(var: impl Fn(&str) -> Option<String>) -> Result<Layer, Settings
         commune: text("HOCLIEU_COMMUNE"),
         district: text("HOCLIEU_DISTRICT"),
         wifi: text("HOCLIEU_WIFI"),
+        // Comma-separated, as on a command line: HOCLIEU_ETHNIC_GROUPS="Mông, Dao, Thái".
+        ethnic_groups: text("HOCLIEU_ETHNIC_GROUPS").map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        }),
         listen: parsed("HOCLIEU_LISTEN", var("HOCLIEU_LISTEN"))?,
         library: text("HOCLIEU_LIBRARY").map(PathBuf::from),
         data: text("HOCLIEU_DATA").map(PathBuf::from),
@@ -225,6 +248,7 @@ pub fn resolve(file: Option<(&Path, Layer)>, env: Layer, flags: Layer) -> Resolv
     merge!(commune);
     merge!(district);
     merge!(wifi);
+    merge!(ethnic_groups);
     merge!(listen);
     let mut library_origin = Origin::Default;
     for (o, layer) in &layers {

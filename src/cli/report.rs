@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::cli::args::{ReportArgs, ReportFormat};
 use crate::usage::export::{self, Compared};
-use crate::usage::report::{Period, PeriodError, report};
+use crate::usage::report::{Period, PeriodError};
 
 const NO_PERIOD: &str = "give --from and --to, or --period";
 
@@ -20,7 +20,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     )
     .map_err(|e| anyhow::anyhow!(in_flags(e)))?
     .context(NO_PERIOD)?;
-    let data = args.place.settings()?.data;
+    let settings = args.place.settings()?;
+    let data = settings.data;
     let db = crate::data_dir::DataDir::new(&data).database();
     anyhow::ensure!(
         db.exists(),
@@ -31,10 +32,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening {}", db.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let c = Compared {
-        current: report(&conn, period)?,
-        previous: report(&conn, period.previous())?,
-    };
+    let (groups, _) = crate::usage::profile::offered_groups(&settings.ethnic_groups);
+    let c = Compared::of(&conn, period, &groups)?;
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
         ReportFormat::Csv => print!("{}", export::csv_all(&c.current)?),

@@ -78,6 +78,10 @@ impl App {
     /// its named way (no records, no centre folder), never fatal: serving matters most.
     pub fn assemble(settings: Settings, opts: Options) -> crate::Result<App> {
         let data = DataDir::new(&settings.data);
+        let (_, unknown) = usage::profile::offered_groups(&settings.ethnic_groups);
+        if !unknown.is_empty() {
+            tracing::warn!(names = ?unknown, "ethnic_groups: not groups of Vietnam's list; left out of the form");
+        }
         std::fs::create_dir_all(data.root()).map_err(|e| crate::Error::BadPath {
             path: data.root().to_path_buf(),
             message: format!("cannot create data folder: {e}"),

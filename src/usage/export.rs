@@ -14,6 +14,20 @@ pub struct Compared {
     pub previous: Report,
 }
 
+impl Compared {
+    /// The report of `period` and of the one before it; `ethnic_groups` as offered.
+    pub fn of(
+        conn: &rusqlite::Connection,
+        period: super::report::Period,
+        ethnic_groups: &[(&str, &str)],
+    ) -> rusqlite::Result<Compared> {
+        Ok(Compared {
+            current: super::report::report(conn, period, ethnic_groups)?,
+            previous: super::report::report(conn, period.previous(), ethnic_groups)?,
+        })
+    }
+}
+
 /// One table of a report.
 #[derive(Debug, Clone)]
 pub struct Table {

@@ -21,17 +21,101 @@ pub const AGE_BANDS: Choices = &[
 /// Genders.
 pub const GENDERS: Choices = &[("nu", "Nữ"), ("nam", "Nam"), ("khac", "Khác")];
 
-/// Ethnic groups of the district.
+/// The 54 ethnic groups of Vietnam (the official list), and "another group". A centre offers
+/// the ones of its district (the settings' `ethnic_groups`); any of these is a valid answer, so
+/// answers stay valid when the settings change.
 pub const ETHNICITIES: Choices = &[
     ("kinh", "Kinh"),
+    ("tay", "Tày"),
+    ("thai", "Thái"),
+    ("muong", "Mường"),
+    ("khmer", "Khmer"),
+    ("hoa", "Hoa"),
+    ("nung", "Nùng"),
     ("mong", "Mông"),
     ("dao", "Dao"),
-    ("thai", "Thái"),
-    ("giay", "Giáy"),
-    ("lu", "Lự"),
+    ("gia-rai", "Gia Rai"),
+    ("e-de", "Ê Đê"),
+    ("ba-na", "Ba Na"),
+    ("san-chay", "Sán Chay"),
+    ("cham", "Chăm"),
+    ("co-ho", "Cơ Ho"),
+    ("xo-dang", "Xơ Đăng"),
+    ("san-diu", "Sán Dìu"),
+    ("hre", "Hrê"),
+    ("ra-glai", "Ra Glai"),
+    ("mnong", "Mnông"),
+    ("tho", "Thổ"),
+    ("xtieng", "Xtiêng"),
     ("kho-mu", "Khơ Mú"),
-    ("khac", "Dân tộc khác"),
+    ("bru-van-kieu", "Bru - Vân Kiều"),
+    ("co-tu", "Cơ Tu"),
+    ("giay", "Giáy"),
+    ("ta-oi", "Tà Ôi"),
+    ("ma", "Mạ"),
+    ("gie-trieng", "Giẻ Triêng"),
+    ("co", "Co"),
+    ("cho-ro", "Chơ Ro"),
+    ("xinh-mun", "Xinh Mun"),
+    ("ha-nhi", "Hà Nhì"),
+    ("chu-ru", "Chu Ru"),
+    ("lao", "Lào"),
+    ("la-chi", "La Chí"),
+    ("khang", "Kháng"),
+    ("phu-la", "Phù Lá"),
+    ("la-hu", "La Hủ"),
+    ("la-ha", "La Ha"),
+    ("pa-then", "Pà Thẻn"),
+    ("lu", "Lự"),
+    ("ngai", "Ngái"),
+    ("chut", "Chứt"),
+    ("lo-lo", "Lô Lô"),
+    ("mang", "Mảng"),
+    ("co-lao", "Cờ Lao"),
+    ("bo-y", "Bố Y"),
+    ("cong", "Cống"),
+    ("si-la", "Si La"),
+    ("pu-peo", "Pu Péo"),
+    ("ro-mam", "Rơ Măm"),
+    ("brau", "Brâu"),
+    ("o-du", "Ơ Đu"),
+    (OTHER_GROUP, "Dân tộc khác"),
 ];
+
+/// The answer for a group the form does not list.
+pub const OTHER_GROUP: &str = "khac";
+
+/// The groups offered by default ([`crate::settings::DEFAULT_ETHNIC_GROUPS`]).
+pub fn default_groups() -> Vec<(&'static str, &'static str)> {
+    let names: Vec<String> = crate::settings::DEFAULT_ETHNIC_GROUPS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    offered_groups(&names).0
+}
+
+/// The groups a centre offers, in the settings' order, each named by its code or its name
+/// (any case, with or without marks), then "another group". Names that are no group are
+/// returned apart, to be reported.
+pub fn offered_groups(names: &[String]) -> (Vec<(&'static str, &'static str)>, Vec<String>) {
+    let key = |s: &str| crate::content::markdown::anchor(s);
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        let k = key(name);
+        match ETHNICITIES
+            .iter()
+            .find(|(code, label)| *code == k || key(label) == k)
+        {
+            Some(&(code, _)) if code == OTHER_GROUP => {}
+            Some(&c) if !out.contains(&c) => out.push(c),
+            Some(_) => {}
+            None => unknown.push(name.clone()),
+        }
+    }
+    out.extend(ETHNICITIES.iter().filter(|(c, _)| *c == OTHER_GROUP));
+    (out, unknown)
+}
 
 /// The label of a stored value, if it is one of the choices.
 pub fn label(choices: Choices, value: &str) -> Option<&'static str> {

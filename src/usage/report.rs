@@ -9,7 +9,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use time::{Date, Duration, Month};
 
-use super::profile::{AGE_BANDS, Choices, ETHNICITIES, GENDERS};
+use super::profile::{AGE_BANDS, Choices, GENDERS, OTHER_GROUP};
 use crate::clock::{self, day_number};
 
 // For `src/web` until it imports these from `crate::clock`.
@@ -309,8 +309,13 @@ pub struct Report {
 /// How lesson pages are named in the usage log (`lesson:CODE`).
 pub const LESSON_PREFIX: &str = "lesson:";
 
-/// Computes the report for a period.
-pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
+/// Computes the report for a period; `ethnic_groups` are the groups the centre offers
+/// ([`super::profile::offered_groups`]), listed in that order.
+pub fn report(
+    conn: &Connection,
+    period: Period,
+    ethnic_groups: &[(&str, &str)],
+) -> rusqlite::Result<Report> {
     let (a, b) = period.range();
     let (participants, views, searches, sessions) = conn.query_row(
         "SELECT COUNT(DISTINCT participant), COALESCE(SUM(views), 0), COALESCE(SUM(searches), 0),
@@ -354,7 +359,7 @@ pub fn report(conn: &Connection, period: Period) -> rusqlite::Result<Report> {
     for (question, column, choices) in [
         ("age_band", "age_band", Some(AGE_BANDS)),
         ("gender", "gender", Some(GENDERS)),
-        ("ethnicity", "ethnicity", Some(ETHNICITIES)),
+        ("ethnicity", "ethnicity", Some(ethnic_groups)),
         ("newly_literate", "newly_literate", Some(NEWLY_LITERATE)),
         ("village", "village", None),
     ] {
@@ -443,7 +448,7 @@ fn groups(
     a: i64,
     b: i64,
     column: &str,
-    choices: Option<Choices>,
+    choices: Option<&[(&str, &str)]>,
 ) -> rusqlite::Result<Vec<GroupCount>> {
     let sql = format!(
         "SELECT COALESCE(CAST(p.{column} AS TEXT), ''), COUNT(*) FROM
@@ -469,11 +474,18 @@ fn groups(
     match choices {
         // Every offered choice is listed, so an absent group looks the same as a small one.
         Some(c) => {
+            // Answers the list no longer offers (the settings changed) count as "another".
+            let unlisted: u64 = counts
+                .iter()
+                .filter(|(g, _)| !g.is_empty() && !c.iter().any(|(v, _)| v == g))
+                .map(|(_, n)| n)
+                .sum();
             for (v, l) in c {
+                let extra = if *v == OTHER_GROUP { unlisted } else { 0 };
                 push(
                     v.to_string(),
                     l.to_string(),
-                    counts.get(*v).copied().unwrap_or(0),
+                    counts.get(*v).copied().unwrap_or(0) + extra,
                 );
             }
         }

@@ -179,11 +179,13 @@ async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
     let r = hoclieu::usage::report::report(
         &conn,
         hoclieu::usage::report::Period::named("2026").unwrap(),
+        &hoclieu::usage::profile::default_groups(),
     )
     .unwrap();
     let r = if r.lessons.is_empty() {
         let now = hoclieu::usage::report::Period::named("2027").unwrap();
-        hoclieu::usage::report::report(&conn, now).unwrap()
+        hoclieu::usage::report::report(&conn, now, &hoclieu::usage::profile::default_groups())
+            .unwrap()
     } else {
         r
     };

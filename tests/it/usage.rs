@@ -178,7 +178,12 @@ fn reports_count_people_not_hits_across_period_boundaries() {
     store.insert(&events).unwrap();
     let conn = store.conn();
 
-    let sep = report(conn, period("2026-09-01", "2026-09-30")).unwrap();
+    let sep = report(
+        conn,
+        period("2026-09-01", "2026-09-30"),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     assert_eq!(sep.participants, 2);
     assert_eq!(sep.views, 4);
     assert_eq!(sep.sessions, 2);
@@ -192,7 +197,12 @@ fn reports_count_people_not_hits_across_period_boundaries() {
     assert_eq!(sep.top_materials[0].views, 2);
     assert_eq!(sep.top_materials[0].participants, 1);
 
-    let oct = report(conn, Period::named("2026-10").unwrap()).unwrap();
+    let oct = report(
+        conn,
+        Period::named("2026-10").unwrap(),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     assert_eq!(oct.participants, 3, "a, b and the searcher c");
     assert_eq!(oct.views, 2);
     assert_eq!(oct.searches, 1);
@@ -205,12 +215,27 @@ fn reports_count_people_not_hits_across_period_boundaries() {
     assert_eq!(oct.busy_days[0].date, "2026-10-01");
     assert_eq!(oct.busy_days[0].participants, 2);
 
-    let quarter = report(conn, Period::named("2026-Q3").unwrap()).unwrap();
+    let quarter = report(
+        conn,
+        Period::named("2026-Q3").unwrap(),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     assert_eq!(
         quarter,
-        report(conn, period("2026-07-01", "2026-09-30")).unwrap()
+        report(
+            conn,
+            period("2026-07-01", "2026-09-30"),
+            &hoclieu::usage::profile::default_groups()
+        )
+        .unwrap()
     );
-    let both = report(conn, period("2026-09-30", "2026-10-02")).unwrap();
+    let both = report(
+        conn,
+        period("2026-09-30", "2026-10-02"),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     assert_eq!(
         both.participants, 3,
         "distinct across days, not the sum of days"
@@ -249,7 +274,12 @@ fn small_groups_are_never_shown() {
         hoclieu::usage::profile::save(store.conn(), &who, &p, at).unwrap();
     }
     store.insert(&events).unwrap();
-    let r = report(store.conn(), Period::named("2026-11").unwrap()).unwrap();
+    let r = report(
+        store.conn(),
+        Period::named("2026-11").unwrap(),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     let group = |q: &str, g: &str| {
         r.by_group[q]
             .iter()
@@ -358,14 +388,24 @@ fn pruning_raw_events_keeps_past_reports() {
         Some(("law/x", Category::Law)),
     );
     store.insert(&[old, new]).unwrap();
-    let before = report(store.conn(), Period::named("2023").unwrap()).unwrap();
+    let before = report(
+        store.conn(),
+        Period::named("2023").unwrap(),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     let today = hoclieu::clock::day_number(parse_date("2026-06-01").unwrap());
     assert_eq!(
         store.prune(today, 730).unwrap(),
         1,
         "only the 2023 raw event goes"
     );
-    let after = report(store.conn(), Period::named("2023").unwrap()).unwrap();
+    let after = report(
+        store.conn(),
+        Period::named("2023").unwrap(),
+        &hoclieu::usage::profile::default_groups(),
+    )
+    .unwrap();
     assert_eq!(before, after);
     assert_eq!(after.participants, 1);
     assert_eq!(after.by_category["law"].views, 1);
@@ -418,4 +458,55 @@ fn the_report_command_refuses_bad_periods_in_plain_words() {
     }
     let (code, stderr) = report(&["--from", "2026-01-01", "--to", "2026-12-31"]);
     assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_profile_offers_the_ethnic_groups_of_the_settings_and_reports_count_them() {
+    let mut app = TestApp::with_usage();
+    app.restart_with(|s| {
+        s.ethnic_groups = ["Hà Nhì", "la hu", "MÔNG", "người sao Hỏa"]
+            .map(String::from)
+            .to_vec();
+    });
+    let page = app.get("/ve-ban").await;
+    let cookie = cookie_of(&page);
+    let html = page.text();
+    let shown: Vec<&str> = html
+        .split("name=\"ethnicity\" value=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    // In the settings' order, "another group" last, unknown names left out.
+    assert_eq!(shown, ["", "ha-nhi", "la-hu", "mong", "khac"], "{html}");
+    assert!(html.contains("La Hủ"));
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let res = app
+        .request(
+            axum::http::Request::post("/ve-ban")
+                .header("cookie", &cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "token={token}&ethnicity=ha-nhi"
+                )))
+                .unwrap(),
+        )
+        .await;
+    res.assert_status(303);
+    let conn = app.flush();
+    let r = hoclieu::usage::report::report(
+        &conn,
+        hoclieu::usage::report::Period::named("2026").unwrap(),
+        &hoclieu::usage::profile::offered_groups(&["Hà Nhì".to_string(), "Mông".to_string()]).0,
+    )
+    .unwrap();
+    let labels: Vec<&str> = r.by_group["ethnicity"]
+        .iter()
+        .map(|g| g.label.as_str())
+        .collect();
+    assert_eq!(labels, ["Hà Nhì", "Mông", "Dân tộc khác", "Không cho biết"]);
 }

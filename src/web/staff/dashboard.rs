@@ -12,7 +12,8 @@ use super::session::{Staff, StaffNav, home_of};
 use crate::accounts::Role;
 use crate::clock::{date_of, iso, local_day};
 use crate::usage::export::Compared;
-use crate::usage::report::{self, FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
+use crate::usage::profile::offered_groups;
+use crate::usage::report::{FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
 use crate::web::error::AppError;
 use crate::web::extract::Params;
 use crate::web::offload::blocking;
@@ -69,14 +70,10 @@ pub fn today(state: &AppState) -> time::Date {
 
 /// A period's report with the previous period's beside it.
 pub async fn compared(state: &AppState, period: Period) -> Result<Compared, AppError> {
+    let (groups, _) = offered_groups(&state.site.settings.ethnic_groups);
     state
         .records
-        .db(move |c| {
-            Ok(Compared {
-                current: report::report(c, period)?,
-                previous: report::report(c, period.previous())?,
-            })
-        })
+        .db(move |c| Compared::of(c, period, &groups))
         .await
 }
 

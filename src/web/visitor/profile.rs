@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::usage::profile::{self, AGE_BANDS, Choices, ETHNICITIES, GENDERS, Profile};
+use crate::usage::profile::{self, AGE_BANDS, Choices, GENDERS, Profile};
 use crate::web::error::AppError;
 use crate::web::extract::{Token, VisitorForm};
 use crate::web::page::{Site, render};
@@ -26,7 +26,7 @@ struct ProfilePage {
     erased: bool,
     age_bands: Choices,
     genders: Choices,
-    ethnicities: Choices,
+    ethnicities: Vec<(&'static str, &'static str)>,
 }
 
 /// `?da-luu` / `?da-xoa` after a save or erase.
@@ -61,7 +61,7 @@ pub async fn show(
         erased: done.erased.is_some(),
         age_bands: AGE_BANDS,
         genders: GENDERS,
-        ethnicities: ETHNICITIES,
+        ethnicities: profile::offered_groups(&state.site.settings.ethnic_groups).0,
     })?)
 }
 
