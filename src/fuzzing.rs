@@ -12,13 +12,30 @@ use crate::search::SearchIndex;
 /// A material file as read from a library folder or a package.
 pub fn material_file(data: &[u8]) {
     if let Ok(p) = material::parse(data) {
-        let _ = markdown::to_html(&p.body, |dest| {
-            if dest.len() % 2 == 0 {
-                Link::Url(dest.to_string())
-            } else {
-                Link::Blocked
-            }
-        });
+        let _ = markdown::to_html_with_pictures(
+            &p.body,
+            |dest| {
+                if dest.len() % 2 == 0 {
+                    Link::Url(dest.to_string())
+                } else {
+                    Link::Blocked
+                }
+            },
+            // Some pictures have copies, so their markup is reached too.
+            |dest| {
+                (dest.len() % 3 == 0).then(|| markdown::Picture {
+                    url: dest.to_string(),
+                    bytes: dest.len() as u64,
+                    copies: vec![crate::content::PictureCopy {
+                        rel: dest.to_string(),
+                        url: format!("{dest}.480x360.jpg"),
+                        width: 480,
+                        height: 360,
+                        bytes: 1,
+                    }],
+                })
+            },
+        );
         let _ = markdown::to_plain_text(&p.body);
         let _ = markdown::relative_links(&p.body);
         let _ = markdown::empty_sections(&p.body);

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::content::path::is_safe_rel;
+use crate::content::picture;
 use crate::content::{Library, Source};
 use crate::data_dir::DataDir;
 use crate::fsutil;
@@ -162,6 +163,36 @@ impl CentreLibrary {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Puts the smaller copies of the picture `rel` beside it, replacing any earlier ones (of a
+    /// picture uploaded under the same name before); with none, only removes the earlier ones.
+    /// Copies are made again whenever the original changes, so no history is kept of them.
+    pub fn put_copies(&self, rel: &str, copies: &[picture::SizedCopy]) -> Result<(), CentreError> {
+        let path = self.path_of(rel)?;
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        // Every name is checked before anything is written.
+        let targets = copies
+            .iter()
+            .map(|c| self.path_of(&picture::copy_name(rel, c.size)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(dir) = path.parent() else {
+            return Err(CentreError::BadPath(rel.to_string()));
+        };
+        std::fs::create_dir_all(dir)?;
+        for (c, target) in copies.iter().zip(&targets) {
+            fsutil::write_atomic(target, &c.jpeg)?;
+        }
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let stale = entry.file_name().to_str().is_some_and(|other| {
+                picture::parse_copy_name(other).is_some_and(|(o, _)| o == name)
+            }) && !targets.contains(&entry.path());
+            if stale {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        fsutil::sync_dir(dir)?;
+        Ok(())
     }
 
     /// Removes a file from the library, keeping it in the history.
@@ -323,6 +354,43 @@ mod tests {
             std::fs::read(lib.root().join("health/a.md")).unwrap(),
             b"v1"
         );
+    }
+
+    #[test]
+    fn new_copies_of_a_picture_replace_its_old_ones_and_no_others() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = CentreLibrary::open(d.path()).unwrap();
+        let copy = |width, height| picture::SizedCopy {
+            size: picture::Dimensions { width, height },
+            jpeg: vec![0xff, 0xd8],
+        };
+        let names = || {
+            let mut v: Vec<String> = std::fs::read_dir(lib.root().join("health"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        lib.save("health/a.jpg", b"landscape").unwrap();
+        lib.save("health/b.jpg", b"other").unwrap();
+        lib.put_copies("health/a.jpg", &[copy(480, 360)]).unwrap();
+        lib.put_copies("health/b.jpg", &[copy(480, 360)]).unwrap();
+        // The same name uploaded again, now a portrait photo.
+        lib.put_copies("health/a.jpg", &[copy(480, 640), copy(1280, 1707)])
+            .unwrap();
+        assert_eq!(
+            names(),
+            [
+                "a.jpg",
+                "a.jpg.1280x1707.jpg",
+                "a.jpg.480x640.jpg",
+                "b.jpg",
+                "b.jpg.480x360.jpg"
+            ]
+        );
+        lib.put_copies("health/a.jpg", &[]).unwrap();
+        assert_eq!(names(), ["a.jpg", "b.jpg", "b.jpg.480x360.jpg"]);
     }
 
     #[test]

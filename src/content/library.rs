@@ -18,14 +18,16 @@ pub struct Library {
     files: HashMap<String, SourceFile>,
     /// For each attachment path, the material it belongs to (the first, if several link it).
     owners: HashMap<String, usize>,
+    /// Smaller copies of pictures, by the original's path, narrowest first.
+    copies: HashMap<String, Vec<PictureCopy>>,
     problems: Vec<Problem>,
     fingerprint: String,
 }
 
 /// What loading keeps of a material's body.
 struct Body {
-    /// Relative link destinations.
-    links: Vec<String>,
+    /// Relative links and pictures.
+    links: Vec<markdown::BodyLink>,
     /// Headings of empty sections.
     empty_sections: Vec<String>,
 }
@@ -121,9 +123,11 @@ impl Library {
             by_id: HashMap::with_capacity(parsed.len()),
             files,
             owners: HashMap::new(),
+            copies: HashMap::new(),
             problems: Vec::new(),
             fingerprint: hex(&hasher.finalize()),
         };
+        lib.find_copies();
         let links = lib.add_materials(parsed, &mut problems);
         lib.attach_files(&links);
         problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
@@ -131,12 +135,44 @@ impl Library {
         lib
     }
 
-    /// Adds parsed materials; returns for each the attachment paths its body links to.
+    /// Sets the pictures' smaller copies apart from the files they were made from. A copy whose
+    /// original is gone is dropped: neither listed nor served.
+    fn find_copies(&mut self) {
+        let mut orphans = Vec::new();
+        for (rel, file) in &self.files {
+            let Some((original, size)) = picture::parse_copy_name(rel) else {
+                continue;
+            };
+            if !self.files.contains_key(original) {
+                orphans.push(rel.clone());
+                continue;
+            }
+            self.copies
+                .entry(original.to_string())
+                .or_default()
+                .push(PictureCopy {
+                    rel: rel.clone(),
+                    url: library_url(rel),
+                    width: size.width,
+                    height: size.height,
+                    bytes: file.bytes,
+                });
+        }
+        for rel in orphans {
+            self.files.remove(&rel);
+        }
+        for copies in self.copies.values_mut() {
+            copies.sort_by_key(|c| (c.width, c.height));
+        }
+    }
+
+    /// Adds parsed materials; returns for each the attachments its body links to (path and
+    /// link).
     fn add_materials(
         &mut self,
         parsed: Vec<(String, SourceFile, Parsed, Body, String)>,
         problems: &mut Vec<Problem>,
-    ) -> Vec<Vec<String>> {
+    ) -> Vec<Vec<(String, markdown::BodyLink)>> {
         let mut bodies_links = Vec::with_capacity(parsed.len());
         for (id, file, p, body, sha256) in parsed {
             if self.by_id.contains_key(&id) {
@@ -173,13 +209,14 @@ impl Library {
         let mut attachment_links = Vec::with_capacity(bodies_links.len());
         for (m, dests) in self.materials.iter().zip(bodies_links) {
             let mut targets = Vec::new();
-            for dest in dests {
-                match join(m.dir(), &dest) {
-                    Some(t) if self.files.contains_key(&t) => targets.push(t),
+            for link in dests {
+                match join(m.dir(), &link.dest) {
+                    Some(t) if self.files.contains_key(&t) => targets.push((t, link)),
                     Some(t) if self.by_id.contains_key(t.strip_suffix(".md").unwrap_or(&t)) => {}
-                    _ => {
-                        problems.push(warning(&m.file.rel, format!("link to missing file {dest}")))
-                    }
+                    _ => problems.push(warning(
+                        &m.file.rel,
+                        format!("link to missing file {}", link.dest),
+                    )),
                 }
             }
             attachment_links.push(targets);
@@ -189,15 +226,16 @@ impl Library {
 
     /// Gives each non-Markdown file to the materials that link to it, or else to the material
     /// in its folder whose name it starts with (`lua.md` owns `lua-lich.svg`, `lua.pdf`).
-    fn attach_files(&mut self, links: &[Vec<String>]) {
+    /// A picture's copies go with it and are not attachments of their own.
+    fn attach_files(&mut self, links: &[Vec<(String, markdown::BodyLink)>]) {
         let mut owners: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, targets) in links.iter().enumerate() {
-            for t in targets {
+            for (t, _) in targets {
                 owners.entry(t.clone()).or_default().push(i);
             }
         }
         for rel in self.files.keys() {
-            if owners.contains_key(rel) {
+            if owners.contains_key(rel) || picture::parse_copy_name(rel).is_some() {
                 continue;
             }
             let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
@@ -225,13 +263,32 @@ impl Library {
                 url: library_url(&rel),
                 content_type: content_type(&rel),
                 bytes: file.bytes,
+                label: String::new(),
+                in_body: false,
+                copies: self.copies.get(&rel).cloned().unwrap_or_default(),
                 rel,
             };
             if let Some(&first) = idxs.first() {
                 self.owners.insert(att.rel.clone(), first);
             }
             for i in idxs {
-                self.materials[i].attachments.push(att.clone());
+                let m = &mut self.materials[i];
+                let mine = links[i].iter().filter(|(t, _)| *t == att.rel);
+                let mut att = att.clone();
+                for (_, link) in mine {
+                    att.in_body |= link.picture;
+                    if att.label.is_empty() {
+                        att.label.clone_from(&link.text);
+                    }
+                }
+                if att.label.is_empty() {
+                    att.label = tidy_name(
+                        &att.name,
+                        m.id.rsplit('/').next().unwrap_or(&m.id),
+                        &m.title,
+                    );
+                }
+                m.attachments.push(att);
             }
         }
         for m in &mut self.materials {
@@ -291,9 +348,27 @@ impl Library {
         self.source.read(file)
     }
 
-    /// Renders a material's body, with its relative links pointing at served URLs.
+    /// Renders a material's body, with its relative links pointing at served URLs and its
+    /// pictures shown by their smaller copies.
     pub fn render(&self, m: &Material, body: &str) -> String {
-        markdown::to_html(body, |dest| self.resolve_link(m.dir(), dest))
+        markdown::to_html_with_pictures(
+            body,
+            |dest| self.resolve_link(m.dir(), dest),
+            |dest| self.picture(m.dir(), dest),
+        )
+    }
+
+    /// The picture a relative image destination written in `dir` shows, if it is a library
+    /// file.
+    fn picture(&self, dir: &str, dest: &str) -> Option<markdown::Picture> {
+        let path = dest.split(['#', '?']).next().unwrap_or(dest);
+        let rel = join(dir, path)?;
+        let file = self.files.get(&rel)?;
+        Some(markdown::Picture {
+            url: library_url(&rel),
+            bytes: file.bytes,
+            copies: self.copies.get(&rel).cloned().unwrap_or_default(),
+        })
     }
 
     /// Where a relative link written in a material in `dir` should go.
@@ -377,6 +452,30 @@ fn error(path: &str, line: Option<usize>, message: String) -> Problem {
         severity: Severity::Error,
         message,
     }
+}
+
+/// A file name as a reader can take it, for a file the material does not name: without the
+/// extension and the material's own name in front (`lua-vu-xuan-bai-giang.mp3` of `lua-vu-xuan`
+/// is "Bai giang"), dashes as spaces; the material's title when nothing else is left.
+pub(super) fn tidy_name(name: &str, stem: &str, title: &str) -> String {
+    let base = name.rsplit_once('.').map_or(name, |(b, _)| b);
+    let rest = match base.strip_prefix(stem) {
+        Some(r) => r.trim_start_matches(['-', '_', '.']),
+        None => base,
+    };
+    let words: Vec<&str> = rest
+        .split(['-', '_', ' ', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return title.to_string();
+    }
+    let text = words.join(" ");
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Joins a relative link to the folder of the material it is written in, decoding `%xx`.

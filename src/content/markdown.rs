@@ -6,6 +6,8 @@
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
+use super::PictureCopy;
+
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
@@ -53,44 +55,86 @@ pub fn check_absolute(dest: &str) -> Link {
 
 /// Renders a body to HTML, letting `resolve` decide where each relative link goes.
 pub fn to_html(body: &str, resolve: impl Fn(&str) -> Link) -> String {
-    let rewrite = |dest: CowStr<'_>| -> CowStr<'static> {
-        let link = if is_relative(&dest) {
-            resolve(&dest)
+    to_html_with_pictures(body, resolve, |_| None)
+}
+
+/// A picture of the library as a page shows it: light copies, and the original behind a link.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    /// The original's URL.
+    pub url: String,
+    /// The original's size in bytes.
+    pub bytes: u64,
+    /// Smaller copies, narrowest first (none for pictures that have none, such as SVG).
+    pub copies: Vec<PictureCopy>,
+}
+
+/// Renders a body like [`to_html`]; each relative picture that `picture` knows is shown by its
+/// smallest copy (with `srcset` for wider screens, its width and height against layout shift,
+/// loaded lazily) inside a link to its largest copy, so a tap enlarges it without script, and
+/// with the original behind a link that says how heavy it is.
+pub fn to_html_with_pictures(
+    body: &str,
+    resolve: impl Fn(&str) -> Link,
+    picture: impl Fn(&str) -> Option<Picture>,
+) -> String {
+    let rewrite = |dest: &str| -> CowStr<'static> {
+        let link = if is_relative(dest) {
+            resolve(dest)
         } else {
-            check_absolute(&dest)
+            check_absolute(dest)
         };
         match link {
             Link::Url(u) => CowStr::from(u),
             Link::Blocked => CowStr::from("#"),
         }
     };
-    let events = Parser::new_ext(body, options()).map(|ev| match ev {
-        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: rewrite(dest_url),
-            title,
-            id,
-        }),
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Image {
-            link_type,
-            dest_url: rewrite(dest_url),
-            title,
-            id,
-        }),
-        other => other,
-    });
-    let (events, headings) = with_heading_ids(events.collect());
+    let mut events = Vec::new();
+    let mut in_link = 0usize;
+    let mut parser = Parser::new_ext(body, options());
+    while let Some(ev) = parser.next() {
+        let ev = match ev {
+            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                in_link += 1;
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: rewrite(&dest_url),
+                    title,
+                    id,
+                })
+            }
+            Event::End(TagEnd::Link) => {
+                in_link = in_link.saturating_sub(1);
+                Event::End(TagEnd::Link)
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => match is_relative(&dest_url).then(|| picture(&dest_url)).flatten() {
+                Some(p) => {
+                    let alt = inner_text(&mut parser);
+                    Event::InlineHtml(picture_html(&p, &alt, &title, in_link == 0).into())
+                }
+                None => Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: rewrite(&dest_url),
+                    title,
+                    id,
+                }),
+            },
+            other => other,
+        };
+        events.push(ev);
+    }
+    let (events, headings) = with_heading_ids(events);
     let mut html = String::with_capacity(body.len() * 3 / 2);
     if headings.len() >= TOC_MIN_SECTIONS {
         // A long material gets a table of contents, so a reader (or a search hit) can jump
@@ -178,6 +222,86 @@ pub fn anchor(text: &str) -> String {
     }
 }
 
+/// The text up to the end of the image just started (its alt text), consuming it.
+fn inner_text(parser: &mut Parser<'_>) -> String {
+    let mut text = String::new();
+    let mut depth = 1usize;
+    for ev in parser.by_ref() {
+        match ev {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The markup of one picture; `tappable` when it is not already inside a link (links do not
+/// nest).
+fn picture_html(p: &Picture, alt: &str, title: &str, tappable: bool) -> String {
+    use std::fmt::Write;
+    let (Some(small), Some(large)) = (p.copies.first(), p.copies.last()) else {
+        let img = format!(
+            r#"<img src="{}" alt="{}"{} loading="lazy">"#,
+            attr(&p.url),
+            attr(alt),
+            title_attr(title)
+        );
+        return if tappable {
+            format!(r#"<a class="pic" href="{}">{img}</a>"#, attr(&p.url))
+        } else {
+            img
+        };
+    };
+    let mut srcset = String::new();
+    for c in &p.copies {
+        let sep = if srcset.is_empty() { "" } else { ", " };
+        let _ = write!(srcset, "{sep}{} {}w", attr(&c.url), c.width);
+    }
+    // The column is 46rem at most, less 1rem of padding each side on a phone.
+    let img = format!(
+        r#"<img src="{}" srcset="{srcset}" sizes="(min-width: 48rem) 44rem, calc(100vw - 2rem)" width="{}" height="{}" alt="{}"{} loading="lazy">"#,
+        attr(&small.url),
+        large.width,
+        large.height,
+        attr(alt),
+        title_attr(title),
+    );
+    if !tappable {
+        return img;
+    }
+    format!(
+        r#"<a class="pic" href="{}">{img}</a><a class="pic-original" href="{}" download>Tải ảnh gốc ({})</a>"#,
+        attr(&large.url),
+        attr(&p.url),
+        super::human_size(p.bytes)
+    )
+}
+
+fn title_attr(title: &str) -> String {
+    if title.is_empty() {
+        String::new()
+    } else {
+        format!(r#" title="{}""#, attr(title))
+    }
+}
+
+/// Text made safe inside a double-quoted HTML attribute (askama's escaper, as the templates
+/// use).
+fn attr(s: &str) -> String {
+    match askama::filters::escape(s, askama::filters::Html) {
+        Ok(escaped) => escaped.to_string(),
+        Err(never) => match never {},
+    }
+}
+
 /// The text a reader sees, one block per line, for indexing and snippets.
 pub fn to_plain_text(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
@@ -208,19 +332,62 @@ pub fn to_plain_text(body: &str) -> String {
     out
 }
 
-/// Every relative link and image destination in a body, without `#fragment` or `?query`.
-pub fn relative_links(body: &str) -> Vec<String> {
-    Parser::new_ext(body, options())
-        .filter_map(|ev| match ev {
-            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
-                Some(dest_url)
+/// A relative link or picture of a body, with the words a reader sees for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLink {
+    /// Destination, without `#fragment` or `?query`.
+    pub dest: String,
+    /// The link's text, or the picture's alt text.
+    pub text: String,
+    /// A picture shown in the body (`![alt](dest)`), not a link to it.
+    pub picture: bool,
+}
+
+/// Every relative link and picture in a body, in order.
+pub fn relative_links(body: &str) -> Vec<BodyLink> {
+    let mut out: Vec<BodyLink> = Vec::new();
+    // Links and pictures still open, as indexes into `out` (None: not relative); a picture
+    // inside a link gives its alt text to the link too.
+    let mut open: Vec<Option<usize>> = Vec::new();
+    for ev in Parser::new_ext(body, options()) {
+        match ev {
+            Event::Start(
+                ref tag @ (Tag::Link { ref dest_url, .. } | Tag::Image { ref dest_url, .. }),
+            ) if is_relative(dest_url) => {
+                let picture = matches!(tag, Tag::Image { .. });
+                let dest = dest_url.split(['#', '?']).next().unwrap_or("").to_string();
+                if dest.is_empty() {
+                    open.push(None);
+                } else {
+                    open.push(Some(out.len()));
+                    out.push(BodyLink {
+                        dest,
+                        text: String::new(),
+                        picture,
+                    });
+                }
             }
-            _ => None,
-        })
-        .filter(|d| is_relative(d))
-        .map(|d| d.split(['#', '?']).next().unwrap_or("").to_string())
-        .filter(|d| !d.is_empty())
-        .collect()
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => open.push(None),
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                open.pop();
+            }
+            Event::Text(t) | Event::Code(t) => {
+                for &i in open.iter().flatten() {
+                    out[i].text.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                for &i in open.iter().flatten() {
+                    out[i].text.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    for l in &mut out {
+        l.text = l.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    out
 }
 
 /// Headings whose section holds nothing before the next heading of the same or higher level
@@ -281,9 +448,27 @@ mod tests {
         let html = to_html("![Lịch](lich.svg) [tờ rơi](to-roi.pdf#p2)", same);
         assert!(html.contains(r#"src="/m/x/lich.svg""#), "{html}");
         assert!(html.contains(r#"href="/m/x/to-roi.pdf#p2""#), "{html}");
+        let dests: Vec<String> = relative_links("![a](a.svg) [b](b.pdf#x) [c](https://c) [d](#d)")
+            .into_iter()
+            .map(|l| l.dest)
+            .collect();
+        assert_eq!(dests, ["a.svg", "b.pdf"]);
+    }
+
+    #[test]
+    fn links_keep_the_words_a_reader_sees() {
+        let link = |dest: &str, text: &str, picture| BodyLink {
+            dest: dest.into(),
+            text: text.into(),
+            picture,
+        };
         assert_eq!(
-            relative_links("![a](a.svg) [b](b.pdf#x) [c](https://c) [d](#d)"),
-            ["a.svg", "b.pdf"]
+            relative_links("[![Ảnh](a.jpg)](a.pdf) ![Sơ đồ *to*\nrõ](b.png) [x](https://x)"),
+            [
+                link("a.pdf", "Ảnh", false),
+                link("a.jpg", "Ảnh", true),
+                link("b.png", "Sơ đồ to rõ", true),
+            ]
         );
     }
 
@@ -309,6 +494,44 @@ mod tests {
         let short = to_html("## Một\n\nx\n\n## Hai\n\ny", |d| Link::Url(d.to_string()));
         assert!(!short.contains("toc"), "{short}");
         assert_eq!(anchor("Đường dây nóng 111!"), "duong-day-nong-111");
+    }
+
+    #[test]
+    fn pictures_show_their_small_copy_and_never_nest_links() {
+        let copy = |w: u32, h: u32| PictureCopy {
+            rel: format!("x/a.jpg.{w}x{h}.jpg"),
+            url: format!("/m/x/a.jpg.{w}x{h}.jpg"),
+            width: w,
+            height: h,
+            bytes: 1000,
+        };
+        let known = |dest: &str| {
+            (dest == "a.jpg").then(|| Picture {
+                url: "/m/x/a.jpg".into(),
+                bytes: 3 * 1024 * 1024,
+                copies: vec![copy(480, 360), copy(1280, 960)],
+            })
+        };
+        let html = to_html_with_pictures(r#"![Ảnh "to"](a.jpg)"#, same, known);
+        assert!(
+            html.contains(r#"<a class="pic" href="/m/x/a.jpg.1280x960.jpg"><img src="/m/x/a.jpg.480x360.jpg" srcset="/m/x/a.jpg.480x360.jpg 480w, /m/x/a.jpg.1280x960.jpg 1280w""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"width="1280" height="960" alt="Ảnh &#34;to&#34;""#),
+            "{html}"
+        );
+        assert!(html.contains("Tải ảnh gốc (3,0 MB)</a>"), "{html}");
+        // Inside a link the picture is not made a second link.
+        let html = to_html_with_pictures("[![Ảnh](a.jpg)](b.pdf)", same, known);
+        assert_eq!(html.matches("<a ").count(), 1, "{html}");
+        assert!(
+            html.contains(r#"<a href="/m/x/b.pdf"><img src="/m/x/a.jpg.480x360.jpg""#),
+            "{html}"
+        );
+        // A picture the library does not know is left as Markdown renders it.
+        let html = to_html_with_pictures("![b](b.png)", same, known);
+        assert_eq!(html, "<p><img src=\"/m/x/b.png\" alt=\"b\" /></p>\n");
     }
 
     #[test]

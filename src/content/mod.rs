@@ -10,6 +10,7 @@ mod library;
 pub mod markdown;
 pub mod material;
 pub mod path;
+pub mod picture;
 mod sort;
 pub mod source;
 
@@ -38,9 +39,69 @@ pub struct Attachment {
     pub content_type: String,
     /// Size in bytes.
     pub bytes: u64,
+    /// What a reader calls it: the link text or alt text the material gives it, else its file
+    /// name tidied.
+    #[serde(skip)]
+    pub label: String,
+    /// Shown as a picture in the material's body, so its list does not repeat it.
+    #[serde(skip)]
+    pub in_body: bool,
+    /// Smaller copies of a picture, narrowest first.
+    #[serde(skip)]
+    pub copies: Vec<PictureCopy>,
+}
+
+/// The heaviest picture without copies that a list still shows as a thumbnail.
+const THUMB_MAX_BYTES: u64 = 100 * 1024;
+
+/// A smaller copy of a picture attachment (see [`picture`]), as served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PictureCopy {
+    /// Path relative to the library root.
+    pub rel: String,
+    /// URL where it is served.
+    pub url: String,
+    /// Width in pixels, upright.
+    pub width: u32,
+    /// Height in pixels, upright.
+    pub height: u32,
+    /// Size in bytes.
+    pub bytes: u64,
 }
 
 impl Attachment {
+    /// What opening it does, in the words of the list: "Nghe", "Xem video", "Xem ảnh",
+    /// "Tải PDF về máy", else "Tải về máy".
+    pub fn verb(&self) -> &'static str {
+        match self.kind() {
+            "audio" => "Nghe",
+            "video" => "Xem video",
+            "image" => "Xem ảnh",
+            _ if self.content_type == "application/pdf" => "Tải PDF về máy",
+            _ => "Tải về máy",
+        }
+    }
+
+    /// What a page links to for looking at it: a picture's largest copy, else the file.
+    pub fn view_url(&self) -> &str {
+        self.copies.last().map_or(&self.url, |c| &c.url)
+    }
+
+    /// The picture a list shows small: its narrowest copy, or a light original (an SVG, a
+    /// small picture) as it is; never a heavy original.
+    pub fn thumb_url(&self) -> Option<&str> {
+        match self.copies.first() {
+            Some(c) => Some(&c.url),
+            None if self.kind() == "image" && self.bytes <= THUMB_MAX_BYTES => Some(&self.url),
+            None => None,
+        }
+    }
+
+    /// The size of what [`view_url`](Self::view_url) sends.
+    pub fn view_bytes(&self) -> u64 {
+        self.copies.last().map_or(self.bytes, |c| c.bytes)
+    }
+
     /// The broad kind of media, which decides how the page shows it.
     pub fn kind(&self) -> &'static str {
         match self.content_type.split('/').next() {
@@ -143,6 +204,19 @@ pub fn content_type(name: &str) -> String {
         .to_string()
 }
 
+/// Sizes as a reader says them: "2,4 MB", "36 KB", "512 byte".
+pub fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    let s = if b < 1024.0 {
+        format!("{bytes} byte")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.0} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    };
+    s.replace('.', ",")
+}
+
 /// Bytes as lower-case hex (digests in manifests and fingerprints).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -150,7 +224,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::library::join;
+    use super::library::{join, tidy_name};
     use super::*;
 
     #[test]
@@ -167,6 +241,22 @@ mod tests {
         assert_eq!(join("a/b", "../c.md").as_deref(), Some("a/c.md"));
         assert_eq!(join("a", "l%E1%BB%8Bch.svg").as_deref(), Some("a/lịch.svg"));
         assert_eq!(join("a", "../../etc/passwd"), None);
+    }
+
+    #[test]
+    fn file_names_are_tidied_for_readers() {
+        let title = "Trồng lúa vụ xuân";
+        assert_eq!(tidy_name("lua-bai_giang.mp3", "lua", title), "Bai giang");
+        assert_eq!(tidy_name("lua.pdf", "lua", title), title);
+        assert_eq!(tidy_name("so-tay.pdf", "lua", title), "So tay");
+        assert_eq!(tidy_name("đất-tốt.pdf", "lua", title), "Đất tốt");
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(human_size(512), "512 byte");
+        assert_eq!(human_size(36 * 1024), "36 KB");
+        assert_eq!(human_size(3_984_588), "3,8 MB");
     }
 
     #[test]

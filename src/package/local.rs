@@ -84,8 +84,13 @@ pub fn export(
             Ok(())
         };
         add(&m.file)?;
-        for a in &m.attachments {
-            if let Some(f) = library.file(&a.rel) {
+        // A picture's smaller copies go with it, so the other box shows it light too.
+        for rel in m
+            .attachments
+            .iter()
+            .flat_map(|a| std::iter::once(&a.rel).chain(a.copies.iter().map(|c| &c.rel)))
+        {
+            if let Some(f) = library.file(rel) {
                 add(f)?;
             }
         }

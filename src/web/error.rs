@@ -204,6 +204,23 @@ impl From<crate::content::centre::CentreError> for AppError {
     }
 }
 
+impl From<crate::content::picture::PictureError> for AppError {
+    fn from(e: crate::content::picture::PictureError) -> AppError {
+        use crate::content::picture::{MAX_PIXELS, MAX_SIDE, PictureError as E};
+        match e {
+            E::TooLarge => AppError::bad(format!(
+                "Ảnh quá lớn (hơn {} triệu điểm ảnh, hoặc một cạnh dài hơn {MAX_SIDE} điểm). \
+                 Hãy thu nhỏ ảnh rồi tải lên lại.",
+                MAX_PIXELS / 1_000_000
+            )),
+            E::Unreadable(_) => {
+                AppError::bad("Không đọc được ảnh này. Hãy chụp hoặc lưu lại ảnh rồi thử lại.")
+            }
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
 impl From<crate::lessons::LessonError> for AppError {
     fn from(e: crate::lessons::LessonError) -> AppError {
         match e {

@@ -13,6 +13,7 @@ mod library;
 mod materials;
 mod packages;
 mod pages;
+mod pictures;
 mod props;
 mod search;
 mod server;

@@ -1,7 +1,8 @@
 //! Files sent by staff (`/admin/materials/upload`, and the package import): streamed to a
 //! temporary file beside their destination (so installing one is a rename), counted against a
 //! limit as they arrive, never held in memory, and typed by their bytes, not their names. The
-//! form's token must come before the file, so nothing is written for a forged form.
+//! form's token must come before the file, so nothing is written for a forged form. A picture
+//! gets smaller copies for the pages (`content::picture`), made off the async workers.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::materials::{redirect_to_edit, slug};
 use super::session::{Staff, check_token};
+use crate::content::picture::{self, PictureError};
 use crate::web::error::AppError;
 use crate::web::offload::blocking;
 use crate::web::state::AppState;
@@ -158,7 +160,27 @@ pub async fn upload(
     };
     let target = rel.clone();
     let size = file.size;
-    blocking(move || centre.put_file(&target, &file.path)).await?;
+    blocking(move || -> Result<(), AppError> {
+        // The copies go in first, so a new picture never reaches a page without them. A crash
+        // in between leaves copies whose original is missing (the catalogue ignores them) or,
+        // when the name was uploaded before, the old original with the new copies until the
+        // picture is uploaded again.
+        if picture::is_resizable(&target) {
+            let copies = match picture::make_copies(&file.path) {
+                Ok(c) => c,
+                // Kept and served as it is; browsers may still show what the decoder cannot.
+                Err(PictureError::Unreadable(e)) => {
+                    tracing::warn!(rel = %target, error = %e, "picture not understood; no smaller copies");
+                    Vec::new()
+                }
+                Err(e) => return Err(e.into()),
+            };
+            centre.put_copies(&target, &copies)?;
+        }
+        centre.put_file(&target, &file.path)?;
+        Ok(())
+    })
+    .await?;
     state.reload_library().await?;
     tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
     Ok(redirect_to_edit(&id, "uploaded"))

@@ -6,7 +6,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::content::Material;
+use crate::content::{Attachment, Material};
 use crate::usage::EventKind;
 use crate::web::error::AppError;
 use crate::web::extract::Visitor;
@@ -19,19 +19,14 @@ struct MaterialPage<'a> {
     site: Site,
     m: &'a Material,
     body: std::sync::Arc<str>,
+    /// The attachments to list: all but the pictures the body already shows.
+    attachments: Vec<&'a Attachment>,
 }
 
-/// Sizes as a reader says them: "2,4 MB".
-fn human_size(bytes: &u64) -> String {
-    let b = *bytes as f64;
-    let s = if b < 1024.0 {
-        format!("{bytes} byte")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.0} KB", b / 1024.0)
-    } else {
-        format!("{:.1} MB", b / 1024.0 / 1024.0)
-    };
-    s.replace('.', ",")
+/// Sizes as a reader says them: "2,4 MB" (askama hands fields by reference, methods' results
+/// by value).
+fn human_size(bytes: impl std::borrow::Borrow<u64>) -> String {
+    crate::content::human_size(*bytes.borrow())
 }
 
 /// `GET /m/{*path}`: a material's page, or one of the library's files.
@@ -58,10 +53,16 @@ pub async fn library_path(
             AppError::NotFound
         })?;
         record(EventKind::View, m);
+        let attachments = m
+            .attachments
+            .iter()
+            .filter(|a| !(a.in_body && a.kind() == "image"))
+            .collect();
         return Ok(render(&MaterialPage {
             site: Site::new(),
             m,
             body,
+            attachments,
         })?
         .into_response());
     }
