@@ -357,6 +357,24 @@ impl Browser {
             .join("; ")
     }
 
+    /// A PNG of the whole page (the viewport is made as tall as the page for the shot).
+    pub async fn full_screenshot(&self, view: View) -> Vec<u8> {
+        let height = self
+            .js("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .as_u64()
+            .unwrap_or(u64::from(view.height))
+            .clamp(1, 8000);
+        self.set_view(View {
+            height: height as u32,
+            ..view
+        })
+        .await;
+        let png = self.client().screenshot().await.unwrap();
+        self.set_view(view).await;
+        png
+    }
+
     /// Ends the session (the browser quits) and stops chromedriver.
     pub async fn close(mut self) {
         if let Some(client) = self.client.take() {

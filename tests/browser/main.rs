@@ -16,3 +16,4 @@ mod downloads;
 mod lesson_editor;
 mod overflow;
 mod report_print;
+mod screenshots;
