@@ -188,27 +188,61 @@ pub struct SaveForm {
     body: Option<String>,
 }
 
-/// A file-name stem from a title: folded syllables joined by `-` ("nuoi-ong-lay-mat").
+/// A file-name stem from a title: its words lower case, without their marks (đ becomes d),
+/// joined by `-` ("Xử lý nước" gives "xu-ly-nuoc"). The letters stay as typed: the search's
+/// folding of spelling variants (lý/lí) is for finding, not for naming.
 pub fn slug(title: &str) -> String {
     let mut out = String::new();
-    for w in crate::search::analyzer::words(title) {
-        let part: String = w
-            .folded
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
-        if part.is_empty() || out.len() + part.len() > 60 {
-            continue;
+    let mut word = String::new();
+    for c in title.chars().chain([' ']) {
+        match unmarked(c) {
+            Letter::Plain(a) => word.push(a),
+            Letter::Mark => {}
+            Letter::Gap => {
+                if !word.is_empty() && out.len() + word.len() <= 60 {
+                    if !out.is_empty() {
+                        out.push('-');
+                    }
+                    out.push_str(&word);
+                }
+                word.clear();
+            }
         }
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(&part);
     }
     if out.is_empty() {
         "tai-lieu".into()
     } else {
         out
+    }
+}
+
+/// What a character of a title is in a file name.
+enum Letter {
+    /// A letter or digit, as plain lower-case ASCII.
+    Plain(char),
+    /// A mark or an apostrophe inside a word (H'Mông): left out, the word goes on.
+    Mark,
+    /// Anything else ends a word.
+    Gap,
+}
+
+fn unmarked(c: char) -> Letter {
+    if c == 'đ' || c == 'Đ' {
+        return Letter::Plain('d');
+    }
+    if c == '\'' || c == '’' || unicode_normalization::char::is_combining_mark(c) {
+        return Letter::Mark;
+    }
+    let mut base = c;
+    unicode_normalization::char::decompose_canonical(c, |d| {
+        if !unicode_normalization::char::is_combining_mark(d) {
+            base = d;
+        }
+    });
+    if base.is_ascii_alphanumeric() {
+        Letter::Plain(base.to_ascii_lowercase())
+    } else {
+        Letter::Gap
     }
 }
 
@@ -321,4 +355,20 @@ pub async fn hide(
     tracing::info!(user = %s.user, %id, hide, "material visibility changed");
     let done = if hide { "hidden" } else { "shown" };
     Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn ids_keep_the_letters_typed_without_their_marks() {
+        assert_eq!(slug("Xử lý nước thải"), "xu-ly-nuoc-thai");
+        assert_eq!(slug("Kỹ thuật nuôi ong"), "ky-thuat-nuoi-ong");
+        assert_eq!(slug("Quy định đất đai"), "quy-dinh-dat-dai");
+        assert_eq!(slug("Đồng bào H'Mông"), "dong-bao-hmong");
+        // Decomposed input (marks as separate characters) gives the same id.
+        assert_eq!(slug("Xu\u{31b} ly\u{301}"), "xu-ly");
+        assert_eq!(slug("  !!  "), "tai-lieu");
+    }
 }
