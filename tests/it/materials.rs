@@ -396,3 +396,31 @@ async fn without_a_centre_folder_every_change_answers_503_and_the_library_is_sti
         .await
         .assert_status(503);
 }
+
+#[tokio::test]
+async fn a_new_material_says_to_save_before_adding_files_and_gets_todays_date() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let page = app
+        .get_with("/admin/materials/edit", &[("cookie", &cookie)])
+        .await;
+    page.assert_status(200);
+    assert!(page.text().contains("Lưu bài trước, rồi thêm tệp"));
+    // Saved without a date, it gets today's (by the trusted clock) and shows on the home
+    // page among the recently updated materials.
+    let body = form(&token, "save", "", "Nuôi gà thả vườn", "Chuồng thoáng.")
+        .replace("updated=2026-11-29", "updated=");
+    let res = app
+        .request(post("/admin/materials/save", &cookie, &body))
+        .await;
+    res.assert_status(303);
+    let today = hoclieu::clock::iso(hoclieu::clock::date_of(hoclieu::clock::local_day(
+        app.state.now_ms(),
+    )));
+    let file =
+        std::fs::read_to_string(app.data.join("library/agriculture/nuoi-ga-tha-vuon.md")).unwrap();
+    assert!(file.contains(&format!("updated = {today}")), "{file}");
+    let home = app.get("/").await.text();
+    let recent = home.split("Mới cập nhật").nth(1).expect("a recent list");
+    assert!(recent.contains("Nuôi gà thả vườn"), "{recent}");
+}

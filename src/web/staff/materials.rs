@@ -267,7 +267,7 @@ pub async fn save(
     let category = category_field(f.category.as_deref())?;
     let updated = f.updated.filter(|d| !d.trim().is_empty());
     let old = lib.get(&id).and_then(|m| lib.read(m).ok());
-    let p = Parsed {
+    let mut p = Parsed {
         title: f.title.unwrap_or_default().trim().to_string(),
         category,
         language: old
@@ -298,6 +298,11 @@ pub async fn save(
     }
     if f.action.as_deref() == Some("preview") {
         return edit_page(&state, &s, lib, id, p, true, None);
+    }
+    // A material saved without a date still counts as new: the home page lists materials
+    // under "Mới cập nhật" by their date, and an undated one would never be shown there.
+    if p.updated.is_none() {
+        p.updated = Some(crate::clock::iso(super::dashboard::today(&state)));
     }
     let text = match material::write(&p) {
         Ok(t) => t,
