@@ -193,3 +193,48 @@ async fn unknown_or_hostile_lesson_codes_are_404() {
         app.get(path).await.assert_status(404);
     }
 }
+
+#[tokio::test]
+async fn deleting_a_lesson_takes_a_second_step_with_a_dangerous_button() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Phòng bệnh cho gà").await;
+    let editor = format!("/admin/lessons/{code}");
+    let page = app.get_with(&editor, &[("cookie", &cookie)]).await.text();
+    // "Xoá bài học" looks unlike "Lưu".
+    assert!(
+        page.contains("class=\"danger\" name=\"action\" value=\"delete\""),
+        "{page}"
+    );
+    assert!(!page.contains("class=\"danger\" name=\"action\" value=\"save\""));
+    // One tap only asks.
+    let ask = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=delete"),
+    )
+    .await;
+    ask.assert_status(200);
+    assert!(ask.text().contains("Xoá bài học «Phòng bệnh cho gà»?"));
+    assert!(
+        ask.text().contains(&format!("href=\"{editor}\"")),
+        "a way back"
+    );
+    app.get_with(&editor, &[("cookie", &cookie)])
+        .await
+        .assert_status(200);
+    // The second step deletes.
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=delete&confirm=yes"),
+    )
+    .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/lessons");
+    app.get_with(&editor, &[("cookie", &cookie)])
+        .await
+        .assert_status(404);
+}

@@ -134,12 +134,24 @@ async fn starter_materials_can_be_overridden_and_hidden_but_stay_untouched() {
     assert!(page.text().contains("Bản của trung tâm"));
     assert!(app.data.join("library/health/oresol.md").exists());
     assert_ne!(page.text(), original);
-    // Hidden: gone from pages and search, and back when shown again.
+    // Hiding asks first: one tap only shows what it will do.
     let res = app
         .request(post(
             "/admin/materials/hide",
             &cookie,
             &format!("token={token}&hide=law%2Fkhai-sinh"),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("Ẩn tài liệu «"), "{}", res.text());
+    assert!(res.text().contains("name=\"confirm\" value=\"yes\""));
+    app.get("/m/law/khai-sinh").await.assert_status(200);
+    // Hidden: gone from pages and search, and back when shown again.
+    let res = app
+        .request(post(
+            "/admin/materials/hide",
+            &cookie,
+            &format!("token={token}&hide=law%2Fkhai-sinh&confirm=yes"),
         ))
         .await;
     res.assert_status(303);

@@ -84,7 +84,7 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         .request(post(
             "/admin/accounts/remove",
             &manager,
-            &format!("token={token}&user=quanly"),
+            &format!("token={token}&user=quanly&confirm=yes"),
         ))
         .await;
     res.assert_status(400);
@@ -99,7 +99,7 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         .await;
     res.assert_status(400);
     assert!(res.text().contains("ít nhất 8"));
-    // Removing the teacher ends its session at once.
+    // Removing asks first, on a page of its own with a red button; nothing changes yet.
     let res = app
         .request(post(
             "/admin/accounts/remove",
@@ -108,6 +108,23 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         ))
         .await;
     res.assert_status(200);
+    let ask = res.text();
+    assert!(ask.contains("Xoá tài khoản co-lan?"), "{ask}");
+    assert!(ask.contains("class=\"danger\""), "{ask}");
+    assert!(ask.contains("name=\"confirm\" value=\"yes\""), "{ask}");
+    app.get_with("/admin/lessons", &[("cookie", &teacher)])
+        .await
+        .assert_status(200);
+    // Removing the teacher ends its session at once.
+    let res = app
+        .request(post(
+            "/admin/accounts/remove",
+            &manager,
+            &format!("token={token}&user=co-lan&confirm=yes"),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("Đã xoá tài khoản co-lan"));
     let res = app.get_with("/admin", &[("cookie", &teacher)]).await;
     res.assert_status(303);
     assert_eq!(res.header("location"), "/admin/login");

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::confirm::{self, Confirm, confirmed};
 use super::session::{Manager, ManagerForm, StaffNav};
 use crate::accounts::{self, Account, AccountError, Role};
 use crate::web::error::AppError;
@@ -86,6 +87,7 @@ pub async fn save(
 #[derive(Debug, Deserialize)]
 pub struct RemoveForm {
     user: Option<String>,
+    confirm: Option<String>,
 }
 
 /// `POST /admin/accounts/remove`.
@@ -94,6 +96,21 @@ pub async fn remove(
     ManagerForm(s, f): ManagerForm<RemoveForm>,
 ) -> Result<Response, AppError> {
     let user = f.user.unwrap_or_default();
+    if !confirmed(f.confirm.as_deref()) {
+        return confirm::page(
+            &s,
+            Confirm {
+                heading: format!("Xoá tài khoản {user}?"),
+                detail: "Người này sẽ không đăng nhập được nữa. Bài học và tài liệu họ đã soạn \
+                         vẫn còn."
+                    .into(),
+                action: "/admin/accounts/remove".into(),
+                fields: vec![("user", user)],
+                button: "Xoá tài khoản",
+                back: "/admin/accounts".into(),
+            },
+        );
+    }
     let u = user.clone();
     let done = state
         .records

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::confirm::{self, Confirm, confirmed};
 use super::session::{Staff, StaffForm, StaffNav};
 use crate::lessons::{Item, Lesson, LessonStore, MAX_ITEMS};
 use crate::search::Hit;
@@ -152,6 +153,22 @@ pub async fn update(
     let mut l = lesson(&state, code).await?;
     let action = get("action").unwrap_or("save").to_string();
     if action == "delete" {
+        if !confirmed(get("confirm")) {
+            let here = format!("/admin/lessons/{}", l.code);
+            return confirm::page(
+                &s,
+                Confirm {
+                    heading: format!("Xoá bài học «{}»?", l.title),
+                    detail: "Bài học, thứ tự tài liệu và lời dặn sẽ mất hẳn, và học viên mở mã \
+                             của bài sẽ không thấy gì nữa. Các tài liệu vẫn còn trong thư viện."
+                        .into(),
+                    action: here.clone(),
+                    fields: vec![("action", "delete".into())],
+                    button: "Xoá hẳn bài học",
+                    back: here,
+                },
+            );
+        }
         let (c, store) = (l.code.clone(), state.lessons.clone());
         blocking(move || store.delete(&c)).await?;
         tracing::info!(user = %s.user, code = %l.code, "lesson deleted");

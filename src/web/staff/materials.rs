@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::confirm::{self, Confirm, confirmed};
 use super::session::{Staff, StaffForm, StaffNav};
 use crate::content::material::{self, Parsed};
 use crate::content::{Category, Library};
@@ -341,6 +342,7 @@ pub fn redirect_to_edit(id: &str, done: &str) -> Response {
 pub struct HideForm {
     hide: Option<String>,
     show: Option<String>,
+    confirm: Option<String>,
 }
 
 /// `POST /admin/materials/hide`.
@@ -354,6 +356,23 @@ pub async fn hide(
         (None, Some(id)) => (id, false),
         _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
     };
+    if hide && !confirmed(f.confirm.as_deref()) {
+        let catalog = state.catalog()?;
+        let title = catalog.library.get(&id).map_or(id.as_str(), |m| &m.title);
+        return confirm::page(
+            &s,
+            Confirm {
+                heading: format!("Ẩn tài liệu «{title}»?"),
+                detail: "Học viên sẽ không thấy tài liệu này trên trang và trong tìm kiếm nữa. \
+                         Có thể hiện lại ở trang Tài liệu."
+                    .into(),
+                action: "/admin/materials/hide".into(),
+                fields: vec![("hide", id)],
+                button: "Ẩn tài liệu",
+                back: "/admin/materials".into(),
+            },
+        );
+    }
     let i = id.clone();
     blocking(move || centre.set_hidden(&i, hide)).await?;
     state.reload_library().await?;
