@@ -100,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/materials", get(staff::materials::list))
         .route("/admin/materials/edit", get(staff::materials::edit))
         .route("/admin/materials/hide", post(staff::materials::hide))
+        .route(
+            "/admin/materials/remove-file",
+            post(staff::materials::remove_file),
+        )
         .route("/admin/packages", get(staff::packages::show))
         .route("/admin/packages/export", get(staff::packages::export))
         .route("/admin/packages/apply", post(staff::packages::apply))

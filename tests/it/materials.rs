@@ -436,3 +436,123 @@ async fn a_new_material_says_to_save_before_adding_files_and_gets_todays_date() 
     let recent = home.split("Mới cập nhật").nth(1).expect("a recent list");
     assert!(recent.contains("Nuôi gà thả vườn"), "{recent}");
 }
+
+// Files on disk are served with blocking reads, which need the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_offers_its_line_for_the_text_and_a_wrong_one_can_be_removed() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let id = "health/oresol";
+    let (ct, body) = multipart(&[("token", &token), ("id", id)], "cách pha.png", &png(2000));
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(303);
+    let (ct, body) = multipart(
+        &[("token", &token), ("id", id)],
+        "huong dan.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    );
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(303);
+    let editor = format!("/admin/materials/edit?id={}&done=uploaded", urlencode(id));
+    let page = app.get_with(&editor, &[("cookie", &cookie)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    // Without a script: a line to copy, a picture shown, another file linked; relative to
+    // the material, as the library resolves links.
+    assert!(
+        html.contains("<code class=\"md-line\">![Mô tả ảnh](oresol-cach-pha.png)</code>"),
+        "{html}"
+    );
+    assert!(html.contains("<code class=\"md-line\">[Tải tệp](oresol-huong-dan.pdf)</code>"));
+    assert!(html.contains("Chèn vào bài"), "the message says how");
+    // With it: our own script (the policy allows no other) inserts at the cursor.
+    let src = html
+        .split("<script src=\"")
+        .map(|s| s.split('"').next().unwrap())
+        .find(|s| s.starts_with("/static/editor.js"))
+        .expect("the editor's script");
+    let js = app.get(src).await;
+    js.assert_status(200);
+    assert!(js.header("content-type").contains("javascript"));
+    assert!(js.text().contains("Chèn vào bài") && js.text().contains("selectionStart"));
+    // The line really shows the picture once in the text.
+    let text = "Pha gói Oresol.\n\n![Cách pha](oresol-cach-pha.png)\n";
+    app.request(post(
+        "/admin/materials/save",
+        &cookie,
+        &form(&token, "save", id, "Pha Oresol", text),
+    ))
+    .await
+    .assert_status(303);
+    let shown = app.get(&format!("/m/{id}")).await.text();
+    assert!(
+        shown.contains("src=\"/m/health/oresol-cach-pha.png\""),
+        "{shown}"
+    );
+
+    // A wrong upload is removed after a confirmation, and kept in the history.
+    let remove = |confirm: &str| {
+        format!(
+            "token={token}&id={}&file={}{confirm}",
+            urlencode(id),
+            urlencode("health/oresol-huong-dan.pdf")
+        )
+    };
+    let ask = app
+        .request(post("/admin/materials/remove-file", &cookie, &remove("")))
+        .await;
+    ask.assert_status(200);
+    assert!(ask.text().contains("Xoá tệp «oresol-huong-dan.pdf»?"));
+    let file = app.data.join("library/health/oresol-huong-dan.pdf");
+    assert!(file.exists(), "nothing removed before the confirmation");
+    let res = app
+        .request(post(
+            "/admin/materials/remove-file",
+            &cookie,
+            &remove("&confirm=yes"),
+        ))
+        .await;
+    res.assert_status(303);
+    assert!(!file.exists());
+    let kept = app.data.join("history/health/oresol-huong-dan.pdf");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1);
+    app.get("/m/health/oresol-huong-dan.pdf")
+        .await
+        .assert_status(404);
+    // Without the token nothing is removed; a starter library's file cannot be.
+    let res = app
+        .request(post(
+            "/admin/materials/remove-file",
+            &cookie,
+            &format!(
+                "token=sai&id={}&file={}&confirm=yes",
+                urlencode(id),
+                urlencode("health/oresol-cach-pha.png")
+            ),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(app.data.join("library/health/oresol-cach-pha.png").exists());
+    let lua = app
+        .get_with(
+            "/admin/materials/edit?id=agriculture%2Flua-vu-xuan",
+            &[("cookie", &cookie)],
+        )
+        .await
+        .text();
+    assert!(lua.contains("lua-vu-xuan-lich.svg") && !lua.contains("Xoá tệp"));
+    let res = app
+        .request(post(
+            "/admin/materials/remove-file",
+            &cookie,
+            &format!(
+                "token={token}&id=agriculture%2Flua-vu-xuan&file={}&confirm=yes",
+                urlencode("agriculture/lua-vu-xuan-lich.svg")
+            ),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(res.text().contains("thư viện mẫu"));
+}

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::confirm::{self, Confirm, confirmed};
 use super::session::{Staff, StaffForm, StaffNav};
+use crate::content::centre::CentreLibrary;
 use crate::content::material::{self, Parsed};
 use crate::content::{Category, Library};
 use crate::web::error::AppError;
@@ -89,8 +90,65 @@ struct EditPage {
     has_history: bool,
     preview: Option<String>,
     message: Option<String>,
-    /// (file name, URL)
-    attachments: Vec<(String, String)>,
+    attachments: Vec<ShownFile>,
+    /// The script that inserts a file's line at the cursor.
+    editor_js: String,
+}
+
+/// An attached file as the editor shows it.
+struct ShownFile {
+    /// File name.
+    name: String,
+    /// Its library path (what the remove button names).
+    rel: String,
+    /// Its page.
+    url: String,
+    /// Whether it is a picture (shown in the text, not linked).
+    image: bool,
+    /// The link target as written in this material's text (a name beside the material).
+    dest: String,
+    /// The words of the link or the picture's description, until the teacher writes theirs.
+    text: &'static str,
+    /// The line to copy into the text.
+    markdown: String,
+    /// Whether the file is the centre's own (a starter library's file cannot be removed).
+    removable: bool,
+}
+
+impl ShownFile {
+    fn of(a: &crate::content::Attachment, centre: Option<&CentreLibrary>) -> ShownFile {
+        let image = a.kind() == "image";
+        // Link targets are relative to the material's folder, where uploads are put.
+        let dest = if a
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            a.name.clone()
+        } else {
+            format!("<{}>", a.name)
+        };
+        let text = if image {
+            "Mô tả ảnh"
+        } else {
+            "Tải tệp"
+        };
+        ShownFile {
+            markdown: format!("{}[{text}]({dest})", if image { "!" } else { "" }),
+            name: a.name.clone(),
+            rel: a.rel.clone(),
+            url: a.url.clone(),
+            image,
+            dest,
+            text,
+            removable: centre.is_some_and(|c| own_file(c, &a.rel)),
+        }
+    }
+}
+
+/// Whether a library path is a file of the centre's own folder.
+fn own_file(centre: &CentreLibrary, rel: &str) -> bool {
+    centre.path_of(rel).is_ok_and(|p| p.is_file())
 }
 
 fn blank() -> Parsed {
@@ -128,12 +186,13 @@ fn edit_page(
         .to_string();
     let preview = preview
         .then(|| crate::content::markdown::to_html(&p.body, |dest| lib.resolve_link(&dir, dest)));
+    let centre = state.centre_library().ok();
     let attachments = lib
         .get(&id)
         .map(|m| {
             m.attachments
                 .iter()
-                .map(|a| (a.name.clone(), a.url.clone()))
+                .map(|a| ShownFile::of(a, centre.as_ref()))
                 .collect()
         })
         .unwrap_or_default();
@@ -149,6 +208,7 @@ fn edit_page(
         preview,
         message,
         attachments,
+        editor_js: crate::web::assets::url("editor.js"),
     })?
     .into_response())
 }
@@ -170,7 +230,16 @@ pub async fn edit(
     let message = match q.done.as_deref() {
         Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
         Some("undone") => Some("Đã trở lại bản trước.".to_string()),
-        Some("uploaded") => Some("Đã thêm tệp.".to_string()),
+        Some("uploaded") => Some(
+            "Đã thêm tệp. Để tệp hiện trong bài, chép dòng bên cạnh tệp vào nội dung (hoặc bấm \
+             «Chèn vào bài»), rồi bấm Lưu."
+                .to_string(),
+        ),
+        Some("file-removed") => Some(
+            "Đã xoá tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
+             hãy bỏ dòng đó rồi bấm Lưu."
+                .to_string(),
+        ),
         _ => None,
     };
     edit_page(&state, &s, &catalog.library, id, p, false, message)
@@ -379,6 +448,59 @@ pub async fn hide(
     tracing::info!(user = %s.user, %id, hide, "material visibility changed");
     let done = if hide { "hidden" } else { "shown" };
     Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+}
+
+/// The remove button of an attached file.
+#[derive(Debug, Deserialize)]
+pub struct RemoveFileForm {
+    id: Option<String>,
+    file: Option<String>,
+    confirm: Option<String>,
+}
+
+/// `POST /admin/materials/remove-file`: takes a wrong upload out of the library (after a
+/// confirmation), keeping it in the history like every file the centre replaces.
+pub async fn remove_file(
+    State(state): State<AppState>,
+    StaffForm(s, f): StaffForm<RemoveFileForm>,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog()?;
+    let centre = state.centre_library()?;
+    let id = f.id.unwrap_or_default();
+    let rel = f.file.unwrap_or_default();
+    let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
+    let file = m
+        .attachments
+        .iter()
+        .find(|a| a.rel == rel)
+        .ok_or_else(|| AppError::bad("Tài liệu này không có tệp đó."))?;
+    if !own_file(&centre, &rel) {
+        return Err(AppError::bad(
+            "Tệp này thuộc thư viện mẫu, không xoá được. Có thể bỏ dòng nhắc tới nó trong nội dung.",
+        ));
+    }
+    if !confirmed(f.confirm.as_deref()) {
+        let mut back = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
+        back.append_pair("id", &id);
+        return confirm::page(
+            &s,
+            Confirm {
+                heading: format!("Xoá tệp «{}»?", file.name),
+                detail: "Tệp sẽ không còn trong tài liệu và trên trang. Máy vẫn giữ một bản \
+                         trong lịch sử."
+                    .into(),
+                action: "/admin/materials/remove-file".into(),
+                fields: vec![("id", id.clone()), ("file", rel)],
+                button: "Xoá tệp",
+                back: back.finish(),
+            },
+        );
+    }
+    let r = rel.clone();
+    blocking(move || centre.remove(&r)).await?;
+    state.reload_library().await?;
+    tracing::info!(user = %s.user, %rel, "attachment removed");
+    Ok(redirect_to_edit(&id, "file-removed"))
 }
 
 #[cfg(test)]
