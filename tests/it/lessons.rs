@@ -238,3 +238,54 @@ async fn deleting_a_lesson_takes_a_second_step_with_a_dangerous_button() {
         .await
         .assert_status(404);
 }
+
+/// The value of the first submit button of the lesson form: what Enter in a box presses.
+fn default_button(page: &str) -> String {
+    let form = page
+        .split("<form class=\"stack\" action=\"/admin/lessons/")
+        .nth(1)
+        .unwrap();
+    let button = form.split("<button type=\"submit\"").nth(1).unwrap();
+    button
+        .split("value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn searching_for_materials_to_add_takes_one_search_for_several() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Mùa đông ở bản").await;
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=add:agriculture%2Flua-vu-xuan&find=lua"),
+    )
+    .await;
+    res.assert_status(303);
+    // The search is still there after adding, with what each material is about and a way to
+    // open it; the one added is marked.
+    let location = res.header("location").to_string();
+    assert!(location.contains("find=lua"), "{location}");
+    let page = app.get_with(&location, &[("cookie", &cookie)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    let found = html.split("class=\"found\"").nth(1).expect("results");
+    assert!(
+        found.contains("Cách làm mạ, cấy và chăm sóc lúa vụ xuân"),
+        "{found}"
+    );
+    assert!(found.contains("href=\"/m/agriculture/lua-vu-xuan\""));
+    assert!(found.contains("Đã có trong bài"));
+    assert!(!found.contains("value=\"add:agriculture/lua-vu-xuan\""));
+    // With a material in the lesson, Enter in the search box still searches: the form's
+    // first button is the search, not "Lên".
+    assert!(html.contains("value=\"up:0\""));
+    assert_eq!(default_button(&html), "find");
+}

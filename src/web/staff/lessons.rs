@@ -83,8 +83,16 @@ struct EditPage {
     l: Lesson,
     items: Vec<ShownItem>,
     find: String,
-    found: Vec<Hit>,
+    found: Vec<Found>,
     message: Option<String>,
+}
+
+/// A material found to add, with what a teacher needs to choose it.
+struct Found {
+    hit: Hit,
+    summary: String,
+    /// Already in the lesson.
+    added: bool,
 }
 
 /// The edit page's query: a search for materials to add, and what just happened.
@@ -119,8 +127,21 @@ pub async fn edit(
             .await?
             .hits
     };
+    let found = found
+        .into_iter()
+        .map(|hit| Found {
+            summary: catalog
+                .library
+                .get(&hit.id)
+                .map(|m| m.summary.clone())
+                .unwrap_or_default(),
+            added: l.items.iter().any(|i| i.material == hit.id),
+            hit,
+        })
+        .collect();
     let message = match q.done.as_deref() {
         Some("saved") => Some("Đã lưu.".to_string()),
+        Some("added") => Some("Đã thêm vào bài. Có thể thêm tài liệu khác ở dưới.".to_string()),
         Some("published") => Some(format!("Đã đăng. Học viên mở {} để xem.", l.url())),
         _ => None,
     };
@@ -204,12 +225,10 @@ pub async fn update(
             query = "?done=published".into();
         }
         ("unpublish", _) => l.published = false,
-        ("find", _) => {
-            let mut ser = form_urlencoded::Serializer::new(String::from("?"));
-            ser.append_pair("find", get("find").unwrap_or(""));
-            query = ser.finish();
-        }
+        ("find", _) => query = with_find("found", get("find")),
         ("add", _) => {
+            // The results stay, so that adding three materials takes one search.
+            query = with_find("added", get("find"));
             if catalog.library.get(arg).is_none() {
                 return Err(AppError::BadRequest("Không có tài liệu này.".into()));
             }
@@ -234,4 +253,14 @@ pub async fn update(
     let (code, store) = (l.code.clone(), state.lessons.clone());
     blocking(move || store.save(&l)).await?;
     Ok(Redirect::to(&format!("/admin/lessons/{code}{query}")).into_response())
+}
+
+/// The editor's query after an action: what was done, and the search to show again.
+fn with_find(done: &str, find: Option<&str>) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::from("?"));
+    ser.append_pair("done", done);
+    if let Some(f) = find.filter(|f| !f.trim().is_empty()) {
+        ser.append_pair("find", f);
+    }
+    ser.finish()
 }
