@@ -289,3 +289,49 @@ async fn searching_for_materials_to_add_takes_one_search_for_several() {
     assert!(html.contains("value=\"up:0\""));
     assert_eq!(default_button(&html), "find");
 }
+
+#[tokio::test]
+async fn lesson_codes_open_in_capitals_or_not_and_are_shown_in_capitals() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    // A code with a letter in it (one in about a thousand has only digits).
+    let code = loop {
+        let c = create(&app, &cookie, &token, "Nước sạch trong nhà").await;
+        if c.bytes().any(|b| b.is_ascii_lowercase()) {
+            break c;
+        }
+    };
+    act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=publish"),
+    )
+    .await
+    .assert_status(303);
+    let capitals = code.to_ascii_uppercase();
+    for c in [&capitals, &code] {
+        let page = app.get(&format!("/l/{c}")).await;
+        page.assert_status(200);
+        assert!(page.text().contains("Nước sạch trong nhà"));
+        app.get(&format!("/l/{c}/qr.svg")).await.assert_status(200);
+        app.get_with(&format!("/admin/lessons/{c}"), &[("cookie", &cookie)])
+            .await
+            .assert_status(200);
+    }
+    // Where a person reads the code, it is in capitals.
+    let list = app.get_with("/admin/lessons", &[("cookie", &cookie)]).await;
+    assert!(
+        list.text().contains(&format!(">{capitals}<")),
+        "{}",
+        list.text()
+    );
+    let editor = app
+        .get_with(&format!("/admin/lessons/{code}"), &[("cookie", &cookie)])
+        .await;
+    assert!(
+        editor
+            .text()
+            .contains(&format!("<strong>{capitals}</strong>"))
+    );
+}
