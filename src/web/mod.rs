@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor_pages)
         .route("/static/{*name}", get(visitor::static_files::get))
         .route("/poster", get(visitor::poster::show))
+        .route("/l/{code}/chieu", get(visitor::projector::show))
         .route("/admin", get(staff::dashboard::dashboard))
         .route(
             "/admin/login",

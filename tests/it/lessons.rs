@@ -335,3 +335,51 @@ async fn lesson_codes_open_in_capitals_or_not_and_are_shown_in_capitals() {
             .contains(&format!("<strong>{capitals}</strong>"))
     );
 }
+
+#[tokio::test]
+async fn the_projector_page_shows_the_boxs_own_address_and_the_code_in_capitals() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Tiêm chủng cho trẻ").await;
+    // Drafts are not projected.
+    app.get(&format!("/l/{code}/chieu"))
+        .await
+        .assert_status(404);
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=publish"),
+    )
+    .await;
+    res.assert_status(303);
+    // Published: the teacher reads the full address, not a path.
+    let capitals = code.to_ascii_uppercase();
+    let address = format!("http://127.0.0.1:8080/l/{capitals}");
+    let editor = app
+        .get_with(res.header("location"), &[("cookie", &cookie)])
+        .await
+        .text();
+    assert!(
+        editor.contains(&format!("Đã đăng. Học viên mở {address} để xem.")),
+        "{editor}"
+    );
+    assert!(editor.contains(&format!("href=\"/l/{code}/chieu\"")));
+    // The page for the projector: the QR code, the code in large capitals, and the box's own
+    // numeric address (from where it listens, not from the Host the page was asked with).
+    let page = app
+        .get_with(
+            &format!("/l/{capitals}/chieu"),
+            &[("host", "may-cua-co-lan.example")],
+        )
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains("<body class=\"projector\">"));
+    assert!(html.contains("<svg"));
+    assert!(html.contains(&format!("<p class=\"projector-code\">{capitals}</p>")));
+    assert!(html.contains(&format!(">{address}</p>")), "{html}");
+    assert!(!html.contains("may-cua-co-lan"));
+    // Projecting is not joining: no visitor cookie is handed out.
+    assert!(page.header("set-cookie").is_empty());
+}

@@ -13,7 +13,7 @@ use crate::lessons::{Item, Lesson, LessonStore, MAX_ITEMS};
 use crate::search::Hit;
 use crate::web::error::AppError;
 use crate::web::extract::Params;
-use crate::web::lesson_view::{ShownItem, shown_items};
+use crate::web::lesson_view::{ShownItem, lesson_addresses, shown_items};
 use crate::web::offload::blocking;
 use crate::web::page::{Site, render};
 use crate::web::state::AppState;
@@ -85,6 +85,8 @@ struct EditPage {
     find: String,
     found: Vec<Found>,
     message: Option<String>,
+    /// The full address learners open, or its path when the box knows none.
+    address: String,
 }
 
 /// A material found to add, with what a teacher needs to choose it.
@@ -139,10 +141,14 @@ pub async fn edit(
             hit,
         })
         .collect();
+    let address = lesson_addresses(&state.site, &l)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| l.url());
     let message = match q.done.as_deref() {
         Some("saved") => Some("Đã lưu.".to_string()),
         Some("added") => Some("Đã thêm vào bài. Có thể thêm tài liệu khác ở dưới.".to_string()),
-        Some("published") => Some(format!("Đã đăng. Học viên mở {} để xem.", l.url())),
+        Some("published") => Some(format!("Đã đăng. Học viên mở {address} để xem.")),
         _ => None,
     };
     Ok(render(&EditPage {
@@ -153,6 +159,7 @@ pub async fn edit(
         find,
         found,
         message,
+        address,
     })?
     .into_response())
 }
