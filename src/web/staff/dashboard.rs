@@ -11,7 +11,7 @@ use super::charts::{Bar, Column, Preset, bars, columns, presets};
 use super::session::{Staff, StaffNav, home_of};
 use crate::accounts::Role;
 use crate::clock::{date_of, iso, local_day};
-use crate::usage::export::Compared;
+use crate::usage::export::{Compared, QUESTIONS};
 use crate::usage::report::{self, FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
 use crate::web::error::AppError;
 use crate::web::extract::Params;
@@ -79,15 +79,6 @@ pub async fn compared(state: &AppState, period: Period) -> Result<Compared, AppE
         })
         .await
 }
-
-/// Labels of the demographic questions, in report order.
-const QUESTIONS: &[(&str, &str)] = &[
-    ("age_band", "Độ tuổi"),
-    ("gender", "Giới tính"),
-    ("ethnicity", "Dân tộc"),
-    ("newly_literate", "Mới biết chữ"),
-    ("village", "Thôn, bản"),
-];
 
 #[derive(Template)]
 #[template(path = "admin.html")]

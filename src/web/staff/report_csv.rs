@@ -1,5 +1,5 @@
 //! `/admin/export/{table}`: one table of a period's report as a CSV file for the commune's
-//! spreadsheet.
+//! spreadsheet, with the titles of materials and lessons rather than their ids.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -11,6 +11,7 @@ use crate::clock::iso;
 use crate::usage::export;
 use crate::web::error::AppError;
 use crate::web::extract::Params;
+use crate::web::offload::blocking;
 use crate::web::state::AppState;
 
 /// `GET /admin/export/{table}`: one table of the report as CSV.
@@ -23,11 +24,18 @@ pub async fn export_csv(
     let name = table.strip_suffix(".csv").unwrap_or(&table).to_string();
     let period = q.resolve(today(&state))?;
     let c = compared(&state, period).await?;
-    let t = export::tables(&c.current)
+    let catalog = state.catalog().ok();
+    let store = state.lessons.clone();
+    let lessons = blocking(move || store.list()).await.unwrap_or_default();
+    let titles = export::Titles::new(
+        catalog.as_ref().map(|c| &c.library),
+        lessons.into_iter().map(|l| (l.code, l.title)),
+    );
+    let t = export::tables(&c.current, &titles)
         .into_iter()
         .find(|t| t.name == name)
         .ok_or(AppError::NotFound)?;
-    let body = export::csv_table(&t.header, &t.rows)?;
+    let body = export::csv_file(&t)?;
     let filename = format!(
         "hoclieu-{}-{}-{}.csv",
         name,
