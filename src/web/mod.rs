@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod drafts;
 pub mod error;
 pub mod extract;
 pub mod files;

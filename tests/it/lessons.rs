@@ -383,3 +383,39 @@ async fn the_projector_page_shows_the_boxs_own_address_and_the_code_in_capitals(
     // Projecting is not joining: no visitor cookie is handed out.
     assert!(page.header("set-cookie").is_empty());
 }
+
+#[tokio::test]
+async fn a_lesson_posted_after_the_session_expired_comes_back_after_login() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Phòng rét cho trâu").await;
+    crate::materials::expire_sessions(&app);
+    // The browser already has a login-form cookie: the draft is kept under it.
+    let (login, _) = crate::admin::login_form(&app).await;
+    let notes = "Mang theo ủng và áo mưa; họp ở nhà văn hoá thôn.";
+    let res = app
+        .request(post(
+            &format!("/admin/lessons/{code}"),
+            &format!("{cookie}; {login}"),
+            &format!(
+                "token={token}&action=save&title={}&notes={}",
+                urlencode("Phòng rét cho trâu bò"),
+                urlencode(notes)
+            ),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/login");
+    let (back, session) = crate::materials::log_in_again(&app, &login).await;
+    assert_eq!(back, format!("/admin/lessons/{code}?draft=1"));
+    let page = app
+        .get_with(&back, &[("cookie", &format!("{session}; {login}"))])
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains(notes), "{html}");
+    assert!(html.contains("value=\"Phòng rét cho trâu bò\""));
+    // Not saved: the stored lesson still has its old title.
+    let stored = app.state.lessons.get(&code).unwrap().unwrap();
+    assert_eq!(stored.title, "Phòng rét cho trâu");
+}

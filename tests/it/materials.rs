@@ -556,3 +556,86 @@ async fn an_upload_offers_its_line_for_the_text_and_a_wrong_one_can_be_removed()
     res.assert_status(400);
     assert!(res.text().contains("thư viện mẫu"));
 }
+
+/// Ends a session as 31 idle minutes would.
+pub fn expire_sessions(app: &TestApp) {
+    let conn = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
+    conn.execute(
+        "UPDATE sessions SET last_seen = last_seen - 31 * 60 * 1000",
+        [],
+    )
+    .unwrap();
+}
+
+/// Logs in again from the browser whose login-form cookie is `login`; returns where the login
+/// leads and the new session cookie.
+pub async fn log_in_again(app: &TestApp, login: &str) -> (String, String) {
+    let page = app.get_with("/admin/login", &[("cookie", login)]).await;
+    page.assert_status(200);
+    assert!(page.text().contains("vẫn được giữ"), "{}", page.text());
+    let token = crate::admin::token_in(&page.text());
+    let res = app
+        .request(post(
+            "/admin/login",
+            login,
+            &format!("token={token}&username=co-lan&password=giao-vien-123"),
+        ))
+        .await;
+    res.assert_status(303);
+    let session = crate::admin::set_cookies(&res)
+        .into_iter()
+        .find(|c| c.starts_with("hl_admin="))
+        .unwrap();
+    let session = session.split(';').next().unwrap().to_string();
+    (res.header("location").to_string(), session)
+}
+
+#[tokio::test]
+async fn a_material_posted_after_the_session_expired_comes_back_after_login() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    expire_sessions(&app);
+    let text = "Trộn rơm với phân, ủ kín ba mươi ngày.";
+    let body = form(&token, "save", "", "Ủ phân chuồng", text);
+    let res = app
+        .request(post("/admin/materials/save", &cookie, &body))
+        .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/login");
+    assert!(
+        !app.data
+            .join("library/agriculture/u-phan-chuong.md")
+            .exists()
+    );
+    // The browser is given a login-form cookie, under which the form is kept.
+    let login = crate::admin::set_cookies(&res)
+        .into_iter()
+        .find(|c| c.starts_with("hl_login="))
+        .expect("a login cookie");
+    let login = login.split(';').next().unwrap().to_string();
+    let (back, session) = log_in_again(&app, &login).await;
+    assert!(back.starts_with("/admin/materials/edit?"), "{back}");
+    let cookies = format!("{session}; {login}");
+    let page = app.get_with(&back, &[("cookie", &cookies)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains("value=\"Ủ phân chuồng\""), "{html}");
+    assert!(html.contains(text));
+    assert!(html.contains("Phiên làm việc đã hết trước khi bài được lưu"));
+    // Given back once; nothing was saved until the teacher presses Lưu again.
+    let again = app.get_with(&back, &[("cookie", &cookies)]).await.text();
+    assert!(!again.contains(text) && again.contains("Không còn bản nháp"));
+    assert!(
+        !app.data
+            .join("library/agriculture/u-phan-chuong.md")
+            .exists()
+    );
+    // A post without the browser's own (expired) session cookie keeps nothing: another
+    // site's page cannot send that cookie.
+    let res = app
+        .request(post("/admin/materials/save", &login, &body))
+        .await;
+    res.assert_status(303);
+    let page = app.get_with("/admin/login", &[("cookie", &login)]).await;
+    assert!(!page.text().contains("vẫn được giữ"));
+}

@@ -4,11 +4,14 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::confirm::{self, Confirm, confirmed};
-use super::session::{Staff, StaffForm, StaffNav};
+use super::session::{
+    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffForm, StaffNav, login_cookie,
+};
 use crate::lessons::{Item, Lesson, LessonStore, MAX_ITEMS};
 use crate::search::Hit;
 use crate::web::error::AppError;
@@ -102,6 +105,8 @@ struct Found {
 pub struct EditQuery {
     find: Option<String>,
     done: Option<String>,
+    /// Show the form this browser posted after its session had expired.
+    draft: Option<String>,
 }
 
 async fn lesson(state: &AppState, code: String) -> Result<Lesson, AppError> {
@@ -111,15 +116,29 @@ async fn lesson(state: &AppState, code: String) -> Result<Lesson, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-/// `GET /admin/lessons/{code}`.
+/// `GET /admin/lessons/{code}`; with `draft=1`, as this browser posted it after its session
+/// had expired.
 pub async fn edit(
     State(state): State<AppState>,
     Staff(s): Staff,
     Path(code): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
     Params(q): Params<EditQuery>,
 ) -> Result<Response, AppError> {
     let catalog = state.catalog()?;
-    let l = lesson(&state, code).await?;
+    let mut l = lesson(&state, code).await?;
+    let mut from_draft = false;
+    if q.draft.is_some() {
+        let kept = login_cookie(&headers)
+            .and_then(|login| state.staff.drafts.take(&login, uri.path(), state.now_ms()));
+        if let Some(form) = kept {
+            let f: Fields = serde_urlencoded::from_bytes(&form)
+                .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
+            f.apply(&mut l)?;
+            from_draft = true;
+        }
+    }
     let find = q.find.unwrap_or_default();
     let found = if find.trim().is_empty() {
         Vec::new()
@@ -146,6 +165,8 @@ pub async fn edit(
         .next()
         .unwrap_or_else(|| l.url());
     let message = match q.done.as_deref() {
+        _ if from_draft => Some(DRAFT_BACK.to_string()),
+        _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
         Some("saved") => Some("Đã lưu.".to_string()),
         Some("added") => Some("Đã thêm vào bài. Có thể thêm tài liệu khác ở dưới.".to_string()),
         Some("published") => Some(format!("Đã đăng. Học viên mở {address} để xem.")),
@@ -164,19 +185,59 @@ pub async fn edit(
     .into_response())
 }
 
+/// The lesson form as posted: every field by name (the buttons name what to do).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Puts what the form says into the lesson (not saved yet).
+    fn apply(&self, l: &mut Lesson) -> Result<(), AppError> {
+        if let Some(t) = self.get("title") {
+            l.title = t.trim().to_string();
+        }
+        if self.get("category").is_some() {
+            l.category = crate::web::extract::category_field(self.get("category"))?;
+        }
+        for (name, field) in [
+            ("audience", &mut l.audience),
+            ("date", &mut l.date),
+            ("notes", &mut l.notes),
+        ] {
+            if let Some(v) = self.get(name) {
+                *field = v.trim().to_string();
+            }
+        }
+        for (i, item) in l.items.iter_mut().enumerate() {
+            if let Some(n) = self.get(&format!("note_{i}")) {
+                item.note = n.trim().to_string();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Draftable for Fields {
+    fn draft_page(path: &str, f: &Fields) -> Option<String> {
+        (f.get("action") != Some("delete")).then(|| format!("{path}?draft=1"))
+    }
+}
+
 /// `POST /admin/lessons/{code}`: saves the form, then does what the pressed button says
 /// (`save`, `publish`, `unpublish`, `find`, `add:ID`, `up:N`, `down:N`, `remove:N`, `delete`).
 pub async fn update(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    StaffForm(s, fields): StaffForm<Vec<(String, String)>>,
+    EditorForm(s, fields): EditorForm<Fields>,
 ) -> Result<Response, AppError> {
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| fields.get(name);
     let catalog = state.catalog()?;
     let mut l = lesson(&state, code).await?;
     let action = get("action").unwrap_or("save").to_string();
@@ -202,26 +263,7 @@ pub async fn update(
         tracing::info!(user = %s.user, code = %l.code, "lesson deleted");
         return Ok(Redirect::to("/admin/lessons").into_response());
     }
-    if let Some(t) = get("title") {
-        l.title = t.trim().to_string();
-    }
-    if get("category").is_some() {
-        l.category = crate::web::extract::category_field(get("category"))?;
-    }
-    for (name, field) in [
-        ("audience", &mut l.audience),
-        ("date", &mut l.date),
-        ("notes", &mut l.notes),
-    ] {
-        if let Some(v) = get(name) {
-            *field = v.trim().to_string();
-        }
-    }
-    for (i, item) in l.items.iter_mut().enumerate() {
-        if let Some(n) = get(&format!("note_{i}")) {
-            item.note = n.trim().to_string();
-        }
-    }
+    fields.apply(&mut l)?;
     let mut query = "?done=saved".to_string();
     let (verb, arg) = action.split_once(':').unwrap_or((action.as_str(), ""));
     let index = arg.parse::<usize>().ok().filter(|&i| i < l.items.len());

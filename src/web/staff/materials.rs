@@ -5,11 +5,14 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::confirm::{self, Confirm, confirmed};
-use super::session::{Staff, StaffForm, StaffNav};
+use super::session::{
+    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffForm, StaffNav, login_cookie,
+};
 use crate::content::centre::CentreLibrary;
 use crate::content::material::{self, Parsed};
 use crate::content::{Category, Library};
@@ -36,6 +39,8 @@ struct ListPage {
 pub struct Done {
     id: Option<String>,
     done: Option<String>,
+    /// Show the form this browser posted after its session had expired.
+    draft: Option<String>,
 }
 
 /// `GET /admin/materials`.
@@ -213,13 +218,41 @@ fn edit_page(
     .into_response())
 }
 
-/// `GET /admin/materials/edit?id=`: the form, empty for a new material.
+/// The editor's address (and the start of its query).
+const EDITOR: &str = "/admin/materials/edit?";
+
+/// `GET /admin/materials/edit?id=`: the form, empty for a new material; with `draft=1`, the
+/// form this browser posted after its session had expired.
 pub async fn edit(
     State(state): State<AppState>,
     Staff(s): Staff,
+    headers: HeaderMap,
     Params(q): Params<Done>,
 ) -> Result<Response, AppError> {
     let catalog = state.catalog()?;
+    if q.draft.is_some() {
+        let path = EDITOR.trim_end_matches('?');
+        let kept = login_cookie(&headers)
+            .and_then(|login| state.staff.drafts.take(&login, path, state.now_ms()));
+        if let Some(form) = kept {
+            let f: SaveForm = serde_urlencoded::from_bytes(&form)
+                .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
+            let id = f.id.clone().unwrap_or_default();
+            if !id.is_empty() && catalog.library.get(&id).is_none() {
+                return Err(AppError::NotFound);
+            }
+            let p = parsed(&catalog.library, &id, f)?;
+            return edit_page(
+                &state,
+                &s,
+                &catalog.library,
+                id,
+                p,
+                false,
+                Some(DRAFT_BACK.into()),
+            );
+        }
+    }
     let id = q.id.unwrap_or_default();
     let p = if id.is_empty() {
         blank()
@@ -235,6 +268,7 @@ pub async fn edit(
              «Chèn vào bài»), rồi bấm Lưu."
                 .to_string(),
         ),
+        _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
         Some("file-removed") => Some(
             "Đã xoá tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
              hãy bỏ dòng đó rồi bấm Lưu."
@@ -316,30 +350,13 @@ fn unmarked(c: char) -> Letter {
     }
 }
 
-/// `POST /admin/materials/save`: preview, save or undo.
-pub async fn save(
-    State(state): State<AppState>,
-    StaffForm(s, f): StaffForm<SaveForm>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let lib = &catalog.library;
-    let mut id = f.id.unwrap_or_default();
-    if !id.is_empty() && lib.get(&id).is_none() {
-        return Err(AppError::NotFound);
-    }
-    let centre = state.centre_library()?;
-    if f.action.as_deref() == Some("undo") {
-        let rel = format!("{id}.md");
-        blocking(move || centre.undo(&rel)).await?;
-        state.reload_library().await?;
-        return Ok(redirect_to_edit(&id, "undone"));
-    }
-    let category = category_field(f.category.as_deref())?;
-    let updated = f.updated.filter(|d| !d.trim().is_empty());
-    let old = lib.get(&id).and_then(|m| lib.read(m).ok());
-    let mut p = Parsed {
+/// The material as the form says it, over what `id` holds now (its language, whether it is
+/// recommended).
+fn parsed(lib: &Library, id: &str, f: SaveForm) -> Result<Parsed, AppError> {
+    let old = lib.get(id).and_then(|m| lib.read(m).ok());
+    Ok(Parsed {
         title: f.title.unwrap_or_default().trim().to_string(),
-        category,
+        category: category_field(f.category.as_deref())?,
         language: old
             .as_ref()
             .map_or_else(|| "vi".into(), |o| o.language.clone()),
@@ -351,10 +368,44 @@ pub async fn save(
             .filter(|t| !t.is_empty())
             .collect(),
         summary: f.summary.unwrap_or_default(),
-        updated,
+        updated: f.updated.filter(|d| !d.trim().is_empty()),
         featured: old.as_ref().is_some_and(|o| o.featured),
         body: f.body.unwrap_or_default(),
-    };
+    })
+}
+
+impl Draftable for SaveForm {
+    fn draft_page(_: &str, f: &SaveForm) -> Option<String> {
+        if f.action.as_deref() == Some("undo") {
+            return None;
+        }
+        let mut ser = form_urlencoded::Serializer::new(String::from(EDITOR));
+        ser.append_pair("id", f.id.as_deref().unwrap_or(""));
+        ser.append_pair("draft", "1");
+        Some(ser.finish())
+    }
+}
+
+/// `POST /admin/materials/save`: preview, save or undo.
+pub async fn save(
+    State(state): State<AppState>,
+    EditorForm(s, f): EditorForm<SaveForm>,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog()?;
+    let lib = &catalog.library;
+    let mut id = f.id.clone().unwrap_or_default();
+    if !id.is_empty() && lib.get(&id).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let centre = state.centre_library()?;
+    if f.action.as_deref() == Some("undo") {
+        let rel = format!("{id}.md");
+        blocking(move || centre.undo(&rel)).await?;
+        state.reload_library().await?;
+        return Ok(redirect_to_edit(&id, "undone"));
+    }
+    let action = f.action.clone();
+    let mut p = parsed(lib, &id, f)?;
     if p.title.is_empty() {
         return edit_page(
             &state,
@@ -366,7 +417,7 @@ pub async fn save(
             Some("Hãy đặt tên cho tài liệu.".into()),
         );
     }
-    if f.action.as_deref() == Some("preview") {
+    if action.as_deref() == Some("preview") {
         return edit_page(&state, &s, lib, id, p, true, None);
     }
     // A material saved without a date still counts as new: the home page lists materials
@@ -383,7 +434,7 @@ pub async fn save(
     };
     if id.is_empty() {
         // A new material: a free name in its field's folder.
-        let stem = format!("{}/{}", category.slug(), slug(&p.title));
+        let stem = format!("{}/{}", p.category.slug(), slug(&p.title));
         id = stem.clone();
         let mut n = 2;
         while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {

@@ -18,6 +18,14 @@ use crate::web::state::AppState;
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "hl_admin";
 
+/// Cookie binding the login form to the browser that loaded it (and a kept draft to it).
+pub const LOGIN_COOKIE: &str = "hl_login";
+
+/// The browser's login-form cookie, when it has a well-formed one.
+pub fn login_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32)
+}
+
 /// Adds a `Set-Cookie` header.
 pub fn set_cookie(res: &mut Response, c: Cookie<'_>) {
     if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
@@ -49,6 +57,9 @@ pub struct Manager(pub Session);
 pub enum Refused {
     /// Not logged in: go to the login form.
     Login,
+    /// Not logged in any more, but what the form held is kept for after the login; the
+    /// browser gets a login-form cookie first when it had none.
+    KeptDraft(Option<String>),
     /// Logged in, but the role may not do this.
     Forbidden,
     /// Something else went wrong.
@@ -65,6 +76,13 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::Login => Redirect::to("/admin/login").into_response(),
+            Refused::KeptDraft(new_login) => {
+                let mut res = Redirect::to("/admin/login").into_response();
+                if let Some(token) = new_login {
+                    set_cookie(&mut res, admin_cookie(LOGIN_COOKIE, token));
+                }
+                res
+            }
             Refused::Forbidden => AppError::Forbidden.into_response(),
             Refused::Error(e) => e.into_response(),
         }
@@ -155,6 +173,68 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ManagerForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Refused> {
         let (s, f) = staff_form(req, state, true).await?;
         Ok(ManagerForm(s, f))
+    }
+}
+
+/// A form whose text is worth keeping when its session has expired (30 idle minutes are soon
+/// over while writing a material): it says where a kept copy is shown again.
+pub trait Draftable: DeserializeOwned {
+    /// The page (path and query) that shows a draft of this form posted to `path`; `None`
+    /// when there is nothing typed to keep.
+    fn draft_page(path: &str, form: &Self) -> Option<String>;
+}
+
+/// Said over a form given back after a login.
+pub const DRAFT_BACK: &str = "Phiên làm việc đã hết trước khi bài được lưu. Đây là những gì bạn \
+                              đã soạn: xem lại rồi bấm Lưu.";
+
+/// Said when the form to give back is no longer kept.
+pub const DRAFT_GONE: &str = "Không còn bản nháp để mở lại (bản nháp chỉ mở được một lần, và mất \
+                              khi máy khởi động lại).";
+
+/// A staff editor's form, its session and token checked like [`StaffForm`]'s. Posted after
+/// the session has expired, it is kept as a draft for the browser (see `web::drafts`) and the
+/// answer is the login form, after which the editor shows it again.
+#[derive(Debug)]
+pub struct EditorForm<T>(pub Session, pub T);
+
+impl<T: Draftable> FromRequest<AppState> for EditorForm<T> {
+    type Rejection = Refused;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Refused> {
+        // Only a browser that had a session cookie: another site's page cannot send it
+        // (SameSite=Strict), so it cannot leave a draft in someone's editor.
+        let had_session = cookie_value(req.headers(), SESSION_COOKIE).is_some();
+        let (parts, body) = req.into_parts();
+        match session(&parts, state).await {
+            Ok(s) => {
+                let body = body_bytes(Request::from_parts(parts, body), state).await?;
+                let (token, form) = token_and_form(&body)?;
+                check_token(&s, token.as_deref())?;
+                Ok(EditorForm(s, form))
+            }
+            Err(Refused::Login) if had_session => {
+                let path = parts.uri.path().to_string();
+                let known = login_cookie(&parts.headers);
+                let body = body_bytes(Request::from_parts(parts, body), state).await?;
+                let Ok((_, form)) = token_and_form::<T>(&body) else {
+                    return Err(Refused::Login);
+                };
+                let Some(page) = T::draft_page(&path, &form) else {
+                    return Err(Refused::Login);
+                };
+                let login = known
+                    .clone()
+                    .unwrap_or_else(crate::usage::new_participant_id);
+                state
+                    .staff
+                    .drafts
+                    .keep(&login, page, body.to_vec(), state.now_ms());
+                tracing::info!("form posted after its session expired: kept for after login");
+                Err(Refused::KeptDraft(known.is_none().then_some(login)))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
