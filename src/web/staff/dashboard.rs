@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::charts::{Bar, Column, Preset, bars, columns, presets};
-use super::session::{Staff, StaffNav, home_of};
+use super::session::{Staff, StaffError, StaffNav, framed, home_of};
 use crate::accounts::Role;
+use crate::accounts::Session;
 use crate::clock::{date_of, iso, local_day};
 use crate::usage::export::{Compared, QUESTIONS};
 use crate::usage::report::{self, FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
@@ -108,7 +109,11 @@ pub async fn dashboard(
     State(state): State<AppState>,
     Staff(s): Staff,
     Params(q): Params<PeriodQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Response, StaffError> {
+    framed(&s, report_page(state, &s, q)).await
+}
+
+async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Response, AppError> {
     if s.role != Role::Manager {
         return Ok(Redirect::to(home_of(s.role)).into_response());
     }
@@ -206,7 +211,7 @@ pub async fn dashboard(
     let page = Dashboard {
         site: Site::new(),
         centre: state.site.centre(),
-        nav: StaffNav::of(&s),
+        nav: StaffNav::of(s),
         from_vi: vi_date(period.from),
         to_vi: vi_date(period.to),
         prev_from_vi: vi_date(period.previous().from),

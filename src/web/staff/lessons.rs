@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::confirm::{self, Confirm, confirmed};
 use super::session::{
-    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffForm, StaffNav, login_cookie,
+    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffError, StaffForm, StaffNav, framed,
+    login_cookie,
 };
 use crate::lessons::{Item, Lesson, LessonStore, MAX_ITEMS};
 use crate::search::Hit;
@@ -33,14 +34,20 @@ struct ListPage {
 }
 
 /// `GET /admin/lessons`.
-pub async fn list(State(store): State<LessonStore>, Staff(s): Staff) -> Result<Response, AppError> {
-    let lessons = blocking(move || store.list()).await?;
-    Ok(render(&ListPage {
-        site: Site::new(),
-        nav: StaffNav::of(&s),
-        lessons,
-    })?
-    .into_response())
+pub async fn list(
+    State(store): State<LessonStore>,
+    Staff(s): Staff,
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let lessons = blocking(move || store.list()).await?;
+        Ok(render(&ListPage {
+            site: Site::new(),
+            nav: StaffNav::of(&s),
+            lessons,
+        })?
+        .into_response())
+    })
+    .await
 }
 
 /// The new-lesson form.
@@ -54,28 +61,31 @@ pub struct NewForm {
 pub async fn create(
     State(store): State<LessonStore>,
     StaffForm(s, f): StaffForm<NewForm>,
-) -> Result<Response, AppError> {
-    let category = crate::web::extract::category_field(f.category.as_deref())?;
-    let title = f.title.unwrap_or_default().trim().to_string();
-    let author = s.user.clone();
-    let code = blocking(move || {
-        let lesson = Lesson {
-            code: store.new_code()?,
-            title,
-            category,
-            audience: String::new(),
-            date: String::new(),
-            notes: String::new(),
-            published: false,
-            author,
-            items: Vec::new(),
-        };
-        store.save(&lesson)?;
-        Ok::<_, crate::lessons::LessonError>(lesson.code)
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let category = crate::web::extract::category_field(f.category.as_deref())?;
+        let title = f.title.unwrap_or_default().trim().to_string();
+        let author = s.user.clone();
+        let code = blocking(move || {
+            let lesson = Lesson {
+                code: store.new_code()?,
+                title,
+                category,
+                audience: String::new(),
+                date: String::new(),
+                notes: String::new(),
+                published: false,
+                author,
+                items: Vec::new(),
+            };
+            store.save(&lesson)?;
+            Ok::<_, crate::lessons::LessonError>(lesson.code)
+        })
+        .await?;
+        tracing::info!(user = %s.user, %code, "lesson created");
+        Ok(Redirect::to(&format!("/admin/lessons/{code}")).into_response())
     })
-    .await?;
-    tracing::info!(user = %s.user, %code, "lesson created");
-    Ok(Redirect::to(&format!("/admin/lessons/{code}")).into_response())
+    .await
 }
 
 #[derive(Template)]
@@ -125,64 +135,67 @@ pub async fn edit(
     headers: HeaderMap,
     uri: Uri,
     Params(q): Params<EditQuery>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let mut l = lesson(&state, code).await?;
-    let mut from_draft = false;
-    if q.draft.is_some() {
-        let kept = login_cookie(&headers)
-            .and_then(|login| state.staff.drafts.take(&login, uri.path(), state.now_ms()));
-        if let Some(form) = kept {
-            let f: Fields = serde_urlencoded::from_bytes(&form)
-                .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
-            f.apply(&mut l)?;
-            from_draft = true;
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let mut l = lesson(&state, code).await?;
+        let mut from_draft = false;
+        if q.draft.is_some() {
+            let kept = login_cookie(&headers)
+                .and_then(|login| state.staff.drafts.take(&login, uri.path(), state.now_ms()));
+            if let Some(form) = kept {
+                let f: Fields = serde_urlencoded::from_bytes(&form)
+                    .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
+                f.apply(&mut l)?;
+                from_draft = true;
+            }
         }
-    }
-    let find = q.find.unwrap_or_default();
-    let found = if find.trim().is_empty() {
-        Vec::new()
-    } else {
-        state
-            .search(find.chars().take(300).collect(), None, FOUND, 0)
-            .await?
-            .hits
-    };
-    let found = found
-        .into_iter()
-        .map(|hit| Found {
-            summary: catalog
-                .library
-                .get(&hit.id)
-                .map(|m| m.summary.clone())
-                .unwrap_or_default(),
-            added: l.items.iter().any(|i| i.material == hit.id),
-            hit,
-        })
-        .collect();
-    let address = lesson_addresses(&state.site, &l)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| l.url());
-    let message = match q.done.as_deref() {
-        _ if from_draft => Some(DRAFT_BACK.to_string()),
-        _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
-        Some("saved") => Some("Đã lưu.".to_string()),
-        Some("added") => Some("Đã thêm vào bài. Có thể thêm tài liệu khác ở dưới.".to_string()),
-        Some("published") => Some(format!("Đã đăng. Học viên mở {address} để xem.")),
-        _ => None,
-    };
-    Ok(render(&EditPage {
-        site: Site::new(),
-        nav: StaffNav::of(&s),
-        items: shown_items(&l, &catalog, false),
-        l,
-        find,
-        found,
-        message,
-        address,
-    })?
-    .into_response())
+        let find = q.find.unwrap_or_default();
+        let found = if find.trim().is_empty() {
+            Vec::new()
+        } else {
+            state
+                .search(find.chars().take(300).collect(), None, FOUND, 0)
+                .await?
+                .hits
+        };
+        let found = found
+            .into_iter()
+            .map(|hit| Found {
+                summary: catalog
+                    .library
+                    .get(&hit.id)
+                    .map(|m| m.summary.clone())
+                    .unwrap_or_default(),
+                added: l.items.iter().any(|i| i.material == hit.id),
+                hit,
+            })
+            .collect();
+        let address = lesson_addresses(&state.site, &l)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| l.url());
+        let message = match q.done.as_deref() {
+            _ if from_draft => Some(DRAFT_BACK.to_string()),
+            _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
+            Some("saved") => Some("Đã lưu.".to_string()),
+            Some("added") => Some("Đã thêm vào bài. Có thể thêm tài liệu khác ở dưới.".to_string()),
+            Some("published") => Some(format!("Đã đăng. Học viên mở {address} để xem.")),
+            _ => None,
+        };
+        Ok(render(&EditPage {
+            site: Site::new(),
+            nav: StaffNav::of(&s),
+            items: shown_items(&l, &catalog, false),
+            l,
+            find,
+            found,
+            message,
+            address,
+        })?
+        .into_response())
+    })
+    .await
 }
 
 /// The lesson form as posted: every field by name (the buttons name what to do).
@@ -236,72 +249,76 @@ pub async fn update(
     State(state): State<AppState>,
     Path(code): Path<String>,
     EditorForm(s, fields): EditorForm<Fields>,
-) -> Result<Response, AppError> {
-    let get = |name: &str| fields.get(name);
-    let catalog = state.catalog()?;
-    let mut l = lesson(&state, code).await?;
-    let action = get("action").unwrap_or("save").to_string();
-    if action == "delete" {
-        if !confirmed(get("confirm")) {
-            let here = format!("/admin/lessons/{}", l.code);
-            return confirm::page(
-                &s,
-                Confirm {
-                    heading: format!("Xoá bài học «{}»?", l.title),
-                    detail: "Bài học, thứ tự tài liệu và lời dặn sẽ mất hẳn, và học viên mở mã \
-                             của bài sẽ không thấy gì nữa. Các tài liệu vẫn còn trong thư viện."
-                        .into(),
-                    action: here.clone(),
-                    fields: vec![("action", "delete".into())],
-                    button: "Xoá hẳn bài học",
-                    back: here,
-                },
-            );
-        }
-        let (c, store) = (l.code.clone(), state.lessons.clone());
-        blocking(move || store.delete(&c)).await?;
-        tracing::info!(user = %s.user, code = %l.code, "lesson deleted");
-        return Ok(Redirect::to("/admin/lessons").into_response());
-    }
-    fields.apply(&mut l)?;
-    let mut query = "?done=saved".to_string();
-    let (verb, arg) = action.split_once(':').unwrap_or((action.as_str(), ""));
-    let index = arg.parse::<usize>().ok().filter(|&i| i < l.items.len());
-    match (verb, index) {
-        ("save", _) => {}
-        ("publish", _) => {
-            l.published = true;
-            query = "?done=published".into();
-        }
-        ("unpublish", _) => l.published = false,
-        ("find", _) => query = with_find("found", get("find")),
-        ("add", _) => {
-            // The results stay, so that adding three materials takes one search.
-            query = with_find("added", get("find"));
-            if catalog.library.get(arg).is_none() {
-                return Err(AppError::BadRequest("Không có tài liệu này.".into()));
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let get = |name: &str| fields.get(name);
+        let catalog = state.catalog()?;
+        let mut l = lesson(&state, code).await?;
+        let action = get("action").unwrap_or("save").to_string();
+        if action == "delete" {
+            if !confirmed(get("confirm")) {
+                let here = format!("/admin/lessons/{}", l.code);
+                return confirm::page(
+                    &s,
+                    Confirm {
+                        heading: format!("Xoá bài học «{}»?", l.title),
+                        detail:
+                            "Bài học, thứ tự tài liệu và lời dặn sẽ mất hẳn, và học viên mở mã \
+                                 của bài sẽ không thấy gì nữa. Các tài liệu vẫn còn trong thư viện."
+                                .into(),
+                        action: here.clone(),
+                        fields: vec![("action", "delete".into())],
+                        button: "Xoá hẳn bài học",
+                        back: here,
+                    },
+                );
             }
-            if l.items.len() >= MAX_ITEMS {
-                return Err(AppError::BadRequest(
-                    "Một bài học có nhiều nhất 40 tài liệu.".into(),
-                ));
+            let (c, store) = (l.code.clone(), state.lessons.clone());
+            blocking(move || store.delete(&c)).await?;
+            tracing::info!(user = %s.user, code = %l.code, "lesson deleted");
+            return Ok(Redirect::to("/admin/lessons").into_response());
+        }
+        fields.apply(&mut l)?;
+        let mut query = "?done=saved".to_string();
+        let (verb, arg) = action.split_once(':').unwrap_or((action.as_str(), ""));
+        let index = arg.parse::<usize>().ok().filter(|&i| i < l.items.len());
+        match (verb, index) {
+            ("save", _) => {}
+            ("publish", _) => {
+                l.published = true;
+                query = "?done=published".into();
             }
-            l.items.push(Item {
-                material: arg.to_string(),
-                note: String::new(),
-            });
+            ("unpublish", _) => l.published = false,
+            ("find", _) => query = with_find("found", get("find")),
+            ("add", _) => {
+                // The results stay, so that adding three materials takes one search.
+                query = with_find("added", get("find"));
+                if catalog.library.get(arg).is_none() {
+                    return Err(AppError::BadRequest("Không có tài liệu này.".into()));
+                }
+                if l.items.len() >= MAX_ITEMS {
+                    return Err(AppError::BadRequest(
+                        "Một bài học có nhiều nhất 40 tài liệu.".into(),
+                    ));
+                }
+                l.items.push(Item {
+                    material: arg.to_string(),
+                    note: String::new(),
+                });
+            }
+            ("up", Some(i)) if i > 0 => l.items.swap(i, i - 1),
+            ("down", Some(i)) if i + 1 < l.items.len() => l.items.swap(i, i + 1),
+            ("up" | "down", Some(_)) => {}
+            ("remove", Some(i)) => {
+                l.items.remove(i);
+            }
+            _ => return Err(AppError::BadRequest("Không rõ việc cần làm.".into())),
         }
-        ("up", Some(i)) if i > 0 => l.items.swap(i, i - 1),
-        ("down", Some(i)) if i + 1 < l.items.len() => l.items.swap(i, i + 1),
-        ("up" | "down", Some(_)) => {}
-        ("remove", Some(i)) => {
-            l.items.remove(i);
-        }
-        _ => return Err(AppError::BadRequest("Không rõ việc cần làm.".into())),
-    }
-    let (code, store) = (l.code.clone(), state.lessons.clone());
-    blocking(move || store.save(&l)).await?;
-    Ok(Redirect::to(&format!("/admin/lessons/{code}{query}")).into_response())
+        let (code, store) = (l.code.clone(), state.lessons.clone());
+        blocking(move || store.save(&l)).await?;
+        Ok(Redirect::to(&format!("/admin/lessons/{code}{query}")).into_response())
+    })
+    .await
 }
 
 /// The editor's query after an action: what was done, and the search to show again.

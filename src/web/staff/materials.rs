@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::confirm::{self, Confirm, confirmed};
 use super::session::{
-    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffForm, StaffNav, login_cookie,
+    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffError, StaffForm, StaffNav, framed,
+    login_cookie,
 };
 use crate::content::centre::CentreLibrary;
 use crate::content::material::{self, Parsed};
@@ -48,38 +49,41 @@ pub async fn list(
     State(state): State<AppState>,
     Staff(s): Staff,
     Params(q): Params<Done>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let lib = &catalog.library;
-    let hidden = match state.centre_library() {
-        Ok(c) => c.hidden()?.into_iter().collect(),
-        Err(_) => Vec::new(),
-    };
-    let message = match q.done.as_deref() {
-        Some("hidden") => Some("Đã ẩn tài liệu.".to_string()),
-        Some("shown") => Some("Tài liệu đã hiện lại.".to_string()),
-        _ => None,
-    };
-    Ok(render(&ListPage {
-        site: Site::new(),
-        nav: StaffNav::of(&s),
-        message,
-        problems: lib.problems().iter().map(ToString::to_string).collect(),
-        materials: lib
-            .materials()
-            .iter()
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    m.title.clone(),
-                    m.category.name_vi(),
-                    !lib.is_starter(m),
-                )
-            })
-            .collect(),
-        hidden,
-    })?
-    .into_response())
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let lib = &catalog.library;
+        let hidden = match state.centre_library() {
+            Ok(c) => c.hidden()?.into_iter().collect(),
+            Err(_) => Vec::new(),
+        };
+        let message = match q.done.as_deref() {
+            Some("hidden") => Some("Đã ẩn tài liệu.".to_string()),
+            Some("shown") => Some("Tài liệu đã hiện lại.".to_string()),
+            _ => None,
+        };
+        Ok(render(&ListPage {
+            site: Site::new(),
+            nav: StaffNav::of(&s),
+            message,
+            problems: lib.problems().iter().map(ToString::to_string).collect(),
+            materials: lib
+                .materials()
+                .iter()
+                .map(|m| {
+                    (
+                        m.id.clone(),
+                        m.title.clone(),
+                        m.category.name_vi(),
+                        !lib.is_starter(m),
+                    )
+                })
+                .collect(),
+            hidden,
+        })?
+        .into_response())
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -228,55 +232,58 @@ pub async fn edit(
     Staff(s): Staff,
     headers: HeaderMap,
     Params(q): Params<Done>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    if q.draft.is_some() {
-        let path = EDITOR.trim_end_matches('?');
-        let kept = login_cookie(&headers)
-            .and_then(|login| state.staff.drafts.take(&login, path, state.now_ms()));
-        if let Some(form) = kept {
-            let f: SaveForm = serde_urlencoded::from_bytes(&form)
-                .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
-            let id = f.id.clone().unwrap_or_default();
-            if !id.is_empty() && catalog.library.get(&id).is_none() {
-                return Err(AppError::NotFound);
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        if q.draft.is_some() {
+            let path = EDITOR.trim_end_matches('?');
+            let kept = login_cookie(&headers)
+                .and_then(|login| state.staff.drafts.take(&login, path, state.now_ms()));
+            if let Some(form) = kept {
+                let f: SaveForm = serde_urlencoded::from_bytes(&form)
+                    .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
+                let id = f.id.clone().unwrap_or_default();
+                if !id.is_empty() && catalog.library.get(&id).is_none() {
+                    return Err(AppError::NotFound);
+                }
+                let p = parsed(&catalog.library, &id, f)?;
+                return edit_page(
+                    &state,
+                    &s,
+                    &catalog.library,
+                    id,
+                    p,
+                    false,
+                    Some(DRAFT_BACK.into()),
+                );
             }
-            let p = parsed(&catalog.library, &id, f)?;
-            return edit_page(
-                &state,
-                &s,
-                &catalog.library,
-                id,
-                p,
-                false,
-                Some(DRAFT_BACK.into()),
-            );
         }
-    }
-    let id = q.id.unwrap_or_default();
-    let p = if id.is_empty() {
-        blank()
-    } else {
-        let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
-        catalog.library.read(m)?
-    };
-    let message = match q.done.as_deref() {
-        Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
-        Some("undone") => Some("Đã trở lại bản trước.".to_string()),
-        Some("uploaded") => Some(
-            "Đã thêm tệp. Để tệp hiện trong bài, chép dòng bên cạnh tệp vào nội dung (hoặc bấm \
-             «Chèn vào bài»), rồi bấm Lưu."
-                .to_string(),
-        ),
-        _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
-        Some("file-removed") => Some(
-            "Đã xoá tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
-             hãy bỏ dòng đó rồi bấm Lưu."
-                .to_string(),
-        ),
-        _ => None,
-    };
-    edit_page(&state, &s, &catalog.library, id, p, false, message)
+        let id = q.id.unwrap_or_default();
+        let p = if id.is_empty() {
+            blank()
+        } else {
+            let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
+            catalog.library.read(m)?
+        };
+        let message = match q.done.as_deref() {
+            Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
+            Some("undone") => Some("Đã trở lại bản trước.".to_string()),
+            Some("uploaded") => Some(
+                "Đã thêm tệp. Để tệp hiện trong bài, chép dòng bên cạnh tệp vào nội dung (hoặc bấm \
+                 «Chèn vào bài»), rồi bấm Lưu."
+                    .to_string(),
+            ),
+            _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
+            Some("file-removed") => Some(
+                "Đã xoá tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
+                 hãy bỏ dòng đó rồi bấm Lưu."
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        edit_page(&state, &s, &catalog.library, id, p, false, message)
+    })
+    .await
 }
 
 /// The edit form.
@@ -390,63 +397,66 @@ impl Draftable for SaveForm {
 pub async fn save(
     State(state): State<AppState>,
     EditorForm(s, f): EditorForm<SaveForm>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let lib = &catalog.library;
-    let mut id = f.id.clone().unwrap_or_default();
-    if !id.is_empty() && lib.get(&id).is_none() {
-        return Err(AppError::NotFound);
-    }
-    let centre = state.centre_library()?;
-    if f.action.as_deref() == Some("undo") {
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let lib = &catalog.library;
+        let mut id = f.id.clone().unwrap_or_default();
+        if !id.is_empty() && lib.get(&id).is_none() {
+            return Err(AppError::NotFound);
+        }
+        let centre = state.centre_library()?;
+        if f.action.as_deref() == Some("undo") {
+            let rel = format!("{id}.md");
+            blocking(move || centre.undo(&rel)).await?;
+            state.reload_library().await?;
+            return Ok(redirect_to_edit(&id, "undone"));
+        }
+        let action = f.action.clone();
+        let mut p = parsed(lib, &id, f)?;
+        if p.title.is_empty() {
+            return edit_page(
+                &state,
+                &s,
+                lib,
+                id,
+                p,
+                false,
+                Some("Hãy đặt tên cho tài liệu.".into()),
+            );
+        }
+        if action.as_deref() == Some("preview") {
+            return edit_page(&state, &s, lib, id, p, true, None);
+        }
+        // A material saved without a date still counts as new: the home page lists materials
+        // under "Mới cập nhật" by their date, and an undated one would never be shown there.
+        if p.updated.is_none() {
+            p.updated = Some(crate::clock::iso(super::dashboard::today(&state)));
+        }
+        let text = match material::write(&p) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("Chưa lưu được: {e}");
+                return edit_page(&state, &s, lib, id, p, false, Some(msg));
+            }
+        };
+        if id.is_empty() {
+            // A new material: a free name in its field's folder.
+            let stem = format!("{}/{}", p.category.slug(), slug(&p.title));
+            id = stem.clone();
+            let mut n = 2;
+            while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {
+                id = format!("{stem}-{n}");
+                n += 1;
+            }
+        }
         let rel = format!("{id}.md");
-        blocking(move || centre.undo(&rel)).await?;
+        blocking(move || centre.save(&rel, text.as_bytes())).await?;
         state.reload_library().await?;
-        return Ok(redirect_to_edit(&id, "undone"));
-    }
-    let action = f.action.clone();
-    let mut p = parsed(lib, &id, f)?;
-    if p.title.is_empty() {
-        return edit_page(
-            &state,
-            &s,
-            lib,
-            id,
-            p,
-            false,
-            Some("Hãy đặt tên cho tài liệu.".into()),
-        );
-    }
-    if action.as_deref() == Some("preview") {
-        return edit_page(&state, &s, lib, id, p, true, None);
-    }
-    // A material saved without a date still counts as new: the home page lists materials
-    // under "Mới cập nhật" by their date, and an undated one would never be shown there.
-    if p.updated.is_none() {
-        p.updated = Some(crate::clock::iso(super::dashboard::today(&state)));
-    }
-    let text = match material::write(&p) {
-        Ok(t) => t,
-        Err(e) => {
-            let msg = format!("Chưa lưu được: {e}");
-            return edit_page(&state, &s, lib, id, p, false, Some(msg));
-        }
-    };
-    if id.is_empty() {
-        // A new material: a free name in its field's folder.
-        let stem = format!("{}/{}", p.category.slug(), slug(&p.title));
-        id = stem.clone();
-        let mut n = 2;
-        while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {
-            id = format!("{stem}-{n}");
-            n += 1;
-        }
-    }
-    let rel = format!("{id}.md");
-    blocking(move || centre.save(&rel, text.as_bytes())).await?;
-    state.reload_library().await?;
-    tracing::info!(user = %s.user, %id, "material saved");
-    Ok(redirect_to_edit(&id, "saved"))
+        tracing::info!(user = %s.user, %id, "material saved");
+        Ok(redirect_to_edit(&id, "saved"))
+    })
+    .await
 }
 
 /// Back to the editor of `id`, saying what was done.
@@ -469,36 +479,40 @@ pub struct HideForm {
 pub async fn hide(
     State(state): State<AppState>,
     StaffForm(s, f): StaffForm<HideForm>,
-) -> Result<Response, AppError> {
-    let centre = state.centre_library()?;
-    let (id, hide) = match (f.hide, f.show) {
-        (Some(id), _) => (id, true),
-        (None, Some(id)) => (id, false),
-        _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
-    };
-    if hide && !confirmed(f.confirm.as_deref()) {
-        let catalog = state.catalog()?;
-        let title = catalog.library.get(&id).map_or(id.as_str(), |m| &m.title);
-        return confirm::page(
-            &s,
-            Confirm {
-                heading: format!("Ẩn tài liệu «{title}»?"),
-                detail: "Học viên sẽ không thấy tài liệu này trên trang và trong tìm kiếm nữa. \
-                         Có thể hiện lại ở trang Tài liệu."
-                    .into(),
-                action: "/admin/materials/hide".into(),
-                fields: vec![("hide", id)],
-                button: "Ẩn tài liệu",
-                back: "/admin/materials".into(),
-            },
-        );
-    }
-    let i = id.clone();
-    blocking(move || centre.set_hidden(&i, hide)).await?;
-    state.reload_library().await?;
-    tracing::info!(user = %s.user, %id, hide, "material visibility changed");
-    let done = if hide { "hidden" } else { "shown" };
-    Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let centre = state.centre_library()?;
+        let (id, hide) = match (f.hide, f.show) {
+            (Some(id), _) => (id, true),
+            (None, Some(id)) => (id, false),
+            _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
+        };
+        if hide && !confirmed(f.confirm.as_deref()) {
+            let catalog = state.catalog()?;
+            let title = catalog.library.get(&id).map_or(id.as_str(), |m| &m.title);
+            return confirm::page(
+                &s,
+                Confirm {
+                    heading: format!("Ẩn tài liệu «{title}»?"),
+                    detail:
+                        "Học viên sẽ không thấy tài liệu này trên trang và trong tìm kiếm nữa. \
+                             Có thể hiện lại ở trang Tài liệu."
+                            .into(),
+                    action: "/admin/materials/hide".into(),
+                    fields: vec![("hide", id)],
+                    button: "Ẩn tài liệu",
+                    back: "/admin/materials".into(),
+                },
+            );
+        }
+        let i = id.clone();
+        blocking(move || centre.set_hidden(&i, hide)).await?;
+        state.reload_library().await?;
+        tracing::info!(user = %s.user, %id, hide, "material visibility changed");
+        let done = if hide { "hidden" } else { "shown" };
+        Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+    })
+    .await
 }
 
 /// The remove button of an attached file.
@@ -514,44 +528,47 @@ pub struct RemoveFileForm {
 pub async fn remove_file(
     State(state): State<AppState>,
     StaffForm(s, f): StaffForm<RemoveFileForm>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let centre = state.centre_library()?;
-    let id = f.id.unwrap_or_default();
-    let rel = f.file.unwrap_or_default();
-    let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
-    let file = m
-        .attachments
-        .iter()
-        .find(|a| a.rel == rel)
-        .ok_or_else(|| AppError::bad("Tài liệu này không có tệp đó."))?;
-    if !own_file(&centre, &rel) {
-        return Err(AppError::bad(
-            "Tệp này thuộc thư viện mẫu, không xoá được. Có thể bỏ dòng nhắc tới nó trong nội dung.",
-        ));
-    }
-    if !confirmed(f.confirm.as_deref()) {
-        let mut back = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
-        back.append_pair("id", &id);
-        return confirm::page(
-            &s,
-            Confirm {
-                heading: format!("Xoá tệp «{}»?", file.name),
-                detail: "Tệp sẽ không còn trong tài liệu và trên trang. Máy vẫn giữ một bản \
-                         trong lịch sử."
-                    .into(),
-                action: "/admin/materials/remove-file".into(),
-                fields: vec![("id", id.clone()), ("file", rel)],
-                button: "Xoá tệp",
-                back: back.finish(),
-            },
-        );
-    }
-    let r = rel.clone();
-    blocking(move || centre.remove(&r)).await?;
-    state.reload_library().await?;
-    tracing::info!(user = %s.user, %rel, "attachment removed");
-    Ok(redirect_to_edit(&id, "file-removed"))
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let centre = state.centre_library()?;
+        let id = f.id.unwrap_or_default();
+        let rel = f.file.unwrap_or_default();
+        let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
+        let file = m
+            .attachments
+            .iter()
+            .find(|a| a.rel == rel)
+            .ok_or_else(|| AppError::bad("Tài liệu này không có tệp đó."))?;
+        if !own_file(&centre, &rel) {
+            return Err(AppError::bad(
+                "Tệp này thuộc thư viện mẫu, không xoá được. Có thể bỏ dòng nhắc tới nó trong nội dung.",
+            ));
+        }
+        if !confirmed(f.confirm.as_deref()) {
+            let mut back = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
+            back.append_pair("id", &id);
+            return confirm::page(
+                &s,
+                Confirm {
+                    heading: format!("Xoá tệp «{}»?", file.name),
+                    detail: "Tệp sẽ không còn trong tài liệu và trên trang. Máy vẫn giữ một bản \
+                             trong lịch sử."
+                        .into(),
+                    action: "/admin/materials/remove-file".into(),
+                    fields: vec![("id", id.clone()), ("file", rel)],
+                    button: "Xoá tệp",
+                    back: back.finish(),
+                },
+            );
+        }
+        let r = rel.clone();
+        blocking(move || centre.remove(&r)).await?;
+        state.reload_library().await?;
+        tracing::info!(user = %s.user, %rel, "attachment removed");
+        Ok(redirect_to_edit(&id, "file-removed"))
+    })
+    .await
 }
 
 #[cfg(test)]

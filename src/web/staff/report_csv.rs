@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::dashboard::{PeriodQuery, compared, today};
-use super::session::Manager;
+use super::session::{Manager, StaffError, framed};
 use crate::clock::iso;
 use crate::usage::export;
 use crate::web::error::AppError;
@@ -17,10 +17,14 @@ use crate::web::state::AppState;
 /// `GET /admin/export/{table}`: one table of the report as CSV.
 pub async fn export_csv(
     State(state): State<AppState>,
-    Manager(_): Manager,
+    Manager(s): Manager,
     Path(table): Path<String>,
     Params(q): Params<PeriodQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Response, StaffError> {
+    framed(&s, table_file(state, table, q)).await
+}
+
+async fn table_file(state: AppState, table: String, q: PeriodQuery) -> Result<Response, AppError> {
     let name = table.strip_suffix(".csv").unwrap_or(&table).to_string();
     let period = q.resolve(today(&state))?;
     let c = compared(&state, period).await?;

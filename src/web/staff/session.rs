@@ -1,7 +1,9 @@
 //! Who is logged in: the session cookie (HttpOnly, SameSite=Strict, path `/admin`) read into
-//! [`Staff`] or [`Manager`], and staff forms ([`StaffForm`], [`ManagerForm`]) whose session
-//! and CSRF token are checked once, here, before a handler runs.
+//! [`Staff`] or [`Manager`], and staff forms ([`StaffForm`], [`ManagerForm`], [`EditorForm`])
+//! whose session and CSRF token are checked once, here, before a handler runs; failures after
+//! that are shown in the staff frame ([`StaffError`]).
 
+use askama::Template;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
@@ -12,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::accounts::{self, Role, Session};
 use crate::web::error::AppError;
 use crate::web::extract::{body_bytes, token_and_form};
+use crate::web::page::Site;
 use crate::web::participant::cookie_value;
 use crate::web::state::AppState;
 
@@ -60,8 +63,9 @@ pub enum Refused {
     /// Not logged in any more, but what the form held is kept for after the login; the
     /// browser gets a login-form cookie first when it had none.
     KeptDraft(Option<String>),
-    /// Logged in, but the role may not do this.
-    Forbidden,
+    /// Logged in, but refused (the role may not do this, the form's token is wrong): said in
+    /// the staff frame.
+    Staff(Box<StaffError>),
     /// Something else went wrong.
     Error(AppError),
 }
@@ -83,7 +87,7 @@ impl IntoResponse for Refused {
                 }
                 res
             }
-            Refused::Forbidden => AppError::Forbidden.into_response(),
+            Refused::Staff(e) => e.into_response(),
             Refused::Error(e) => e.into_response(),
         }
     }
@@ -103,8 +107,13 @@ fn manager(s: Session) -> Result<Session, Refused> {
     if s.role == Role::Manager {
         Ok(s)
     } else {
-        Err(Refused::Forbidden)
+        Err(refused(&s, AppError::Forbidden))
     }
+}
+
+/// A refusal to someone logged in, in the staff frame.
+fn refused(s: &Session, e: AppError) -> Refused {
+    Refused::Staff(Box::new(StaffError::new(s, e)))
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -145,9 +154,14 @@ async fn staff_form<T: DeserializeOwned>(
         s = manager(s)?;
     }
     let body = body_bytes(Request::from_parts(parts, body), state).await?;
-    let (token, form) = token_and_form(&body)?;
-    check_token(&s, token.as_deref())?;
-    Ok((s, form))
+    let checked = token_and_form(&body).and_then(|(token, form)| {
+        check_token(&s, token.as_deref())?;
+        Ok(form)
+    });
+    match checked {
+        Ok(form) => Ok((s, form)),
+        Err(e) => Err(refused(&s, e)),
+    }
 }
 
 /// A form posted by a logged-in staff member, its token checked.
@@ -209,9 +223,14 @@ impl<T: Draftable> FromRequest<AppState> for EditorForm<T> {
         match session(&parts, state).await {
             Ok(s) => {
                 let body = body_bytes(Request::from_parts(parts, body), state).await?;
-                let (token, form) = token_and_form(&body)?;
-                check_token(&s, token.as_deref())?;
-                Ok(EditorForm(s, form))
+                let checked = token_and_form(&body).and_then(|(token, form)| {
+                    check_token(&s, token.as_deref())?;
+                    Ok(form)
+                });
+                match checked {
+                    Ok(form) => Ok(EditorForm(s, form)),
+                    Err(e) => Err(refused(&s, e)),
+                }
             }
             Err(Refused::Login) if had_session => {
                 let path = parts.uri.path().to_string();
@@ -239,6 +258,7 @@ impl<T: Draftable> FromRequest<AppState> for EditorForm<T> {
 }
 
 /// The staff menu at the top of every staff page.
+#[derive(Debug, Clone)]
 pub struct StaffNav {
     /// Who is logged in.
     pub user: String,
@@ -265,4 +285,55 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Manager => "/admin",
         Role::Teacher => "/admin/lessons",
     }
+}
+
+/// A failure of a staff page, said inside the staff frame with its menu (not on the villagers'
+/// error page), with the status and words `web::error` gives it.
+#[derive(Debug)]
+pub struct StaffError {
+    nav: StaffNav,
+    error: AppError,
+}
+
+impl StaffError {
+    /// `error`, shown to the staff member of `s`.
+    pub fn new(s: &Session, error: impl Into<AppError>) -> StaffError {
+        StaffError {
+            nav: StaffNav::of(s),
+            error: error.into(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_error.html")]
+struct StaffErrorPage<'a> {
+    site: Site,
+    nav: &'a StaffNav,
+    heading: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for StaffError {
+    fn into_response(self) -> Response {
+        let nav = self.nav;
+        self.error.into_page(|heading, message| {
+            StaffErrorPage {
+                site: Site::new(),
+                nav: &nav,
+                heading,
+                message,
+            }
+            .render()
+            .unwrap_or_else(|_| crate::web::page::error_page(heading, message))
+        })
+    }
+}
+
+/// Runs a staff page, its failures shown in the staff frame of `s`.
+pub async fn framed(
+    s: &Session,
+    page: impl Future<Output = Result<Response, AppError>>,
+) -> Result<Response, StaffError> {
+    page.await.map_err(|e| StaffError::new(s, e))
 }
