@@ -104,6 +104,12 @@ impl Lesson {
     pub fn url(&self) -> String {
         format!("/l/{}", self.code)
     }
+
+    /// The code as people read and write it: in capitals (teachers write codes on the board
+    /// that way), which opens the lesson too, since codes are read without regard to case.
+    pub fn display_code(&self) -> String {
+        self.code.to_ascii_uppercase()
+    }
 }
 
 /// Whether a string can be a lesson code (and so a file name).
@@ -158,8 +164,9 @@ impl LessonStore {
         valid_code(code).then(|| self.dir.join(format!("{code}.toml")))
     }
 
-    /// A lesson by code; `None` when there is none.
+    /// A lesson by code, in capitals or not (`QY6JN` is `qy6jn`); `None` when there is none.
     pub fn get(&self, code: &str) -> Result<Option<Lesson>, LessonError> {
+        let code = &code.to_ascii_lowercase();
         let Some(path) = self.path(code) else {
             return Ok(None);
         };
@@ -326,6 +333,9 @@ mod tests {
         let l = lesson(&code);
         store.save(&l).unwrap();
         assert_eq!(store.get(&code).unwrap(), Some(l.clone()));
+        // Codes are read without regard to case.
+        assert_eq!(l.display_code(), code.to_ascii_uppercase());
+        assert_eq!(store.get(&l.display_code()).unwrap(), Some(l.clone()));
         assert_eq!(store.list().unwrap(), vec![l]);
         store.delete(&code).unwrap();
         assert_eq!(store.get(&code).unwrap(), None);

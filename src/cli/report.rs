@@ -1,12 +1,14 @@
 //! `hoclieu report`: participation numbers for a period, beside those of the period before,
-//! read from the usage database (read-only) and printed as a table, JSON or CSV.
+//! read from the usage database (read-only) and printed as a table, JSON or CSV (the CSV as
+//! the web's export writes it, with the library's titles).
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::args::{ReportArgs, ReportFormat};
-use crate::usage::export::{self, Compared};
+use crate::cli::args::{Place, ReportArgs, ReportFormat};
+use crate::server::startup::{library_source, local_library};
+use crate::usage::export::{self, Compared, Titles};
 use crate::usage::report::{Period, PeriodError};
 
 const NO_PERIOD: &str = "give --from and --to, or --period";
@@ -36,10 +38,28 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let c = Compared::of(&conn, period, &groups)?;
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
-        ReportFormat::Csv => print!("{}", export::csv_all(&c.current)?),
-        ReportFormat::Table => print!("{}", export::text(&c)),
+        ReportFormat::Csv => print!("{}", export::csv_all(&c.current, &titles(&args.place))?),
+        ReportFormat::Table => print!("{}", export::text(&c, &titles(&args.place))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The titles of the box's materials and lessons, as the web export shows them; ids when the
+/// library cannot be read (the numbers still come out).
+fn titles(place: &Place) -> Titles {
+    let read = || -> anyhow::Result<Titles> {
+        let at = place.settings()?;
+        let (library, _, lessons) = local_library(&at, library_source(at.library.as_deref())?)?;
+        let lessons = lessons.list()?;
+        Ok(Titles::new(
+            Some(&library),
+            lessons.into_iter().map(|l| (l.code, l.title)),
+        ))
+    };
+    read().unwrap_or_else(|e| {
+        eprintln!("note: titles unavailable ({e:#}); ids are shown instead");
+        Titles::default()
+    })
 }
 
 /// What is wrong with the period, in the words of the flags.

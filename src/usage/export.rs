@@ -1,8 +1,13 @@
-//! A report as text a person reads in a terminal, or as CSV for a spreadsheet.
+//! A report as text a person reads in a terminal, or as CSV for the commune's spreadsheet:
+//! Vietnamese headers, titles and labels instead of stored ids, and cells that cannot run as
+//! formulas.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::report::Report;
+use crate::content::{Category, Library};
 
 /// A report with the one before it, for comparison.
 #[derive(Debug, Serialize)]
@@ -28,29 +33,83 @@ impl Compared {
     }
 }
 
+/// Labels of the demographic questions, in report order.
+pub const QUESTIONS: &[(&str, &str)] = &[
+    ("age_band", "Độ tuổi"),
+    ("gender", "Giới tính"),
+    ("ethnicity", "Dân tộc"),
+    ("newly_literate", "Mới biết chữ"),
+    ("village", "Thôn, bản"),
+];
+
+/// What a person reads instead of a stored id: material titles by id, lesson titles by code.
+/// An id without a title (a material since removed) is shown as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Titles {
+    materials: HashMap<String, String>,
+    lessons: HashMap<String, String>,
+}
+
+impl Titles {
+    /// The titles of a library's materials and of lessons given as (code, title).
+    pub fn new(
+        library: Option<&Library>,
+        lessons: impl IntoIterator<Item = (String, String)>,
+    ) -> Titles {
+        Titles {
+            materials: library
+                .map(|l| {
+                    l.materials()
+                        .iter()
+                        .map(|m| (m.id.clone(), m.title.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            lessons: lessons.into_iter().collect(),
+        }
+    }
+
+    fn material(&self, id: &str) -> String {
+        self.materials
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn lesson(&self, code: &str) -> String {
+        self.lessons
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_ascii_uppercase())
+    }
+}
+
 /// One table of a report.
 #[derive(Debug, Clone)]
 pub struct Table {
-    /// Machine name, e.g. `top_materials`.
+    /// Machine name, e.g. `top_materials` (the name of its download).
     pub name: &'static str,
-    /// Column names.
+    /// What it shows, in Vietnamese.
+    pub title: &'static str,
+    /// Column names, in Vietnamese.
     pub header: Vec<&'static str>,
-    /// Cells.
+    /// Cells, with titles and labels rather than stored ids.
     pub rows: Vec<Vec<String>>,
 }
 
-/// Every table of a report.
-pub fn tables(r: &Report) -> Vec<Table> {
+/// Every table of a report, in words a commune's officer reads.
+pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
     let n = |v: u64| v.to_string();
     let mut out = vec![Table {
         name: "summary",
+        title: "Tổng hợp",
         header: vec![
-            "from",
-            "to",
-            "participants",
-            "sessions",
-            "views",
-            "searches",
+            "Từ ngày",
+            "Đến ngày",
+            "Số người tham gia",
+            "Số lượt truy cập",
+            "Số lượt xem tài liệu",
+            "Số lượt tìm kiếm",
         ],
         rows: vec![vec![
             r.from.clone(),
@@ -63,26 +122,33 @@ pub fn tables(r: &Report) -> Vec<Table> {
     }];
     out.push(Table {
         name: "by_category",
-        header: vec!["category", "participants", "views"],
+        title: "Theo lĩnh vực",
+        header: vec!["Lĩnh vực", "Số người tham gia", "Lượt xem"],
         rows: r
             .by_category
             .iter()
-            .map(|(c, f)| vec![c.clone(), n(f.participants), n(f.views)])
+            .map(|(c, f)| {
+                let field = c
+                    .parse::<Category>()
+                    .map_or_else(|_| c.clone(), |c| c.name_vi().to_string());
+                vec![field, n(f.participants), n(f.views)]
+            })
             .collect(),
     });
     out.push(Table {
         name: "by_group",
-        header: vec!["question", "group", "label", "participants"],
-        rows: r
-            .by_group
+        title: "Theo nhóm người học (nhóm dưới 5 người không ghi số)",
+        header: vec!["Câu hỏi", "Nhóm", "Số người tham gia"],
+        rows: QUESTIONS
             .iter()
-            .flat_map(|(q, gs)| {
+            .filter_map(|(q, label)| Some((*label, r.by_group.get(*q)?)))
+            .flat_map(|(label, gs)| {
                 gs.iter().map(move |g| {
                     vec![
-                        q.clone(),
-                        g.group.clone(),
+                        label.to_string(),
                         g.label.clone(),
-                        g.participants.map_or("<5".to_string(), |v| v.to_string()),
+                        g.participants
+                            .map_or("dưới 5".to_string(), |v| v.to_string()),
                     ]
                 })
             })
@@ -90,25 +156,28 @@ pub fn tables(r: &Report) -> Vec<Table> {
     });
     out.push(Table {
         name: "top_materials",
-        header: vec!["material", "participants", "views"],
+        title: "Tài liệu được dùng nhiều nhất",
+        header: vec!["Tài liệu", "Số người xem", "Lượt xem"],
         rows: r
             .top_materials
             .iter()
-            .map(|m| vec![m.id.clone(), n(m.participants), n(m.views)])
+            .map(|m| vec![titles.material(&m.id), n(m.participants), n(m.views)])
             .collect(),
     });
     out.push(Table {
         name: "lessons",
-        header: vec!["lesson", "participants", "views"],
+        title: "Bài học có người tham gia",
+        header: vec!["Bài học", "Số người tham gia", "Lượt mở"],
         rows: r
             .lessons
             .iter()
-            .map(|m| vec![m.id.clone(), n(m.participants), n(m.views)])
+            .map(|m| vec![titles.lesson(&m.id), n(m.participants), n(m.views)])
             .collect(),
     });
     out.push(Table {
         name: "top_searches",
-        header: vec!["query", "searches"],
+        title: "Tìm nhiều nhất",
+        header: vec!["Từ tìm", "Số lượt tìm"],
         rows: r
             .top_searches
             .iter()
@@ -117,7 +186,8 @@ pub fn tables(r: &Report) -> Vec<Table> {
     });
     out.push(Table {
         name: "zero_result_searches",
-        header: vec!["query", "searches"],
+        title: "Tìm mà không thấy (thư viện còn thiếu)",
+        header: vec!["Từ tìm", "Số lượt tìm"],
         rows: r
             .zero_result_searches
             .iter()
@@ -126,7 +196,8 @@ pub fn tables(r: &Report) -> Vec<Table> {
     });
     out.push(Table {
         name: "busy_days",
-        header: vec!["date", "participants"],
+        title: "Số người mỗi ngày",
+        header: vec!["Ngày", "Số người tham gia"],
         rows: r
             .busy_days
             .iter()
@@ -135,33 +206,54 @@ pub fn tables(r: &Report) -> Vec<Table> {
     });
     out.push(Table {
         name: "hours",
-        header: vec!["hour", "views"],
+        title: "Lượt xem theo giờ trong ngày",
+        header: vec!["Giờ", "Lượt xem"],
         rows: r
             .hours
             .iter()
             .enumerate()
-            .map(|(h, v)| vec![format!("{h:02}"), n(*v)])
+            .map(|(h, v)| vec![format!("{h:02}:00"), n(*v)])
             .collect(),
     });
     out
 }
 
-/// One table as CSV.
+/// Starts a CSV file: without it, Excel reads UTF-8 as the PC's old code page and Vietnamese
+/// turns to noise.
+pub const BOM: &str = "\u{feff}";
+
+/// A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a return first:
+/// searches are typed by anyone) is kept as text by a leading `'`.
+fn as_text(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// One table as CSV (without the [`BOM`]).
 pub fn csv_table(header: &[&str], rows: &[Vec<String>]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)?;
+    w.write_record(header.iter().map(|h| as_text(h)))?;
     for r in rows {
-        w.write_record(r)?;
+        w.write_record(r.iter().map(|c| as_text(c)))?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Every table as CSV, each preceded by a `# name` line and followed by a blank line.
-pub fn csv_all(r: &Report) -> Result<String, csv::Error> {
-    let mut out = String::new();
-    for t in tables(r) {
-        out.push_str(&format!("# {}\n", t.name));
+/// One table as a CSV file for a spreadsheet: the [`BOM`], then the table.
+pub fn csv_file(t: &Table) -> Result<String, csv::Error> {
+    Ok(format!("{BOM}{}", csv_table(&t.header, &t.rows)?))
+}
+
+/// Every table in one CSV file: the [`BOM`], then each table preceded by a `# title (name)`
+/// line and followed by a blank line.
+pub fn csv_all(r: &Report, titles: &Titles) -> Result<String, csv::Error> {
+    let mut out = BOM.to_string();
+    for t in tables(r, titles) {
+        out.push_str(&format!("# {} ({})\n", t.title, t.name));
         out.push_str(&csv_table(&t.header, &t.rows)?);
         out.push('\n');
     }
@@ -169,29 +261,47 @@ pub fn csv_all(r: &Report) -> Result<String, csv::Error> {
 }
 
 /// Aligned plain-text tables, with the previous period's totals beside the current ones.
-pub fn text(c: &Compared) -> String {
+pub fn text(c: &Compared, titles: &Titles) -> String {
     let mut out = String::new();
     let r = &c.current;
     let p = &c.previous;
     out.push_str(&format!(
-        "Report {} to {} (previous: {} to {})\n\n",
+        "Báo cáo từ {} đến {} (kỳ trước: {} đến {})\n\n",
         r.from, r.to, p.from, p.to
     ));
-    for (label, a, b) in [
-        ("participants", r.participants, p.participants),
-        ("sessions", r.sessions, p.sessions),
-        ("views", r.views, p.views),
-        ("searches", r.searches, p.searches),
-    ] {
-        out.push_str(&format!("{label:<14}{a:>10}{b:>12}\n"));
+    let mut all = tables(r, titles).into_iter();
+    let summary = all.next().map(|t| t.header).unwrap_or_default();
+    let totals = [
+        (r.participants, p.participants),
+        (r.sessions, p.sessions),
+        (r.views, p.views),
+        (r.searches, p.searches),
+    ];
+    let width = summary.iter().map(|h| h.chars().count()).max().unwrap_or(0) + 2;
+    out.push_str(&format!(
+        "{:w$}{:>10}{:>12}\n",
+        "",
+        "Kỳ này",
+        "Kỳ trước",
+        w = width
+    ));
+    for (label, (a, b)) in summary.iter().skip(2).zip(totals) {
+        let pad = width - label.chars().count();
+        out.push_str(&format!("{label}{:pad$}{a:>10}{b:>12}\n", ""));
     }
-    for Table { name, header, rows } in tables(r).into_iter().skip(1) {
-        out.push_str(&format!("\n{name}\n"));
+    for Table {
+        title,
+        header,
+        rows,
+        ..
+    } in all
+    {
+        out.push_str(&format!("\n{title}\n"));
         let widths: Vec<usize> = (0..header.len())
             .map(|i| {
                 rows.iter()
                     .map(|row| row[i].chars().count())
-                    .chain([header[i].len()])
+                    .chain([header[i].chars().count()])
                     .max()
                     .unwrap_or(0)
             })
@@ -211,4 +321,28 @@ pub fn text(c: &Compared) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_kept_as_text() {
+        let rows = vec![
+            vec!["=HYPERLINK(\"http://x\")".to_string(), "3".into()],
+            vec!["+1".into(), "-2".into()],
+            vec!["@SUM(A1)".into(), "\tx".into()],
+            vec!["\rx".into(), "trồng lúa - vụ xuân".into()],
+        ];
+        let csv = csv_table(&["Từ tìm", "Số lượt tìm"], &rows).unwrap();
+        assert_eq!(
+            csv,
+            "Từ tìm,Số lượt tìm\n\
+             \"'=HYPERLINK(\"\"http://x\"\")\",3\n\
+             '+1,'-2\n\
+             '@SUM(A1),'\tx\n\
+             \"'\rx\",trồng lúa - vụ xuân\n"
+        );
+    }
 }

@@ -146,14 +146,22 @@ fn add_retry_after(e: &AppError, r: &mut Response) {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+impl AppError {
+    /// The HTML answer, its page drawn by `page` from the heading and the explanation: the
+    /// villagers' error page, or the staff area's frame (`web::staff::session::StaffError`).
+    pub fn into_page(self, page: impl FnOnce(&str, &str) -> String) -> Response {
         self.log();
         let status = self.status();
         let (heading, message) = self.words();
-        let mut r = (status, Html(page::error_page(heading, &message))).into_response();
+        let mut r = (status, Html(page(heading, &message))).into_response();
         add_retry_after(&self, &mut r);
         r
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.into_page(page::error_page)
     }
 }
 

@@ -1,9 +1,11 @@
 //! A lesson's materials as pages show them (the visitor's lesson page, the handout, the
 //! teacher's editor): each looked up in the current catalogue, with the opening of its text
-//! for the handout.
+//! for the handout; and the full addresses a lesson is opened at, for the projector and the
+//! teacher.
 
 use crate::catalog::Catalog;
 use crate::lessons::Lesson;
+use crate::web::state::SiteInfo;
 
 /// Characters of a material's text put on the handout.
 const KEY_CONTENT_CHARS: usize = 700;
@@ -64,4 +66,23 @@ fn key_content(catalog: &Catalog, m: &crate::content::Material) -> String {
             format!("{} …", &text[..end])
         }
     }
+}
+
+/// The full addresses phones on the centre's network open a lesson at, its code in capitals:
+/// the box's own numeric addresses (never the Host a page was asked with, which may be a name
+/// phones cannot resolve), else `hoclieu.local` when it is announced; empty when neither is
+/// known.
+pub fn lesson_addresses(site: &SiteInfo, lesson: &Lesson) -> Vec<String> {
+    let addr = site.listen_addr;
+    let mut bases: Vec<String> = crate::addresses::reachable_urls(addr)
+        .into_iter()
+        .filter(|u| !u.contains("localhost"))
+        .collect();
+    if bases.is_empty() && site.settings.mdns {
+        bases.push(format!("http://hoclieu.local:{}/", addr.port()));
+    }
+    bases
+        .into_iter()
+        .map(|b| format!("{b}l/{}", lesson.display_code()))
+        .collect()
 }

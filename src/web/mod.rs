@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod drafts;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*name}", get(visitor::static_files::get))
         .route("/poster", get(visitor::poster::show))
         .route("/favicon.ico", get(visitor::static_files::favicon))
+        .route("/l/{code}/chieu", get(visitor::projector::show))
         .route("/admin", get(staff::dashboard::dashboard))
         .route(
             "/admin/login",
@@ -107,6 +109,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/materials", get(staff::materials::list))
         .route("/admin/materials/edit", get(staff::materials::edit))
         .route("/admin/materials/hide", post(staff::materials::hide))
+        .route(
+            "/admin/materials/remove-file",
+            post(staff::materials::remove_file),
+        )
         .route("/admin/packages", get(staff::packages::show))
         .route("/admin/packages/export", get(staff::packages::export))
         .route("/admin/packages/apply", post(staff::packages::apply))

@@ -35,7 +35,7 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     /// Settings and where the box listens.
     pub site: Arc<SiteInfo>,
-    /// The staff area's memory: failed logins, a package waiting for confirmation.
+    /// The staff area's memory: failed logins, a package waiting for confirmation, drafts.
     pub staff: Arc<StaffMemory>,
     /// Searches running at once.
     pub search_permits: SearchPermits,
@@ -66,6 +66,8 @@ pub struct StaffMemory {
     pub login_limiter: LoginLimiter,
     /// A checked package waiting for the staff member to confirm it.
     pub pending_import: Mutex<Option<PendingImport>>,
+    /// Forms posted after their session had expired, until their author logs in again.
+    pub drafts: super::drafts::Drafts,
 }
 
 /// A checked package waiting to be applied.

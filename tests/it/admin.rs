@@ -187,11 +187,12 @@ async fn dashboard_reports_and_exports_then_logout_ends_the_session() {
     assert!(csv.header("content-type").starts_with("text/csv"));
     assert!(csv.header("content-disposition").contains("attachment"));
     assert!(
-        csv.text().starts_with("category,participants,views\n"),
+        csv.text()
+            .starts_with("\u{feff}Lĩnh vực,Số người tham gia,Lượt xem\n"),
         "{}",
         csv.text()
     );
-    assert!(csv.text().contains("health,6,6"));
+    assert!(csv.text().contains("Sức khỏe,6,6"));
     app.get_with("/admin/export/nope.csv", &[("cookie", &session)])
         .await
         .assert_status(404);
@@ -263,4 +264,88 @@ async fn the_printed_report_carries_the_official_header_date_and_signature_lines
         .and_then(|s| s.split("</svg>").next())
         .expect("the busy-days chart");
     assert_eq!(days.matches("<rect").count(), 92);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_exports_open_in_excel_in_vietnamese_with_titles_and_no_formulas() {
+    let mut app = app();
+    let lesson = hoclieu::lessons::Lesson {
+        code: "qy6jn".into(),
+        title: "Chăm sóc trẻ bị tiêu chảy".into(),
+        category: hoclieu::content::Category::Health,
+        audience: String::new(),
+        date: String::new(),
+        notes: String::new(),
+        published: true,
+        author: "quanly".into(),
+        items: Vec::new(),
+    };
+    app.state.lessons.save(&lesson).unwrap();
+    let visitor = [("cookie", "hl_p=00000000000000000000000000000007")];
+    for path in ["/m/health/oresol", "/l/qy6jn", "/search?q=%3D1%2B2"] {
+        app.get_with(path, &visitor).await.assert_status(200);
+    }
+    app.flush();
+    let session = log_in(&app).await;
+    let csv = |table: &str| {
+        let app = &app;
+        let session = session.clone();
+        let table = table.to_string();
+        async move {
+            let res = app
+                .get_with(
+                    &format!("/admin/export/{table}.csv"),
+                    &[("cookie", &session)],
+                )
+                .await;
+            res.assert_status(200);
+            // The byte order mark: Excel then reads the file as UTF-8.
+            assert!(res.body.starts_with(b"\xef\xbb\xbf"), "{table}");
+            res.text()
+        }
+    };
+    let summary = csv("summary").await;
+    assert!(
+        summary.starts_with("\u{feff}Từ ngày,Đến ngày,Số người tham gia,"),
+        "{summary}"
+    );
+    // Titles and labels, not the ids the records keep.
+    let materials = csv("top_materials").await;
+    assert!(
+        materials.contains("Tiêu chảy ở trẻ em: pha và cho uống Oresol,1,1"),
+        "{materials}"
+    );
+    assert!(!materials.contains("health/oresol"));
+    let lessons = csv("lessons").await;
+    assert!(
+        lessons.contains("Chăm sóc trẻ bị tiêu chảy,1,1"),
+        "{lessons}"
+    );
+    assert!(!lessons.contains("qy6jn"));
+    let groups = csv("by_group").await;
+    assert!(groups.contains("Độ tuổi,Dưới 15 tuổi,dưới 5"), "{groups}");
+    assert!(!groups.contains("duoi-15") && !groups.contains("age_band"));
+    // A search typed as a formula stays text in the spreadsheet.
+    let searches = csv("top_searches").await;
+    assert!(searches.contains("'=1+2,1"), "{searches}");
+
+    // The command line writes the same CSV.
+    let period = &summary.lines().nth(1).unwrap()[..7];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["report", "--format", "csv", "--period", period, "--data"])
+        .arg(&app.data)
+        .arg("--library")
+        .arg(app.data.parent().unwrap().join("library"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("\u{feff}# Tổng hợp (summary)\n"), "{text}");
+    for part in [&materials, &lessons, &searches] {
+        assert!(text.contains(part.trim_start_matches('\u{feff}')), "{text}");
+    }
 }

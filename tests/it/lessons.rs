@@ -208,3 +208,229 @@ async fn unknown_or_hostile_lesson_codes_are_404() {
         app.get(path).await.assert_status(404);
     }
 }
+
+#[tokio::test]
+async fn deleting_a_lesson_takes_a_second_step_with_a_dangerous_button() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Phòng bệnh cho gà").await;
+    let editor = format!("/admin/lessons/{code}");
+    let page = app.get_with(&editor, &[("cookie", &cookie)]).await.text();
+    // "Xoá bài học" looks unlike "Lưu".
+    assert!(
+        page.contains("class=\"danger\" name=\"action\" value=\"delete\""),
+        "{page}"
+    );
+    assert!(!page.contains("class=\"danger\" name=\"action\" value=\"save\""));
+    // One tap only asks.
+    let ask = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=delete"),
+    )
+    .await;
+    ask.assert_status(200);
+    assert!(ask.text().contains("Xoá bài học «Phòng bệnh cho gà»?"));
+    assert!(
+        ask.text().contains(&format!("href=\"{editor}\"")),
+        "a way back"
+    );
+    app.get_with(&editor, &[("cookie", &cookie)])
+        .await
+        .assert_status(200);
+    // The second step deletes.
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=delete&confirm=yes"),
+    )
+    .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/lessons");
+    app.get_with(&editor, &[("cookie", &cookie)])
+        .await
+        .assert_status(404);
+}
+
+/// The value of the first submit button of the lesson form: what Enter in a box presses.
+fn default_button(page: &str) -> String {
+    let form = page
+        .split("<form class=\"stack\" action=\"/admin/lessons/")
+        .nth(1)
+        .unwrap();
+    let button = form.split("<button type=\"submit\"").nth(1).unwrap();
+    button
+        .split("value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn searching_for_materials_to_add_takes_one_search_for_several() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Mùa đông ở bản").await;
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=add:agriculture%2Flua-vu-xuan&find=lua"),
+    )
+    .await;
+    res.assert_status(303);
+    // The search is still there after adding, with what each material is about and a way to
+    // open it; the one added is marked.
+    let location = res.header("location").to_string();
+    assert!(location.contains("find=lua"), "{location}");
+    let page = app.get_with(&location, &[("cookie", &cookie)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    let found = html.split("class=\"found\"").nth(1).expect("results");
+    assert!(
+        found.contains("Cách làm mạ, cấy và chăm sóc lúa vụ xuân"),
+        "{found}"
+    );
+    assert!(found.contains("href=\"/m/agriculture/lua-vu-xuan\""));
+    assert!(found.contains("Đã có trong bài"));
+    assert!(!found.contains("value=\"add:agriculture/lua-vu-xuan\""));
+    // With a material in the lesson, Enter in the search box still searches: the form's
+    // first button is the search, not "Lên".
+    assert!(html.contains("value=\"up:0\""));
+    assert_eq!(default_button(&html), "find");
+}
+
+#[tokio::test]
+async fn lesson_codes_open_in_capitals_or_not_and_are_shown_in_capitals() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    // A code with a letter in it (one in about a thousand has only digits).
+    let code = loop {
+        let c = create(&app, &cookie, &token, "Nước sạch trong nhà").await;
+        if c.bytes().any(|b| b.is_ascii_lowercase()) {
+            break c;
+        }
+    };
+    act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=publish"),
+    )
+    .await
+    .assert_status(303);
+    let capitals = code.to_ascii_uppercase();
+    for c in [&capitals, &code] {
+        let page = app.get(&format!("/l/{c}")).await;
+        page.assert_status(200);
+        assert!(page.text().contains("Nước sạch trong nhà"));
+        app.get(&format!("/l/{c}/qr.svg")).await.assert_status(200);
+        app.get_with(&format!("/admin/lessons/{c}"), &[("cookie", &cookie)])
+            .await
+            .assert_status(200);
+    }
+    // Where a person reads the code, it is in capitals.
+    let list = app.get_with("/admin/lessons", &[("cookie", &cookie)]).await;
+    assert!(
+        list.text().contains(&format!(">{capitals}<")),
+        "{}",
+        list.text()
+    );
+    let editor = app
+        .get_with(&format!("/admin/lessons/{code}"), &[("cookie", &cookie)])
+        .await;
+    assert!(
+        editor
+            .text()
+            .contains(&format!("<strong>{capitals}</strong>"))
+    );
+}
+
+#[tokio::test]
+async fn the_projector_page_shows_the_boxs_own_address_and_the_code_in_capitals() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Tiêm chủng cho trẻ").await;
+    // Drafts are not projected.
+    app.get(&format!("/l/{code}/chieu"))
+        .await
+        .assert_status(404);
+    let res = act(
+        &app,
+        &cookie,
+        &code,
+        &format!("token={token}&action=publish"),
+    )
+    .await;
+    res.assert_status(303);
+    // Published: the teacher reads the full address, not a path.
+    let capitals = code.to_ascii_uppercase();
+    let address = format!("http://127.0.0.1:8080/l/{capitals}");
+    let editor = app
+        .get_with(res.header("location"), &[("cookie", &cookie)])
+        .await
+        .text();
+    assert!(
+        editor.contains(&format!("Đã đăng. Học viên mở {address} để xem.")),
+        "{editor}"
+    );
+    assert!(editor.contains(&format!("href=\"/l/{code}/chieu\"")));
+    // The page for the projector: the QR code, the code in large capitals, and the box's own
+    // numeric address (from where it listens, not from the Host the page was asked with).
+    let page = app
+        .get_with(
+            &format!("/l/{capitals}/chieu"),
+            &[("host", "may-cua-co-lan.example")],
+        )
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains("<body class=\"projector\">"));
+    assert!(html.contains("<svg"));
+    assert!(html.contains(&format!("<p class=\"projector-code\">{capitals}</p>")));
+    assert!(html.contains(&format!(">{address}</p>")), "{html}");
+    assert!(!html.contains("may-cua-co-lan"));
+    // Projecting is not joining: no visitor cookie is handed out.
+    assert!(page.header("set-cookie").is_empty());
+}
+
+#[tokio::test]
+async fn a_lesson_posted_after_the_session_expired_comes_back_after_login() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let code = create(&app, &cookie, &token, "Phòng rét cho trâu").await;
+    crate::materials::expire_sessions(&app);
+    // The browser already has a login-form cookie: the draft is kept under it.
+    let (login, _) = crate::admin::login_form(&app).await;
+    let notes = "Mang theo ủng và áo mưa; họp ở nhà văn hoá thôn.";
+    let res = app
+        .request(post(
+            &format!("/admin/lessons/{code}"),
+            &format!("{cookie}; {login}"),
+            &format!(
+                "token={token}&action=save&title={}&notes={}",
+                urlencode("Phòng rét cho trâu bò"),
+                urlencode(notes)
+            ),
+        ))
+        .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/login");
+    let (back, session) = crate::materials::log_in_again(&app, &login).await;
+    assert_eq!(back, format!("/admin/lessons/{code}?draft=1"));
+    let page = app
+        .get_with(&back, &[("cookie", &format!("{session}; {login}"))])
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains(notes), "{html}");
+    assert!(html.contains("value=\"Phòng rét cho trâu bò\""));
+    // Not saved: the stored lesson still has its old title.
+    let stored = app.state.lessons.get(&code).unwrap().unwrap();
+    assert_eq!(stored.title, "Phòng rét cho trâu");
+}

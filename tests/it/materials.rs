@@ -134,12 +134,24 @@ async fn starter_materials_can_be_overridden_and_hidden_but_stay_untouched() {
     assert!(page.text().contains("Bản của trung tâm"));
     assert!(app.data.join("library/health/oresol.md").exists());
     assert_ne!(page.text(), original);
-    // Hidden: gone from pages and search, and back when shown again.
+    // Hiding asks first: one tap only shows what it will do.
     let res = app
         .request(post(
             "/admin/materials/hide",
             &cookie,
             &format!("token={token}&hide=law%2Fkhai-sinh"),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("Ẩn tài liệu «"), "{}", res.text());
+    assert!(res.text().contains("name=\"confirm\" value=\"yes\""));
+    app.get("/m/law/khai-sinh").await.assert_status(200);
+    // Hidden: gone from pages and search, and back when shown again.
+    let res = app
+        .request(post(
+            "/admin/materials/hide",
+            &cookie,
+            &format!("token={token}&hide=law%2Fkhai-sinh&confirm=yes"),
         ))
         .await;
     res.assert_status(303);
@@ -395,4 +407,235 @@ async fn without_a_centre_folder_every_change_answers_503_and_the_library_is_sti
     app.request(upload(&cookie, &ct, body))
         .await
         .assert_status(503);
+}
+
+#[tokio::test]
+async fn a_new_material_says_to_save_before_adding_files_and_gets_todays_date() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let page = app
+        .get_with("/admin/materials/edit", &[("cookie", &cookie)])
+        .await;
+    page.assert_status(200);
+    assert!(page.text().contains("Lưu bài trước, rồi thêm tệp"));
+    // Saved without a date, it gets today's (by the trusted clock) and shows on the home
+    // page among the recently updated materials.
+    let body = form(&token, "save", "", "Nuôi gà thả vườn", "Chuồng thoáng.")
+        .replace("updated=2026-11-29", "updated=");
+    let res = app
+        .request(post("/admin/materials/save", &cookie, &body))
+        .await;
+    res.assert_status(303);
+    let today = hoclieu::clock::iso(hoclieu::clock::date_of(hoclieu::clock::local_day(
+        app.state.now_ms(),
+    )));
+    let file =
+        std::fs::read_to_string(app.data.join("library/agriculture/nuoi-ga-tha-vuon.md")).unwrap();
+    assert!(file.contains(&format!("updated = {today}")), "{file}");
+    let home = app.get("/").await.text();
+    let recent = home.split("Mới cập nhật").nth(1).expect("a recent list");
+    assert!(recent.contains("Nuôi gà thả vườn"), "{recent}");
+}
+
+// Files on disk are served with blocking reads, which need the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_offers_its_line_for_the_text_and_a_wrong_one_can_be_removed() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    let id = "health/oresol";
+    let (ct, body) = multipart(&[("token", &token), ("id", id)], "cách pha.png", &png(2000));
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(303);
+    let (ct, body) = multipart(
+        &[("token", &token), ("id", id)],
+        "huong dan.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    );
+    app.request(upload(&cookie, &ct, body))
+        .await
+        .assert_status(303);
+    let editor = format!("/admin/materials/edit?id={}&done=uploaded", urlencode(id));
+    let page = app.get_with(&editor, &[("cookie", &cookie)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    // Without a script: a line to copy, a picture shown, another file linked; relative to
+    // the material, as the library resolves links.
+    assert!(
+        html.contains("<code class=\"md-line\">![Mô tả ảnh](oresol-cach-pha.png)</code>"),
+        "{html}"
+    );
+    assert!(html.contains("<code class=\"md-line\">[Tải tệp](oresol-huong-dan.pdf)</code>"));
+    assert!(html.contains("Chèn vào bài"), "the message says how");
+    // With it: our own script (the policy allows no other) inserts at the cursor.
+    let src = html
+        .split("<script src=\"")
+        .map(|s| s.split('"').next().unwrap())
+        .find(|s| s.starts_with("/static/editor.js"))
+        .expect("the editor's script");
+    let js = app.get(src).await;
+    js.assert_status(200);
+    assert!(js.header("content-type").contains("javascript"));
+    assert!(js.text().contains("Chèn vào bài") && js.text().contains("selectionStart"));
+    // The line really shows the picture once in the text.
+    let text = "Pha gói Oresol.\n\n![Cách pha](oresol-cach-pha.png)\n";
+    app.request(post(
+        "/admin/materials/save",
+        &cookie,
+        &form(&token, "save", id, "Pha Oresol", text),
+    ))
+    .await
+    .assert_status(303);
+    let shown = app.get(&format!("/m/{id}")).await.text();
+    assert!(
+        shown.contains("src=\"/m/health/oresol-cach-pha.png\""),
+        "{shown}"
+    );
+
+    // A wrong upload is removed after a confirmation, and kept in the history.
+    let remove = |confirm: &str| {
+        format!(
+            "token={token}&id={}&file={}{confirm}",
+            urlencode(id),
+            urlencode("health/oresol-huong-dan.pdf")
+        )
+    };
+    let ask = app
+        .request(post("/admin/materials/remove-file", &cookie, &remove("")))
+        .await;
+    ask.assert_status(200);
+    assert!(ask.text().contains("Xoá tệp «oresol-huong-dan.pdf»?"));
+    let file = app.data.join("library/health/oresol-huong-dan.pdf");
+    assert!(file.exists(), "nothing removed before the confirmation");
+    let res = app
+        .request(post(
+            "/admin/materials/remove-file",
+            &cookie,
+            &remove("&confirm=yes"),
+        ))
+        .await;
+    res.assert_status(303);
+    assert!(!file.exists());
+    let kept = app.data.join("history/health/oresol-huong-dan.pdf");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1);
+    app.get("/m/health/oresol-huong-dan.pdf")
+        .await
+        .assert_status(404);
+    // Without the token nothing is removed; a starter library's file cannot be.
+    let res = app
+        .request(post(
+            "/admin/materials/remove-file",
+            &cookie,
+            &format!(
+                "token=sai&id={}&file={}&confirm=yes",
+                urlencode(id),
+                urlencode("health/oresol-cach-pha.png")
+            ),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(app.data.join("library/health/oresol-cach-pha.png").exists());
+    let lua = app
+        .get_with(
+            "/admin/materials/edit?id=agriculture%2Flua-vu-xuan",
+            &[("cookie", &cookie)],
+        )
+        .await
+        .text();
+    assert!(lua.contains("lua-vu-xuan-lich.svg") && !lua.contains("Xoá tệp"));
+    let res = app
+        .request(post(
+            "/admin/materials/remove-file",
+            &cookie,
+            &format!(
+                "token={token}&id=agriculture%2Flua-vu-xuan&file={}&confirm=yes",
+                urlencode("agriculture/lua-vu-xuan-lich.svg")
+            ),
+        ))
+        .await;
+    res.assert_status(400);
+    assert!(res.text().contains("thư viện mẫu"));
+}
+
+/// Ends a session as 31 idle minutes would.
+pub fn expire_sessions(app: &TestApp) {
+    let conn = rusqlite::Connection::open(app.data.join("hoclieu.sqlite3")).unwrap();
+    conn.execute(
+        "UPDATE sessions SET last_seen = last_seen - 31 * 60 * 1000",
+        [],
+    )
+    .unwrap();
+}
+
+/// Logs in again from the browser whose login-form cookie is `login`; returns where the login
+/// leads and the new session cookie.
+pub async fn log_in_again(app: &TestApp, login: &str) -> (String, String) {
+    let page = app.get_with("/admin/login", &[("cookie", login)]).await;
+    page.assert_status(200);
+    assert!(page.text().contains("vẫn được giữ"), "{}", page.text());
+    let token = crate::admin::token_in(&page.text());
+    let res = app
+        .request(post(
+            "/admin/login",
+            login,
+            &format!("token={token}&username=co-lan&password=giao-vien-123"),
+        ))
+        .await;
+    res.assert_status(303);
+    let session = crate::admin::set_cookies(&res)
+        .into_iter()
+        .find(|c| c.starts_with("hl_admin="))
+        .unwrap();
+    let session = session.split(';').next().unwrap().to_string();
+    (res.header("location").to_string(), session)
+}
+
+#[tokio::test]
+async fn a_material_posted_after_the_session_expired_comes_back_after_login() {
+    let app = app();
+    let (cookie, token) = teacher(&app).await;
+    expire_sessions(&app);
+    let text = "Trộn rơm với phân, ủ kín ba mươi ngày.";
+    let body = form(&token, "save", "", "Ủ phân chuồng", text);
+    let res = app
+        .request(post("/admin/materials/save", &cookie, &body))
+        .await;
+    res.assert_status(303);
+    assert_eq!(res.header("location"), "/admin/login");
+    assert!(
+        !app.data
+            .join("library/agriculture/u-phan-chuong.md")
+            .exists()
+    );
+    // The browser is given a login-form cookie, under which the form is kept.
+    let login = crate::admin::set_cookies(&res)
+        .into_iter()
+        .find(|c| c.starts_with("hl_login="))
+        .expect("a login cookie");
+    let login = login.split(';').next().unwrap().to_string();
+    let (back, session) = log_in_again(&app, &login).await;
+    assert!(back.starts_with("/admin/materials/edit?"), "{back}");
+    let cookies = format!("{session}; {login}");
+    let page = app.get_with(&back, &[("cookie", &cookies)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains("value=\"Ủ phân chuồng\""), "{html}");
+    assert!(html.contains(text));
+    assert!(html.contains("Phiên làm việc đã hết trước khi bài được lưu"));
+    // Given back once; nothing was saved until the teacher presses Lưu again.
+    let again = app.get_with(&back, &[("cookie", &cookies)]).await.text();
+    assert!(!again.contains(text) && again.contains("Không còn bản nháp"));
+    assert!(
+        !app.data
+            .join("library/agriculture/u-phan-chuong.md")
+            .exists()
+    );
+    // A post without the browser's own (expired) session cookie keeps nothing: another
+    // site's page cannot send that cookie.
+    let res = app
+        .request(post("/admin/materials/save", &login, &body))
+        .await;
+    res.assert_status(303);
+    let page = app.get_with("/admin/login", &[("cookie", &login)]).await;
+    assert!(!page.text().contains("vẫn được giữ"));
 }

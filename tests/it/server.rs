@@ -230,6 +230,8 @@ fn sigkill_while_recording_loses_nothing_older_than_a_second() {
             "csv",
             "--period",
             &today[..7],
+            "--library",
+            lib,
             "--data",
         ])
         .arg(&data)
@@ -237,7 +239,10 @@ fn sigkill_while_recording_loses_nothing_older_than_a_second() {
         .unwrap();
     let csv = String::from_utf8_lossy(&csv.stdout);
     assert!(
-        csv.contains("# top_materials\nmaterial,participants,views\nhealth/oresol,1,"),
+        csv.contains(
+            "# Tài liệu được dùng nhiều nhất (top_materials)\nTài liệu,Số người xem,Lượt xem\n\
+             Tiêu chảy ở trẻ em: pha và cho uống Oresol,1,"
+        ),
         "{csv}"
     );
 }

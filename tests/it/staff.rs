@@ -84,7 +84,7 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         .request(post(
             "/admin/accounts/remove",
             &manager,
-            &format!("token={token}&user=quanly"),
+            &format!("token={token}&user=quanly&confirm=yes"),
         ))
         .await;
     res.assert_status(400);
@@ -99,7 +99,7 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         .await;
     res.assert_status(400);
     assert!(res.text().contains("ít nhất 8"));
-    // Removing the teacher ends its session at once.
+    // Removing asks first, on a page of its own with a red button; nothing changes yet.
     let res = app
         .request(post(
             "/admin/accounts/remove",
@@ -108,6 +108,23 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         ))
         .await;
     res.assert_status(200);
+    let ask = res.text();
+    assert!(ask.contains("Xoá tài khoản co-lan?"), "{ask}");
+    assert!(ask.contains("class=\"danger\""), "{ask}");
+    assert!(ask.contains("name=\"confirm\" value=\"yes\""), "{ask}");
+    app.get_with("/admin/lessons", &[("cookie", &teacher)])
+        .await
+        .assert_status(200);
+    // Removing the teacher ends its session at once.
+    let res = app
+        .request(post(
+            "/admin/accounts/remove",
+            &manager,
+            &format!("token={token}&user=co-lan&confirm=yes"),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("Đã xoá tài khoản co-lan"));
     let res = app.get_with("/admin", &[("cookie", &teacher)]).await;
     res.assert_status(303);
     assert_eq!(res.header("location"), "/admin/login");
@@ -229,4 +246,77 @@ async fn a_manager_downloads_a_backup_that_restores() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Whether a page is drawn in the staff frame (its menu, with the logout button), not as the
+/// villagers' error page (with its search box).
+fn in_staff_frame(html: &str) -> bool {
+    html.contains("aria-label=\"Khu vực cán bộ\"")
+        && html.contains("Đăng xuất")
+        && !html.contains("id=\"q-err\"")
+}
+
+#[tokio::test]
+async fn staff_errors_are_shown_in_the_staff_frame() {
+    let app = app();
+    let (manager, teacher) = manager_and_teacher(&app).await;
+    // A report whose end is before its start.
+    let res = app
+        .get_with(
+            "/admin?from=2026-12-10&to=2026-12-01",
+            &[("cookie", &manager)],
+        )
+        .await;
+    res.assert_status(400);
+    assert!(res.text().contains("Ngày kết thúc phải sau ngày bắt đầu"));
+    assert!(in_staff_frame(&res.text()), "{}", res.text());
+    let res = app
+        .get_with(
+            "/admin/export/summary.csv?from=2026-12-10&to=2026-12-01",
+            &[("cookie", &manager)],
+        )
+        .await;
+    res.assert_status(400);
+    assert!(in_staff_frame(&res.text()));
+    // A page the role may not open, a lesson that does not exist, a stale form token.
+    let res = app
+        .get_with("/admin/accounts", &[("cookie", &teacher)])
+        .await;
+    res.assert_status(403);
+    assert!(in_staff_frame(&res.text()), "{}", res.text());
+    let res = app
+        .get_with("/admin/lessons/khong-co", &[("cookie", &teacher)])
+        .await;
+    res.assert_status(404);
+    assert!(in_staff_frame(&res.text()));
+    let res = app
+        .request(post("/admin/lessons", &teacher, "token=cu&title=x"))
+        .await;
+    res.assert_status(400);
+    assert!(res.text().contains("Phiên làm việc không khớp"));
+    assert!(in_staff_frame(&res.text()));
+    // Not logged in, the villagers' pages still answer as before.
+    let res = app.get("/khong-co").await;
+    res.assert_status(404);
+    assert!(!in_staff_frame(&res.text()));
+}
+
+#[tokio::test]
+async fn the_login_page_is_for_teachers_too_and_styles_both_boxes_alike() {
+    let app = app();
+    let page = app.get("/admin/login").await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains("<title>Đăng nhập cho cán bộ"));
+    assert!(html.contains("<h1>Đăng nhập cho cán bộ</h1>"));
+    assert!(!html.contains("Đăng nhập quản lý"));
+    // Both boxes sit in a form whose one rule styles every input the same way.
+    let form = html
+        .split("<form class=\"stack\" action=\"/admin/login\"")
+        .nth(1)
+        .expect("the login form styled like the other staff forms");
+    let form = form.split("</form>").next().unwrap();
+    assert!(form.contains("type=\"text\"") && form.contains("type=\"password\""));
+    let css = app.get("/static/style.css").await.text();
+    assert!(css.contains(".stack input,"));
 }

@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::session::{Manager, ManagerForm, StaffNav};
+use super::confirm::{self, Confirm, confirmed};
+use super::session::{Manager, ManagerForm, StaffError, StaffNav, framed};
 use crate::accounts::{self, Account, AccountError, Role};
 use crate::web::error::AppError;
 use crate::web::page::{Site, render};
@@ -42,8 +43,8 @@ async fn page(
 pub async fn list(
     State(state): State<AppState>,
     Manager(s): Manager,
-) -> Result<Response, AppError> {
-    page(&state, &s, StatusCode::OK, None).await
+) -> Result<Response, StaffError> {
+    framed(&s, async { page(&state, &s, StatusCode::OK, None).await }).await
 }
 
 /// The add-or-change form.
@@ -58,55 +59,78 @@ pub struct SaveForm {
 pub async fn save(
     State(state): State<AppState>,
     ManagerForm(s, f): ManagerForm<SaveForm>,
-) -> Result<Response, AppError> {
-    let user = f.user.unwrap_or_default().trim().to_string();
-    let role = match f.role.as_deref() {
-        Some("manager") => Role::Manager,
-        Some("teacher") => Role::Teacher,
-        _ => return Err(AppError::BadRequest("Hãy chọn vai trò.".into())),
-    };
-    let password = f.password.unwrap_or_default();
-    let now = state.now_ms();
-    let u = user.clone();
-    let done = state
-        .records
-        .db(move |c| Ok(accounts::set_password(c, &u, &password, role, now)))
-        .await?;
-    let (status, message) = match done {
-        Ok(()) => {
-            tracing::info!(by = %s.user, user = %user, role = role.as_str(), "account saved");
-            (StatusCode::OK, format!("Đã lưu tài khoản {user}."))
-        }
-        Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
-    };
-    page(&state, &s, status, Some(message)).await
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let user = f.user.unwrap_or_default().trim().to_string();
+        let role = match f.role.as_deref() {
+            Some("manager") => Role::Manager,
+            Some("teacher") => Role::Teacher,
+            _ => return Err(AppError::BadRequest("Hãy chọn vai trò.".into())),
+        };
+        let password = f.password.unwrap_or_default();
+        let now = state.now_ms();
+        let u = user.clone();
+        let done = state
+            .records
+            .db(move |c| Ok(accounts::set_password(c, &u, &password, role, now)))
+            .await?;
+        let (status, message) = match done {
+            Ok(()) => {
+                tracing::info!(by = %s.user, user = %user, role = role.as_str(), "account saved");
+                (StatusCode::OK, format!("Đã lưu tài khoản {user}."))
+            }
+            Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
+        };
+        page(&state, &s, status, Some(message)).await
+    })
+    .await
 }
 
 /// The remove button.
 #[derive(Debug, Deserialize)]
 pub struct RemoveForm {
     user: Option<String>,
+    confirm: Option<String>,
 }
 
 /// `POST /admin/accounts/remove`.
 pub async fn remove(
     State(state): State<AppState>,
     ManagerForm(s, f): ManagerForm<RemoveForm>,
-) -> Result<Response, AppError> {
-    let user = f.user.unwrap_or_default();
-    let u = user.clone();
-    let done = state
-        .records
-        .db(move |c| Ok(accounts::remove(c, &u)))
-        .await?;
-    let (status, message) = match done {
-        Ok(()) => {
-            tracing::info!(by = %s.user, user = %user, "account removed");
-            (StatusCode::OK, format!("Đã xoá tài khoản {user}."))
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let user = f.user.unwrap_or_default();
+        if !confirmed(f.confirm.as_deref()) {
+            return confirm::page(
+                &s,
+                Confirm {
+                    heading: format!("Xoá tài khoản {user}?"),
+                    detail:
+                        "Người này sẽ không đăng nhập được nữa. Bài học và tài liệu họ đã soạn \
+                             vẫn còn."
+                            .into(),
+                    action: "/admin/accounts/remove".into(),
+                    fields: vec![("user", user)],
+                    button: "Xoá tài khoản",
+                    back: "/admin/accounts".into(),
+                },
+            );
         }
-        Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
-    };
-    page(&state, &s, status, Some(message)).await
+        let u = user.clone();
+        let done = state
+            .records
+            .db(move |c| Ok(accounts::remove(c, &u)))
+            .await?;
+        let (status, message) = match done {
+            Ok(()) => {
+                tracing::info!(by = %s.user, user = %user, "account removed");
+                (StatusCode::OK, format!("Đã xoá tài khoản {user}."))
+            }
+            Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
+        };
+        page(&state, &s, status, Some(message)).await
+    })
+    .await
 }
 
 /// Why a change was refused, in words a manager can act on.

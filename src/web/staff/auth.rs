@@ -11,16 +11,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::session::{SESSION_COOKIE, StaffForm, admin_cookie, home_of, set_cookie};
+use super::session::{
+    LOGIN_COOKIE, SESSION_COOKIE, StaffForm, admin_cookie, home_of, login_cookie, set_cookie,
+};
 use crate::accounts;
 use crate::web::error::AppError;
 use crate::web::extract::{Form, Token};
 use crate::web::page::{Site, render};
 use crate::web::participant::cookie_value;
 use crate::web::state::AppState;
-
-/// Cookie binding the login form to the browser that loaded it.
-const LOGIN_COOKIE: &str = "hl_login";
 
 #[derive(Template)]
 #[template(path = "admin_login.html")]
@@ -29,6 +28,8 @@ struct LoginPage {
     token: String,
     message: Option<String>,
     no_accounts: bool,
+    /// A form posted after the session expired is kept for after this login.
+    draft_waiting: bool,
 }
 
 /// `GET /admin/login`.
@@ -45,11 +46,12 @@ async fn login_page(
     status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, AppError> {
-    let existing = cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32);
+    let existing = login_cookie(headers);
     let token = existing
         .clone()
         .unwrap_or_else(crate::usage::new_participant_id);
     let no_accounts = state.records.db(accounts::count).await? == 0;
+    let draft_waiting = state.staff.drafts.page(&token, state.now_ms()).is_some();
     let mut res = (
         status,
         render(&LoginPage {
@@ -57,6 +59,7 @@ async fn login_page(
             token: token.clone(),
             message,
             no_accounts,
+            draft_waiting,
         })?,
     )
         .into_response();
@@ -141,7 +144,11 @@ pub async fn login(
         .db(move |c| accounts::start_session(c, &u, now))
         .await?;
     tracing::info!(user = %user, "logged in");
-    let mut res = Redirect::to(home_of(role)).into_response();
+    // Back to the editor whose form was posted after the session had expired, if any.
+    let page = bound
+        .and_then(|b| state.staff.drafts.page(&b, now))
+        .unwrap_or_else(|| home_of(role).to_string());
+    let mut res = Redirect::to(&page).into_response();
     set_cookie(&mut res, admin_cookie(SESSION_COOKIE, token));
     Ok(res)
 }

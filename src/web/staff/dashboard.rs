@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::charts::{Bar, Column, Preset, bars, columns, day_columns, presets};
-use super::session::{Staff, StaffNav, home_of};
+use super::session::{Staff, StaffError, StaffNav, framed, home_of};
 use crate::accounts::Role;
+use crate::accounts::Session;
 use crate::clock::{date_of, iso, local_day};
-use crate::usage::export::Compared;
+use crate::usage::export::{Compared, QUESTIONS};
 use crate::usage::profile::offered_groups;
 use crate::usage::report::{FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
 use crate::web::error::AppError;
@@ -77,15 +78,6 @@ pub async fn compared(state: &AppState, period: Period) -> Result<Compared, AppE
         .await
 }
 
-/// Labels of the demographic questions, in report order.
-const QUESTIONS: &[(&str, &str)] = &[
-    ("age_band", "Độ tuổi"),
-    ("gender", "Giới tính"),
-    ("ethnicity", "Dân tộc"),
-    ("newly_literate", "Mới biết chữ"),
-    ("village", "Thôn, bản"),
-];
-
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct Dashboard<'a> {
@@ -118,7 +110,11 @@ pub async fn dashboard(
     State(state): State<AppState>,
     Staff(s): Staff,
     Params(q): Params<PeriodQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Response, StaffError> {
+    framed(&s, report_page(state, &s, q)).await
+}
+
+async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Response, AppError> {
     if s.role != Role::Manager {
         return Ok(Redirect::to(home_of(s.role)).into_response());
     }
@@ -223,7 +219,7 @@ pub async fn dashboard(
             u8::from(today.month()),
             today.year()
         ),
-        nav: StaffNav::of(&s),
+        nav: StaffNav::of(s),
         from_vi: vi_date(period.from),
         to_vi: vi_date(period.to),
         prev_from_vi: vi_date(period.previous().from),

@@ -5,10 +5,16 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::session::{Staff, StaffForm, StaffNav};
+use super::confirm::{self, Confirm, confirmed};
+use super::session::{
+    DRAFT_BACK, DRAFT_GONE, Draftable, EditorForm, Staff, StaffError, StaffForm, StaffNav, framed,
+    login_cookie,
+};
+use crate::content::centre::CentreLibrary;
 use crate::content::material::{self, Parsed};
 use crate::content::{Category, Library};
 use crate::web::error::AppError;
@@ -34,6 +40,8 @@ struct ListPage {
 pub struct Done {
     id: Option<String>,
     done: Option<String>,
+    /// Show the form this browser posted after its session had expired.
+    draft: Option<String>,
 }
 
 /// `GET /admin/materials`.
@@ -41,38 +49,41 @@ pub async fn list(
     State(state): State<AppState>,
     Staff(s): Staff,
     Params(q): Params<Done>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let lib = &catalog.library;
-    let hidden = match state.centre_library() {
-        Ok(c) => c.hidden()?.into_iter().collect(),
-        Err(_) => Vec::new(),
-    };
-    let message = match q.done.as_deref() {
-        Some("hidden") => Some("Đã ẩn tài liệu.".to_string()),
-        Some("shown") => Some("Tài liệu đã hiện lại.".to_string()),
-        _ => None,
-    };
-    Ok(render(&ListPage {
-        site: Site::new(),
-        nav: StaffNav::of(&s),
-        message,
-        problems: lib.problems().iter().map(ToString::to_string).collect(),
-        materials: lib
-            .materials()
-            .iter()
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    m.title.clone(),
-                    m.category.name_vi(),
-                    !lib.is_starter(m),
-                )
-            })
-            .collect(),
-        hidden,
-    })?
-    .into_response())
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let lib = &catalog.library;
+        let hidden = match state.centre_library() {
+            Ok(c) => c.hidden()?.into_iter().collect(),
+            Err(_) => Vec::new(),
+        };
+        let message = match q.done.as_deref() {
+            Some("hidden") => Some("Đã ẩn tài liệu.".to_string()),
+            Some("shown") => Some("Tài liệu đã hiện lại.".to_string()),
+            _ => None,
+        };
+        Ok(render(&ListPage {
+            site: Site::new(),
+            nav: StaffNav::of(&s),
+            message,
+            problems: lib.problems().iter().map(ToString::to_string).collect(),
+            materials: lib
+                .materials()
+                .iter()
+                .map(|m| {
+                    (
+                        m.id.clone(),
+                        m.title.clone(),
+                        m.category.name_vi(),
+                        !lib.is_starter(m),
+                    )
+                })
+                .collect(),
+            hidden,
+        })?
+        .into_response())
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -88,8 +99,65 @@ struct EditPage {
     has_history: bool,
     preview: Option<String>,
     message: Option<String>,
-    /// (file name, URL)
-    attachments: Vec<(String, String)>,
+    attachments: Vec<ShownFile>,
+    /// The script that inserts a file's line at the cursor.
+    editor_js: String,
+}
+
+/// An attached file as the editor shows it.
+struct ShownFile {
+    /// File name.
+    name: String,
+    /// Its library path (what the remove button names).
+    rel: String,
+    /// Its page.
+    url: String,
+    /// Whether it is a picture (shown in the text, not linked).
+    image: bool,
+    /// The link target as written in this material's text (a name beside the material).
+    dest: String,
+    /// The words of the link or the picture's description, until the teacher writes theirs.
+    text: &'static str,
+    /// The line to copy into the text.
+    markdown: String,
+    /// Whether the file is the centre's own (a starter library's file cannot be removed).
+    removable: bool,
+}
+
+impl ShownFile {
+    fn of(a: &crate::content::Attachment, centre: Option<&CentreLibrary>) -> ShownFile {
+        let image = a.kind() == "image";
+        // Link targets are relative to the material's folder, where uploads are put.
+        let dest = if a
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            a.name.clone()
+        } else {
+            format!("<{}>", a.name)
+        };
+        let text = if image {
+            "Mô tả ảnh"
+        } else {
+            "Tải tệp"
+        };
+        ShownFile {
+            markdown: format!("{}[{text}]({dest})", if image { "!" } else { "" }),
+            name: a.name.clone(),
+            rel: a.rel.clone(),
+            url: a.url.clone(),
+            image,
+            dest,
+            text,
+            removable: centre.is_some_and(|c| own_file(c, &a.rel)),
+        }
+    }
+}
+
+/// Whether a library path is a file of the centre's own folder.
+fn own_file(centre: &CentreLibrary, rel: &str) -> bool {
+    centre.path_of(rel).is_ok_and(|p| p.is_file())
 }
 
 fn blank() -> Parsed {
@@ -127,12 +195,13 @@ fn edit_page(
         .to_string();
     let preview = preview
         .then(|| crate::content::markdown::to_html(&p.body, |dest| lib.resolve_link(&dir, dest)));
+    let centre = state.centre_library().ok();
     let attachments = lib
         .get(&id)
         .map(|m| {
             m.attachments
                 .iter()
-                .map(|a| (a.name.clone(), a.url.clone()))
+                .map(|a| ShownFile::of(a, centre.as_ref()))
                 .collect()
         })
         .unwrap_or_default();
@@ -148,31 +217,73 @@ fn edit_page(
         preview,
         message,
         attachments,
+        editor_js: crate::web::assets::url("editor.js"),
     })?
     .into_response())
 }
 
-/// `GET /admin/materials/edit?id=`: the form, empty for a new material.
+/// The editor's address (and the start of its query).
+const EDITOR: &str = "/admin/materials/edit?";
+
+/// `GET /admin/materials/edit?id=`: the form, empty for a new material; with `draft=1`, the
+/// form this browser posted after its session had expired.
 pub async fn edit(
     State(state): State<AppState>,
     Staff(s): Staff,
+    headers: HeaderMap,
     Params(q): Params<Done>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let id = q.id.unwrap_or_default();
-    let p = if id.is_empty() {
-        blank()
-    } else {
-        let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
-        catalog.library.read(m)?
-    };
-    let message = match q.done.as_deref() {
-        Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
-        Some("undone") => Some("Đã trở lại bản trước.".to_string()),
-        Some("uploaded") => Some("Đã thêm tệp.".to_string()),
-        _ => None,
-    };
-    edit_page(&state, &s, &catalog.library, id, p, false, message)
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        if q.draft.is_some() {
+            let path = EDITOR.trim_end_matches('?');
+            let kept = login_cookie(&headers)
+                .and_then(|login| state.staff.drafts.take(&login, path, state.now_ms()));
+            if let Some(form) = kept {
+                let f: SaveForm = serde_urlencoded::from_bytes(&form)
+                    .map_err(|_| AppError::bad("Bản nháp không đọc được."))?;
+                let id = f.id.clone().unwrap_or_default();
+                if !id.is_empty() && catalog.library.get(&id).is_none() {
+                    return Err(AppError::NotFound);
+                }
+                let p = parsed(&catalog.library, &id, f)?;
+                return edit_page(
+                    &state,
+                    &s,
+                    &catalog.library,
+                    id,
+                    p,
+                    false,
+                    Some(DRAFT_BACK.into()),
+                );
+            }
+        }
+        let id = q.id.unwrap_or_default();
+        let p = if id.is_empty() {
+            blank()
+        } else {
+            let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
+            catalog.library.read(m)?
+        };
+        let message = match q.done.as_deref() {
+            Some("saved") => Some("Đã lưu. Tài liệu đã có trên trang và trong tìm kiếm.".to_string()),
+            Some("undone") => Some("Đã trở lại bản trước.".to_string()),
+            Some("uploaded") => Some(
+                "Đã thêm tệp. Để tệp hiện trong bài, chép dòng bên cạnh tệp vào nội dung (hoặc bấm \
+                 «Chèn vào bài»), rồi bấm Lưu."
+                    .to_string(),
+            ),
+            _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
+            Some("file-removed") => Some(
+                "Đã xoá tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
+                 hãy bỏ dòng đó rồi bấm Lưu."
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        edit_page(&state, &s, &catalog.library, id, p, false, message)
+    })
+    .await
 }
 
 /// The edit form.
@@ -188,22 +299,26 @@ pub struct SaveForm {
     body: Option<String>,
 }
 
-/// A file-name stem from a title: folded syllables joined by `-` ("nuoi-ong-lay-mat").
+/// A file-name stem from a title: its words lower case, without their marks (đ becomes d),
+/// joined by `-` ("Xử lý nước" gives "xu-ly-nuoc"). The letters stay as typed: the search's
+/// folding of spelling variants (lý/lí) is for finding, not for naming.
 pub fn slug(title: &str) -> String {
     let mut out = String::new();
-    for w in crate::search::analyzer::words(title) {
-        let part: String = w
-            .folded
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
-        if part.is_empty() || out.len() + part.len() > 60 {
-            continue;
+    let mut word = String::new();
+    for c in title.chars().chain([' ']) {
+        match unmarked(c) {
+            Letter::Plain(a) => word.push(a),
+            Letter::Mark => {}
+            Letter::Gap => {
+                if !word.is_empty() && out.len() + word.len() <= 60 {
+                    if !out.is_empty() {
+                        out.push('-');
+                    }
+                    out.push_str(&word);
+                }
+                word.clear();
+            }
         }
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(&part);
     }
     if out.is_empty() {
         "tai-lieu".into()
@@ -212,30 +327,43 @@ pub fn slug(title: &str) -> String {
     }
 }
 
-/// `POST /admin/materials/save`: preview, save or undo.
-pub async fn save(
-    State(state): State<AppState>,
-    StaffForm(s, f): StaffForm<SaveForm>,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog()?;
-    let lib = &catalog.library;
-    let mut id = f.id.unwrap_or_default();
-    if !id.is_empty() && lib.get(&id).is_none() {
-        return Err(AppError::NotFound);
+/// What a character of a title is in a file name.
+enum Letter {
+    /// A letter or digit, as plain lower-case ASCII.
+    Plain(char),
+    /// A mark or an apostrophe inside a word (H'Mông): left out, the word goes on.
+    Mark,
+    /// Anything else ends a word.
+    Gap,
+}
+
+fn unmarked(c: char) -> Letter {
+    if c == 'đ' || c == 'Đ' {
+        return Letter::Plain('d');
     }
-    let centre = state.centre_library()?;
-    if f.action.as_deref() == Some("undo") {
-        let rel = format!("{id}.md");
-        blocking(move || centre.undo(&rel)).await?;
-        state.reload_library().await?;
-        return Ok(redirect_to_edit(&id, "undone"));
+    if c == '\'' || c == '’' || unicode_normalization::char::is_combining_mark(c) {
+        return Letter::Mark;
     }
-    let category = category_field(f.category.as_deref())?;
-    let updated = f.updated.filter(|d| !d.trim().is_empty());
-    let old = lib.get(&id).and_then(|m| lib.read(m).ok());
-    let p = Parsed {
+    let mut base = c;
+    unicode_normalization::char::decompose_canonical(c, |d| {
+        if !unicode_normalization::char::is_combining_mark(d) {
+            base = d;
+        }
+    });
+    if base.is_ascii_alphanumeric() {
+        Letter::Plain(base.to_ascii_lowercase())
+    } else {
+        Letter::Gap
+    }
+}
+
+/// The material as the form says it, over what `id` holds now (its language, whether it is
+/// recommended).
+fn parsed(lib: &Library, id: &str, f: SaveForm) -> Result<Parsed, AppError> {
+    let old = lib.get(id).and_then(|m| lib.read(m).ok());
+    Ok(Parsed {
         title: f.title.unwrap_or_default().trim().to_string(),
-        category,
+        category: category_field(f.category.as_deref())?,
         language: old
             .as_ref()
             .map_or_else(|| "vi".into(), |o| o.language.clone()),
@@ -247,46 +375,88 @@ pub async fn save(
             .filter(|t| !t.is_empty())
             .collect(),
         summary: f.summary.unwrap_or_default(),
-        updated,
+        updated: f.updated.filter(|d| !d.trim().is_empty()),
         featured: old.as_ref().is_some_and(|o| o.featured),
         body: f.body.unwrap_or_default(),
-    };
-    if p.title.is_empty() {
-        return edit_page(
-            &state,
-            &s,
-            lib,
-            id,
-            p,
-            false,
-            Some("Hãy đặt tên cho tài liệu.".into()),
-        );
-    }
-    if f.action.as_deref() == Some("preview") {
-        return edit_page(&state, &s, lib, id, p, true, None);
-    }
-    let text = match material::write(&p) {
-        Ok(t) => t,
-        Err(e) => {
-            let msg = format!("Chưa lưu được: {e}");
-            return edit_page(&state, &s, lib, id, p, false, Some(msg));
+    })
+}
+
+impl Draftable for SaveForm {
+    fn draft_page(_: &str, f: &SaveForm) -> Option<String> {
+        if f.action.as_deref() == Some("undo") {
+            return None;
         }
-    };
-    if id.is_empty() {
-        // A new material: a free name in its field's folder.
-        let stem = format!("{}/{}", category.slug(), slug(&p.title));
-        id = stem.clone();
-        let mut n = 2;
-        while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {
-            id = format!("{stem}-{n}");
-            n += 1;
-        }
+        let mut ser = form_urlencoded::Serializer::new(String::from(EDITOR));
+        ser.append_pair("id", f.id.as_deref().unwrap_or(""));
+        ser.append_pair("draft", "1");
+        Some(ser.finish())
     }
-    let rel = format!("{id}.md");
-    blocking(move || centre.save(&rel, text.as_bytes())).await?;
-    state.reload_library().await?;
-    tracing::info!(user = %s.user, %id, "material saved");
-    Ok(redirect_to_edit(&id, "saved"))
+}
+
+/// `POST /admin/materials/save`: preview, save or undo.
+pub async fn save(
+    State(state): State<AppState>,
+    EditorForm(s, f): EditorForm<SaveForm>,
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let lib = &catalog.library;
+        let mut id = f.id.clone().unwrap_or_default();
+        if !id.is_empty() && lib.get(&id).is_none() {
+            return Err(AppError::NotFound);
+        }
+        let centre = state.centre_library()?;
+        if f.action.as_deref() == Some("undo") {
+            let rel = format!("{id}.md");
+            blocking(move || centre.undo(&rel)).await?;
+            state.reload_library().await?;
+            return Ok(redirect_to_edit(&id, "undone"));
+        }
+        let action = f.action.clone();
+        let mut p = parsed(lib, &id, f)?;
+        if p.title.is_empty() {
+            return edit_page(
+                &state,
+                &s,
+                lib,
+                id,
+                p,
+                false,
+                Some("Hãy đặt tên cho tài liệu.".into()),
+            );
+        }
+        if action.as_deref() == Some("preview") {
+            return edit_page(&state, &s, lib, id, p, true, None);
+        }
+        // A material saved without a date still counts as new: the home page lists materials
+        // under "Mới cập nhật" by their date, and an undated one would never be shown there.
+        if p.updated.is_none() {
+            p.updated = Some(crate::clock::iso(super::dashboard::today(&state)));
+        }
+        let text = match material::write(&p) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("Chưa lưu được: {e}");
+                return edit_page(&state, &s, lib, id, p, false, Some(msg));
+            }
+        };
+        if id.is_empty() {
+            // A new material: a free name in its field's folder.
+            let stem = format!("{}/{}", p.category.slug(), slug(&p.title));
+            id = stem.clone();
+            let mut n = 2;
+            while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {
+                id = format!("{stem}-{n}");
+                n += 1;
+            }
+        }
+        let rel = format!("{id}.md");
+        blocking(move || centre.save(&rel, text.as_bytes())).await?;
+        state.reload_library().await?;
+        tracing::info!(user = %s.user, %id, "material saved");
+        Ok(redirect_to_edit(&id, "saved"))
+    })
+    .await
 }
 
 /// Back to the editor of `id`, saying what was done.
@@ -302,23 +472,117 @@ pub fn redirect_to_edit(id: &str, done: &str) -> Response {
 pub struct HideForm {
     hide: Option<String>,
     show: Option<String>,
+    confirm: Option<String>,
 }
 
 /// `POST /admin/materials/hide`.
 pub async fn hide(
     State(state): State<AppState>,
     StaffForm(s, f): StaffForm<HideForm>,
-) -> Result<Response, AppError> {
-    let centre = state.centre_library()?;
-    let (id, hide) = match (f.hide, f.show) {
-        (Some(id), _) => (id, true),
-        (None, Some(id)) => (id, false),
-        _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
-    };
-    let i = id.clone();
-    blocking(move || centre.set_hidden(&i, hide)).await?;
-    state.reload_library().await?;
-    tracing::info!(user = %s.user, %id, hide, "material visibility changed");
-    let done = if hide { "hidden" } else { "shown" };
-    Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let centre = state.centre_library()?;
+        let (id, hide) = match (f.hide, f.show) {
+            (Some(id), _) => (id, true),
+            (None, Some(id)) => (id, false),
+            _ => return Err(AppError::BadRequest("Không rõ tài liệu nào.".into())),
+        };
+        if hide && !confirmed(f.confirm.as_deref()) {
+            let catalog = state.catalog()?;
+            let title = catalog.library.get(&id).map_or(id.as_str(), |m| &m.title);
+            return confirm::page(
+                &s,
+                Confirm {
+                    heading: format!("Ẩn tài liệu «{title}»?"),
+                    detail:
+                        "Học viên sẽ không thấy tài liệu này trên trang và trong tìm kiếm nữa. \
+                             Có thể hiện lại ở trang Tài liệu."
+                            .into(),
+                    action: "/admin/materials/hide".into(),
+                    fields: vec![("hide", id)],
+                    button: "Ẩn tài liệu",
+                    back: "/admin/materials".into(),
+                },
+            );
+        }
+        let i = id.clone();
+        blocking(move || centre.set_hidden(&i, hide)).await?;
+        state.reload_library().await?;
+        tracing::info!(user = %s.user, %id, hide, "material visibility changed");
+        let done = if hide { "hidden" } else { "shown" };
+        Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
+    })
+    .await
+}
+
+/// The remove button of an attached file.
+#[derive(Debug, Deserialize)]
+pub struct RemoveFileForm {
+    id: Option<String>,
+    file: Option<String>,
+    confirm: Option<String>,
+}
+
+/// `POST /admin/materials/remove-file`: takes a wrong upload out of the library (after a
+/// confirmation), keeping it in the history like every file the centre replaces.
+pub async fn remove_file(
+    State(state): State<AppState>,
+    StaffForm(s, f): StaffForm<RemoveFileForm>,
+) -> Result<Response, StaffError> {
+    framed(&s, async {
+        let catalog = state.catalog()?;
+        let centre = state.centre_library()?;
+        let id = f.id.unwrap_or_default();
+        let rel = f.file.unwrap_or_default();
+        let m = catalog.library.get(&id).ok_or(AppError::NotFound)?;
+        let file = m
+            .attachments
+            .iter()
+            .find(|a| a.rel == rel)
+            .ok_or_else(|| AppError::bad("Tài liệu này không có tệp đó."))?;
+        if !own_file(&centre, &rel) {
+            return Err(AppError::bad(
+                "Tệp này thuộc thư viện mẫu, không xoá được. Có thể bỏ dòng nhắc tới nó trong nội dung.",
+            ));
+        }
+        if !confirmed(f.confirm.as_deref()) {
+            let mut back = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
+            back.append_pair("id", &id);
+            return confirm::page(
+                &s,
+                Confirm {
+                    heading: format!("Xoá tệp «{}»?", file.name),
+                    detail: "Tệp sẽ không còn trong tài liệu và trên trang. Máy vẫn giữ một bản \
+                             trong lịch sử."
+                        .into(),
+                    action: "/admin/materials/remove-file".into(),
+                    fields: vec![("id", id.clone()), ("file", rel)],
+                    button: "Xoá tệp",
+                    back: back.finish(),
+                },
+            );
+        }
+        let r = rel.clone();
+        blocking(move || centre.remove(&r)).await?;
+        state.reload_library().await?;
+        tracing::info!(user = %s.user, %rel, "attachment removed");
+        Ok(redirect_to_edit(&id, "file-removed"))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn ids_keep_the_letters_typed_without_their_marks() {
+        assert_eq!(slug("Xử lý nước thải"), "xu-ly-nuoc-thai");
+        assert_eq!(slug("Kỹ thuật nuôi ong"), "ky-thuat-nuoi-ong");
+        assert_eq!(slug("Quy định đất đai"), "quy-dinh-dat-dai");
+        assert_eq!(slug("Đồng bào H'Mông"), "dong-bao-hmong");
+        // Decomposed input (marks as separate characters) gives the same id.
+        assert_eq!(slug("Xu\u{31b} ly\u{301}"), "xu-ly");
+        assert_eq!(slug("  !!  "), "tai-lieu");
+    }
 }

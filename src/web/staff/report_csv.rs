@@ -1,33 +1,45 @@
 //! `/admin/export/{table}`: one table of a period's report as a CSV file for the commune's
-//! spreadsheet.
+//! spreadsheet, with the titles of materials and lessons rather than their ids.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::dashboard::{PeriodQuery, compared, today};
-use super::session::Manager;
+use super::session::{Manager, StaffError, framed};
 use crate::clock::iso;
 use crate::usage::export;
 use crate::web::error::AppError;
 use crate::web::extract::Params;
+use crate::web::offload::blocking;
 use crate::web::state::AppState;
 
 /// `GET /admin/export/{table}`: one table of the report as CSV.
 pub async fn export_csv(
     State(state): State<AppState>,
-    Manager(_): Manager,
+    Manager(s): Manager,
     Path(table): Path<String>,
     Params(q): Params<PeriodQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Response, StaffError> {
+    framed(&s, table_file(state, table, q)).await
+}
+
+async fn table_file(state: AppState, table: String, q: PeriodQuery) -> Result<Response, AppError> {
     let name = table.strip_suffix(".csv").unwrap_or(&table).to_string();
     let period = q.resolve(today(&state))?;
     let c = compared(&state, period).await?;
-    let t = export::tables(&c.current)
+    let catalog = state.catalog().ok();
+    let store = state.lessons.clone();
+    let lessons = blocking(move || store.list()).await.unwrap_or_default();
+    let titles = export::Titles::new(
+        catalog.as_ref().map(|c| &c.library),
+        lessons.into_iter().map(|l| (l.code, l.title)),
+    );
+    let t = export::tables(&c.current, &titles)
         .into_iter()
         .find(|t| t.name == name)
         .ok_or(AppError::NotFound)?;
-    let body = export::csv_table(&t.header, &t.rows)?;
+    let body = export::csv_file(&t)?;
     let filename = format!(
         "hoclieu-{}-{}-{}.csv",
         name,

@@ -1,7 +1,9 @@
 //! Who is logged in: the session cookie (HttpOnly, SameSite=Strict, path `/admin`) read into
-//! [`Staff`] or [`Manager`], and staff forms ([`StaffForm`], [`ManagerForm`]) whose session
-//! and CSRF token are checked once, here, before a handler runs.
+//! [`Staff`] or [`Manager`], and staff forms ([`StaffForm`], [`ManagerForm`], [`EditorForm`])
+//! whose session and CSRF token are checked once, here, before a handler runs; failures after
+//! that are shown in the staff frame ([`StaffError`]).
 
+use askama::Template;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
@@ -12,11 +14,20 @@ use serde::de::DeserializeOwned;
 use crate::accounts::{self, Role, Session};
 use crate::web::error::AppError;
 use crate::web::extract::{body_bytes, token_and_form};
+use crate::web::page::Site;
 use crate::web::participant::cookie_value;
 use crate::web::state::AppState;
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "hl_admin";
+
+/// Cookie binding the login form to the browser that loaded it (and a kept draft to it).
+pub const LOGIN_COOKIE: &str = "hl_login";
+
+/// The browser's login-form cookie, when it has a well-formed one.
+pub fn login_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, LOGIN_COOKIE).filter(|t| t.len() == 32)
+}
 
 /// Adds a `Set-Cookie` header.
 pub fn set_cookie(res: &mut Response, c: Cookie<'_>) {
@@ -49,8 +60,12 @@ pub struct Manager(pub Session);
 pub enum Refused {
     /// Not logged in: go to the login form.
     Login,
-    /// Logged in, but the role may not do this.
-    Forbidden,
+    /// Not logged in any more, but what the form held is kept for after the login; the
+    /// browser gets a login-form cookie first when it had none.
+    KeptDraft(Option<String>),
+    /// Logged in, but refused (the role may not do this, the form's token is wrong): said in
+    /// the staff frame.
+    Staff(Box<StaffError>),
     /// Something else went wrong.
     Error(AppError),
 }
@@ -65,7 +80,14 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::Login => Redirect::to("/admin/login").into_response(),
-            Refused::Forbidden => AppError::Forbidden.into_response(),
+            Refused::KeptDraft(new_login) => {
+                let mut res = Redirect::to("/admin/login").into_response();
+                if let Some(token) = new_login {
+                    set_cookie(&mut res, admin_cookie(LOGIN_COOKIE, token));
+                }
+                res
+            }
+            Refused::Staff(e) => e.into_response(),
             Refused::Error(e) => e.into_response(),
         }
     }
@@ -85,8 +107,13 @@ fn manager(s: Session) -> Result<Session, Refused> {
     if s.role == Role::Manager {
         Ok(s)
     } else {
-        Err(Refused::Forbidden)
+        Err(refused(&s, AppError::Forbidden))
     }
+}
+
+/// A refusal to someone logged in, in the staff frame.
+fn refused(s: &Session, e: AppError) -> Refused {
+    Refused::Staff(Box::new(StaffError::new(s, e)))
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -127,9 +154,14 @@ async fn staff_form<T: DeserializeOwned>(
         s = manager(s)?;
     }
     let body = body_bytes(Request::from_parts(parts, body), state).await?;
-    let (token, form) = token_and_form(&body)?;
-    check_token(&s, token.as_deref())?;
-    Ok((s, form))
+    let checked = token_and_form(&body).and_then(|(token, form)| {
+        check_token(&s, token.as_deref())?;
+        Ok(form)
+    });
+    match checked {
+        Ok(form) => Ok((s, form)),
+        Err(e) => Err(refused(&s, e)),
+    }
 }
 
 /// A form posted by a logged-in staff member, its token checked.
@@ -158,7 +190,75 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ManagerForm<T> {
     }
 }
 
+/// A form whose text is worth keeping when its session has expired (30 idle minutes are soon
+/// over while writing a material): it says where a kept copy is shown again.
+pub trait Draftable: DeserializeOwned {
+    /// The page (path and query) that shows a draft of this form posted to `path`; `None`
+    /// when there is nothing typed to keep.
+    fn draft_page(path: &str, form: &Self) -> Option<String>;
+}
+
+/// Said over a form given back after a login.
+pub const DRAFT_BACK: &str = "Phiên làm việc đã hết trước khi bài được lưu. Đây là những gì bạn \
+                              đã soạn: xem lại rồi bấm Lưu.";
+
+/// Said when the form to give back is no longer kept.
+pub const DRAFT_GONE: &str = "Không còn bản nháp để mở lại (bản nháp chỉ mở được một lần, và mất \
+                              khi máy khởi động lại).";
+
+/// A staff editor's form, its session and token checked like [`StaffForm`]'s. Posted after
+/// the session has expired, it is kept as a draft for the browser (see `web::drafts`) and the
+/// answer is the login form, after which the editor shows it again.
+#[derive(Debug)]
+pub struct EditorForm<T>(pub Session, pub T);
+
+impl<T: Draftable> FromRequest<AppState> for EditorForm<T> {
+    type Rejection = Refused;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Refused> {
+        // Only a browser that had a session cookie: another site's page cannot send it
+        // (SameSite=Strict), so it cannot leave a draft in someone's editor.
+        let had_session = cookie_value(req.headers(), SESSION_COOKIE).is_some();
+        let (parts, body) = req.into_parts();
+        match session(&parts, state).await {
+            Ok(s) => {
+                let body = body_bytes(Request::from_parts(parts, body), state).await?;
+                let checked = token_and_form(&body).and_then(|(token, form)| {
+                    check_token(&s, token.as_deref())?;
+                    Ok(form)
+                });
+                match checked {
+                    Ok(form) => Ok(EditorForm(s, form)),
+                    Err(e) => Err(refused(&s, e)),
+                }
+            }
+            Err(Refused::Login) if had_session => {
+                let path = parts.uri.path().to_string();
+                let known = login_cookie(&parts.headers);
+                let body = body_bytes(Request::from_parts(parts, body), state).await?;
+                let Ok((_, form)) = token_and_form::<T>(&body) else {
+                    return Err(Refused::Login);
+                };
+                let Some(page) = T::draft_page(&path, &form) else {
+                    return Err(Refused::Login);
+                };
+                let login = known
+                    .clone()
+                    .unwrap_or_else(crate::usage::new_participant_id);
+                state
+                    .staff
+                    .drafts
+                    .keep(&login, page, body.to_vec(), state.now_ms());
+                tracing::info!("form posted after its session expired: kept for after login");
+                Err(Refused::KeptDraft(known.is_none().then_some(login)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The staff menu at the top of every staff page.
+#[derive(Debug, Clone)]
 pub struct StaffNav {
     /// Who is logged in.
     pub user: String,
@@ -185,4 +285,55 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Manager => "/admin",
         Role::Teacher => "/admin/lessons",
     }
+}
+
+/// A failure of a staff page, said inside the staff frame with its menu (not on the villagers'
+/// error page), with the status and words `web::error` gives it.
+#[derive(Debug)]
+pub struct StaffError {
+    nav: StaffNav,
+    error: AppError,
+}
+
+impl StaffError {
+    /// `error`, shown to the staff member of `s`.
+    pub fn new(s: &Session, error: impl Into<AppError>) -> StaffError {
+        StaffError {
+            nav: StaffNav::of(s),
+            error: error.into(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_error.html")]
+struct StaffErrorPage<'a> {
+    site: Site,
+    nav: &'a StaffNav,
+    heading: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for StaffError {
+    fn into_response(self) -> Response {
+        let nav = self.nav;
+        self.error.into_page(|heading, message| {
+            StaffErrorPage {
+                site: Site::new(),
+                nav: &nav,
+                heading,
+                message,
+            }
+            .render()
+            .unwrap_or_else(|_| crate::web::page::error_page(heading, message))
+        })
+    }
+}
+
+/// Runs a staff page, its failures shown in the staff frame of `s`.
+pub async fn framed(
+    s: &Session,
+    page: impl Future<Output = Result<Response, AppError>>,
+) -> Result<Response, StaffError> {
+    page.await.map_err(|e| StaffError::new(s, e))
 }

@@ -17,7 +17,7 @@ use crate::web::page::{Site, render};
 use crate::web::state::AppState;
 
 /// A published lesson, or 404.
-async fn published(state: &AppState, code: String) -> Result<Lesson, AppError> {
+pub async fn published(state: &AppState, code: String) -> Result<Lesson, AppError> {
     let store = state.lessons.clone();
     blocking(move || store.get(&code))
         .await?
