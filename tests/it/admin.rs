@@ -30,7 +30,12 @@ pub fn set_cookies(res: &Res) -> Vec<String> {
 }
 
 pub fn token_in(html: &str) -> String {
-    html.split("name=\"token\" value=\"")
+    value_after(html, "name=\"token\" value=\"")
+}
+
+/// The text between the first `prefix` and the quote after it.
+pub fn value_after(html: &str, prefix: &str) -> String {
+    html.split(prefix)
         .nth(1)
         .unwrap()
         .split('"')

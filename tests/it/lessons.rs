@@ -50,6 +50,13 @@ async fn act(app: &TestApp, cookie: &str, code: &str, body: &str) -> crate::util
         .await
 }
 
+/// Publishes a lesson; returns where the editor goes next.
+async fn publish(app: &TestApp, cookie: &str, token: &str, code: &str) -> String {
+    let res = act(app, cookie, code, &format!("token={token}&action=publish")).await;
+    res.assert_status(303);
+    res.header("location").to_string()
+}
+
 #[tokio::test]
 async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
     let mut app = app();
@@ -103,14 +110,7 @@ async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
         urlencode("Chuẩn bị rơm khô"),
     );
     act(&app, &cookie, &code, &body).await.assert_status(303);
-    act(
-        &app,
-        &cookie,
-        &code,
-        &format!("token={token}&action=publish"),
-    )
-    .await
-    .assert_status(303);
+    publish(&app, &cookie, &token, &code).await;
     // Without the token nothing changes.
     act(&app, &cookie, &code, "token=sai&action=delete")
         .await
@@ -261,14 +261,7 @@ fn default_button(page: &str) -> String {
         .nth(1)
         .unwrap();
     let button = form.split("<button type=\"submit\"").nth(1).unwrap();
-    button
-        .split("value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
+    crate::admin::value_after(button, "value=\"")
 }
 
 #[tokio::test]
@@ -316,14 +309,7 @@ async fn lesson_codes_open_in_capitals_or_not_and_are_shown_in_capitals() {
             break c;
         }
     };
-    act(
-        &app,
-        &cookie,
-        &code,
-        &format!("token={token}&action=publish"),
-    )
-    .await
-    .assert_status(303);
+    publish(&app, &cookie, &token, &code).await;
     let capitals = code.to_ascii_uppercase();
     for c in [&capitals, &code] {
         let page = app.get(&format!("/l/{c}")).await;
@@ -360,19 +346,12 @@ async fn the_projector_page_shows_the_boxs_own_address_and_the_code_in_capitals(
     app.get(&format!("/l/{code}/chieu"))
         .await
         .assert_status(404);
-    let res = act(
-        &app,
-        &cookie,
-        &code,
-        &format!("token={token}&action=publish"),
-    )
-    .await;
-    res.assert_status(303);
+    let published = publish(&app, &cookie, &token, &code).await;
     // Published: the teacher reads the full address, not a path.
     let capitals = code.to_ascii_uppercase();
     let address = format!("http://127.0.0.1:8080/l/{capitals}");
     let editor = app
-        .get_with(res.header("location"), &[("cookie", &cookie)])
+        .get_with(&published, &[("cookie", &cookie)])
         .await
         .text();
     assert!(

@@ -107,7 +107,7 @@ pub async fn remove(
                     heading: format!("Xoá tài khoản {user}?"),
                     detail:
                         "Người này sẽ không đăng nhập được nữa. Bài học và tài liệu họ đã soạn \
-                             vẫn còn."
+                         vẫn còn."
                             .into(),
                     action: "/admin/accounts/remove".into(),
                     fields: vec![("user", user)],

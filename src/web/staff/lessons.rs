@@ -264,7 +264,7 @@ pub async fn update(
                         heading: format!("Xoá bài học «{}»?", l.title),
                         detail:
                             "Bài học, thứ tự tài liệu và lời dặn sẽ mất hẳn, và học viên mở mã \
-                                 của bài sẽ không thấy gì nữa. Các tài liệu vẫn còn trong thư viện."
+                             của bài sẽ không thấy gì nữa. Các tài liệu vẫn còn trong thư viện."
                                 .into(),
                         action: here.clone(),
                         fields: vec![("action", "delete".into())],

@@ -496,7 +496,7 @@ pub async fn hide(
                     heading: format!("Ẩn tài liệu «{title}»?"),
                     detail:
                         "Học viên sẽ không thấy tài liệu này trên trang và trong tìm kiếm nữa. \
-                             Có thể hiện lại ở trang Tài liệu."
+                         Có thể hiện lại ở trang Tài liệu."
                             .into(),
                     action: "/admin/materials/hide".into(),
                     fields: vec![("hide", id)],
