@@ -216,7 +216,7 @@ async fn deleting_a_lesson_takes_a_second_step_with_a_dangerous_button() {
     let code = create(&app, &cookie, &token, "Phòng bệnh cho gà").await;
     let editor = format!("/admin/lessons/{code}");
     let page = app.get_with(&editor, &[("cookie", &cookie)]).await.text();
-    // "Xoá bài học" looks unlike "Lưu".
+    // "Xóa bài học" looks unlike "Lưu".
     assert!(
         page.contains("class=\"danger\" name=\"action\" value=\"delete\""),
         "{page}"
@@ -231,7 +231,7 @@ async fn deleting_a_lesson_takes_a_second_step_with_a_dangerous_button() {
     )
     .await;
     ask.assert_status(200);
-    assert!(ask.text().contains("Xoá bài học «Phòng bệnh cho gà»?"));
+    assert!(ask.text().contains("Xóa bài học «Phòng bệnh cho gà»?"));
     assert!(
         ask.text().contains(&format!("href=\"{editor}\"")),
         "a way back"

@@ -504,7 +504,7 @@ async fn an_upload_offers_its_line_for_the_text_and_a_wrong_one_can_be_removed()
         .request(post("/admin/materials/remove-file", &cookie, &remove("")))
         .await;
     ask.assert_status(200);
-    assert!(ask.text().contains("Xoá tệp «oresol-huong-dan.pdf»?"));
+    assert!(ask.text().contains("Xóa tệp «oresol-huong-dan.pdf»?"));
     let file = app.data.join("library/health/oresol-huong-dan.pdf");
     assert!(file.exists(), "nothing removed before the confirmation");
     let res = app
@@ -542,7 +542,7 @@ async fn an_upload_offers_its_line_for_the_text_and_a_wrong_one_can_be_removed()
         )
         .await
         .text();
-    assert!(lua.contains("lua-vu-xuan-lich.svg") && !lua.contains("Xoá tệp"));
+    assert!(lua.contains("lua-vu-xuan-lich.svg") && !lua.contains("Xóa tệp"));
     let res = app
         .request(post(
             "/admin/materials/remove-file",

@@ -275,3 +275,22 @@ async fn a_material_says_whom_to_ask_for_its_own_field() {
     );
     assert!(health.contains("trạm y tế"), "{health}");
 }
+
+#[test]
+fn one_spelling_of_xoa_across_the_site() {
+    // "Xóa" everywhere (the spelling of the current dictionary), never the old "Xoá" beside it.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["web/templates", "src"] {
+        for e in walkdir::WalkDir::new(root.join(dir)) {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                assert!(
+                    !text.contains("Xoá") && !text.contains("xoá"),
+                    "{} spells xoá",
+                    e.path().display()
+                );
+            }
+        }
+    }
+}

@@ -109,7 +109,7 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         .await;
     res.assert_status(200);
     let ask = res.text();
-    assert!(ask.contains("Xoá tài khoản co-lan?"), "{ask}");
+    assert!(ask.contains("Xóa tài khoản co-lan?"), "{ask}");
     assert!(ask.contains("class=\"danger\""), "{ask}");
     assert!(ask.contains("name=\"confirm\" value=\"yes\""), "{ask}");
     app.get_with("/admin/lessons", &[("cookie", &teacher)])
@@ -124,7 +124,7 @@ async fn managers_add_and_remove_accounts_with_the_form_token() {
         ))
         .await;
     res.assert_status(200);
-    assert!(res.text().contains("Đã xoá tài khoản co-lan"));
+    assert!(res.text().contains("Đã xóa tài khoản co-lan"));
     let res = app.get_with("/admin", &[("cookie", &teacher)]).await;
     res.assert_status(303);
     assert_eq!(res.header("location"), "/admin/login");

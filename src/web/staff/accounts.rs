@@ -104,14 +104,14 @@ pub async fn remove(
             return confirm::page(
                 &s,
                 Confirm {
-                    heading: format!("Xoá tài khoản {user}?"),
+                    heading: format!("Xóa tài khoản {user}?"),
                     detail:
                         "Người này sẽ không đăng nhập được nữa. Bài học và tài liệu họ đã soạn \
                          vẫn còn."
                             .into(),
                     action: "/admin/accounts/remove".into(),
                     fields: vec![("user", user)],
-                    button: "Xoá tài khoản",
+                    button: "Xóa tài khoản",
                     back: "/admin/accounts".into(),
                 },
             );
@@ -124,7 +124,7 @@ pub async fn remove(
         let (status, message) = match done {
             Ok(()) => {
                 tracing::info!(by = %s.user, user = %user, "account removed");
-                (StatusCode::OK, format!("Đã xoá tài khoản {user}."))
+                (StatusCode::OK, format!("Đã xóa tài khoản {user}."))
             }
             Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
         };

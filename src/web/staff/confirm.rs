@@ -20,7 +20,7 @@ pub fn confirmed(value: Option<&str>) -> bool {
 
 /// What the confirmation page asks.
 pub struct Confirm {
-    /// The question ("Xoá bài học …?").
+    /// The question ("Xóa bài học …?").
     pub heading: String,
     /// What will happen, and what will not.
     pub detail: String,

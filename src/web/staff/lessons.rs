@@ -261,14 +261,14 @@ pub async fn update(
                 return confirm::page(
                     &s,
                     Confirm {
-                        heading: format!("Xoá bài học «{}»?", l.title),
+                        heading: format!("Xóa bài học «{}»?", l.title),
                         detail:
                             "Bài học, thứ tự tài liệu và lời dặn sẽ mất hẳn, và học viên mở mã \
                              của bài sẽ không thấy gì nữa. Các tài liệu vẫn còn trong thư viện."
                                 .into(),
                         action: here.clone(),
                         fields: vec![("action", "delete".into())],
-                        button: "Xoá hẳn bài học",
+                        button: "Xóa hẳn bài học",
                         back: here,
                     },
                 );

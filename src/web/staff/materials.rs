@@ -275,7 +275,7 @@ pub async fn edit(
             ),
             _ if q.draft.is_some() => Some(DRAFT_GONE.to_string()),
             Some("file-removed") => Some(
-                "Đã xoá tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
+                "Đã xóa tệp (máy vẫn giữ một bản trong lịch sử). Nếu nội dung còn nhắc tới tệp, \
                  hãy bỏ dòng đó rồi bấm Lưu."
                     .to_string(),
             ),
@@ -542,7 +542,7 @@ pub async fn remove_file(
             .ok_or_else(|| AppError::bad("Tài liệu này không có tệp đó."))?;
         if !own_file(&centre, &rel) {
             return Err(AppError::bad(
-                "Tệp này thuộc thư viện mẫu, không xoá được. Có thể bỏ dòng nhắc tới nó trong nội dung.",
+                "Tệp này thuộc thư viện mẫu, không xóa được. Có thể bỏ dòng nhắc tới nó trong nội dung.",
             ));
         }
         if !confirmed(f.confirm.as_deref()) {
@@ -551,13 +551,13 @@ pub async fn remove_file(
             return confirm::page(
                 &s,
                 Confirm {
-                    heading: format!("Xoá tệp «{}»?", file.name),
+                    heading: format!("Xóa tệp «{}»?", file.name),
                     detail: "Tệp sẽ không còn trong tài liệu và trên trang. Máy vẫn giữ một bản \
                              trong lịch sử."
                         .into(),
                     action: "/admin/materials/remove-file".into(),
                     fields: vec![("id", id.clone()), ("file", rel)],
-                    button: "Xoá tệp",
+                    button: "Xóa tệp",
                     back: back.finish(),
                 },
             );
