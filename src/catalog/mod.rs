@@ -29,6 +29,8 @@ pub struct Catalog {
     /// Recently shown material bodies as HTML. Belongs to this catalogue, so a new catalogue
     /// (a changed library) starts with an empty cache.
     rendered: Mutex<lru::LruCache<String, Arc<str>>>,
+    /// Lengths of recordings and videos (seconds), read once per catalogue.
+    durations: Mutex<std::collections::HashMap<String, Option<u64>>>,
 }
 
 impl Catalog {
@@ -49,7 +51,31 @@ impl Catalog {
             rendered: Mutex::new(lru::LruCache::new(
                 std::num::NonZeroUsize::new(RENDERED_PAGES).unwrap_or(std::num::NonZeroUsize::MIN),
             )),
+            durations: Mutex::default(),
         }
+    }
+
+    /// How long an attachment plays, in seconds, when it is a recording or a video whose
+    /// headers say (blocking: the first time, the file's headers are read).
+    pub fn duration(&self, a: &crate::content::Attachment) -> Option<u64> {
+        if !matches!(a.kind(), "audio" | "video") {
+            return None;
+        }
+        let lock = || {
+            self.durations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(d) = lock().get(&a.rel) {
+            return *d;
+        }
+        let d = self
+            .library
+            .file(&a.rel)
+            .and_then(|f| self.library.source().open(f).ok())
+            .and_then(|blob| crate::content::media::duration_secs(blob, &a.rel));
+        lock().insert(a.rel.clone(), d);
+        d
     }
 
     /// A material's body as HTML, rendered once and then kept while it is popular.

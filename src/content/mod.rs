@@ -9,6 +9,7 @@ pub mod centre;
 mod library;
 pub mod markdown;
 pub mod material;
+pub mod media;
 pub mod path;
 pub mod picture;
 mod sort;

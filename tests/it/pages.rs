@@ -294,3 +294,45 @@ fn one_spelling_of_xoa_across_the_site() {
         }
     }
 }
+
+/// A mono 8 kHz 16-bit WAV of `secs` seconds of silence.
+fn wav(secs: u32) -> Vec<u8> {
+    let (rate, data) = (8000u32, 8000u32 * 2 * secs);
+    let mut v = b"RIFF".to_vec();
+    v.extend_from_slice(&(36 + data).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    for (n, bytes) in [
+        (16u32, 4),
+        (1, 2),
+        (1, 2),
+        (rate, 4),
+        (rate * 2, 4),
+        (2, 2),
+        (16, 2),
+    ] {
+        v.extend_from_slice(&n.to_le_bytes()[..bytes]);
+    }
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&data.to_le_bytes());
+    v.resize(v.len() + data as usize, 0);
+    v
+}
+
+#[tokio::test]
+async fn recordings_say_how_long_they_play_before_anyone_spends_data_on_them() {
+    let app = TestApp::with(|lib| {
+        std::fs::write(lib.join("health/oresol-bai-hat.wav"), wav(200)).unwrap();
+        let md = lib.join("health/oresol.md");
+        let text = std::fs::read_to_string(&md).unwrap();
+        std::fs::write(
+            &md,
+            format!("{text}\n\nNghe [bài hát Oresol](oresol-bai-hat.wav).\n"),
+        )
+        .unwrap();
+    });
+    let html = app.get("/m/health/oresol").await.text();
+    assert!(html.contains("3 phút 20 giây"), "{html}");
+    // A file whose headers say nothing shows no length (and the page still works).
+    let lua = app.get("/m/agriculture/lua-vu-xuan").await;
+    lua.assert_status(200);
+}

@@ -19,8 +19,9 @@ struct MaterialPage<'a> {
     site: Site,
     m: &'a Material,
     body: std::sync::Arc<str>,
-    /// The attachments to list: all but the pictures the body already shows.
-    attachments: Vec<&'a Attachment>,
+    /// The attachments to list (all but the pictures the body already shows), with how long
+    /// each recording or video plays.
+    attachments: Vec<(&'a Attachment, Option<String>)>,
 }
 
 /// Sizes as a reader says them: "2,4 MB" (askama hands fields by reference, methods' results
@@ -53,11 +54,23 @@ pub async fn library_path(
             AppError::NotFound
         })?;
         record(EventKind::View, m);
-        let attachments = m
+        let listed: Vec<&Attachment> = m
             .attachments
             .iter()
             .filter(|a| !(a.in_body && a.kind() == "image"))
             .collect();
+        // Reading a recording's headers blocks (once per catalogue; then it is remembered).
+        let (cat, rels) = (
+            std::sync::Arc::clone(&catalog),
+            listed.iter().map(|a| (*a).clone()).collect::<Vec<_>>(),
+        );
+        let lengths = tokio::task::spawn_blocking(move || {
+            rels.iter()
+                .map(|a| cat.duration(a).map(crate::content::media::spoken))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        let attachments = listed.into_iter().zip(lengths).collect();
         return Ok(render(&MaterialPage {
             site: Site::new(),
             m,
