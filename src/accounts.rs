@@ -15,6 +15,8 @@ pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
 pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted (the login form's limit): longer ones are refused before hashing.
+pub const MAX_PASSWORD_CHARS: usize = 200;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,9 @@ pub enum AccountError {
     /// The password is too weak.
     #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
     TooShort,
+    /// Longer than the login form accepts.
+    #[error("the password must have at most {MAX_PASSWORD_CHARS} characters")]
+    TooLong,
     /// The user name is unusable.
     #[error("user names are 1-32 letters, digits, '-' or '_'")]
     BadName,
@@ -139,14 +144,25 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
     getrandom::fill(&mut salt).map_err(|e| AccountError::Hash(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Hash(e.to_string()))?;
     hasher()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(normalised(password).as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AccountError::Hash(e.to_string()))
 }
 
+/// The same password typed on two keyboards (composed "ô" or "o" + a combining mark) is one
+/// password: hashed and checked in NFC.
+fn normalised(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    password.nfc().collect()
+}
+
 fn verify(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            hasher()
+                .verify_password(normalised(password).as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -170,6 +186,9 @@ pub fn set_password(
     }
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccountError::TooShort);
+    }
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(AccountError::TooLong);
     }
     if role != Role::Manager && is_last_manager(conn, user)? {
         return Err(AccountError::LastManager(user.to_string()));
@@ -231,6 +250,10 @@ pub fn check_login(
     user: &str,
     password: &str,
 ) -> rusqlite::Result<Option<Role>> {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        // No account has such a password; refusing it unhashed keeps huge posts cheap.
+        return Ok(None);
+    }
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT hash, role FROM accounts WHERE username = ?1",

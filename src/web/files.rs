@@ -72,8 +72,41 @@ impl http_serve::Entity for MemoryEntity {
     }
 }
 
+/// `Range: bytes=-0` asks for the last zero bytes: nothing can satisfy it (RFC 9110 §14.1.2),
+/// yet http-serve answers 206 with an invalid `Content-Range`.
+fn asks_only_empty_suffixes(h: &HeaderMap) -> bool {
+    let Some(spec) = h
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return false;
+    };
+    spec.split(',').all(|r| {
+        r.trim()
+            .strip_prefix('-')
+            .is_some_and(|n| n.trim().parse() == Ok(0u64))
+    })
+}
+
+/// 416 with the length, as for any range outside the file.
+fn unsatisfiable(blob: &Blob) -> std::io::Result<Response> {
+    let len = match blob {
+        Blob::Memory { data, .. } => data.len() as u64,
+        Blob::File(f) => f.metadata()?.len(),
+    };
+    Response::builder()
+        .status(axum::http::StatusCode::RANGE_NOT_SATISFIABLE)
+        .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+        .body(Body::empty())
+        .map_err(std::io::Error::other)
+}
+
 /// Serves an opened blob for `req` (GET or HEAD), with `content_type`.
 pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Result<Response> {
+    if asks_only_empty_suffixes(req.headers()) {
+        return unsatisfiable(&blob);
+    }
     let response = match blob {
         Blob::Memory { data, sha256 } => {
             http_serve::serve(MemoryEntity::new(data, &sha256, content_type), req)

@@ -193,3 +193,49 @@ async fn files_from_disk_arrive_whole_when_the_browser_accepts_compression() {
         "the compressed drawing arrived cut or changed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_suffix_range_is_unsatisfiable_not_a_broken_206() {
+    let app = TestApp::new();
+    let len = expected_mp3().len();
+    for range in ["bytes=-0", "bytes=-0, -0"] {
+        let res = app
+            .get_with(
+                "/m/agriculture/lua-vu-xuan-bai-giang.mp3",
+                &[("range", range)],
+            )
+            .await;
+        res.assert_status(416);
+        assert_eq!(res.header("content-range"), format!("bytes */{len}"));
+    }
+    // An ordinary suffix still works.
+    let res = app
+        .get_with(
+            "/m/agriculture/lua-vu-xuan-bai-giang.mp3",
+            &[("range", "bytes=-10")],
+        )
+        .await;
+    res.assert_status(206);
+    assert_eq!(res.body.len(), 10);
+}
+
+#[tokio::test]
+async fn passwords_are_one_whatever_the_keyboard_and_long_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = hoclieu::usage::store::Store::open(dir.path()).unwrap();
+    let c = store.conn();
+    use hoclieu::accounts::{self, AccountError, Role};
+    // Set as composed text, typed later with combining marks (NFD): the same password.
+    accounts::set_password(c, "quanly", "mật khẩu dài", Role::Manager, 0).unwrap();
+    let nfd: String = unicode_normalization::UnicodeNormalization::nfd("mật khẩu dài").collect();
+    assert_eq!(
+        accounts::check_login(c, "quanly", &nfd).unwrap(),
+        Some(Role::Manager)
+    );
+    let long = "a".repeat(accounts::MAX_PASSWORD_CHARS + 1);
+    assert!(matches!(
+        accounts::set_password(c, "quanly", &long, Role::Manager, 0),
+        Err(AccountError::TooLong)
+    ));
+    assert_eq!(accounts::check_login(c, "quanly", &long).unwrap(), None);
+}

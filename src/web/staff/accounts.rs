@@ -76,7 +76,7 @@ pub async fn save(
             .await?;
         let (status, message) = match done {
             Ok(()) => {
-                tracing::info!(by = %s.user, user = %user, role = role.as_str(), "account saved");
+                tracing::info!(by = ?s.user, user = ?user, role = role.as_str(), "account saved");
                 (StatusCode::OK, format!("Đã lưu tài khoản {user}."))
             }
             Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
@@ -123,7 +123,7 @@ pub async fn remove(
             .await?;
         let (status, message) = match done {
             Ok(()) => {
-                tracing::info!(by = %s.user, user = %user, "account removed");
+                tracing::info!(by = ?s.user, user = ?user, "account removed");
                 (StatusCode::OK, format!("Đã xóa tài khoản {user}."))
             }
             Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
@@ -140,6 +140,9 @@ fn refusal(e: &AccountError) -> String {
             "Mật khẩu phải có ít nhất {} ký tự.",
             accounts::MIN_PASSWORD_CHARS
         ),
+        AccountError::TooLong => {
+            format!("Mật khẩu dài nhất {} ký tự.", accounts::MAX_PASSWORD_CHARS)
+        }
         AccountError::BadName => {
             "Tên đăng nhập chỉ gồm chữ không dấu, số, - hoặc _ (tối đa 32 ký tự).".into()
         }

@@ -101,8 +101,11 @@ pub async fn login(
         a.ip()
     });
     let limiter = &state.staff.login_limiter;
-    if !limiter.allowed(ip) {
-        tracing::warn!("login refused: too many failed attempts");
+    let user = f.username.unwrap_or_default().trim().to_string();
+    let password = f.password.unwrap_or_default();
+    // Counted before the check, so simultaneous guesses cannot all slip under the limit.
+    let Some(attempt) = limiter.begin(ip, &user) else {
+        tracing::warn!("login refused: too many attempts from this address or at this account");
         return login_page(
             &state,
             &headers,
@@ -110,9 +113,7 @@ pub async fn login(
             Some("Sai mật khẩu quá nhiều lần. Hãy đợi 15 phút rồi thử lại.".into()),
         )
         .await;
-    }
-    let user = f.username.unwrap_or_default().trim().to_string();
-    let password = f.password.unwrap_or_default();
+    };
     let role = {
         let _permit = limiter
             .hashing
@@ -126,8 +127,9 @@ pub async fn login(
             .await?
     };
     let Some(role) = role else {
-        limiter.failed(ip);
-        tracing::info!(user = %user, "failed login");
+        // Not the name typed: it may be a password typed into the wrong box, or a forged
+        // log line.
+        tracing::info!("failed login");
         return login_page(
             &state,
             &headers,
@@ -136,14 +138,14 @@ pub async fn login(
         )
         .await;
     };
-    limiter.succeeded(ip);
+    limiter.succeeded(attempt);
     let now = state.now_ms();
     let u = user.clone();
     let token = state
         .records
         .db(move |c| accounts::start_session(c, &u, now))
         .await?;
-    tracing::info!(user = %user, "logged in");
+    tracing::info!(user = ?user, "logged in");
     // Back to the editor whose form was posted after the session had expired, if any.
     let page = bound
         .and_then(|b| state.staff.drafts.page(&b, now))

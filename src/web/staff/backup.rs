@@ -37,7 +37,7 @@ pub async fn download(
         tmp.reopen()
     })
     .await?;
-    tracing::info!(user = %s.user, "backup downloaded");
+    tracing::info!(user = ?s.user, "backup downloaded");
     let mut res = blocking(move || {
         crate::web::files::serve(
             crate::content::source::Blob::File(file),

@@ -82,7 +82,7 @@ pub async fn create(
             Ok::<_, crate::lessons::LessonError>(lesson.code)
         })
         .await?;
-        tracing::info!(user = %s.user, %code, "lesson created");
+        tracing::info!(user = ?s.user, ?code, "lesson created");
         Ok(Redirect::to(&format!("/admin/lessons/{code}")).into_response())
     })
     .await
@@ -275,7 +275,7 @@ pub async fn update(
             }
             let (c, store) = (l.code.clone(), state.lessons.clone());
             blocking(move || store.delete(&c)).await?;
-            tracing::info!(user = %s.user, code = %l.code, "lesson deleted");
+            tracing::info!(user = ?s.user, code = ?l.code, "lesson deleted");
             return Ok(Redirect::to("/admin/lessons").into_response());
         }
         fields.apply(&mut l)?;

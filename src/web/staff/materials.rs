@@ -453,7 +453,7 @@ pub async fn save(
         let rel = format!("{id}.md");
         blocking(move || centre.save(&rel, text.as_bytes())).await?;
         state.reload_library().await?;
-        tracing::info!(user = %s.user, %id, "material saved");
+        tracing::info!(user = ?s.user, ?id, "material saved");
         Ok(redirect_to_edit(&id, "saved"))
     })
     .await
@@ -508,7 +508,7 @@ pub async fn hide(
         let i = id.clone();
         blocking(move || centre.set_hidden(&i, hide)).await?;
         state.reload_library().await?;
-        tracing::info!(user = %s.user, %id, hide, "material visibility changed");
+        tracing::info!(user = ?s.user, ?id, hide, "material visibility changed");
         let done = if hide { "hidden" } else { "shown" };
         Ok(Redirect::to(&format!("/admin/materials?done={done}")).into_response())
     })
@@ -565,7 +565,7 @@ pub async fn remove_file(
         let r = rel.clone();
         blocking(move || centre.remove(&r)).await?;
         state.reload_library().await?;
-        tracing::info!(user = %s.user, %rel, "attachment removed");
+        tracing::info!(user = ?s.user, ?rel, "attachment removed");
         Ok(redirect_to_edit(&id, "file-removed"))
     })
     .await

@@ -153,7 +153,7 @@ pub async fn import(
     .await?;
     match checked {
         Err(why) => {
-            tracing::warn!(user = %s.user, file = %file_name, reason = %why, "package refused");
+            tracing::warn!(user = ?s.user, file = ?file_name, reason = ?why, "package refused");
             page(
                 &state,
                 &s,
@@ -214,7 +214,7 @@ pub async fn apply(
         blocking(move || local::apply(&pending.package, &pending.plan, replace, &centre, &lessons))
             .await?;
     state.reload_library().await?;
-    tracing::info!(user = %s.user, new = done.new, changed = done.changed, "package installed");
+    tracing::info!(user = ?s.user, new = done.new, changed = done.changed, "package installed");
     let message = format!(
         "Đã cài: {} tệp mới, {} tệp đổi, {} tệp thay bản trung tâm đã sửa, {} tệp giữ nguyên bản của trung tâm.",
         done.new, done.changed, done.conflicts_applied, done.conflicts_skipped

@@ -182,6 +182,6 @@ pub async fn upload(
     })
     .await?;
     state.reload_library().await?;
-    tracing::info!(user = %s.user, %rel, bytes = size, "attachment uploaded");
+    tracing::info!(user = ?s.user, ?rel, bytes = size, "attachment uploaded");
     Ok(redirect_to_edit(&id, "uploaded"))
 }
