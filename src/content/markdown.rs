@@ -38,6 +38,24 @@ fn has_scheme(dest: &str) -> bool {
     }
 }
 
+/// Whether a destination reaches the staff area (`/admin…` on any host, however written): a
+/// picture or link there would make a staff member's browser act with their session just by
+/// opening the material.
+fn into_staff_area(dest: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(dest.trim()).decode_utf8_lossy();
+    let lower = decoded.to_ascii_lowercase().replace('\\', "/");
+    let path = match lower.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => lower.as_str(),
+    };
+    path.split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .find(|seg| !seg.is_empty() && *seg != ".")
+        .is_some_and(|first| first == "admin" || first.starts_with("admin;"))
+}
+
 /// Checks a non-relative destination: only web, mail and phone links and fragments pass.
 pub fn check_absolute(dest: &str) -> Link {
     let lower = dest.trim().to_ascii_lowercase();
@@ -46,7 +64,7 @@ pub fn check_absolute(dest: &str) -> Link {
         .any(|s| lower.starts_with(s))
         || (dest.starts_with('/') && !dest.starts_with("//"))
         || dest.starts_with('#');
-    if safe {
+    if safe && !into_staff_area(dest) {
         Link::Url(dest.to_string())
     } else {
         Link::Blocked
@@ -532,6 +550,37 @@ mod tests {
         // A picture the library does not know is left as Markdown renders it.
         let html = to_html_with_pictures("![b](b.png)", same, known);
         assert_eq!(html, "<p><img src=\"/m/x/b.png\" alt=\"b\" /></p>\n");
+    }
+
+    #[test]
+    fn nothing_in_a_body_points_into_the_staff_area() {
+        for dest in [
+            "/admin/backup",
+            "/ADMIN/backup",
+            "/%61dmin/backup",
+            "/./admin/backup",
+            "//admin/x",
+            "http://192.168.1.10:8080/admin/backup",
+            "https://hoclieu.local/admin",
+            "/admin?x=1",
+        ] {
+            assert_eq!(check_absolute(dest), Link::Blocked, "{dest}");
+            let html = to_html(&format!("![x]({dest}) [y]({dest})"), |d| {
+                Link::Url(d.into())
+            });
+            assert!(
+                !html.to_ascii_lowercase().contains("admin"),
+                "{dest}: {html}"
+            );
+        }
+        assert_eq!(
+            check_absolute("/search?q=admin"),
+            Link::Url("/search?q=admin".into())
+        );
+        assert_eq!(
+            check_absolute("https://example.org/administration"),
+            Link::Url("https://example.org/administration".into())
+        );
     }
 
     #[test]

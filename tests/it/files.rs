@@ -239,3 +239,39 @@ async fn passwords_are_one_whatever_the_keyboard_and_long_ones_are_refused() {
     ));
     assert_eq!(accounts::check_login(c, "quanly", &long).unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_a_browser_could_render_as_a_page_run_nothing() {
+    let script = b"<?xml version=\"1.0\"?><rss><script xmlns=\"http://www.w3.org/1999/xhtml\">alert(document.cookie)</script></rss>";
+    let app = TestApp::with(|lib| {
+        for name in [
+            "tin.rss",
+            "tin.atom",
+            "tin.rdf",
+            "giao-dien.xul",
+            "ghi-chu.txt",
+        ] {
+            std::fs::write(lib.join("health").join(name), script).unwrap();
+        }
+        std::fs::write(lib.join("health/to.pdf"), b"%PDF-1.4\n").unwrap();
+    });
+    for name in [
+        "tin.rss",
+        "tin.atom",
+        "tin.rdf",
+        "giao-dien.xul",
+        "ghi-chu.txt",
+    ] {
+        let res = app.get(&format!("/m/health/{name}")).await;
+        res.assert_status(200);
+        let csp = res.header("content-security-policy");
+        assert!(
+            csp.contains("sandbox") && csp.contains("default-src 'none'"),
+            "{name}: {csp}"
+        );
+    }
+    // A PDF opens in the browser's viewer under the ordinary policy.
+    let pdf = app.get("/m/health/to.pdf").await;
+    pdf.assert_status(200);
+    assert!(!pdf.header("content-security-policy").contains("sandbox"));
+}

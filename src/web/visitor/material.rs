@@ -133,12 +133,18 @@ fn starts_playback(req: &Request) -> bool {
 }
 
 /// Files that a browser could run script from are locked down when opened directly.
+/// Only pictures, recordings, videos and PDFs are opened under the page's policy; anything else
+/// a browser might render (RSS, Atom, RDF, XUL, HTML…) runs nothing and reaches nothing.
 fn attachment_csp(content_type: &str) -> Option<&'static str> {
-    match content_type {
-        "image/svg+xml" | "text/xml" | "application/xml" => {
-            Some("default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-        }
-        "text/html" | "application/xhtml+xml" => Some("sandbox; default-src 'none'"),
-        _ => None,
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let media = (essence.starts_with("image/") && essence != "image/svg+xml")
+        || essence.starts_with("audio/")
+        || essence.starts_with("video/")
+        || essence == "application/pdf";
+    match essence {
+        _ if media => None,
+        // A drawing keeps its inline styles and embedded pictures, and nothing else.
+        "image/svg+xml" => Some("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+        _ => Some("sandbox; default-src 'none'"),
     }
 }
