@@ -105,7 +105,7 @@ pub fn router(state: AppState) -> Router {
             get(staff::accounts::list).post(staff::accounts::save),
         )
         .route("/admin/accounts/remove", post(staff::accounts::remove))
-        .route("/admin/backup", get(staff::backup::download))
+        .route("/admin/backup", post(staff::backup::download))
         .route("/admin/materials", get(staff::materials::list))
         .route("/admin/materials/edit", get(staff::materials::edit))
         .route("/admin/materials/hide", post(staff::materials::hide))

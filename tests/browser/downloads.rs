@@ -3,7 +3,7 @@
 //! compared (length and SHA-256) with the file or with a plain download that asks for none.
 
 use crate::browser::{Browser, View};
-use crate::fetch::{Fetched, fetch, whole};
+use crate::fetch::{Fetched, fetch, fetch_post, whole};
 use crate::http::Plain;
 use crate::site::{
     BIG_FILES, BIG_MATERIAL, CENTRE_FILE, MANAGER, PASSWORD, Site, hoclieu, sha256_hex,
@@ -105,9 +105,20 @@ async fn backup_arrives_whole(
     cookie: &str,
 ) -> Result<(), String> {
     const PATH: &str = "/admin/backup";
-    let direct = plain.get(&site.url(PATH), Some(cookie)).await;
+    // A backup is made by a POST carrying the session's form token, as the staff menu's button.
+    let page = plain.get(&site.url("/admin"), Some(cookie)).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no form token on /admin")?
+        .to_string();
+    let direct = plain
+        .post_form(&site.url(PATH), Some(cookie), &[("token", &token)])
+        .await;
     check_plain(&direct, PATH)?;
-    let got = fetch(b, PATH, true).await;
+    let got = fetch_post(b, PATH, true, &format!("token={token}")).await;
     let bytes = got.bytes.clone().unwrap_or_default();
     let sha = sha256_hex(&bytes);
     if got.status != 200 || got.error.is_some() || got.received != direct.body.len() {

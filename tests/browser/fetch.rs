@@ -43,12 +43,14 @@ impl std::fmt::Display for Fetched {
 }
 
 const FETCH_JS: &str = r#"
-const [url, wantBytes, done] = arguments;
+const [url, wantBytes, form, done] = arguments;
 (async () => {
   const out = { status: 0, encoding: '', received: 0, sha256: '', error: null, hex: null };
   const chunks = [];
   try {
-    const res = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+    const opts = { credentials: 'same-origin', cache: 'no-store' };
+    if (form !== null) { opts.method = 'POST'; opts.body = new URLSearchParams(form); }
+    const res = await fetch(url, opts);
     out.status = res.status;
     out.encoding = res.headers.get('content-encoding') || '';
     const reader = res.body.getReader();
@@ -73,9 +75,18 @@ const [url, wantBytes, done] = arguments;
 
 /// Fetches `path` from the page shown (same origin, with its cookies).
 pub async fn fetch(b: &Browser, path: &str, want_bytes: bool) -> Fetched {
+    fetch_with(b, path, want_bytes, None).await
+}
+
+/// Posts a form (`a=b&c=d`) to `path` from the page shown, as its own button would.
+pub async fn fetch_post(b: &Browser, path: &str, want_bytes: bool, form: &str) -> Fetched {
+    fetch_with(b, path, want_bytes, Some(form)).await
+}
+
+async fn fetch_with(b: &Browser, path: &str, want_bytes: bool, form: Option<&str>) -> Fetched {
     b.console().await;
     let v = b
-        .js_async(FETCH_JS, vec![json!(path), json!(want_bytes)])
+        .js_async(FETCH_JS, vec![json!(path), json!(want_bytes), json!(form)])
         .await;
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
     Fetched {

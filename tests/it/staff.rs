@@ -136,7 +136,7 @@ const ADMIN_ROUTES: &[(&str, &str, bool)] = &[
     ("POST", "/admin/accounts", true),
     ("POST", "/admin/accounts/remove", true),
     ("GET", "/admin/export/summary.csv", true),
-    ("GET", "/admin/backup", true),
+    ("POST", "/admin/backup", true),
     ("GET", "/admin/lessons", false),
     ("POST", "/admin/lessons", false),
     ("GET", "/admin/lessons/abcd", false),
@@ -218,7 +218,22 @@ async fn every_admin_route_checks_the_session_and_the_role() {
 async fn a_manager_downloads_a_backup_that_restores() {
     let app = app();
     let manager = crate::admin::log_in(&app).await;
+    // A GET (a picture pointing here, a prefetch) makes nothing.
     let res = app.get_with("/admin/backup", &[("cookie", &manager)]).await;
+    res.assert_status(405);
+    let page = app.get_with("/admin", &[("cookie", &manager)]).await.text();
+    let csrf = crate::admin::token_in(&page);
+    let forged = app
+        .request(crate::admin::post("/admin/backup", &manager, "token=x"))
+        .await;
+    forged.assert_status(400);
+    let res = app
+        .request(crate::admin::post(
+            "/admin/backup",
+            &manager,
+            &format!("token={csrf}"),
+        ))
+        .await;
     res.assert_status(200);
     assert!(
         res.header("content-disposition")

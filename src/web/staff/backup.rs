@@ -1,22 +1,27 @@
-//! `/admin/backup`: a manager downloads a backup of the whole box (records, the centre's
+//! `POST /admin/backup`: a manager downloads a backup of the whole box (records, the centre's
 //! materials, lessons and settings) to keep on a USB stick; `hoclieu restore` puts it back.
+//! A POST with the session's token, never a GET: making a backup is costly, and a picture
+//! pointing here must not make one each time a manager's browser shows it.
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::session::Manager;
+use super::session::ManagerForm;
 use crate::web::error::AppError;
+use crate::web::extract::Token;
 use crate::web::offload::blocking;
 use crate::web::state::AppState;
 
-/// `GET /admin/backup`: made on the spot into a temporary file on the data disk (no GET
-/// changes anything the box keeps), then sent.
+/// `POST /admin/backup`: made on the spot into a temporary file on the data disk, then sent.
 pub async fn download(
     State(state): State<AppState>,
-    Manager(s): Manager,
-    req: Request,
+    ManagerForm(s, Token { .. }): ManagerForm<Token>,
 ) -> Result<Response, AppError> {
+    // The file is sent whole: ranges and validators belong to GETs.
+    let req = axum::http::Request::get("/admin/backup")
+        .body(())
+        .map_err(AppError::internal)?;
     let data = state.site.settings.data.clone();
     let centre = state.site.centre().to_string();
     let created = crate::package::local::created_at(state.now_ms());
