@@ -122,13 +122,19 @@ impl Librarian {
     /// Loads the library again and brings the index up to date (blocking). Returns how many
     /// materials were re-indexed or dropped.
     pub fn reload(&self) -> Result<usize> {
+        self.reload_stamped(None)
+    }
+
+    /// [`Librarian::reload`] with the folders' stamp already taken (the watcher's check), so
+    /// the folders are not walked twice.
+    fn reload_stamped(&self, stamp: Option<u64>) -> Result<usize> {
         let Some(current) = self.current() else {
             return self.load().map(|_| 0);
         };
         let _one = self.guard();
         // Another reload may have finished while this one waited.
         let current = self.current().unwrap_or(current);
-        let stamp = self.stamp_now();
+        let stamp = stamp.unwrap_or_else(|| self.stamp_now());
         let library = self.library();
         let touched = current.index.update(&current.library, &library)?;
         tracing::info!(
@@ -149,10 +155,11 @@ impl Librarian {
             .stamp
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.current().is_some() && known == Some(self.stamp_now()) {
+        let now = self.stamp_now();
+        if self.current().is_some() && known == Some(now) {
             return Ok(None);
         }
-        self.reload().map(Some)
+        self.reload_stamped(Some(now)).map(Some)
     }
 
     /// Names, sizes and modification times of every file in the library folders, hashed:
