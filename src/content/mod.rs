@@ -142,6 +142,13 @@ pub struct Material {
 }
 
 impl Material {
+    /// The attachments its page lists: all but the pictures the body already shows.
+    pub fn listed_attachments(&self) -> impl Iterator<Item = &Attachment> {
+        self.attachments
+            .iter()
+            .filter(|a| !(a.in_body && a.kind() == "image"))
+    }
+
     /// The page URL, `/m/{id}` with each segment percent-encoded.
     pub fn url(&self) -> String {
         library_url(&self.id)

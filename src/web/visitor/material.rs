@@ -54,22 +54,23 @@ pub async fn library_path(
             AppError::NotFound
         })?;
         record(EventKind::View, m);
-        let listed: Vec<&Attachment> = m
-            .attachments
-            .iter()
-            .filter(|a| !(a.in_body && a.kind() == "image"))
-            .collect();
-        // Reading a recording's headers blocks (once per catalogue; then it is remembered).
-        let (cat, rels) = (
-            std::sync::Arc::clone(&catalog),
-            listed.iter().map(|a| (*a).clone()).collect::<Vec<_>>(),
-        );
-        let lengths = tokio::task::spawn_blocking(move || {
-            rels.iter()
-                .map(|a| cat.duration(a).map(crate::content::media::spoken))
-                .collect::<Vec<_>>()
-        })
-        .await?;
+        let listed: Vec<&Attachment> = m.listed_attachments().collect();
+        // Reading a recording's headers blocks (once per catalogue; then it is remembered);
+        // a page without recordings or videos, most of them, skips the trip.
+        let lengths = if listed.iter().any(|a| matches!(a.kind(), "audio" | "video")) {
+            let (cat, id) = (std::sync::Arc::clone(&catalog), m.id.clone());
+            tokio::task::spawn_blocking(move || {
+                cat.library.get(&id).map_or_else(Vec::new, |m| {
+                    m.listed_attachments()
+                        .map(|a| cat.duration(a).map(crate::content::media::spoken))
+                        .collect()
+                })
+            })
+            .await?
+        } else {
+            Vec::new()
+        };
+        let lengths = lengths.into_iter().chain(std::iter::repeat(None));
         let attachments = listed.into_iter().zip(lengths).collect();
         return Ok(render(&MaterialPage {
             site: Site::new(),
