@@ -216,27 +216,13 @@ fn with_heading_ids(mut events: Vec<Event<'_>>) -> (Vec<Event<'_>>, Vec<(String,
     (events, toc)
 }
 
-/// A fragment name from heading text: letters without marks (đ as d), digits, `-` between words.
+/// A fragment name from heading text: its plain words (see [`super::ascii`]) joined by `-`.
 pub fn anchor(text: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let mut out = String::new();
-    let mut gap = false;
-    for c in text.nfd().flat_map(char::to_lowercase) {
-        let c = if c == 'đ' { 'd' } else { c };
-        if c.is_ascii_alphanumeric() {
-            if gap && !out.is_empty() {
-                out.push('-');
-            }
-            out.push(c);
-            gap = false;
-        } else if !unicode_normalization::char::is_combining_mark(c) {
-            gap = true;
-        }
-    }
-    if out.is_empty() {
+    let words = super::ascii::words(text);
+    if words.is_empty() {
         "muc".to_string()
     } else {
-        out
+        words.join("-")
     }
 }
 

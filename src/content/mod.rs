@@ -4,6 +4,7 @@
 //! and collects problems instead of failing, so one broken file never hides the others. The
 //! catalogue keeps metadata only; bodies are read again when a page is shown.
 
+pub mod ascii;
 mod category;
 pub mod centre;
 mod library;

@@ -304,56 +304,18 @@ pub struct SaveForm {
 /// folding of spelling variants (lý/lí) is for finding, not for naming.
 pub fn slug(title: &str) -> String {
     let mut out = String::new();
-    let mut word = String::new();
-    for c in title.chars().chain([' ']) {
-        match unmarked(c) {
-            Letter::Plain(a) => word.push(a),
-            Letter::Mark => {}
-            Letter::Gap => {
-                if !word.is_empty() && out.len() + word.len() <= 60 {
-                    if !out.is_empty() {
-                        out.push('-');
-                    }
-                    out.push_str(&word);
-                }
-                word.clear();
+    for word in crate::content::ascii::words(title) {
+        if out.len() + word.len() <= 60 {
+            if !out.is_empty() {
+                out.push('-');
             }
+            out.push_str(&word);
         }
     }
     if out.is_empty() {
         "tai-lieu".into()
     } else {
         out
-    }
-}
-
-/// What a character of a title is in a file name.
-enum Letter {
-    /// A letter or digit, as plain lower-case ASCII.
-    Plain(char),
-    /// A mark or an apostrophe inside a word (H'Mông): left out, the word goes on.
-    Mark,
-    /// Anything else ends a word.
-    Gap,
-}
-
-fn unmarked(c: char) -> Letter {
-    if c == 'đ' || c == 'Đ' {
-        return Letter::Plain('d');
-    }
-    if c == '\'' || c == '’' || unicode_normalization::char::is_combining_mark(c) {
-        return Letter::Mark;
-    }
-    let mut base = c;
-    unicode_normalization::char::decompose_canonical(c, |d| {
-        if !unicode_normalization::char::is_combining_mark(d) {
-            base = d;
-        }
-    });
-    if base.is_ascii_alphanumeric() {
-        Letter::Plain(base.to_ascii_lowercase())
-    } else {
-        Letter::Gap
     }
 }
 
