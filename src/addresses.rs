@@ -38,11 +38,9 @@ pub fn request_host(headers: &http::HeaderMap) -> Option<&str> {
         })
 }
 
-/// The addresses to print on paper for phones (poster, handouts, the projector): the box's
-/// network addresses first (phones can always use those), then `hoclieu.local` when it is
-/// announced; the Host the page was opened with only when the box knows no address of its own.
-/// `localhost` is never printed: it names the phone itself.
-pub fn printed(listen: SocketAddr, mdns: bool, headers: &http::HeaderMap) -> Vec<String> {
+/// The box's own addresses for phones: its network addresses, then `hoclieu.local` when it is
+/// announced; never `localhost`, which names the phone itself.
+pub fn own(listen: SocketAddr, mdns: bool) -> Vec<String> {
     let mut out: Vec<String> = reachable_urls(listen)
         .into_iter()
         .filter(|u| !u.contains("localhost"))
@@ -50,6 +48,15 @@ pub fn printed(listen: SocketAddr, mdns: bool, headers: &http::HeaderMap) -> Vec
     if mdns {
         out.push(format!("http://hoclieu.local:{}/", listen.port()));
     }
+    out
+}
+
+/// The addresses to print on paper for phones (poster, handouts, the projector): the box's
+/// network addresses first (phones can always use those), then `hoclieu.local` when it is
+/// announced; the Host the page was opened with only when the box knows no address of its own.
+/// `localhost` is never printed: it names the phone itself.
+pub fn printed(listen: SocketAddr, mdns: bool, headers: &http::HeaderMap) -> Vec<String> {
+    let mut out = own(listen, mdns);
     if out.is_empty()
         && let Some(host) = request_host(headers).filter(|h| !h.starts_with("localhost"))
     {

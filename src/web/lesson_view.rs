@@ -69,19 +69,10 @@ fn key_content(catalog: &Catalog, m: &crate::content::Material) -> String {
 }
 
 /// The full addresses phones on the centre's network open a lesson at, its code in capitals:
-/// the box's own numeric addresses (never the Host a page was asked with, which may be a name
-/// phones cannot resolve), else `hoclieu.local` when it is announced; empty when neither is
-/// known.
+/// the box's own addresses ([`crate::addresses::own`]: never the Host a page was asked with,
+/// which may be a name phones cannot resolve); empty when none is known.
 pub fn lesson_addresses(site: &SiteInfo, lesson: &Lesson) -> Vec<String> {
-    let addr = site.listen_addr;
-    let mut bases: Vec<String> = crate::addresses::reachable_urls(addr)
-        .into_iter()
-        .filter(|u| !u.contains("localhost"))
-        .collect();
-    if bases.is_empty() && site.settings.mdns {
-        bases.push(format!("http://hoclieu.local:{}/", addr.port()));
-    }
-    bases
+    crate::addresses::own(site.listen_addr, site.settings.mdns)
         .into_iter()
         .map(|b| format!("{b}l/{}", lesson.display_code()))
         .collect()
