@@ -78,7 +78,7 @@ impl App {
     /// its named way (no records, no centre folder), never fatal: serving matters most.
     pub fn assemble(settings: Settings, opts: Options) -> crate::Result<App> {
         let data = DataDir::new(&settings.data);
-        let (_, unknown) = usage::profile::offered_groups(&settings.ethnic_groups);
+        let (ethnic_groups, unknown) = usage::profile::offered_groups(&settings.ethnic_groups);
         if !unknown.is_empty() {
             tracing::warn!(names = ?unknown, "ethnic_groups: not groups of Vietnam's list; left out of the form");
         }
@@ -127,6 +127,7 @@ impl App {
                 settings,
                 listen_addr: opts.listen_addr,
                 upload_limit: opts.upload_limit,
+                ethnic_groups,
             }),
             staff: Arc::new(StaffMemory::default()),
             search_permits: SearchPermits::default(),

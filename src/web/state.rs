@@ -50,6 +50,8 @@ pub struct SiteInfo {
     pub listen_addr: SocketAddr,
     /// Largest upload accepted.
     pub upload_limit: usize,
+    /// The ethnic groups the settings name, as the profile form offers and reports list them.
+    pub ethnic_groups: Vec<(&'static str, &'static str)>,
 }
 
 impl SiteInfo {

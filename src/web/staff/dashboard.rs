@@ -13,7 +13,6 @@ use crate::accounts::Role;
 use crate::accounts::Session;
 use crate::clock::{date_of, iso, local_day};
 use crate::usage::export::{Compared, QUESTIONS};
-use crate::usage::profile::offered_groups;
 use crate::usage::report::{FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
 use crate::web::error::AppError;
 use crate::web::extract::Params;
@@ -71,7 +70,7 @@ pub fn today(state: &AppState) -> time::Date {
 
 /// A period's report with the previous period's beside it.
 pub async fn compared(state: &AppState, period: Period) -> Result<Compared, AppError> {
-    let (groups, _) = offered_groups(&state.site.settings.ethnic_groups);
+    let groups = state.site.ethnic_groups.clone();
     state
         .records
         .db(move |c| Compared::of(c, period, &groups))

@@ -61,7 +61,7 @@ pub async fn show(
         erased: done.erased.is_some(),
         age_bands: AGE_BANDS,
         genders: GENDERS,
-        ethnicities: profile::offered_groups(&state.site.settings.ethnic_groups).0,
+        ethnicities: state.site.ethnic_groups.clone(),
     })?)
 }
 
