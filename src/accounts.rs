@@ -2,10 +2,11 @@
 //!
 //! Passwords are hashed with argon2id (OWASP's minimum: 19 MiB, 2 passes). A session is a
 //! random token in a cookie; only its SHA-256 is stored, so a copied database cannot be used to
-//! log in. Sessions end after 30 idle minutes or 12 hours, whichever comes first.
+//! log in. Sessions end after 30 idle minutes or 12 hours, whichever comes first. Hashing runs
+//! in one reused block of memory (`password`).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+pub mod password;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -13,6 +14,8 @@ use sha2::{Digest, Sha256};
 pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
 /// A session ends this long after login, used or not.
 pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
+/// A session's last-seen time is saved again only once it is this old.
+pub const LAST_SEEN_EVERY_MS: i64 = 60 * 1000;
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password accepted (the login form's limit): longer ones are refused before hashing.
@@ -119,12 +122,6 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-fn hasher() -> Argon2<'static> {
-    // argon2id, m = 19 MiB, t = 2, p = 1: OWASP's minimum, ~70 ms here, more on a Pi.
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
 /// A random 128-bit token, hex (for one-time form references).
 pub fn random_token() -> String {
     random_hex(16)
@@ -138,15 +135,9 @@ fn random_hex(bytes: usize) -> String {
     crate::content::hex(&b)
 }
 
-/// Hashes a password (PHC string).
+/// Hashes a password (PHC string), in the process's one argon2 buffer.
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| AccountError::Hash(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Hash(e.to_string()))?;
-    hasher()
-        .hash_password(normalised(password).as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AccountError::Hash(e.to_string()))
+    password::hash(normalised(password).as_bytes()).map_err(|e| AccountError::Hash(e.to_string()))
 }
 
 /// The same password typed on two keyboards (composed "ô" or "o" + a combining mark) is one
@@ -157,13 +148,15 @@ fn normalised(password: &str) -> String {
 }
 
 fn verify(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            hasher()
-                .verify_password(normalised(password).as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    match password::verify(hash, normalised(password).as_bytes()) {
+        Ok(matched) => matched,
+        Err(e) => {
+            tracing::error!(error = %e, "a stored password hash cannot be checked");
+            // As slow as a real check, so a broken account does not stand out by its timing.
+            let _ = password::verify(DUMMY_HASH, password.as_bytes());
+            false
+        }
+    }
 }
 
 fn valid_name(name: &str) -> bool {
@@ -181,6 +174,16 @@ pub fn set_password(
     role: Role,
     now_ms: i64,
 ) -> Result<(), AccountError> {
+    check_new(user, password)?;
+    if role != Role::Manager && is_last_manager(conn, user)? {
+        return Err(AccountError::LastManager(user.to_string()));
+    }
+    let hash = hash_password(password)?;
+    save_hash(conn, user, &hash, role, now_ms)
+}
+
+/// Refuses an unusable name or password before any hashing is spent on it.
+pub fn check_new(user: &str, password: &str) -> Result<(), AccountError> {
     if !valid_name(user) {
         return Err(AccountError::BadName);
     }
@@ -190,16 +193,32 @@ pub fn set_password(
     if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(AccountError::TooLong);
     }
+    Ok(())
+}
+
+/// [`set_password`] with the hash already made ([`hash_password`], away from the database
+/// lock): creates the account or changes its hash and role, and ends its sessions.
+pub fn save_hash(
+    conn: &Connection,
+    user: &str,
+    hash: &str,
+    role: Role,
+    now_ms: i64,
+) -> Result<(), AccountError> {
+    if !valid_name(user) {
+        return Err(AccountError::BadName);
+    }
     if role != Role::Manager && is_last_manager(conn, user)? {
         return Err(AccountError::LastManager(user.to_string()));
     }
-    let hash = hash_password(password)?;
-    conn.execute(
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
         "INSERT INTO accounts(username, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(username) DO UPDATE SET hash = ?3, role = ?2",
         params![user, role.as_str(), hash, now_ms],
     )?;
-    conn.execute("DELETE FROM sessions WHERE username = ?1", [user])?;
+    tx.execute("DELETE FROM sessions WHERE username = ?1", [user])?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -254,20 +273,38 @@ pub fn check_login(
         // No account has such a password; refusing it unhashed keeps huge posts cheap.
         return Ok(None);
     }
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT hash, role FROM accounts WHERE username = ?1",
-            [user],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
-        Some((hash, role)) if verify(&hash, password) => Ok(Some(Role::parse(&role))),
-        Some(_) => Ok(None),
+    Ok(check_against(stored_login(conn, user)?, password))
+}
+
+/// A stored hash and role, read for [`check_against`] (which is slow: run it away from the
+/// database lock).
+#[derive(Debug, Clone)]
+pub struct StoredLogin(Option<(String, String)>);
+
+/// The stored hash and role of `user` (none for an unknown name).
+pub fn stored_login(conn: &Connection, user: &str) -> rusqlite::Result<StoredLogin> {
+    conn.query_row(
+        "SELECT hash, role FROM accounts WHERE username = ?1",
+        [user],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map(StoredLogin)
+}
+
+/// Checks `password` against what [`stored_login`] read; slow on purpose (argon2), and as slow
+/// for unknown users.
+pub fn check_against(stored: StoredLogin, password: &str) -> Option<Role> {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return None;
+    }
+    match stored.0 {
+        Some((hash, role)) if verify(&hash, password) => Some(Role::parse(&role)),
+        Some(_) => None,
         None => {
             // Same work as a real check, so timing does not tell which names exist.
             let _ = verify(DUMMY_HASH, password);
-            Ok(None)
+            None
         }
     }
 }
@@ -294,7 +331,8 @@ pub fn start_session(conn: &Connection, user: &str, now_ms: i64) -> rusqlite::Re
     Ok(token)
 }
 
-/// The session of a token, if it is still valid; using it keeps it alive.
+/// The session of a token, if it is still valid; using it keeps it alive (saved at most once
+/// every [`LAST_SEEN_EVERY_MS`]; a failure to save is logged, not fatal).
 pub fn session(conn: &Connection, token: &str, now_ms: i64) -> rusqlite::Result<Option<Session>> {
     let h = token_hash(token);
     let row: Option<(String, String, String, i64, i64)> = conn
@@ -309,13 +347,22 @@ pub fn session(conn: &Connection, token: &str, now_ms: i64) -> rusqlite::Result<
         return Ok(None);
     };
     if now_ms - last > IDLE_TIMEOUT_MS || now_ms - created > ABSOLUTE_TIMEOUT_MS {
-        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&h])?;
+        if let Err(e) = conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&h]) {
+            // Ended all the same; the row goes with the next login's clean-up.
+            tracing::warn!(error = %e, "an expired session could not be removed");
+        }
         return Ok(None);
     }
-    conn.execute(
-        "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
-        params![h, now_ms],
-    )?;
+    // Written only when stale: reading pages then writes nothing (less wear on the SD card),
+    // and a full or read-only disk does not stop staff from reading.
+    if now_ms - last >= LAST_SEEN_EVERY_MS
+        && let Err(e) = conn.execute(
+            "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+            params![h, now_ms],
+        )
+    {
+        tracing::warn!(error = %e, "a session's last-seen time could not be saved");
+    }
     Ok(Some(Session {
         user,
         role: Role::parse(&role),
@@ -348,7 +395,7 @@ mod tests {
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify(&h, "mật khẩu dài"));
         assert!(!verify(&h, "mật khẩu sai"));
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        password::check_stored(DUMMY_HASH).unwrap();
     }
 
     #[test]
@@ -375,6 +422,35 @@ mod tests {
         remove(&c, "quanly").unwrap();
         let names: Vec<_> = list(&c).unwrap().into_iter().map(|a| a.username).collect();
         assert_eq!(names, ["pho"]);
+    }
+
+    #[test]
+    fn sessions_are_read_without_writing_and_survive_a_disk_that_refuses_writes() {
+        let c = db();
+        set_password(&c, "quanly", "mat-khau-tot", Role::Manager, 0).unwrap();
+        let t = start_session(&c, "quanly", 1_000).unwrap();
+        let changes = |c: &Connection| c.total_changes();
+        let before = changes(&c);
+        assert!(
+            session(&c, &t, 1_000 + LAST_SEEN_EVERY_MS - 1)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(changes(&c), before, "a fresh session is not written");
+        c.pragma_update(None, "query_only", true).unwrap();
+        // Stale: the write fails, the session still answers.
+        assert!(
+            session(&c, &t, 1_000 + 5 * LAST_SEEN_EVERY_MS)
+                .unwrap()
+                .is_some()
+        );
+        c.pragma_update(None, "query_only", false).unwrap();
+        assert!(
+            session(&c, &t, 1_000 + 6 * LAST_SEEN_EVERY_MS)
+                .unwrap()
+                .is_some()
+        );
+        assert!(changes(&c) > before, "a stale one is");
     }
 
     #[test]

@@ -128,3 +128,70 @@ mod tests {
         assert_eq!(names, ["b.md"]);
     }
 }
+
+/// Whether `e`, or anything in its chain of causes, says the disk is full: an OS error
+/// `ENOSPC`/`EDQUOT` (also inside an `io::Error` wrapping another error) or SQLite's
+/// `SQLITE_FULL`.
+pub fn is_disk_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) {
+                return true;
+            }
+            // An `io::Error` made from another error hides it from `source()`.
+            if let Some(inner) = io.get_ref()
+                && is_disk_full(inner)
+            {
+                return true;
+            }
+        }
+        if let Some(db) = e.downcast_ref::<rusqlite::Error>()
+            && db.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::*;
+
+    /// A real "no space left on device" from the kernel: every write to /dev/full gets one.
+    fn enospc() -> std::io::Error {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        f.write_all(b"x").and_then(|()| f.flush()).unwrap_err()
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised_however_it_is_wrapped() {
+        let e = enospc();
+        assert!(is_disk_full(&e), "{e:?}");
+        let wrapped = std::io::Error::other(std::io::Error::other(enospc()));
+        assert!(is_disk_full(&wrapped));
+        assert!(!is_disk_full(&std::io::Error::from(
+            std::io::ErrorKind::PermissionDenied
+        )));
+
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        c.pragma_update(None, "max_page_count", pages).unwrap();
+        let full = c
+            .execute("INSERT INTO t VALUES (randomblob(100000))", [])
+            .unwrap_err();
+        assert!(is_disk_full(&full), "{full:?}");
+        let other = c.execute("INSERT INTO nope VALUES (1)", []).unwrap_err();
+        assert!(!is_disk_full(&other));
+    }
+}

@@ -36,6 +36,12 @@ pub enum AppError {
     /// The centre's own library folder could not be opened (read-only or damaged disk).
     #[error("centre library unavailable")]
     NoCentreLibrary,
+    /// Too many password checks already wait; try again in a moment.
+    #[error("busy")]
+    Busy,
+    /// A write failed because the data disk (the SD card) is full; nothing was changed.
+    #[error("disk full: {0}")]
+    DiskFull(#[source] BoxError),
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
@@ -44,7 +50,12 @@ pub enum AppError {
 impl AppError {
     /// A failure on our side (logged once with its causes, shown as a 500).
     pub fn internal(e: impl Into<BoxError>) -> AppError {
-        AppError::Internal(e.into())
+        let e = e.into();
+        if crate::fsutil::is_disk_full(&*e) {
+            AppError::DiskFull(e)
+        } else {
+            AppError::Internal(e)
+        }
     }
 
     /// A request the user can correct, with what to do.
@@ -59,9 +70,11 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Starting | AppError::NoRecords | AppError::NoCentreLibrary => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Starting
+            | AppError::NoRecords
+            | AppError::NoCentreLibrary
+            | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +114,17 @@ impl AppError {
                  bị hỏng). Thư viện vẫn đọc được. Hãy chạy «hoclieu doctor»."
                     .into(),
             ),
+            AppError::Busy => (
+                "Máy chủ đang bận",
+                "Máy chủ đang bận kiểm tra mật khẩu. Xin đợi một lát rồi thử lại.".into(),
+            ),
+            AppError::DiskFull(_) => (
+                "Thẻ nhớ đã đầy",
+                "Thẻ nhớ của máy chủ đã đầy nên chưa lưu được gì: việc vừa làm chưa được ghi. \
+                 Hãy xoá bớt tài liệu hoặc tệp không dùng nữa, hoặc tải bản sao lưu về \
+                 USB rồi giải phóng chỗ, sau đó thử lại. Thư viện vẫn đọc được."
+                    .into(),
+            ),
             AppError::Internal(_) => (
                 "Có lỗi trong máy chủ",
                 "Xin lỗi, đã có lỗi. Hãy thử lại sau hoặc báo cho cán bộ trung tâm.".into(),
@@ -109,6 +133,9 @@ impl AppError {
     }
 
     fn log(&self) {
+        if let AppError::DiskFull(e) = self {
+            tracing::error!(error = %e, "write refused: the data disk is full");
+        }
         if let AppError::Internal(e) = self {
             let mut causes = Vec::new();
             let mut next = e.source();
@@ -140,7 +167,7 @@ impl AppError {
 }
 
 fn add_retry_after(e: &AppError, r: &mut Response) {
-    if matches!(e, AppError::Starting) {
+    if matches!(e, AppError::Starting | AppError::Busy) {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
@@ -186,7 +213,7 @@ macro_rules! internal_from {
     ($($ty:ty),* $(,)?) => {$(
         impl From<$ty> for AppError {
             fn from(e: $ty) -> AppError {
-                AppError::Internal(Box::new(e))
+                AppError::internal(e)
             }
         }
     )*};
@@ -207,7 +234,7 @@ impl From<crate::content::centre::CentreError> for AppError {
         match e {
             E::BadPath(_) => AppError::bad("Tên tệp này không dùng được trong thư viện."),
             E::NoHistory(_) => AppError::bad("Không còn bản trước để trở lại."),
-            other => AppError::Internal(Box::new(other)),
+            other => AppError::internal(other),
         }
     }
 }
@@ -224,7 +251,7 @@ impl From<crate::content::picture::PictureError> for AppError {
             E::Unreadable(_) => {
                 AppError::bad("Không đọc được ảnh này. Hãy chụp hoặc lưu lại ảnh rồi thử lại.")
             }
-            other => AppError::Internal(Box::new(other)),
+            other => AppError::internal(other),
         }
     }
 }
@@ -233,7 +260,7 @@ impl From<crate::lessons::LessonError> for AppError {
     fn from(e: crate::lessons::LessonError) -> AppError {
         match e {
             crate::lessons::LessonError::Invalid(m) => AppError::BadRequest(m),
-            other => AppError::Internal(Box::new(other)),
+            other => AppError::internal(other),
         }
     }
 }
@@ -242,7 +269,7 @@ impl From<crate::package::local::PackageIoError> for AppError {
     fn from(e: crate::package::local::PackageIoError) -> AppError {
         match e {
             crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
-            other => AppError::Internal(Box::new(other)),
+            other => AppError::internal(other),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Staff login attempts per client address and per account, kept in memory only (addresses
-//! are never stored), and the bound on password checks running at once (each argon2 check
-//! takes 19 MiB and most of a core).
+//! are never stored), and the short queue for password hashing: one hash at a time (in the
+//! process's one argon2 buffer, `accounts::password`), a few waiting, the rest refused at once.
 //!
 //! An attempt is counted *before* its password is checked, so a burst of simultaneous guesses
 //! cannot all pass the limit while they wait for hashing; a success takes back only its own
@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Attempts allowed per address within [`LIMIT_WINDOW`].
 const MAX_PER_ADDRESS: u32 = 5;
@@ -17,8 +19,13 @@ const MAX_PER_ADDRESS: u32 = 5;
 const MAX_PER_ACCOUNT: u32 = 5;
 /// How long attempts are remembered.
 const LIMIT_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Password checks running at once.
-const CONCURRENT_HASHES: usize = 2;
+/// Password hashes running at once: one, as there is one argon2 buffer (19 MiB). A second
+/// would double that memory to save a fraction of a second on a login, on a box whose RAM is
+/// scarcer than its time, and leaves the other core to the villagers' pages.
+const CONCURRENT_HASHES: usize = 1;
+/// Password hashes running or waiting; more are refused at once as "busy" (on a Pi a hash
+/// takes about 0.3 s, so the last in the queue waits about a second).
+pub const HASH_QUEUE: usize = 4;
 /// Accounts remembered at most (guesses at made-up names must not grow memory for ever).
 const MAX_KEYS: usize = 10_000;
 
@@ -33,18 +40,34 @@ enum Key {
 #[derive(Debug)]
 pub struct LoginLimiter {
     attempts: Mutex<HashMap<Key, (u32, Instant)>>,
-    /// Permits for password checks.
-    pub hashing: tokio::sync::Semaphore,
+    /// Places in the hashing queue (running or waiting).
+    queue: Arc<Semaphore>,
+    /// Permits to hash now.
+    running: Arc<Semaphore>,
 }
 
 impl Default for LoginLimiter {
     fn default() -> Self {
         LoginLimiter {
             attempts: Mutex::default(),
-            hashing: tokio::sync::Semaphore::new(CONCURRENT_HASHES),
+            queue: Arc::new(Semaphore::new(HASH_QUEUE)),
+            running: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
         }
     }
 }
+
+/// The turn to hash a password: move it into the blocking work, so that a client that hangs
+/// up does not free the turn while its hash still runs.
+#[derive(Debug)]
+pub struct HashTurn {
+    _queued: OwnedSemaphorePermit,
+    _running: OwnedSemaphorePermit,
+}
+
+/// Too many password hashes already wait: answer "busy" instead of queueing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks waiting")]
+pub struct Busy;
 
 /// One counted attempt; [`LoginLimiter::succeeded`] takes it back.
 #[derive(Debug)]
@@ -83,6 +106,22 @@ impl LoginLimiter {
         Some(Attempt { keys })
     }
 
+    /// Waits for the turn to hash a password, or refuses at once when [`HASH_QUEUE`] hashes
+    /// already run or wait.
+    pub async fn hash_turn(&self) -> Result<HashTurn, Busy> {
+        let queued = Arc::clone(&self.queue)
+            .try_acquire_owned()
+            .map_err(|_| Busy)?;
+        let running = Arc::clone(&self.running)
+            .acquire_owned()
+            .await
+            .map_err(|_| Busy)?;
+        Ok(HashTurn {
+            _queued: queued,
+            _running: running,
+        })
+    }
+
     /// The attempt succeeded: it no longer counts (other attempts still do).
     pub fn succeeded(&self, attempt: Attempt) {
         let mut m = self.map();
@@ -97,6 +136,33 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_hash_queue_is_short_and_refuses_at_once() {
+        let l = LoginLimiter::default();
+        let first = l.hash_turn().await.unwrap();
+        // The others wait for the one running...
+        let waiting: Vec<_> = (1..HASH_QUEUE).map(|_| Box::pin(l.hash_turn())).collect();
+        let mut waiting = waiting;
+        for w in &mut waiting {
+            assert!(futures_poll_once(w).is_none(), "waits while one runs");
+        }
+        // ...and one more is refused without waiting.
+        assert_eq!(l.hash_turn().await.unwrap_err(), Busy);
+        drop(first);
+        let second = waiting.remove(0).await.unwrap();
+        drop(second);
+    }
+
+    /// Polls a future once.
+    fn futures_poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        match std::pin::Pin::new(f).poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
+    }
 
     #[test]
     fn attempts_count_before_checking_and_a_success_clears_only_itself() {

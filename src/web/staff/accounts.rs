@@ -68,22 +68,54 @@ pub async fn save(
             _ => return Err(AppError::BadRequest("Hãy chọn vai trò.".into())),
         };
         let password = f.password.unwrap_or_default();
-        let now = state.now_ms();
-        let u = user.clone();
-        let done = state
-            .records
-            .db(move |c| Ok(accounts::set_password(c, &u, &password, role, now)))
-            .await?;
+        let done = match accounts::check_new(&user, &password) {
+            Ok(()) => hash_and_save(&state, &user, password, role).await?,
+            Err(e) => Err(e),
+        };
         let (status, message) = match done {
             Ok(()) => {
                 tracing::info!(by = ?s.user, user = ?user, role = role.as_str(), "account saved");
                 (StatusCode::OK, format!("Đã lưu tài khoản {user}."))
+            }
+            Err(AccountError::Db(e)) if crate::fsutil::is_disk_full(&e) => {
+                return Err(AppError::DiskFull(Box::new(e)));
             }
             Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
         };
         page(&state, &s, status, Some(message)).await
     })
     .await
+}
+
+/// Hashes the password in its turn (refused as busy when logins fill the queue), away from
+/// the database lock, then saves it.
+async fn hash_and_save(
+    state: &AppState,
+    user: &str,
+    password: String,
+    role: Role,
+) -> Result<Result<(), AccountError>, AppError> {
+    let turn = state
+        .staff
+        .login_limiter
+        .hash_turn()
+        .await
+        .map_err(|_| AppError::Busy)?;
+    let hash = crate::web::offload::blocking(move || {
+        let _turn = turn;
+        Ok::<_, AppError>(accounts::hash_password(&password))
+    })
+    .await?;
+    let hash = match hash {
+        Ok(h) => h,
+        Err(e) => return Err(AppError::internal(e)),
+    };
+    let now = state.now_ms();
+    let u = user.to_string();
+    state
+        .records
+        .db(move |c| Ok(accounts::save_hash(c, &u, &hash, role, now)))
+        .await
 }
 
 /// The remove button.
@@ -125,6 +157,9 @@ pub async fn remove(
             Ok(()) => {
                 tracing::info!(by = ?s.user, user = ?user, "account removed");
                 (StatusCode::OK, format!("Đã xóa tài khoản {user}."))
+            }
+            Err(AccountError::Db(e)) if crate::fsutil::is_disk_full(&e) => {
+                return Err(AppError::DiskFull(Box::new(e)));
             }
             Err(e) => (StatusCode::BAD_REQUEST, refusal(&e)),
         };

@@ -32,6 +32,12 @@ struct LoginPage {
     draft_waiting: bool,
 }
 
+/// Said when the password-checking queue is full.
+pub const BUSY: &str =
+    "Máy chủ đang bận kiểm tra các lần đăng nhập khác. Xin đợi một lát rồi thử lại.";
+/// Seconds a refused login is told to wait.
+pub const RETRY_AFTER: &str = "5";
+
 /// `GET /admin/login`.
 pub async fn login_form(
     State(state): State<AppState>,
@@ -114,18 +120,31 @@ pub async fn login(
         )
         .await;
     };
-    let role = {
-        let _permit = limiter
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| AppError::Starting)?;
-        let u = user.clone();
-        state
-            .records
-            .db(move |c| accounts::check_login(c, &u, &password))
-            .await?
+    // Refused at once when the short queue is full: the attempt still counts.
+    let Ok(turn) = limiter.hash_turn().await else {
+        tracing::warn!("login refused: too many password checks waiting");
+        let mut res = login_page(
+            &state,
+            &headers,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(BUSY.into()),
+        )
+        .await?;
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
+        return Ok(res);
     };
+    let u = user.clone();
+    let stored = state
+        .records
+        .db(move |c| accounts::stored_login(c, &u))
+        .await?;
+    // Hashed away from the database lock, with the turn kept until the hash ends.
+    let role = crate::web::offload::blocking(move || {
+        let _turn = turn;
+        Ok::<_, AppError>(accounts::check_against(stored, &password))
+    })
+    .await?;
     let Some(role) = role else {
         // Not the name typed: it may be a password typed into the wrong box, or a forged
         // log line.
