@@ -258,6 +258,49 @@ fn is_last_manager(conn: &Connection, user: &str) -> rusqlite::Result<bool> {
     Ok(is_manager && managers == 1)
 }
 
+/// What is wrong with the stored accounts (a name this program would refuse, a role it does
+/// not know, a hash that is not an argon2 PHC string within this box's caps), one line each;
+/// empty when they are sound. Used to check a database before it is restored.
+pub fn problems(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare("SELECT username, role, hash FROM accounts ORDER BY username")?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, rusqlite::types::Value>(0)?,
+            r.get::<_, rusqlite::types::Value>(1)?,
+            r.get::<_, rusqlite::types::Value>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        use rusqlite::types::Value::Text;
+        let (name, role, hash) = row?;
+        let Text(name) = name else {
+            out.push("an account whose name is not text".to_string());
+            continue;
+        };
+        if !valid_name(&name) {
+            out.push(format!("account {name:?}: not a usable user name"));
+            continue;
+        }
+        if !matches!(&role, Text(r) if r == "manager" || r == "teacher") {
+            out.push(format!(
+                "account {name:?}: role {role:?} is neither manager nor teacher"
+            ));
+        }
+        match &hash {
+            Text(h) => {
+                if let Err(e) = password::check_stored(h) {
+                    out.push(format!("account {name:?}: password hash refused ({e})"));
+                }
+            }
+            other => out.push(format!(
+                "account {name:?}: password hash {other:?} is not text"
+            )),
+        }
+    }
+    Ok(out)
+}
+
 /// Number of accounts (none means nobody can log in yet).
 pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))
