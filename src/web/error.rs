@@ -220,7 +220,6 @@ macro_rules! internal_from {
 }
 
 internal_from!(
-    crate::Error,
     std::io::Error,
     rusqlite::Error,
     askama::Error,
@@ -228,12 +227,35 @@ internal_from!(
     csv::Error,
 );
 
+// The wrappers below are `#[error(transparent)]` around an `io::Error`, which hides it from the
+// cause chain: it is taken out by hand, so a full disk is told as such.
+impl From<crate::Error> for AppError {
+    fn from(e: crate::Error) -> AppError {
+        match e {
+            crate::Error::Io(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<crate::package::backup::BackupError> for AppError {
+    fn from(e: crate::package::backup::BackupError) -> AppError {
+        use crate::package::backup::BackupError as E;
+        match e {
+            E::Io(e) => e.into(),
+            E::Database(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
 impl From<crate::content::centre::CentreError> for AppError {
     fn from(e: crate::content::centre::CentreError) -> AppError {
         use crate::content::centre::CentreError as E;
         match e {
             E::BadPath(_) => AppError::bad("Tên tệp này không dùng được trong thư viện."),
             E::NoHistory(_) => AppError::bad("Không còn bản trước để trở lại."),
+            E::Io(e) => e.into(),
             other => AppError::internal(other),
         }
     }
@@ -251,7 +273,7 @@ impl From<crate::content::picture::PictureError> for AppError {
             E::Unreadable(_) => {
                 AppError::bad("Không đọc được ảnh này. Hãy chụp hoặc lưu lại ảnh rồi thử lại.")
             }
-            other => AppError::internal(other),
+            E::Io(e) => e.into(),
         }
     }
 }
@@ -260,6 +282,7 @@ impl From<crate::lessons::LessonError> for AppError {
     fn from(e: crate::lessons::LessonError) -> AppError {
         match e {
             crate::lessons::LessonError::Invalid(m) => AppError::BadRequest(m),
+            crate::lessons::LessonError::Io(e) => e.into(),
             other => AppError::internal(other),
         }
     }
@@ -269,7 +292,52 @@ impl From<crate::package::local::PackageIoError> for AppError {
     fn from(e: crate::package::local::PackageIoError) -> AppError {
         match e {
             crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
+            crate::package::local::PackageIoError::Io(e) => e.into(),
             other => AppError::internal(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real "no space left on device" from the kernel: every write to /dev/full gets one.
+    fn enospc() -> std::io::Error {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        f.write_all(b"x").and_then(|()| f.flush()).unwrap_err()
+    }
+
+    #[test]
+    fn a_full_disk_is_507_whichever_write_met_it() {
+        use crate::content::centre::CentreError;
+        use crate::lessons::LessonError;
+        use crate::package::backup::BackupError;
+        use crate::package::local::PackageIoError;
+        let errors: Vec<AppError> = vec![
+            enospc().into(),
+            std::io::Error::other(enospc()).into(),
+            crate::Error::Io(enospc()).into(),
+            CentreError::Io(enospc()).into(),
+            LessonError::Io(enospc()).into(),
+            PackageIoError::Io(enospc()).into(),
+            BackupError::Io(enospc()).into(),
+            AppError::internal(enospc()),
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            )
+            .into(),
+        ];
+        for e in errors {
+            assert_eq!(e.status(), StatusCode::INSUFFICIENT_STORAGE, "{e:?}");
+            assert!(e.words().0.contains("Thẻ nhớ đã đầy"));
+        }
+        let other: AppError = std::io::Error::from(std::io::ErrorKind::PermissionDenied).into();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

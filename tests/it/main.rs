@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod clock;
 mod files;
+mod full_disk;
 mod index;
 mod layers;
 mod lessons;

@@ -36,10 +36,9 @@ pub async fn download(
             std::io::BufWriter::new(tmp.as_file_mut()),
             &stamp,
             &centre,
-        )
-        .map_err(std::io::Error::other)?;
+        )?;
         // The open handle keeps the bytes; the name goes at once.
-        tmp.reopen()
+        Ok::<_, crate::package::backup::BackupError>(tmp.reopen()?)
     })
     .await?;
     tracing::info!(user = ?s.user, "backup downloaded");
