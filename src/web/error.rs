@@ -121,7 +121,7 @@ impl AppError {
             AppError::DiskFull(_) => (
                 "Thẻ nhớ đã đầy",
                 "Thẻ nhớ của máy chủ đã đầy nên chưa lưu được gì: việc vừa làm chưa được ghi. \
-                 Hãy xoá bớt tài liệu hoặc tệp không dùng nữa, hoặc tải bản sao lưu về \
+                 Hãy xóa bớt tài liệu hoặc tệp không dùng nữa, hoặc tải bản sao lưu về \
                  USB rồi giải phóng chỗ, sau đó thử lại. Thư viện vẫn đọc được."
                     .into(),
             ),
