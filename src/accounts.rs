@@ -7,6 +7,8 @@
 
 pub mod password;
 
+pub use password::buffers_allocated;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
