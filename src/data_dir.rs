@@ -18,6 +18,8 @@ pub const INDEX: &str = "index";
 pub const LIBRARY_SETTINGS: &str = "library.toml";
 /// Where a restored backup puts the settings file it carried.
 pub const SETTINGS_COPY: &str = "hoclieu.toml";
+/// The date old usage events were last pruned by (see `clock::read_pruned`).
+pub const PRUNED: &str = "pruned-by";
 /// The folders that hold the centre's own work (backed up, cleaned of crash leftovers).
 pub const WORK_FOLDERS: [&str; 3] = [LIBRARY, LESSONS, HISTORY];
 
@@ -66,6 +68,11 @@ impl DataDir {
     /// The hidden-materials list.
     pub fn library_settings(&self) -> PathBuf {
         self.root.join(LIBRARY_SETTINGS)
+    }
+
+    /// The date old usage events were last pruned by.
+    pub fn pruned(&self) -> PathBuf {
+        self.root.join(PRUNED)
     }
 
     /// The settings file a restore brought back.

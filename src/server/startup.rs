@@ -282,16 +282,18 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
     };
     // The clock is never earlier than this release or the newest record.
     let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
-    let clock = Arc::new(Clock::system(floor));
+    let clock =
+        Arc::new(Clock::system(floor).with_pruned_ms(crate::clock::read_pruned(&data.pruned())));
     let reader = rusqlite::Connection::open(data.database())?;
     usage::store::configure(&reader)?;
-    // Old events are pruned by the writer once phones confirm the date, not now: a clock
+    // Old events are pruned by the writer once the date is trusted for it, not now: a clock
     // set in the future would delete everything.
     let (recorder, writer) = usage::start_with_clock(
         store,
         Some(usage::ClockLink {
             clock: Arc::clone(&clock),
             retention_days,
+            pruned_file: Some(data.pruned()),
         }),
     );
     Ok((

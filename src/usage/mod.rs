@@ -199,13 +199,16 @@ impl Writer {
 }
 
 /// The clock the writer fixes guessed times with, and how long raw events are kept (old ones
-/// are pruned once the clock is confirmed: a clock set in the future must not prune).
+/// are pruned only by a date the clock trusts for it, [`crate::clock::Clock::prune_ms`]: a
+/// clock that phones set in the future must not prune).
 #[derive(Debug, Clone)]
 pub struct ClockLink {
     /// The server's clock.
     pub clock: Arc<crate::clock::Clock>,
     /// Days raw events are kept.
     pub retention_days: i64,
+    /// Where the date last pruned by is kept for the next run ([`crate::clock::save_pruned`]).
+    pub pruned_file: Option<std::path::PathBuf>,
 }
 
 /// Starts the writer thread on an open store.
@@ -238,9 +241,14 @@ fn write_loop(
     let mut failing = false;
     // The confirmed offset the store's guesses were last settled with.
     let mut settled: Option<i64> = None;
+    // The day old events were last pruned by in this run.
+    let mut pruned: Option<i64> = None;
     loop {
         if let Some(link) = &clock {
             settle(&mut store, link, &mut settled);
+            if settled.is_some() {
+                prune(&store, link, &mut pruned);
+            }
         }
         let first = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(e) => e,
@@ -292,6 +300,13 @@ fn write_loop(
         }
         batch.clear();
     }
+    // A date confirmed in the last moment is still settled and pruned by before stopping.
+    if let Some(link) = &clock {
+        settle(&mut store, link, &mut settled);
+        if settled.is_some() {
+            prune(&store, link, &mut pruned);
+        }
+    }
 }
 
 /// Attempts at committing one batch before its events are counted as lost.
@@ -314,8 +329,7 @@ fn insert_with_retries(store: &mut store::Store, batch: &[UsageEvent]) -> store:
     }
 }
 
-/// Once the clock is confirmed (or corrected again), fixes the stored guesses and prunes old
-/// events by the now trusted date.
+/// Once the clock is confirmed (or corrected again), fixes the stored guesses.
 fn settle(store: &mut store::Store, link: &ClockLink, settled: &mut Option<i64>) {
     let Some(offset) = link.clock.confirmed_offset() else {
         return;
@@ -331,20 +345,34 @@ fn settle(store: &mut store::Store, link: &ClockLink, settled: &mut Option<i64>)
                     "times recorded before the clock was known are fixed"
                 );
             }
-            let first = settled.is_none();
             *settled = Some(offset);
-            if first {
-                let today = clock::local_day(link.clock.now_ms());
-                match store.prune(today, link.retention_days) {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::info!(events = n, "old raw usage events pruned; daily totals kept")
-                    }
-                    Err(e) => tracing::warn!(error = %e, "pruning old events failed"),
-                }
-            }
         }
         Err(e) => tracing::warn!(error = %e, "fixing guessed times failed; will retry"),
+    }
+}
+
+/// Prunes old raw events by the date the clock trusts for it, once a day at most.
+fn prune(store: &store::Store, link: &ClockLink, pruned: &mut Option<i64>) {
+    let Some(ms) = link.clock.prune_ms() else {
+        return;
+    };
+    let today = clock::local_day(ms);
+    if pruned.is_some_and(|d| d >= today) {
+        return;
+    }
+    match store.prune(today, link.retention_days) {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!(events = n, "old raw usage events pruned; daily totals kept");
+            }
+            *pruned = Some(today);
+            if let Some(file) = &link.pruned_file
+                && let Err(e) = clock::save_pruned(file, ms)
+            {
+                tracing::warn!(error = %e, file = %file.display(), "the date pruned by could not be kept");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "pruning old events failed"),
     }
 }
 

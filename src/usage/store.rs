@@ -168,6 +168,15 @@ impl Store {
     }
 }
 
+/// How many raw events [`Store::prune`] would delete by `today` (asked before staff set a date).
+pub fn prunable(conn: &Connection, today: i64, keep_days: i64) -> StoreResult<u64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM events WHERE day < ?1",
+        [today - keep_days],
+        |r| r.get(0),
+    )
+}
+
 fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version >= SCHEMA {

@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/accounts/remove", post(staff::accounts::remove))
         .route("/admin/backup", post(staff::backup::download))
+        .route("/admin/clock", post(staff::clock::set))
         .route("/admin/materials", get(staff::materials::list))
         .route("/admin/materials/edit", get(staff::materials::edit))
         .route("/admin/materials/hide", post(staff::materials::hide))

@@ -145,3 +145,120 @@ fn guesses_from_an_earlier_run_are_kept_and_newer_ones_fixed() {
         ]
     );
 }
+
+/// Raw events in the store.
+fn raw_events(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn three_addresses_saying_three_years_later_after_a_restart_delete_no_raw_event() {
+    // Issue 14: after a restart, three loopback addresses posting now + 3 years moved the
+    // clock, and the first confirmation pruned every raw event.
+    let mut app = TestApp::with_usage();
+    for who in ['a', 'b', 'c', 'd'] {
+        app.request(visit(who)).await.assert_status(200);
+    }
+    app.restart();
+    let later = now_ms() + 3 * 365 * DAY_MS;
+    for round in 0..3 {
+        for ip in [[127, 0, 0, 1], [127, 0, 0, 2], [127, 0, 0, 3]] {
+            app.request(report(ip, later + round * 1000))
+                .await
+                .assert_status(204);
+        }
+    }
+    // An event after the reports: the writer looks at the clock again before committing it.
+    app.request(visit('e')).await.assert_status(200);
+    let held = app.state.clock.status();
+    assert!(
+        (held.now_ms - now_ms()).abs() < 60_000,
+        "the clock did not follow them"
+    );
+    assert!(
+        held.held_ms.is_some(),
+        "what they say is kept for staff to see"
+    );
+    let conn = app.flush();
+    assert_eq!(raw_events(&conn), 5, "every raw event is still there");
+}
+
+#[tokio::test]
+async fn staff_see_a_time_phones_say_but_the_clock_holds_back_and_a_move_phones_made() {
+    let app = crate::admin::app();
+    let manager = crate::admin::log_in(&app).await;
+    for ip in [[10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 0, 3]] {
+        app.request(report(ip, now_ms() + 400 * DAY_MS))
+            .await
+            .assert_status(204);
+    }
+    let page = app.get_with("/admin", &[("cookie", &manager)]).await;
+    page.assert_status(200);
+    let text = page.text();
+    assert!(text.contains("Máy chưa theo giờ này"), "{text}");
+    assert!(text.contains("name=\"phones\""));
+    // A week ahead at most is followed at once, and shown.
+    for ip in [[10, 0, 0, 4], [10, 0, 0, 5], [10, 0, 0, 6], [10, 0, 0, 7]] {
+        app.request(report(ip, now_ms() + 3 * DAY_MS))
+            .await
+            .assert_status(204);
+    }
+    assert!((app.state.clock.now_ms() - (now_ms() + 3 * DAY_MS)).abs() < 60_000);
+    // Three days later the session has expired.
+    let manager = crate::admin::log_in(&app).await;
+    let text = app.get_with("/admin", &[("cookie", &manager)]).await.text();
+    assert!(text.contains("4 điện thoại đã chỉnh giờ của máy"), "{text}");
+}
+
+#[tokio::test]
+async fn a_date_staff_confirm_prunes_old_raw_events_after_saying_how_many() {
+    use crate::admin::{log_in, post, token_in};
+    let mut app = crate::admin::app();
+    for who in ['a', 'b'] {
+        app.request(visit(who)).await.assert_status(200);
+    }
+    // Committed (a restart waits for the writer).
+    app.restart();
+    let manager = log_in(&app).await;
+    let page = app.get_with("/admin", &[("cookie", &manager)]).await;
+    let token = token_in(&page.text());
+    let later = hoclieu::clock::date_of(hoclieu::clock::local_day(now_ms() + 3 * 365 * DAY_MS));
+    let date = hoclieu::clock::iso(later);
+    let form = format!("token={token}&date={date}&time=08:30");
+    let ask = app.request(post("/admin/clock", &manager, &form)).await;
+    ask.assert_status(200);
+    assert!(ask.text().contains("2 lượt ghi chi tiết"), "{}", ask.text());
+    assert!(
+        (app.state.clock.now_ms() - now_ms()).abs() < 60_000,
+        "nothing changes before the confirmation"
+    );
+    let done = app
+        .request(post(
+            "/admin/clock",
+            &manager,
+            &format!("{form}&confirm=yes"),
+        ))
+        .await;
+    done.assert_status(303);
+    assert_eq!(done.header("location"), "/admin");
+    let status = app.state.clock.status();
+    assert_eq!(status.source, hoclieu::clock::Source::Staff);
+    assert_eq!(
+        hoclieu::clock::iso(hoclieu::clock::date_of(status.prune_day.unwrap())),
+        date
+    );
+    let conn = app.flush();
+    assert_eq!(raw_events(&conn), 0, "pruned by the date staff confirmed");
+    // The date is kept for the next run to prune on from.
+    let kept = hoclieu::clock::read_pruned(&app.data.join("pruned-by")).unwrap();
+    assert_eq!(
+        hoclieu::clock::iso(hoclieu::clock::date_of(hoclieu::clock::local_day(kept))),
+        date
+    );
+    // The daily totals stay.
+    let active: i64 = conn
+        .query_row("SELECT COUNT(*) FROM active", [], |r| r.get(0))
+        .unwrap();
+    assert!(active > 0);
+}

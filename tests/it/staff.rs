@@ -137,6 +137,7 @@ const ADMIN_ROUTES: &[(&str, &str, bool)] = &[
     ("POST", "/admin/accounts/remove", true),
     ("GET", "/admin/export/summary.csv", true),
     ("POST", "/admin/backup", true),
+    ("POST", "/admin/clock", true),
     ("GET", "/admin/lessons", false),
     ("POST", "/admin/lessons", false),
     ("GET", "/admin/lessons/abcd", false),

@@ -87,6 +87,7 @@ struct Dashboard<'a> {
     /// "ngày 5 tháng 1 năm 2027": the day the report is printed.
     signed_on: String,
     nav: StaffNav,
+    clock: super::clock::ClockView,
     c: Compared,
     from_vi: String,
     to_vi: String,
@@ -219,6 +220,7 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
             today.year()
         ),
         nav: StaffNav::of(s),
+        clock: super::clock::ClockView::of(state.clock.status()),
         from_vi: vi_date(period.from),
         to_vi: vi_date(period.to),
         prev_from_vi: vi_date(period.previous().from),

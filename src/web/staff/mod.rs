@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod backup;
 pub mod charts;
+pub mod clock;
 pub mod confirm;
 pub mod dashboard;
 pub mod lessons;
