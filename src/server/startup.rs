@@ -283,6 +283,7 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
     // The clock is never earlier than this release or the newest record.
     let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
     let clock = Arc::new(Clock::system(floor));
+    let key = usage::store::participant_key(store.conn())?;
     let reader = rusqlite::Connection::open(data.database())?;
     usage::store::configure(&reader)?;
     // Old events are pruned by the writer once phones confirm the date, not now: a clock
@@ -299,6 +300,7 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
             recorder,
             db: Mutex::new(reader),
             clock,
+            visitors: crate::web::participant_ids::Visitors::new(key),
         },
         writer,
     ))
