@@ -284,6 +284,7 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
     let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
     let clock =
         Arc::new(Clock::system(floor).with_pruned_ms(crate::clock::read_pruned(&data.pruned())));
+    let key = usage::store::participant_key(store.conn())?;
     let reader = rusqlite::Connection::open(data.database())?;
     usage::store::configure(&reader)?;
     // Old events are pruned by the writer once the date is trusted for it, not now: a clock
@@ -301,6 +302,7 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
             recorder,
             db: Mutex::new(reader),
             clock,
+            visitors: crate::web::participant_ids::Visitors::new(key),
         },
         writer,
     ))

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::report::Report;
+use super::report::{MIN_GROUP, Report, Uncounted};
 use crate::content::{Category, Library};
 
 /// A report with the one before it, for comparison.
@@ -97,9 +97,34 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// What a hidden cell says.
+pub const HIDDEN: &str = "dưới 5";
+
+/// Why a period shows no numbers (fewer than [`MIN_GROUP`] counted participants).
+pub fn withheld_note() -> String {
+    format!(
+        "Kỳ này có dưới {MIN_GROUP} người tham gia được tính, nên báo cáo không ghi số liệu \
+         (để không ai bị nhận ra). Hãy chọn kỳ dài hơn."
+    )
+}
+
+/// What was not counted, and why, in one sentence; `None` when everything was counted.
+pub fn uncounted_note(u: &Uncounted) -> Option<String> {
+    (u.views + u.searches > 0).then(|| {
+        format!(
+            "{} lượt xem từ thiết bị không giữ mã, không tính ({} thiết bị, {} lượt tìm): \
+             thiết bị không gửi lại mã khách (trình duyệt chặn cookie, chỉ mở một trang, \
+             hoặc máy tự động) không được tính là người tham gia.",
+            u.views, u.devices, u.searches
+        )
+    })
+}
+
 /// Every table of a report, in words a commune's officer reads.
 pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
     let n = |v: u64| v.to_string();
+    // A whole period behind too few people shows no totals either.
+    let total = |v: u64| if r.withheld { HIDDEN.to_string() } else { n(v) };
     let mut out = vec![Table {
         name: "summary",
         title: "Tổng hợp",
@@ -110,14 +135,18 @@ pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
             "Số lượt truy cập",
             "Số lượt xem tài liệu",
             "Số lượt tìm kiếm",
+            "Lượt xem không tính (thiết bị không giữ mã)",
+            "Thiết bị không giữ mã",
         ],
         rows: vec![vec![
             r.from.clone(),
             r.to.clone(),
-            n(r.participants),
-            n(r.sessions),
-            n(r.views),
-            n(r.searches),
+            total(r.participants),
+            total(r.sessions),
+            total(r.views),
+            total(r.searches),
+            n(r.uncounted.views),
+            n(r.uncounted.devices),
         ]],
     }];
     out.push(Table {
@@ -131,7 +160,11 @@ pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
                 let field = c
                     .parse::<Category>()
                     .map_or_else(|_| c.clone(), |c| c.name_vi().to_string());
-                vec![field, n(f.participants), n(f.views)]
+                if f.hidden {
+                    vec![field, HIDDEN.to_string(), HIDDEN.to_string()]
+                } else {
+                    vec![field, n(f.participants), n(f.views)]
+                }
             })
             .collect(),
     });
@@ -147,8 +180,7 @@ pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
                     vec![
                         label.to_string(),
                         g.label.clone(),
-                        g.participants
-                            .map_or("dưới 5".to_string(), |v| v.to_string()),
+                        g.participants.map_or(HIDDEN.to_string(), |v| v.to_string()),
                     ]
                 })
             })
@@ -202,6 +234,12 @@ pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
             .busy_days
             .iter()
             .map(|d| vec![d.date.clone(), n(d.participants)])
+            .chain((r.quiet_days > 0).then(|| {
+                vec![
+                    format!("{} ngày khác", r.quiet_days),
+                    format!("{HIDDEN} mỗi ngày"),
+                ]
+            }))
             .collect(),
     });
     out.push(Table {
@@ -212,7 +250,15 @@ pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
             .hours
             .iter()
             .enumerate()
-            .map(|(h, v)| vec![format!("{h:02}:00"), n(*v)])
+            .map(|(h, v)| {
+                let hidden = r.hidden_hours.get(h).copied().unwrap_or(false);
+                let cell = if hidden {
+                    format!("ẩn ({HIDDEN} người)")
+                } else {
+                    n(*v)
+                };
+                vec![format!("{h:02}:00"), cell]
+            })
             .collect(),
     });
     out
@@ -271,12 +317,20 @@ pub fn text(c: &Compared, titles: &Titles) -> String {
     ));
     let mut all = tables(r, titles).into_iter();
     let summary = all.next().map(|t| t.header).unwrap_or_default();
+    let shown = |rep: &Report, v: u64| {
+        if rep.withheld {
+            HIDDEN.to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let totals = [
         (r.participants, p.participants),
         (r.sessions, p.sessions),
         (r.views, p.views),
         (r.searches, p.searches),
-    ];
+    ]
+    .map(|(a, b)| (shown(r, a), shown(p, b)));
     let width = summary.iter().map(|h| h.chars().count()).max().unwrap_or(0) + 2;
     out.push_str(&format!(
         "{:w$}{:>10}{:>12}\n",
@@ -286,8 +340,14 @@ pub fn text(c: &Compared, titles: &Titles) -> String {
         w = width
     ));
     for (label, (a, b)) in summary.iter().skip(2).zip(totals) {
-        let pad = width - label.chars().count();
+        let pad = width.saturating_sub(label.chars().count());
         out.push_str(&format!("{label}{:pad$}{a:>10}{b:>12}\n", ""));
+    }
+    if r.withheld {
+        out.push_str(&format!("\n{}\n", withheld_note()));
+    }
+    if let Some(note) = uncounted_note(&r.uncounted) {
+        out.push_str(&format!("\n{note}\n"));
     }
     for Table {
         title,

@@ -42,6 +42,8 @@ pub enum EventKind {
     Search,
     /// A lesson page was shown.
     Lesson,
+    /// The participant's cookie came back: the id is kept, so it is counted (no view).
+    Kept,
 }
 
 impl EventKind {
@@ -52,12 +54,16 @@ impl EventKind {
             EventKind::Attachment => "attachment",
             EventKind::Search => "search",
             EventKind::Lesson => "lesson",
+            EventKind::Kept => "kept",
         }
     }
 
     /// Whether the event counts as a view of learning material.
     pub fn is_view(self) -> bool {
-        !matches!(self, EventKind::Search)
+        matches!(
+            self,
+            EventKind::View | EventKind::Attachment | EventKind::Lesson
+        )
     }
 }
 

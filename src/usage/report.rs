@@ -1,7 +1,9 @@
 //! Participation reports from the daily aggregates: distinct people, not page hits.
 //!
-//! Periods are whole days in Vietnam time. Demographic groups smaller than
-//! [`MIN_GROUP`] people are never shown, only marked as suppressed.
+//! Periods are whole days in Vietnam time. Only participants whose id was kept (its cookie came
+//! back) are counted. No number behind fewer than [`MIN_GROUP`] of them is shown: not a group,
+//! material, lesson, search, field, day or hour, nor a period; and cells are hidden beside a
+//! small one when it could be worked out from a total ([`suppress`]).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +19,8 @@ use crate::clock::{self, day_number};
 /// Answers to "newly literate?" as stored (SQLite integers read as text).
 const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
 
-/// Smallest group a report may show.
+/// Fewest counted participants any number in a report may stand for (k of k-anonymity): one
+/// constant for groups, materials, lessons, searches, fields, days, hours and periods.
 pub const MIN_GROUP: u64 = 5;
 /// Rows in top lists.
 pub const TOP: usize = 20;
@@ -227,10 +230,13 @@ impl Period {
 /// Participants and views in one field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FieldCount {
-    /// Distinct participants.
+    /// Distinct counted participants (0 when hidden).
     pub participants: u64,
-    /// Views of materials and attachments.
+    /// Views of materials and attachments (0 when hidden).
     pub views: u64,
+    /// Not shown: fewer than [`MIN_GROUP`] people, or hidden so that no small field can be
+    /// worked out from the total.
+    pub hidden: bool,
 }
 
 /// Participants in one demographic group; `None` when fewer than [`MIN_GROUP`].
@@ -240,11 +246,11 @@ pub struct GroupCount {
     pub group: String,
     /// Vietnamese label.
     pub label: String,
-    /// Distinct participants, or `None` if too few to show.
+    /// Distinct participants, or `None` if too few to show (or hidden beside such a group).
     pub participants: Option<u64>,
 }
 
-/// One material's use.
+/// One material's use (listed only when at least [`MIN_GROUP`] people used it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MaterialCount {
     /// Material id.
@@ -255,7 +261,7 @@ pub struct MaterialCount {
     pub participants: u64,
 }
 
-/// One search text's use.
+/// One search text's use (listed only when at least [`MIN_GROUP`] people searched it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchCount {
     /// Normalised query.
@@ -264,7 +270,7 @@ pub struct SearchCount {
     pub searches: u64,
 }
 
-/// Participants on one day.
+/// Participants on one day (listed only with at least [`MIN_GROUP`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayCount {
     /// `YYYY-MM-DD`.
@@ -273,14 +279,31 @@ pub struct DayCount {
     pub participants: u64,
 }
 
-/// A report for one period.
+/// What was recorded but not counted: devices whose cookie never came back (scripts,
+/// browsers that refuse cookies, a phone that opened one page and left), and requests that
+/// got no id at all (too many new ids from one address).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Uncounted {
+    /// Ids that never came back.
+    pub devices: u64,
+    /// Their views (and those of requests without an id).
+    pub views: u64,
+    /// Their searches (and those of requests without an id).
+    pub searches: u64,
+}
+
+/// A report for one period. Everything in it may be shown: cells behind fewer than
+/// [`MIN_GROUP`] counted participants are left out or marked hidden.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// First day, `YYYY-MM-DD`.
     pub from: String,
     /// Last day, `YYYY-MM-DD`.
     pub to: String,
-    /// Distinct participants.
+    /// Fewer than [`MIN_GROUP`] counted participants in the whole period: every number
+    /// about them is withheld (zero, empty or hidden below); choose a longer period.
+    pub withheld: bool,
+    /// Distinct counted participants (devices that kept their id).
     pub participants: u64,
     /// Sessions (visits separated by 30 minutes or more).
     pub sessions: u64,
@@ -288,6 +311,8 @@ pub struct Report {
     pub views: u64,
     /// Searches.
     pub searches: u64,
+    /// Recorded but not counted (shown even when the rest is withheld: it is about no one).
+    pub uncounted: Uncounted,
     /// Per field.
     pub by_category: BTreeMap<String, FieldCount>,
     /// Per demographic question, then group.
@@ -300,14 +325,54 @@ pub struct Report {
     pub top_searches: Vec<SearchCount>,
     /// Searches that found nothing: what the library is missing.
     pub zero_result_searches: Vec<SearchCount>,
-    /// Participants per day that had any.
+    /// Participants per day, for days with at least [`MIN_GROUP`].
     pub busy_days: Vec<DayCount>,
-    /// Views per hour of the day (0–23, Vietnam time).
+    /// Days with some, but fewer than [`MIN_GROUP`], participants: not listed.
+    pub quiet_days: u64,
+    /// Views per hour of the day (0–23, Vietnam time); 0 where hidden.
     pub hours: Vec<u64>,
+    /// Which hours are hidden (fewer than [`MIN_GROUP`] people, or hidden beside one).
+    pub hidden_hours: Vec<bool>,
 }
 
 /// How lesson pages are named in the usage log (`lesson:CODE`).
 pub const LESSON_PREFIX: &str = "lesson:";
+
+/// Only ids whose cookie came back are counted.
+const COUNTED: &str = "participant IN (SELECT participant FROM kept)";
+
+/// Which cells of one breakdown may be shown. `people[i]` is the number of counted
+/// participants behind cell `i`; `behind(hidden)` the number behind a set of cells together.
+///
+/// Primary suppression hides every cell under [`MIN_GROUP`] (empty ones too, so an empty group
+/// looks like a small one). Complementary suppression: the people behind the hidden cells can
+/// be worked out from a shown total and the shown cells, so while they are between 1 and
+/// `MIN_GROUP − 1`, the smallest shown cell is hidden as well. Whatever one can work out about
+/// the hidden cells together is then nobody, or at least [`MIN_GROUP`] people.
+pub fn suppress<E>(
+    people: &[u64],
+    mut behind: impl FnMut(&[usize]) -> Result<u64, E>,
+) -> Result<Vec<bool>, E> {
+    let mut shown: Vec<bool> = people.iter().map(|&n| n >= MIN_GROUP).collect();
+    loop {
+        let hidden: Vec<usize> = (0..people.len()).filter(|&i| !shown[i]).collect();
+        if hidden.is_empty() {
+            break;
+        }
+        let n = behind(&hidden)?;
+        if n == 0 || n >= MIN_GROUP {
+            break;
+        }
+        let Some(next) = (0..people.len())
+            .filter(|&i| shown[i])
+            .min_by_key(|&i| (people[i], std::cmp::Reverse(i)))
+        else {
+            break;
+        };
+        shown[next] = false;
+    }
+    Ok(shown)
+}
 
 /// Computes the report for a period; `ethnic_groups` are the groups the centre offers
 /// ([`super::profile::offered_groups`]), listed in that order.
@@ -317,44 +382,41 @@ pub fn report(
     ethnic_groups: &[(&str, &str)],
 ) -> rusqlite::Result<Report> {
     let (a, b) = period.range();
+    let uncounted = conn.query_row(
+        &format!(
+            "SELECT COUNT(DISTINCT NULLIF(participant, '')), COALESCE(SUM(views), 0),
+                    COALESCE(SUM(searches), 0)
+             FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2 AND NOT {COUNTED}"
+        ),
+        params![a, b],
+        |r| {
+            Ok(Uncounted {
+                devices: r.get::<_, i64>(0)? as u64,
+                views: r.get::<_, i64>(1)? as u64,
+                searches: r.get::<_, i64>(2)? as u64,
+            })
+        },
+    )?;
     let (participants, views, searches, sessions) = conn.query_row(
-        "SELECT COUNT(DISTINCT participant), COALESCE(SUM(views), 0), COALESCE(SUM(searches), 0),
-                COALESCE(SUM(sessions), 0)
-         FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2",
+        &format!(
+            "SELECT COUNT(DISTINCT participant), COALESCE(SUM(views), 0),
+                    COALESCE(SUM(searches), 0), COALESCE(SUM(sessions), 0)
+             FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2 AND {COUNTED}"
+        ),
         params![a, b],
         |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+                r.get::<_, i64>(3)? as u64,
             ))
         },
     )?;
-    let mut by_category: BTreeMap<String, FieldCount> = crate::content::Category::ALL
-        .iter()
-        .map(|c| (c.slug().to_string(), FieldCount::default()))
-        .collect();
-    let mut st = conn.prepare_cached(
-        "SELECT category, COUNT(DISTINCT participant), SUM(views) FROM active
-         WHERE category <> '' AND day BETWEEN ?1 AND ?2 GROUP BY category",
-    )?;
-    for row in st.query_map(params![a, b], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })? {
-        let (c, p, v) = row?;
-        by_category.insert(
-            c,
-            FieldCount {
-                participants: p as u64,
-                views: v as u64,
-            },
-        );
+    if participants < MIN_GROUP {
+        return Ok(withheld(period, uncounted, ethnic_groups));
     }
+    let by_category = fields(conn, a, b)?;
     let mut by_group = BTreeMap::new();
     for (question, column, choices) in [
         ("age_band", "age_band", Some(AGE_BANDS)),
@@ -368,12 +430,13 @@ pub fn report(
     // Lesson pages are logged like materials, under `lesson:CODE`.
     let used = |lessons: bool| -> rusqlite::Result<Vec<MaterialCount>> {
         conn.prepare_cached(&format!(
-            "SELECT material, SUM(views), COUNT(DISTINCT participant) FROM material_day
-             WHERE day BETWEEN ?1 AND ?2 AND {} material LIKE '{LESSON_PREFIX}%'
-             GROUP BY material ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
+            "SELECT material, SUM(views), COUNT(DISTINCT participant) AS people FROM material_day
+             WHERE day BETWEEN ?1 AND ?2 AND {} material LIKE '{LESSON_PREFIX}%' AND {COUNTED}
+             GROUP BY material HAVING people >= ?4
+             ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
             if lessons { "" } else { "NOT" }
         ))?
-        .query_map(params![a, b, TOP as i64], |r| {
+        .query_map(params![a, b, TOP as i64, MIN_GROUP as i64], |r| {
             let id: String = r.get(0)?;
             Ok(MaterialCount {
                 id: id.strip_prefix(LESSON_PREFIX).unwrap_or(&id).to_string(),
@@ -385,12 +448,16 @@ pub fn report(
     };
     let top_materials = used(false)?;
     let lessons = used(true)?;
+    // A search is shown only when enough different people made it (for a search that found
+    // nothing: enough people for whom it found nothing).
     let searches_by = |column: &str| -> rusqlite::Result<Vec<SearchCount>> {
-        conn.prepare(&format!(
-            "SELECT query, SUM({column}) AS n FROM search_day WHERE day BETWEEN ?1 AND ?2
-             GROUP BY query HAVING n > 0 ORDER BY n DESC, query LIMIT ?3"
+        conn.prepare_cached(&format!(
+            "SELECT query, SUM({column}) AS n,
+                    COUNT(DISTINCT CASE WHEN {column} > 0 THEN participant END) AS people
+             FROM search_person WHERE day BETWEEN ?1 AND ?2 AND {COUNTED}
+             GROUP BY query HAVING n > 0 AND people >= ?4 ORDER BY n DESC, query LIMIT ?3"
         ))?
-        .query_map(params![a, b, TOP as i64], |r| {
+        .query_map(params![a, b, TOP as i64, MIN_GROUP as i64], |r| {
             Ok(SearchCount {
                 query: r.get(0)?,
                 searches: r.get::<_, i64>(1)? as u64,
@@ -400,37 +467,37 @@ pub fn report(
     };
     let top_searches = searches_by("searches")?;
     let zero_result_searches = searches_by("zero")?;
-    let busy_days = conn
-        .prepare_cached(
-            "SELECT day, COUNT(DISTINCT participant) FROM active
-             WHERE category = '' AND day BETWEEN ?1 AND ?2 GROUP BY day ORDER BY day",
-        )?
-        .query_map(params![a, b], |r| {
-            Ok(DayCount {
-                date: clock::iso(clock::date_of(r.get(0)?)),
-                participants: r.get::<_, i64>(1)? as u64,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut hours = vec![0u64; 24];
-    let mut st = conn.prepare_cached(
-        "SELECT hour, SUM(views) FROM hour_day WHERE day BETWEEN ?1 AND ?2 GROUP BY hour",
-    )?;
+    // Days need no complementary suppression: people per day add up to no number shown
+    // (the period's people are counted once however many days they came).
+    let mut busy_days = Vec::new();
+    let mut quiet_days = 0;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT day, COUNT(DISTINCT participant) FROM active
+         WHERE category = '' AND day BETWEEN ?1 AND ?2 AND {COUNTED} GROUP BY day ORDER BY day"
+    ))?;
     for row in st.query_map(params![a, b], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64))
     })? {
-        let (h, v) = row?;
-        if let Some(slot) = hours.get_mut(h as usize) {
-            *slot = v as u64;
+        let (day, n) = row?;
+        if n >= MIN_GROUP {
+            busy_days.push(DayCount {
+                date: clock::iso(clock::date_of(day)),
+                participants: n,
+            });
+        } else {
+            quiet_days += 1;
         }
     }
+    let (hours, hidden_hours) = hours(conn, a, b)?;
     Ok(Report {
         from: clock::iso(period.from),
         to: clock::iso(period.to),
-        participants: participants as u64,
-        sessions: sessions as u64,
-        views: views as u64,
-        searches: searches as u64,
+        withheld: false,
+        participants,
+        sessions,
+        views,
+        searches,
+        uncounted,
         by_category,
         by_group,
         top_materials,
@@ -438,11 +505,175 @@ pub fn report(
         top_searches,
         zero_result_searches,
         busy_days,
+        quiet_days,
         hours,
+        hidden_hours,
     })
 }
 
-/// Distinct participants of the period per answer to one question, small groups hidden.
+/// The report of a period with fewer than [`MIN_GROUP`] counted participants: nothing about
+/// them, only what was not counted.
+fn withheld(period: Period, uncounted: Uncounted, ethnic_groups: &[(&str, &str)]) -> Report {
+    let hidden = |choices: &[(&str, &str)]| -> Vec<GroupCount> {
+        choices
+            .iter()
+            .map(|(v, l)| (v.to_string(), l.to_string()))
+            .chain([(String::new(), "Không cho biết".to_string())])
+            .map(|(group, label)| GroupCount {
+                group,
+                label,
+                participants: None,
+            })
+            .collect()
+    };
+    let mut by_group = BTreeMap::new();
+    by_group.insert("age_band".to_string(), hidden(AGE_BANDS));
+    by_group.insert("gender".to_string(), hidden(GENDERS));
+    by_group.insert("ethnicity".to_string(), hidden(ethnic_groups));
+    by_group.insert("newly_literate".to_string(), hidden(NEWLY_LITERATE));
+    by_group.insert(
+        "village".to_string(),
+        hidden(&[("*", "Nơi khác (mỗi nơi dưới 5 người)")]),
+    );
+    Report {
+        from: clock::iso(period.from),
+        to: clock::iso(period.to),
+        withheld: true,
+        participants: 0,
+        sessions: 0,
+        views: 0,
+        searches: 0,
+        uncounted,
+        by_category: crate::content::Category::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.slug().to_string(),
+                    FieldCount {
+                        hidden: true,
+                        ..FieldCount::default()
+                    },
+                )
+            })
+            .collect(),
+        by_group,
+        top_materials: Vec::new(),
+        lessons: Vec::new(),
+        top_searches: Vec::new(),
+        zero_result_searches: Vec::new(),
+        busy_days: Vec::new(),
+        quiet_days: 0,
+        hours: vec![0; 24],
+        hidden_hours: vec![true; 24],
+    }
+}
+
+/// People and views per field, small fields hidden. Every view has a field, so the fields'
+/// views add up to the period's: complementary suppression applies.
+fn fields(conn: &Connection, a: i64, b: i64) -> rusqlite::Result<BTreeMap<String, FieldCount>> {
+    let all = crate::content::Category::ALL;
+    let mut counts = vec![FieldCount::default(); all.len()];
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT category, COUNT(DISTINCT participant), SUM(views) FROM active
+         WHERE category <> '' AND day BETWEEN ?1 AND ?2 AND {COUNTED} GROUP BY category"
+    ))?;
+    for row in st.query_map(params![a, b], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })? {
+        let (c, p, v) = row?;
+        if let Some(i) = all.iter().position(|x| x.slug() == c) {
+            counts[i] = FieldCount {
+                participants: p as u64,
+                views: v as u64,
+                hidden: false,
+            };
+        }
+    }
+    let people: Vec<u64> = counts.iter().map(|f| f.participants).collect();
+    let shown = suppress(&people, |hidden| {
+        // Slugs are the program's own words, never input.
+        let list: Vec<String> = hidden
+            .iter()
+            .map(|&i| format!("'{}'", all[i].slug()))
+            .collect();
+        conn.query_row(
+            &format!(
+                "SELECT COUNT(DISTINCT participant) FROM active WHERE category IN ({})
+                 AND day BETWEEN ?1 AND ?2 AND {COUNTED}",
+                list.join(",")
+            ),
+            params![a, b],
+            |r| r.get::<_, i64>(0).map(|n| n as u64),
+        )
+    })?;
+    Ok(all
+        .iter()
+        .zip(counts)
+        .zip(shown)
+        .map(|((c, f), shown)| {
+            let f = if shown {
+                f
+            } else {
+                FieldCount {
+                    hidden: true,
+                    ..FieldCount::default()
+                }
+            };
+            (c.slug().to_string(), f)
+        })
+        .collect())
+}
+
+/// Views per hour of the day, hours behind few people hidden; the hours add up to the
+/// period's views, so complementary suppression applies.
+fn hours(conn: &Connection, a: i64, b: i64) -> rusqlite::Result<(Vec<u64>, Vec<bool>)> {
+    let mut views = vec![0u64; 24];
+    let mut people = vec![0u64; 24];
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT hour, SUM(views), COUNT(DISTINCT participant) FROM hour_person
+         WHERE day BETWEEN ?1 AND ?2 AND {COUNTED} GROUP BY hour"
+    ))?;
+    for row in st.query_map(params![a, b], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })? {
+        let (h, v, p) = row?;
+        if let Ok(h) = usize::try_from(h)
+            && h < 24
+        {
+            views[h] = v as u64;
+            people[h] = p as u64;
+        }
+    }
+    let shown = suppress(&people, |hidden| {
+        let list: Vec<String> = hidden.iter().map(|h| h.to_string()).collect();
+        conn.query_row(
+            &format!(
+                "SELECT COUNT(DISTINCT participant) FROM hour_person WHERE hour IN ({})
+                 AND day BETWEEN ?1 AND ?2 AND {COUNTED}",
+                list.join(",")
+            ),
+            params![a, b],
+            |r| r.get::<_, i64>(0).map(|n| n as u64),
+        )
+    })?;
+    for (v, &s) in views.iter_mut().zip(&shown) {
+        if !s {
+            *v = 0;
+        }
+    }
+    Ok((views, shown.iter().map(|s| !s).collect()))
+}
+
+/// Distinct counted participants of the period per answer to one question, small groups
+/// hidden, and beside them whatever would let a small group be worked out from the total.
 fn groups(
     conn: &Connection,
     a: i64,
@@ -452,7 +683,8 @@ fn groups(
 ) -> rusqlite::Result<Vec<GroupCount>> {
     let sql = format!(
         "SELECT COALESCE(CAST(p.{column} AS TEXT), ''), COUNT(*) FROM
-           (SELECT DISTINCT participant FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2) x
+           (SELECT DISTINCT participant FROM active
+            WHERE category = '' AND day BETWEEN ?1 AND ?2 AND {COUNTED}) x
          LEFT JOIN profiles p ON p.participant = x.participant
          GROUP BY 1"
     );
@@ -463,14 +695,8 @@ fn groups(
         let (g, n) = row?;
         counts.insert(g, n as u64);
     }
-    let mut out = Vec::new();
-    let mut push = |group: String, label: String, n: u64| {
-        out.push(GroupCount {
-            group,
-            label,
-            participants: (n >= MIN_GROUP).then_some(n),
-        });
-    };
+    // (stored value, label, people): every person of the period in exactly one cell.
+    let mut cells: Vec<(String, String, u64)> = Vec::new();
     match choices {
         // Every offered choice is listed, so an absent group looks the same as a small one.
         Some(c) => {
@@ -482,11 +708,11 @@ fn groups(
                 .sum();
             for (v, l) in c {
                 let extra = if *v == OTHER_GROUP { unlisted } else { 0 };
-                push(
+                cells.push((
                     v.to_string(),
                     l.to_string(),
                     counts.get(*v).copied().unwrap_or(0) + extra,
-                );
+                ));
             }
         }
         // Free text (villages): a name is shown only with enough people; the rest are pooled,
@@ -495,24 +721,37 @@ fn groups(
             let mut pooled = 0;
             for (g, &n) in counts.iter().filter(|(g, _)| !g.is_empty()) {
                 if n >= MIN_GROUP {
-                    push(g.clone(), g.clone(), n);
+                    cells.push((g.clone(), g.clone(), n));
                 } else {
                     pooled += n;
                 }
             }
-            push(
+            cells.push((
                 "*".to_string(),
                 "Nơi khác (mỗi nơi dưới 5 người)".to_string(),
                 pooled,
-            );
+            ));
         }
     }
-    push(
+    cells.push((
         String::new(),
         "Không cho biết".to_string(),
         counts.get("").copied().unwrap_or(0),
-    );
-    Ok(out)
+    ));
+    let people: Vec<u64> = cells.iter().map(|c| c.2).collect();
+    // The cells share out the period's people: those behind hidden cells are their sum.
+    let shown = suppress(&people, |hidden| {
+        Ok::<_, rusqlite::Error>(hidden.iter().map(|&i| people[i]).sum())
+    })?;
+    Ok(cells
+        .into_iter()
+        .zip(shown)
+        .map(|((group, label, n), shown)| GroupCount {
+            group,
+            label,
+            participants: shown.then_some(n),
+        })
+        .collect())
 }
 
 #[cfg(test)]

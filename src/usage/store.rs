@@ -3,7 +3,9 @@
 //!
 //! Raw events are kept for the retention period; daily aggregates (who was active in which
 //! field, which materials, searches and hours) are updated in the same transaction and kept
-//! for good, so reports for past years still work after pruning.
+//! for good, so reports for past years still work after pruning. Every aggregate a report
+//! thresholds by people keeps the participant, and `kept` lists the ids whose cookie came
+//! back (the only ones a report counts).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +13,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 use unicode_normalization::UnicodeNormalization;
 
-use super::UsageEvent;
+use super::{EventKind, UsageEvent};
 use crate::clock::{local_day, local_hour};
 
 /// A gap longer than this starts a new session.
@@ -19,7 +21,7 @@ pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 /// Longest search text stored.
 const MAX_QUERY_CHARS: usize = 100;
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
 
 /// Errors of the usage store.
 pub type StoreResult<T> = Result<T, rusqlite::Error>;
@@ -78,6 +80,10 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for e in events {
+            if e.kind == EventKind::Kept {
+                keep(&tx, e)?;
+                continue;
+            }
             let new_session = {
                 let last = match self.last_seen.get(&e.participant) {
                     Some(&t) => Some(t),
@@ -185,15 +191,101 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 1 {
         create_v1(conn)?;
     }
-    // v2: times stamped while the clock was a guess, to fix once phones tell the true time.
+    if version < 2 {
+        // v2: times stamped while the clock was a guess, to fix once phones tell the true time.
+        conn.execute_batch(
+            "BEGIN;
+            ALTER TABLE events ADD COLUMN guess_offset INTEGER;
+            ALTER TABLE events ADD COLUMN guess_boot INTEGER;
+            CREATE INDEX IF NOT EXISTS events_guess ON events(guess_boot) WHERE guess_boot IS NOT NULL;
+            PRAGMA user_version = 2;
+            COMMIT;",
+        )?;
+    }
+    migrate_v3(conn)
+}
+
+/// v3: which ids were kept (their cookie came back), and searches and hours per participant,
+/// so that reports count only kept ids and show no cell behind fewer than five of them.
+///
+/// Records made before ids were checked cannot say whether a cookie came back; an id seen
+/// on more than one event (or day) is taken as kept, one seen once is not. Searches and
+/// hours per participant are rebuilt from the raw events still kept; days already pruned
+/// keep their old totals (`search_day`, `hour_day`), which reports no longer show because
+/// nobody can tell how many people are behind them.
+fn migrate_v3(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(
         "BEGIN;
-        ALTER TABLE events ADD COLUMN guess_offset INTEGER;
-        ALTER TABLE events ADD COLUMN guess_boot INTEGER;
-        CREATE INDEX IF NOT EXISTS events_guess ON events(guess_boot) WHERE guess_boot IS NOT NULL;
-        PRAGMA user_version = 2;
+        CREATE TABLE IF NOT EXISTS kept(
+            participant TEXT PRIMARY KEY,
+            day INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS search_person(
+            day INTEGER NOT NULL,
+            query TEXT NOT NULL,
+            participant TEXT NOT NULL,
+            searches INTEGER NOT NULL,
+            zero INTEGER NOT NULL,
+            PRIMARY KEY(day, query, participant)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS hour_person(
+            day INTEGER NOT NULL,
+            hour INTEGER NOT NULL,
+            participant TEXT NOT NULL,
+            views INTEGER NOT NULL,
+            PRIMARY KEY(day, hour, participant)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS secrets(
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO kept(participant, day)
+            SELECT participant, MIN(day) FROM active
+            WHERE category = '' AND participant <> ''
+            GROUP BY participant HAVING COUNT(*) > 1 OR SUM(views + searches) > 1;
+        INSERT OR IGNORE INTO search_person(day, query, participant, searches, zero)
+            SELECT day, query, participant, COUNT(*), COALESCE(SUM(results = 0), 0) FROM events
+            WHERE kind = 'search' AND query IS NOT NULL AND query <> ''
+            GROUP BY day, query, participant;
+        INSERT OR IGNORE INTO hour_person(day, hour, participant, views)
+            SELECT day, ((at / 1000 + 25200) % 86400) / 3600, participant, COUNT(*) FROM events
+            WHERE kind <> 'search' AND at >= 0
+            GROUP BY 1, 2, 3;
+        PRAGMA user_version = 3;
         COMMIT;",
     )
+}
+
+/// The key participant cookies are signed with, made on first use and kept in the database
+/// (so cookies stay valid across restarts, and across a backup restored on a new box).
+pub fn participant_key(conn: &Connection) -> StoreResult<Vec<u8>> {
+    let stored = || -> StoreResult<Option<Vec<u8>>> {
+        conn.query_row(
+            "SELECT value FROM secrets WHERE name = 'participant'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+    };
+    if let Some(k) = stored()?.filter(|k| k.len() >= 32) {
+        return Ok(k);
+    }
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| {
+        rusqlite::Error::ToSqlConversionFailure(format!("no randomness: {e}").into())
+    })?;
+    conn.execute(
+        "INSERT INTO secrets(name, value) VALUES ('participant', ?1)
+         ON CONFLICT(name) DO UPDATE SET value = excluded.value WHERE length(value) < 32",
+        [&key],
+    )?;
+    Ok(stored()?.unwrap_or(key))
+}
+
+/// Notes that an id came back: from now on (and for its earlier events) it is counted.
+fn keep(tx: &rusqlite::Transaction<'_>, e: &UsageEvent) -> StoreResult<()> {
+    if e.participant.is_empty() {
+        return Ok(());
+    }
+    tx.prepare_cached("INSERT OR IGNORE INTO kept(participant, day) VALUES (?1, ?2)")?
+        .execute(params![e.participant, e.day()])?;
+    Ok(())
 }
 
 fn create_v1(conn: &Connection) -> StoreResult<()> {
@@ -306,12 +398,19 @@ fn recount_days(
     days: &std::collections::BTreeSet<i64>,
 ) -> StoreResult<()> {
     for &day in days {
-        for table in ["active", "material_day", "search_day", "hour_day"] {
+        for table in [
+            "active",
+            "material_day",
+            "search_day",
+            "hour_day",
+            "search_person",
+            "hour_person",
+        ] {
             tx.execute(&format!("DELETE FROM {table} WHERE day = ?1"), [day])?;
         }
         let mut st = tx.prepare(
             "SELECT id, at, kind, participant, material, category, query, results
-             FROM events WHERE day = ?1 ORDER BY at, id",
+             FROM events WHERE day = ?1 AND kind <> 'kept' ORDER BY at, id",
         )?;
         let rows: Vec<(i64, StoredEvent)> = st
             .query_map([day], |r| {
@@ -409,20 +508,23 @@ fn aggregate(tx: &rusqlite::Transaction<'_>, e: &Row<'_>, new_session: bool) -> 
         )?
         .execute(params![day, m, e.participant])?;
     }
+    // Hours and searches per participant: a report shows one only behind enough people.
     if e.is_view {
         tx.prepare_cached(
-            "INSERT INTO hour_day(day, hour, views) VALUES (?1, ?2, 1)
-             ON CONFLICT(day, hour) DO UPDATE SET views = views + 1",
+            "INSERT INTO hour_person(day, hour, participant, views) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT(day, hour, participant) DO UPDATE SET views = views + 1",
         )?
-        .execute(params![day, local_hour(e.at)])?;
+        .execute(params![day, local_hour(e.at), e.participant])?;
     }
     if let Some(q) = e.query.filter(|q| !q.is_empty()) {
         let zero = i64::from(e.results == Some(0));
         tx.prepare_cached(
-            "INSERT INTO search_day(day, query, searches, zero) VALUES (?1, ?2, 1, ?3)
-             ON CONFLICT(day, query) DO UPDATE SET searches = searches + 1, zero = zero + excluded.zero",
+            "INSERT INTO search_person(day, query, participant, searches, zero)
+             VALUES (?1, ?2, ?3, 1, ?4)
+             ON CONFLICT(day, query, participant) DO UPDATE SET searches = searches + 1,
+               zero = zero + excluded.zero",
         )?
-        .execute(params![day, q, zero])?;
+        .execute(params![day, q, e.participant, zero])?;
     }
     Ok(())
 }

@@ -136,9 +136,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 }
 
 impl Visitor {
-    /// The participant id, if any.
+    /// The participant id, if the participant layer saw the request; empty when no id could
+    /// be given (the view is then recorded as uncounted).
     pub fn id(&self) -> Option<&str> {
-        self.0.as_ref().map(|p| p.0.as_str())
+        self.0.as_ref().map(|p| p.id.as_str())
     }
 }
 
@@ -151,11 +152,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for VisitorForm<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        // Only a device whose cookie came back (it opened the form's page first) posts a
+        // form: an id made up for this request is nobody's.
         let who = req
             .extensions()
             .get::<Participant>()
+            .filter(|p| p.returned)
             .cloned()
-            .ok_or_else(|| AppError::bad("Trình duyệt không gửi mã khách. Hãy mở lại trang."))?;
+            .ok_or_else(|| {
+                AppError::bad(
+                    "Trình duyệt không gửi lại mã khách (có thể đã chặn cookie). Hãy mở lại trang rồi gửi lại.",
+                )
+            })?;
         let body = body_bytes(req, state).await?;
         let (token, form) = token_and_form(&body)?;
         if token.as_deref() != Some(who.form_token().as_str()) {

@@ -15,6 +15,7 @@ pub mod login_limit;
 pub mod offload;
 pub mod page;
 pub mod participant;
+pub mod participant_ids;
 pub mod qr;
 pub mod staff;
 pub mod state;
@@ -84,15 +85,26 @@ pub fn router(state: AppState) -> Router {
             get(visitor::profile::show).post(visitor::profile::save),
         )
         .route("/ve-ban/xoa", post(visitor::profile::erase))
-        .route_layer(axum::middleware::from_fn(participant::layer));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.records.clone(),
+            participant::layer,
+        ));
+    // What every page makes a browser fetch next: a cookie arriving there came back.
+    let fetched_next = Router::new()
+        .route("/static/{*name}", get(visitor::static_files::get))
+        .route("/favicon.ico", get(visitor::static_files::favicon))
+        .route("/api/clock", post(api::clock))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.records.clone(),
+            participant::came_back,
+        ));
     // The multipart envelope around a file is small; the file itself is checked as it arrives.
     let upload_body_limit = state.site.upload_limit + 64 * 1024;
     // Most requests must finish quickly; an upload over slow Wi-Fi may take minutes.
     let quick = Router::new()
         .merge(visitor_pages)
-        .route("/static/{*name}", get(visitor::static_files::get))
+        .merge(fetched_next)
         .route("/poster", get(visitor::poster::show))
-        .route("/favicon.ico", get(visitor::static_files::favicon))
         .route("/l/{code}/chieu", get(visitor::projector::show))
         .route("/admin", get(staff::dashboard::dashboard))
         .route(
@@ -129,7 +141,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
-        .route("/api/clock", post(api::clock))
         .route("/api/materials", get(api::materials))
         // A body announced larger than allowed is refused (413) before any of it is read.
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

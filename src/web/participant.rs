@@ -1,17 +1,25 @@
-//! Who is visiting, without knowing who they are: a random id in a first-party cookie.
+//! Who is visiting, without knowing who they are: a random id in a signed first-party cookie.
 //!
-//! The id is made on the first page a device opens and lives for two years. Nothing else about
-//! the device (no IP address, no browser fingerprint) is kept. The cookie is not `Secure`
-//! because the centre's box serves plain HTTP on its own Wi-Fi; it is HttpOnly and SameSite.
+//! An id is made on the first page a device opens (at most a few per client address and ten
+//! minutes, counted in memory only: addresses are never stored) and lives for two years. It is
+//! counted only once its cookie comes back on a later request: a page, or the style sheet and
+//! clock report every page makes a browser fetch. A script that never sends the cookie back,
+//! or a browser that refuses cookies, is no participant; its views are recorded as uncounted.
+//! The cookie is not `Secure` because the box serves plain HTTP on its own Wi-Fi.
 
-use axum::extract::Request;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 
-use crate::usage::{is_participant_id, new_participant_id};
+use super::participant_ids::Cookied;
+use super::state::Records;
+use crate::usage::{EventKind, UsageEvent, new_participant_id};
 
 /// Name of the participant cookie.
 pub const COOKIE: &str = "hl_p";
@@ -20,13 +28,19 @@ const MAX_AGE_DAYS: i64 = 730;
 
 /// The participant behind a request (put in request extensions by [`layer`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Participant(pub String);
+pub struct Participant {
+    /// The id; empty when none could be given (too many new ids from one address, or no
+    /// records): such views are recorded as uncounted.
+    pub id: String,
+    /// Whether the request brought the signed cookie back (not a freshly made id).
+    pub returned: bool,
+}
 
 impl Participant {
     /// A token for this participant's forms: only a page that knows the (HttpOnly) id can
     /// make it, so another site cannot post forms in a visitor's name.
     pub fn form_token(&self) -> String {
-        let digest = Sha256::digest(format!("hoclieu-form:{}", self.0));
+        let digest = Sha256::digest(format!("hoclieu-form:{}", self.id));
         crate::content::hex(&digest[..16])
     }
 }
@@ -43,21 +57,68 @@ pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
         .map(|c| c.value().to_string())
 }
 
-/// The id in a request's cookies, if it is one this server could have made.
-pub fn from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
-    cookie_value(headers, COOKIE).filter(|v| is_participant_id(v))
+fn peer_of(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip())
 }
 
-/// Middleware: attaches a [`Participant`] to the request, creating the cookie if needed.
-pub async fn layer(mut req: Request, next: Next) -> Response {
-    let (id, fresh) = match from_headers(req.headers()) {
-        Some(id) => (id, false),
-        None => (new_participant_id(), true),
+/// Notes that `id`'s cookie came back, once per run: from then on it is counted.
+fn returned(records: &Records, id: &str) {
+    if let Records::Open(log) = records
+        && log.visitors.first_return(id)
+    {
+        log.recorder
+            .record(UsageEvent::at(&log.clock, EventKind::Kept, id));
+    }
+}
+
+/// Middleware for pages: attaches a [`Participant`] to the request, issuing a signed cookie
+/// if the request brought none (while its address may still get new ids).
+pub async fn layer(State(records): State<Records>, mut req: Request, next: Next) -> Response {
+    let Records::Open(log) = &records else {
+        // Nothing is counted: no id is needed.
+        req.extensions_mut().insert(Participant {
+            id: String::new(),
+            returned: false,
+        });
+        return next.run(req).await;
     };
-    req.extensions_mut().insert(Participant(id.clone()));
+    let visitors = &log.visitors;
+    let checked = visitors.check(cookie_value(req.headers(), COOKIE).as_deref());
+    let (who, fresh) = match checked {
+        Cookied::Signed(id) => {
+            returned(&records, &id);
+            (Participant { id, returned: true }, false)
+        }
+        other if visitors.may_issue(peer_of(&req), Instant::now()) => {
+            // An unsigned id of an older box keeps its number, so its device's records
+            // before and after stay one participant.
+            let id = match other {
+                Cookied::Unsigned(id) => id,
+                _ => new_participant_id(),
+            };
+            (
+                Participant {
+                    id,
+                    returned: false,
+                },
+                true,
+            )
+        }
+        _ => (
+            Participant {
+                id: String::new(),
+                returned: false,
+            },
+            false,
+        ),
+    };
+    let cookie = fresh.then(|| visitors.cookie_for(&who.id));
+    req.extensions_mut().insert(who);
     let mut res = next.run(req).await;
-    if fresh {
-        let c = Cookie::build((COOKIE, id))
+    if let Some(value) = cookie {
+        let c = Cookie::build((COOKIE, value))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -68,4 +129,17 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         }
     }
     res
+}
+
+/// Middleware for what a page makes a browser fetch next (style sheet, icon, clock report):
+/// a signed cookie arriving there came back, so its id is kept. Nothing is issued here.
+pub async fn came_back(State(records): State<Records>, req: Request, next: Next) -> Response {
+    if let Records::Open(log) = &records
+        && let Cookied::Signed(id) = log
+            .visitors
+            .check(cookie_value(req.headers(), COOKIE).as_deref())
+    {
+        returned(&records, &id);
+    }
+    next.run(req).await
 }

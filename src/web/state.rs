@@ -106,6 +106,8 @@ pub struct UsageLog {
     pub db: Mutex<rusqlite::Connection>,
     /// The clock events are stamped with.
     pub clock: Arc<Clock>,
+    /// Issues and checks the participant cookies.
+    pub visitors: super::participant_ids::Visitors,
 }
 
 impl Records {

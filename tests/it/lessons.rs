@@ -166,11 +166,15 @@ async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
         assert!(res.text().contains(&format!("/l/{code}")), "{q}");
     }
 
-    // Two more visitors open it (one twice): with the first anonymous visit above, three
-    // people joined in four visits.
-    for who in ["a", "b", "a"] {
-        let cookie = format!("hl_p={}", who.repeat(32));
-        app.get_with(&format!("/l/{code}"), &[("cookie", &cookie)])
+    // Five devices open it (one twice): five people joined in six visits. The first visit
+    // above, by a device that never sent its cookie back, is not counted.
+    let mut devices = Vec::new();
+    for _ in 0..5 {
+        devices.push(app.device().await);
+    }
+    devices.push(devices[0].clone());
+    for cookie in &devices {
+        app.get_with(&format!("/l/{code}"), &[("cookie", cookie)])
             .await
             .assert_status(200);
     }
@@ -190,9 +194,9 @@ async fn a_teacher_builds_reorders_and_publishes_a_lesson() {
         r
     };
     let lesson = r.lessons.iter().find(|l| l.id == code).unwrap();
-    assert_eq!((lesson.participants, lesson.views), (3, 4));
+    assert_eq!((lesson.participants, lesson.views), (5, 6));
     assert!(r.top_materials.iter().all(|m| !m.id.starts_with("lesson")));
-    assert_eq!(r.by_category["agriculture"].participants, 3);
+    assert_eq!(r.by_category["agriculture"].participants, 5);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod clock;
+mod counting;
 mod files;
 mod full_disk;
 mod index;

@@ -149,6 +149,16 @@ fn ev(at_ms: i64, who: &str, kind: EventKind, material: Option<(&str, Category)>
     }
 }
 
+/// Marks ids as kept (their cookie came back), as the participant layer does.
+fn keep(store: &mut Store, ids: &[String]) {
+    let at = vn("2026-01-01", 12, 0);
+    let marks: Vec<UsageEvent> = ids
+        .iter()
+        .map(|id| ev(at, id, EventKind::Kept, None))
+        .collect();
+    store.insert(&marks).unwrap();
+}
+
 fn period(a: &str, b: &str) -> Period {
     Period::new(parse_date(a).unwrap(), parse_date(b).unwrap()).unwrap()
 }
@@ -160,7 +170,7 @@ fn reports_count_people_not_hits_across_period_boundaries() {
     let rice = Some(("agriculture/lua", Category::Agriculture));
     let ors = Some(("health/ors", Category::Health));
     let land = Some(("law/so-do", Category::Law));
-    let mut events = vec![
+    let one = vec![
         // Device a: three views in one sitting, then again the next day.
         ev(vn("2026-09-30", 9, 0), "a", EventKind::View, rice),
         ev(vn("2026-09-30", 9, 5), "a", EventKind::View, rice),
@@ -173,9 +183,22 @@ fn reports_count_people_not_hits_across_period_boundaries() {
         // Device c: only searches.
         ev(vn("2026-10-02", 20, 0), "c", EventKind::Search, None),
     ];
-    events[6].query = Some("  Sổ   ĐỎ ".into());
-    events[6].results = Some(0);
+    // Five devices of each kind (fewer than five people show nothing), each one kept.
+    let mut events = Vec::new();
+    for i in 0..5 {
+        for e in &one {
+            let mut e = e.clone();
+            e.participant = format!("{}{i}", e.participant);
+            if e.kind == EventKind::Search {
+                e.query = Some("  Sổ   ĐỎ ".into());
+                e.results = Some(0);
+            }
+            events.push(e);
+        }
+    }
+    let kept: Vec<String> = events.iter().map(|e| e.participant.clone()).collect();
     store.insert(&events).unwrap();
+    keep(&mut store, &kept);
     let conn = store.conn();
 
     let sep = report(
@@ -184,18 +207,18 @@ fn reports_count_people_not_hits_across_period_boundaries() {
         &hoclieu::usage::profile::default_groups(),
     )
     .unwrap();
-    assert_eq!(sep.participants, 2);
-    assert_eq!(sep.views, 4);
-    assert_eq!(sep.sessions, 2);
-    assert_eq!(sep.by_category["agriculture"].participants, 1);
-    assert_eq!(sep.by_category["agriculture"].views, 2);
-    assert_eq!(sep.by_category["health"].participants, 1);
-    assert_eq!(sep.by_category["law"].participants, 1);
-    assert_eq!(sep.hours[9], 3);
-    assert_eq!(sep.hours[23], 1);
+    assert_eq!(sep.participants, 10);
+    assert_eq!(sep.views, 20);
+    assert_eq!(sep.sessions, 10);
+    assert_eq!(sep.by_category["agriculture"].participants, 5);
+    assert_eq!(sep.by_category["agriculture"].views, 10);
+    assert_eq!(sep.by_category["health"].participants, 5);
+    assert_eq!(sep.by_category["law"].participants, 5);
+    assert_eq!(sep.hours[9], 15);
+    assert_eq!(sep.hours[23], 5);
     assert_eq!(sep.top_materials[0].id, "agriculture/lua");
-    assert_eq!(sep.top_materials[0].views, 2);
-    assert_eq!(sep.top_materials[0].participants, 1);
+    assert_eq!(sep.top_materials[0].views, 10);
+    assert_eq!(sep.top_materials[0].participants, 5);
 
     let oct = report(
         conn,
@@ -203,17 +226,17 @@ fn reports_count_people_not_hits_across_period_boundaries() {
         &hoclieu::usage::profile::default_groups(),
     )
     .unwrap();
-    assert_eq!(oct.participants, 3, "a, b and the searcher c");
-    assert_eq!(oct.views, 2);
-    assert_eq!(oct.searches, 1);
+    assert_eq!(oct.participants, 15, "a, b and the searcher c");
+    assert_eq!(oct.views, 10);
+    assert_eq!(oct.searches, 5);
     // b's 00:10 view is 20 minutes after the 23:50 one: same session, counted on the 30th.
-    assert_eq!(oct.sessions, 2, "a on the 1st, c on the 2nd");
-    assert_eq!(oct.by_category["law"].participants, 1);
+    assert_eq!(oct.sessions, 10, "a on the 1st, c on the 2nd");
+    assert_eq!(oct.by_category["law"].participants, 5);
     assert_eq!(oct.top_searches[0].query, "sổ đỏ");
     assert_eq!(oct.zero_result_searches[0].query, "sổ đỏ");
     assert_eq!(oct.busy_days.len(), 2);
     assert_eq!(oct.busy_days[0].date, "2026-10-01");
-    assert_eq!(oct.busy_days[0].participants, 2);
+    assert_eq!(oct.busy_days[0].participants, 10);
 
     let quarter = report(
         conn,
@@ -237,10 +260,10 @@ fn reports_count_people_not_hits_across_period_boundaries() {
     )
     .unwrap();
     assert_eq!(
-        both.participants, 3,
+        both.participants, 15,
         "distinct across days, not the sum of days"
     );
-    assert_eq!(both.views, 6);
+    assert_eq!(both.views, 30);
 }
 
 #[test]
@@ -249,7 +272,7 @@ fn small_groups_are_never_shown() {
     let mut store = Store::open(dir.path()).unwrap();
     let at = vn("2026-11-10", 10, 0);
     let mut events = Vec::new();
-    for i in 0..7 {
+    for i in 0..12 {
         let who = format!("p{i}");
         events.push(ev(
             at + i,
@@ -257,11 +280,11 @@ fn small_groups_are_never_shown() {
             EventKind::View,
             Some(("x/y", Category::Law)),
         ));
-        // Five Mông women from Bản Hon, two Dao men from two other hamlets.
-        let (eth, gender, village) = if i < 5 {
+        // Seven Mông women from Bản Hon, five Dao men from two other hamlets (3 and 2).
+        let (eth, gender, village) = if i < 7 {
             ("mong", "nu", "Bản Hon")
         } else {
-            ("dao", "nam", if i == 5 { "Nà Khum" } else { "Pá Bon" })
+            ("dao", "nam", if i < 10 { "Nà Khum" } else { "Pá Bon" })
         };
         let p = hoclieu::usage::profile::Profile::from_form(
             None,
@@ -274,6 +297,8 @@ fn small_groups_are_never_shown() {
         hoclieu::usage::profile::save(store.conn(), &who, &p, at).unwrap();
     }
     store.insert(&events).unwrap();
+    let ids: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
+    keep(&mut store, &ids);
     let r = report(
         store.conn(),
         Period::named("2026-11").unwrap(),
@@ -287,15 +312,17 @@ fn small_groups_are_never_shown() {
             .unwrap_or_else(|| panic!("{q}/{g} missing"))
             .participants
     };
-    assert_eq!(group("ethnicity", "mong"), Some(5));
-    assert_eq!(group("ethnicity", "dao"), None, "2 people: hidden");
+    assert_eq!(group("ethnicity", "mong"), Some(7));
+    assert_eq!(group("ethnicity", "dao"), Some(5));
     assert_eq!(
         group("ethnicity", "thai"),
         None,
         "0 people looks like a small group"
     );
-    assert_eq!(group("gender", "nu"), Some(5));
-    assert_eq!(group("village", "Bản Hon"), Some(5));
+    assert_eq!(group("gender", "nu"), Some(7));
+    assert_eq!(group("gender", "nam"), Some(5));
+    assert_eq!(group("village", "Bản Hon"), Some(7));
+    assert_eq!(group("village", "*"), Some(5), "two hamlets pooled");
     assert!(
         !r.by_group["village"]
             .iter()
@@ -375,19 +402,24 @@ async fn profile_can_be_given_seen_and_erased() {
 fn pruning_raw_events_keeps_past_reports() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    let old = ev(
-        vn("2023-05-10", 9, 0),
-        "a",
-        EventKind::View,
-        Some(("law/x", Category::Law)),
-    );
-    let new = ev(
+    let mut events = Vec::new();
+    for i in 0..5 {
+        events.push(ev(
+            vn("2023-05-10", 9, i),
+            &format!("a{i}"),
+            EventKind::View,
+            Some(("law/x", Category::Law)),
+        ));
+    }
+    events.push(ev(
         vn("2026-05-10", 9, 0),
         "b",
         EventKind::View,
         Some(("law/x", Category::Law)),
-    );
-    store.insert(&[old, new]).unwrap();
+    ));
+    store.insert(&events).unwrap();
+    let ids: Vec<String> = events.iter().map(|e| e.participant.clone()).collect();
+    keep(&mut store, &ids);
     let before = report(
         store.conn(),
         Period::named("2023").unwrap(),
@@ -397,8 +429,8 @@ fn pruning_raw_events_keeps_past_reports() {
     let today = hoclieu::clock::day_number(parse_date("2026-06-01").unwrap());
     assert_eq!(
         store.prune(today, 730).unwrap(),
-        1,
-        "only the 2023 raw event goes"
+        5,
+        "only the 2023 raw events go"
     );
     let after = report(
         store.conn(),
@@ -407,8 +439,8 @@ fn pruning_raw_events_keeps_past_reports() {
     )
     .unwrap();
     assert_eq!(before, after);
-    assert_eq!(after.participants, 1);
-    assert_eq!(after.by_category["law"].views, 1);
+    assert_eq!(after.participants, 5);
+    assert_eq!(after.by_category["law"].views, 5);
     assert_eq!(count(store.conn(), "SELECT COUNT(*) FROM events"), 1);
 }
 

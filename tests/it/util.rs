@@ -216,6 +216,18 @@ impl TestApp {
         self.request(b.body(Body::empty()).unwrap()).await
     }
 
+    /// A device as a browser is one: its first page sets the participant cookie and the style
+    /// sheet that page loads sends it back, so its id is kept (counted). Returns `hl_p=…`.
+    pub async fn device(&self) -> String {
+        let res = self.get("/").await;
+        let set = res.header("set-cookie").to_string();
+        let cookie = set.split(';').next().unwrap().to_string();
+        assert!(cookie.starts_with("hl_p="), "no participant cookie: {set}");
+        self.get_with("/static/style.css", &[("cookie", &cookie)])
+            .await;
+        cookie
+    }
+
     /// Ids of the hits for a query, best first.
     pub async fn search_ids(&self, q: &str) -> Vec<String> {
         let url = format!("/api/search?q={}", urlencode(q));

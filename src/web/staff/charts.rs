@@ -7,6 +7,8 @@ pub struct Bar {
     pub label: String,
     /// This period.
     pub value: u64,
+    /// This period as written ("dưới 5" where hidden).
+    pub text: String,
     /// The previous period.
     pub previous: u64,
     /// Widths in percent of the widest bar.
@@ -23,6 +25,7 @@ pub fn bars(items: Vec<(String, u64, u64)>) -> Vec<Bar> {
         .map(|(label, value, previous)| Bar {
             label,
             value,
+            text: value.to_string(),
             previous,
             width: value * 100 / max,
             previous_width: previous * 100 / max,
@@ -36,6 +39,8 @@ pub struct Column {
     pub label: String,
     /// Its count.
     pub value: u64,
+    /// Its count as written ("ẩn" where hidden).
+    pub text: String,
     /// Height in percent of the tallest column.
     pub height: u64,
 }
@@ -48,6 +53,7 @@ pub fn columns(items: Vec<(String, u64)>) -> Vec<Column> {
         .map(|(label, value)| Column {
             label,
             value,
+            text: value.to_string(),
             height: value * 100 / max,
         })
         .collect()

@@ -12,7 +12,7 @@ use super::session::{Staff, StaffError, StaffNav, framed, home_of};
 use crate::accounts::Role;
 use crate::accounts::Session;
 use crate::clock::{date_of, iso, local_day};
-use crate::usage::export::{Compared, QUESTIONS};
+use crate::usage::export::{Compared, HIDDEN, QUESTIONS, uncounted_note, withheld_note};
 use crate::usage::report::{FIRST_YEAR, LAST_YEAR, Period, PeriodError, vi_date};
 use crate::web::error::AppError;
 use crate::web::extract::Params;
@@ -97,7 +97,11 @@ struct Dashboard<'a> {
     presets: Vec<Preset>,
     selected: String,
     fields: Vec<Bar>,
-    fields_table: Vec<(&'static str, u64, u64)>,
+    fields_table: Vec<(&'static str, String, String)>,
+    /// Why this period shows no numbers, if it does not.
+    withheld: Option<String>,
+    /// What was recorded and not counted, if anything.
+    uncounted: Option<String>,
     groups: Vec<(&'static str, Vec<crate::usage::report::GroupCount>)>,
     materials: Vec<(String, String, u64, u64)>,
     lessons: Vec<(String, String, &'static str, u64, u64)>,
@@ -128,7 +132,7 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
             .and_then(|cat| cat.library.get(id).map(|m| m.title.clone()))
             .unwrap_or_else(|| id.to_string())
     };
-    let fields = bars(
+    let mut fields = bars(
         crate::content::Category::ALL
             .iter()
             .map(|cat| {
@@ -146,6 +150,15 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
             })
             .collect(),
     );
+    for (bar, cat) in fields.iter_mut().zip(crate::content::Category::ALL) {
+        if c.current
+            .by_category
+            .get(cat.slug())
+            .is_none_or(|f| f.hidden)
+        {
+            bar.text = HIDDEN.to_string();
+        }
+    }
     let fields_table = crate::content::Category::ALL
         .iter()
         .map(|cat| {
@@ -155,7 +168,15 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
                 .get(cat.slug())
                 .cloned()
                 .unwrap_or_default();
-            (cat.name_vi(), f.participants, f.views)
+            if f.hidden {
+                (cat.name_vi(), HIDDEN.to_string(), HIDDEN.to_string())
+            } else {
+                (
+                    cat.name_vi(),
+                    f.participants.to_string(),
+                    f.views.to_string(),
+                )
+            }
         })
         .collect();
     let groups = QUESTIONS
@@ -197,7 +218,7 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
         .map(|d| (d.date.clone(), d.participants))
         .collect();
     let days = day_columns(period.from, period.to, &active);
-    let hours = columns(
+    let mut hours = columns(
         c.current
             .hours
             .iter()
@@ -205,6 +226,11 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
             .map(|(h, v)| (format!("{h}"), *v))
             .collect(),
     );
+    for (col, hidden) in hours.iter_mut().zip(&c.current.hidden_hours) {
+        if *hidden {
+            col.text = format!("ẩn ({HIDDEN} người)");
+        }
+    }
     let query = match (&q.period, &q.from, &q.to) {
         (Some(p), _, _) if !p.is_empty() => format!("period={p}"),
         _ => format!("from={}&to={}", iso(period.from), iso(period.to)),
@@ -230,6 +256,8 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
         selected: q.period.clone().unwrap_or_default(),
         fields,
         fields_table,
+        withheld: c.current.withheld.then(withheld_note),
+        uncounted: uncounted_note(&c.current.uncounted),
         groups,
         materials,
         lessons,
@@ -248,6 +276,35 @@ pub fn show_count(n: &Option<u64>) -> String {
     match n {
         Some(v) => v.to_string(),
         None => "dưới 5".to_string(),
+    }
+}
+
+impl Dashboard<'_> {
+    /// A total of this period, or "dưới 5" when the period is withheld.
+    fn now(&self, v: &u64) -> String {
+        if self.c.current.withheld {
+            HIDDEN.to_string()
+        } else {
+            v.to_string()
+        }
+    }
+
+    /// A total of the previous period, or "dưới 5" when it is withheld.
+    fn before(&self, v: &u64) -> String {
+        if self.c.previous.withheld {
+            HIDDEN.to_string()
+        } else {
+            v.to_string()
+        }
+    }
+
+    /// The change between two totals; none when either period is withheld.
+    fn change(&self, now: &u64, before: &u64) -> String {
+        if self.c.current.withheld || self.c.previous.withheld {
+            "–".to_string()
+        } else {
+            delta(now, before)
+        }
     }
 }
 

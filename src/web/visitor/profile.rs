@@ -44,7 +44,7 @@ pub async fn show(
     Extension(who): Extension<Participant>,
     Query(done): Query<Done>,
 ) -> Result<Html<String>, AppError> {
-    let id = who.0.clone();
+    let id = who.id.clone();
     let enabled = state.records.is_open();
     let stored = if enabled {
         state.records.db(move |c| profile::load(c, &id)).await?
@@ -88,7 +88,7 @@ pub async fn save(
         f.newly_literate.as_deref(),
     )
     .map_err(|e| AppError::BadRequest(format!("Lựa chọn không hợp lệ: {e}.")))?;
-    let id = who.0.clone();
+    let id = who.id.clone();
     let now = state.now_ms();
     state
         .records
@@ -103,7 +103,7 @@ pub async fn erase(
     State(records): State<Records>,
     VisitorForm(who, Token { .. }): VisitorForm<Token>,
 ) -> Result<Response, AppError> {
-    let id = who.0.clone();
+    let id = who.id.clone();
     records.db(move |c| profile::erase(c, &id)).await?;
     Ok(Redirect::to("/ve-ban?da-xoa").into_response())
 }
