@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod clock;
+mod connections;
 mod files;
 mod index;
 mod layers;
