@@ -36,6 +36,10 @@ pub enum AppError {
     /// The centre's own library folder could not be opened (read-only or damaged disk).
     #[error("centre library unavailable")]
     NoCentreLibrary,
+    /// The data folder could not be written at start (the memory card is read-only, full or
+    /// failing): the library is served, nothing is recorded, the staff area is closed.
+    #[error("data folder read-only")]
+    ReadOnlyData,
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
@@ -59,9 +63,10 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Starting | AppError::NoRecords | AppError::NoCentreLibrary => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Starting
+            | AppError::NoRecords
+            | AppError::NoCentreLibrary
+            | AppError::ReadOnlyData => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +104,15 @@ impl AppError {
                 "Chưa ghi được tài liệu của trung tâm",
                 "Máy chủ không mở được thư mục tài liệu riêng của trung tâm (ổ đĩa chỉ đọc hoặc \
                  bị hỏng). Thư viện vẫn đọc được. Hãy chạy «hoclieu doctor»."
+                    .into(),
+            ),
+            AppError::ReadOnlyData => (
+                "Thẻ nhớ đang ở chế độ chỉ đọc",
+                "Máy chủ không ghi được vào thẻ nhớ (thẻ có thể sắp hỏng hoặc đã đầy). Người dân \
+                 vẫn xem và tìm tài liệu được, nhưng lượt xem KHÔNG được ghi lại, và phần quản lý \
+                 (đăng nhập, sửa tài liệu, tải lên, báo cáo) tạm đóng. Cách làm: tắt máy, thay \
+                 thẻ nhớ mới rồi khôi phục bản sao lưu gần nhất (hoặc nhờ cán bộ kỹ thuật chép \
+                 dữ liệu sang thẻ mới), sau đó bật lại máy. «hoclieu doctor» cho biết chi tiết."
                     .into(),
             ),
             AppError::Internal(_) => (

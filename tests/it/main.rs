@@ -16,6 +16,7 @@ mod packages;
 mod pages;
 mod pictures;
 mod props;
+mod read_only;
 mod search;
 mod server;
 mod staff;

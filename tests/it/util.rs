@@ -88,6 +88,16 @@ impl TestApp {
         upload_limit: Option<usize>,
     ) -> TestApp {
         let data = dir.path().join("data");
+        TestApp::assemble_at(dir, data, source, upload_limit)
+    }
+
+    /// [`TestApp::assemble`] with the data folder at `data`.
+    pub fn assemble_at(
+        dir: tempfile::TempDir,
+        data: PathBuf,
+        source: Source,
+        upload_limit: Option<usize>,
+    ) -> TestApp {
         let settings = settings(&data);
         let mut opts = Options::new(source, "127.0.0.1:8080".parse().unwrap());
         if let Some(limit) = upload_limit {
