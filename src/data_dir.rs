@@ -23,6 +23,26 @@ pub const PRUNED: &str = "pruned-by";
 /// The folders that hold the centre's own work (backed up, cleaned of crash leftovers).
 pub const WORK_FOLDERS: [&str; 3] = [LIBRARY, LESSONS, HISTORY];
 
+/// Whether the data folder takes writes, as found at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// Files can be created, written and synced.
+    Writable,
+    /// Nothing can be written (a memory card the kernel remounted read-only, a full disk, a
+    /// folder that cannot be created): the box serves what it can read, and records nothing.
+    ReadOnly {
+        /// Why, in the system's words (for the log and `/healthz`, never for pages).
+        cause: String,
+    },
+}
+
+impl Storage {
+    /// Whether the data folder cannot be written.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Storage::ReadOnly { .. })
+    }
+}
+
 /// A data folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir {
@@ -38,6 +58,30 @@ impl DataDir {
     /// The folder itself.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Creates the folder if needed and writes, syncs and removes a small file in it: what
+    /// the records, the index and every save need. Read-only (`EROFS`), forbidden (`EACCES`),
+    /// full (`ENOSPC`) or not a folder (`ENOTDIR`) all show here.
+    pub fn storage(&self) -> Storage {
+        match self.write_check() {
+            Ok(()) => Storage::Writable,
+            Err(e) => Storage::ReadOnly {
+                cause: e.to_string(),
+            },
+        }
+    }
+
+    fn write_check(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(&self.root)?;
+        // A name `fsutil::remove_leftovers` cleans, should a power cut leave it behind.
+        let mut probe = tempfile::Builder::new()
+            .prefix(".tmp-write-check")
+            .tempfile_in(&self.root)?;
+        probe.write_all(b"hoclieu")?;
+        probe.as_file().sync_all()?;
+        probe.close()
     }
 
     /// The database file.

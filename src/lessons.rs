@@ -172,7 +172,7 @@ impl LessonStore {
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if absent(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         parse(code, &text).map(Some)
@@ -200,7 +200,7 @@ impl LessonStore {
         let mut out = Vec::new();
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if absent(&e) => return Ok(out),
             Err(e) => return Err(e.into()),
         };
         for entry in entries.flatten() {
@@ -295,6 +295,15 @@ pub fn matches(lesson: &Lesson, query: &str) -> bool {
     let have: std::collections::HashSet<String> =
         words(&text).into_iter().map(|w| w.folded).collect();
     wanted.iter().all(|w| have.contains(w))
+}
+
+/// Whether a read failed only because there is nothing there: no such file, or a data folder
+/// that could not be created (a path under a regular file).
+fn absent(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::Catalog;
@@ -29,6 +29,8 @@ pub struct Librarian {
     loads: AtomicU64,
     /// The folders' stamp when the current catalogue was read.
     stamp: Mutex<Option<u64>>,
+    /// Whether the index had to be built in memory (the data folder would not take it).
+    in_memory: AtomicBool,
 }
 
 impl Librarian {
@@ -43,7 +45,14 @@ impl Librarian {
             current: RwLock::new(None),
             loads: AtomicU64::new(0),
             stamp: Mutex::new(None),
+            in_memory: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the index lives in memory for this run because the data folder could not
+    /// hold it (read-only or full).
+    pub fn index_in_memory(&self) -> bool {
+        self.in_memory.load(Ordering::Relaxed)
     }
 
     /// The centre's writable library, if its folder could be opened.
@@ -112,7 +121,23 @@ impl Librarian {
         let stamp = self.stamp_now();
         let library = self.library();
         let (index, opened) = match &self.data_dir {
-            Some(dir) => SearchIndex::open_or_build(dir, &library)?,
+            Some(dir) => match SearchIndex::open_or_build(dir, &library) {
+                Ok(opened) => opened,
+                // Searching matters more than keeping the index: a read-only or full memory
+                // card still gets a working search, rebuilt at every start until it is fixed.
+                Err(e) => match SearchIndex::open_read_only(dir, &library) {
+                    Ok(index) => {
+                        tracing::warn!(error = %e, "the data folder takes no writes; searching its index read-only");
+                        (index, Opened::Reused)
+                    }
+                    Err(reason) => {
+                        tracing::error!(error = %e, %reason, "the search index cannot be opened or written in the data folder; building it in memory for this run");
+                        self.in_memory.store(true, Ordering::Relaxed);
+                        let reason = format!("in memory, the data folder would not take it ({e})");
+                        (SearchIndex::in_memory(&library)?, Opened::Built { reason })
+                    }
+                },
+            },
             None => (SearchIndex::in_memory(&library)?, Opened::Reused),
         };
         self.install(Catalog::assemble(library, index), stamp);

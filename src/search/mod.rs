@@ -7,6 +7,7 @@
 
 pub mod analyzer;
 pub mod query;
+mod read_only;
 pub mod schema;
 pub mod snippet;
 pub mod suggest;
@@ -134,6 +135,24 @@ impl SearchIndex {
             .map(|idx| idx.num_docs())
     }
 
+    /// Opens `data_dir/index` for reading only, when it matches `library`: for a data folder
+    /// that takes no writes (tantivy would otherwise take a lock file). Searches work; updates
+    /// fail.
+    pub fn open_read_only(
+        data_dir: &Path,
+        library: &Library,
+    ) -> std::result::Result<SearchIndex, String> {
+        let want = Stamp {
+            schema: SCHEMA_VERSION,
+            fingerprint: library.fingerprint().to_string(),
+        };
+        Self::open_in(
+            &crate::data_dir::DataDir::new(data_dir).index(),
+            &want,
+            true,
+        )
+    }
+
     /// Builds an index in memory (tests, and libraries too small to bother the disk).
     pub fn in_memory(library: &Library) -> Result<SearchIndex> {
         let (schema, fields) = schema::build();
@@ -150,10 +169,25 @@ impl SearchIndex {
 
     /// Opens `dir` when it holds a readable index stamped `want`; otherwise says why not.
     fn open_existing(dir: &Path, want: &Stamp) -> std::result::Result<SearchIndex, String> {
+        Self::open_in(dir, want, false)
+    }
+
+    fn open_in(
+        dir: &Path,
+        want: &Stamp,
+        read_only: bool,
+    ) -> std::result::Result<SearchIndex, String> {
         if !dir.join("meta.json").exists() {
             return Err("no index yet".to_string());
         }
-        let index = Index::open_in_dir(dir).map_err(|e| format!("unreadable index ({e})"))?;
+        let index = if read_only {
+            tantivy::directory::MmapDirectory::open(dir)
+                .map_err(tantivy::TantivyError::from)
+                .and_then(|d| Index::open(read_only::ReadOnlyDir(d)))
+        } else {
+            Index::open_in_dir(dir)
+        }
+        .map_err(|e| format!("unreadable index ({e})"))?;
         let metas = index
             .load_metas()
             .map_err(|e| format!("unreadable index ({e})"))?;

@@ -30,9 +30,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
     let listen_addr = listener.local_addr()?;
+    // First: the raised descriptor limit also serves the database and the index.
+    let limits = accept::Limits::for_this_process();
     let mut app = App::assemble(opts.settings, Options::new(opts.source, listen_addr))?;
     app.start();
-    let served = accept::serve_connections(listener, app.router(), shutdown).await;
+    let served = accept::serve_connections(listener, app.router(), limits, shutdown).await;
     tokio::task::spawn_blocking(move || app.stop()).await?;
     served.map_err(crate::Error::Io)
 }

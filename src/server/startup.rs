@@ -12,7 +12,7 @@ use crate::catalog::{Librarian, watch};
 use crate::clock::Clock;
 use crate::content::centre::CentreLibrary;
 use crate::content::{Library, Source};
-use crate::data_dir::{DataDir, WORK_FOLDERS};
+use crate::data_dir::{DataDir, Storage, WORK_FOLDERS};
 use crate::lessons::LessonStore;
 use crate::search::Opened;
 use crate::settings::Settings;
@@ -82,24 +82,34 @@ impl App {
         if !unknown.is_empty() {
             tracing::warn!(names = ?unknown, "ethnic_groups: not groups of Vietnam's list; left out of the form");
         }
-        std::fs::create_dir_all(data.root()).map_err(|e| crate::Error::BadPath {
-            path: data.root().to_path_buf(),
-            message: format!("cannot create data folder: {e}"),
-        })?;
-        remove_leftovers(&data);
-        let (records, clock, writer) = match open_usage(&data, settings.retention_days) {
-            Ok((log, writer)) => {
-                let clock = Arc::clone(&log.clock);
-                (Records::Open(Arc::new(log)), clock, Some(writer))
+        let mut storage = data.storage();
+        let (records, clock, writer) = match &storage {
+            Storage::ReadOnly { cause } => {
+                tracing::error!(
+                    data = %data.root().display(),
+                    %cause,
+                    "the data folder cannot be written (memory card read-only, full or failing?): serving the library from what can be read; visits are NOT recorded and the staff area is closed until the card is replaced or repaired"
+                );
+                (Records::Unavailable, fallback_clock(), None)
             }
-            Err(e) => {
-                // Counting is worth less than serving: keep going without it, and say so.
-                tracing::error!(error = %e, "usage log cannot be opened; participation will not be counted");
-                (
-                    Records::Unavailable,
-                    Arc::new(Clock::system(crate::clock::release_floor_ms())),
-                    None,
-                )
+            Storage::Writable => {
+                remove_leftovers(&data);
+                match open_usage(&data, settings.retention_days) {
+                    Ok((log, writer)) => {
+                        let clock = Arc::clone(&log.clock);
+                        (Records::Open(Arc::new(log)), clock, Some(writer))
+                    }
+                    Err(e) => {
+                        if cannot_write(&e) {
+                            storage = Storage::ReadOnly {
+                                cause: e.to_string(),
+                            };
+                        }
+                        // Counting is worth less than serving: keep going without it, and say so.
+                        tracing::error!(error = %e, "usage log cannot be opened; participation will not be counted");
+                        (Records::Unavailable, fallback_clock(), None)
+                    }
+                }
             }
         };
         let centre = match CentreLibrary::open(data.root()) {
@@ -128,6 +138,7 @@ impl App {
                 listen_addr: opts.listen_addr,
                 upload_limit: opts.upload_limit,
                 ethnic_groups,
+                storage,
             }),
             staff: Arc::new(StaffMemory::default()),
             search_permits: SearchPermits::default(),
@@ -237,6 +248,29 @@ pub fn local_library(
     let centre = CentreLibrary::open(data.root())?;
     let lessons = LessonStore::open(data.root())?;
     Ok((centre.library(source), centre, lessons))
+}
+
+/// The clock without records to set its floor: never earlier than this release.
+fn fallback_clock() -> Arc<Clock> {
+    Arc::new(Clock::system(crate::clock::release_floor_ms()))
+}
+
+/// Whether the usage database failed to open because nothing can be written where it lives.
+fn cannot_write(e: &crate::Error) -> bool {
+    use rusqlite::ErrorCode as C;
+    match e {
+        crate::Error::Usage(e) => matches!(
+            e.sqlite_error_code(),
+            Some(C::ReadOnly | C::CannotOpen | C::DiskFull | C::PermissionDenied)
+        ),
+        crate::Error::Io(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ReadOnlyFilesystem
+                | std::io::ErrorKind::PermissionDenied
+                | std::io::ErrorKind::StorageFull
+        ),
+        _ => false,
+    }
 }
 
 /// Whether SQLite says the file is not a database or is corrupt (as opposed to, say, a

@@ -8,24 +8,38 @@ use serde::Serialize;
 use super::error::{ApiError, AppError};
 use super::extract::{DEFAULT_LIMIT, Params, SearchParams, SuggestParams};
 use super::state::AppState;
-use crate::catalog::Librarian;
 use crate::content::{Attachment, Category};
 use crate::search::Results;
 use crate::search::suggest::Suggestion;
 
-/// `GET /healthz`: 200 once the index is ready, 503 before.
-pub async fn health(State(library): State<std::sync::Arc<Librarian>>) -> Response {
-    match library.current() {
-        Some(c) => Json(serde_json::json!({
-            "status": "ok",
-            "materials": c.library.materials().len(),
-            "indexed": c.index.num_docs(),
-            "problems": c.library.problems().len(),
-            "loads": library.loads(),
-        }))
-        .into_response(),
-        None => AppError::Starting.into_json(),
-    }
+/// `GET /healthz`: 200 once the index is ready, 503 before. `status` is `degraded` (still 200:
+/// the library is served) when something is missing, each named in `degraded`: a data folder
+/// that cannot be written, visits not recorded, the index kept in memory.
+pub async fn health(State(state): State<AppState>) -> Response {
+    let library = &state.library;
+    let Some(c) = library.current() else {
+        return AppError::Starting.into_json();
+    };
+    let read_only = state.site.storage.is_read_only();
+    let degraded: Vec<&str> = [
+        (read_only, "data folder cannot be written"),
+        (!state.records.is_open(), "visits are not recorded"),
+        (library.index_in_memory(), "search index kept in memory"),
+    ]
+    .into_iter()
+    .filter_map(|(bad, what)| bad.then_some(what))
+    .collect();
+    Json(serde_json::json!({
+        "status": if degraded.is_empty() { "ok" } else { "degraded" },
+        "materials": c.library.materials().len(),
+        "indexed": c.index.num_docs(),
+        "problems": c.library.problems().len(),
+        "loads": library.loads(),
+        "storage": if read_only { "read-only" } else { "writable" },
+        "recording": state.records.is_open(),
+        "degraded": degraded,
+    }))
+    .into_response()
 }
 
 /// `GET /api/search?q=&category=&limit=`.

@@ -42,6 +42,10 @@ pub enum AppError {
     /// A write failed because the data disk (the SD card) is full; nothing was changed.
     #[error("disk full: {0}")]
     DiskFull(#[source] BoxError),
+    /// The data folder could not be written at start (the memory card is read-only, full or
+    /// failing): the library is served, nothing is recorded, the staff area is closed.
+    #[error("data folder read-only")]
+    ReadOnlyData,
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
@@ -73,7 +77,8 @@ impl AppError {
             AppError::Starting
             | AppError::NoRecords
             | AppError::NoCentreLibrary
-            | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            | AppError::Busy
+            | AppError::ReadOnlyData => StatusCode::SERVICE_UNAVAILABLE,
             AppError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,6 +128,15 @@ impl AppError {
                 "Thẻ nhớ của máy chủ đã đầy nên chưa lưu được gì: việc vừa làm chưa được ghi. \
                  Hãy xóa bớt tài liệu hoặc tệp không dùng nữa, hoặc tải bản sao lưu về \
                  USB rồi giải phóng chỗ, sau đó thử lại. Thư viện vẫn đọc được."
+                    .into(),
+            ),
+            AppError::ReadOnlyData => (
+                "Thẻ nhớ đang ở chế độ chỉ đọc",
+                "Máy chủ không ghi được vào thẻ nhớ (thẻ có thể sắp hỏng hoặc đã đầy). Người dân \
+                 vẫn xem và tìm tài liệu được, nhưng lượt xem KHÔNG được ghi lại, và phần quản lý \
+                 (đăng nhập, sửa tài liệu, tải lên, báo cáo) tạm đóng. Cách làm: tắt máy, thay \
+                 thẻ nhớ mới rồi khôi phục bản sao lưu gần nhất (hoặc nhờ cán bộ kỹ thuật chép \
+                 dữ liệu sang thẻ mới), sau đó bật lại máy. «hoclieu doctor» cho biết chi tiết."
                     .into(),
             ),
             AppError::Internal(_) => (

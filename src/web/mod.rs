@@ -185,11 +185,16 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
+    let site = std::sync::Arc::clone(&state.site);
     quick
         .merge(long_forms)
         .merge(uploads)
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            site,
+            staff_closed_when_read_only,
+        ))
         .layer(axum::middleware::from_fn(no_store_for_staff))
         // Forms here are small; nothing needs a large body.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -232,6 +237,19 @@ async fn no_store_for_staff(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+/// On a data folder that cannot be written, no login, save or report can work: the staff area
+/// says why and what to do instead of failing page after page.
+async fn staff_closed_when_read_only(
+    axum::extract::State(site): axum::extract::State<std::sync::Arc<state::SiteInfo>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if site.storage.is_read_only() && req.uri().path().starts_with("/admin") {
+        return axum::response::IntoResponse::into_response(AppError::ReadOnlyData);
+    }
+    next.run(req).await
 }
 
 /// Fallback for unknown routes.

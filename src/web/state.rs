@@ -52,6 +52,9 @@ pub struct SiteInfo {
     pub upload_limit: usize,
     /// The ethnic groups the settings name, as the profile form offers and reports list them.
     pub ethnic_groups: Vec<(&'static str, &'static str)>,
+    /// Whether the data folder could be written at start (if not, the staff area is closed
+    /// and `/healthz` says the box is degraded).
+    pub storage: crate::data_dir::Storage,
 }
 
 impl SiteInfo {

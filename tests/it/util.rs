@@ -88,6 +88,16 @@ impl TestApp {
         upload_limit: Option<usize>,
     ) -> TestApp {
         let data = dir.path().join("data");
+        TestApp::assemble_at(dir, data, source, upload_limit)
+    }
+
+    /// [`TestApp::assemble`] with the data folder at `data`.
+    pub fn assemble_at(
+        dir: tempfile::TempDir,
+        data: PathBuf,
+        source: Source,
+        upload_limit: Option<usize>,
+    ) -> TestApp {
         let settings = settings(&data);
         let mut opts = Options::new(source, "127.0.0.1:8080".parse().unwrap());
         if let Some(limit) = upload_limit {
@@ -228,6 +238,23 @@ impl TestApp {
         cookie
     }
 
+    /// Serves this app on a real socket (a free port of 127.0.0.1) through the server's own
+    /// accept loop, within `limits`; stopped when the returned value is dropped.
+    pub async fn serve(&self, limits: hoclieu::server::accept::Limits) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(hoclieu::server::accept::serve_connections(
+            listener,
+            self.router.clone(),
+            limits,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Served { addr, _stop: stop }
+    }
+
     /// Ids of the hits for a query, best first.
     pub async fn search_ids(&self, q: &str) -> Vec<String> {
         let url = format!("/api/search?q={}", urlencode(q));
@@ -240,6 +267,14 @@ impl TestApp {
             .map(|h| h["id"].as_str().unwrap().to_string())
             .collect()
     }
+}
+
+/// An app served on a socket by [`TestApp::serve`].
+pub struct Served {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// Dropping it stops the accept loop.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 pub fn urlencode(s: &str) -> String {
