@@ -24,6 +24,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// How long a response may make no progress at all before its connection is closed: a phone
 /// on a poor signal still drains some bytes within this, a client that stopped reading does not.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// When fewer than a quarter of the connection places are free, a response that has made no
+/// progress for this long is cut instead: stalled readers from many addresses would otherwise
+/// fill the bound and keep every new visitor waiting for the whole [`SEND_TIMEOUT`].
+pub const STALL_UNDER_PRESSURE: Duration = Duration::from_secs(2);
 /// Connections one address may hold. A browser opens up to 6 per site, a phone perhaps a few
 /// more while a video plays; 24 leaves room for the centre's computer running several
 /// browsers (or the projector page beside the staff area) behind one address.
@@ -41,6 +45,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// See [`SEND_TIMEOUT`].
     pub send_timeout: Duration,
+    /// See [`STALL_UNDER_PRESSURE`].
+    pub stall_under_pressure: Duration,
     /// See [`PER_ADDRESS`] (never more than half of `max_connections`, so that one address
     /// cannot take the box).
     pub per_address: usize,
@@ -54,6 +60,7 @@ impl Default for Limits {
         Limits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             send_timeout: SEND_TIMEOUT,
+            stall_under_pressure: STALL_UNDER_PRESSURE,
             per_address: PER_ADDRESS,
             max_connections: MAX_CONNECTIONS,
         }
@@ -181,7 +188,11 @@ pub async fn serve_connections(
                     .insert(axum::extract::ConnectInfo(peer));
                 app.clone().oneshot(req.map(axum::body::Body::new))
             });
-        let io = TokioIo::new(SendDeadline::new(stream, limits.send_timeout));
+        let pressure = Pressure {
+            slots: Arc::clone(&slots),
+            low_water: limits.max_connections / 4,
+        };
+        let io = TokioIo::new(SendDeadline::new(stream, &limits, pressure));
         let conn = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -280,7 +291,20 @@ impl Drop for Admitted {
     }
 }
 
-/// A socket whose writes fail with `TimedOut` once they have made no progress for `timeout`:
+/// Whether the box is short of connection places (fewer than `low_water` free).
+struct Pressure {
+    slots: Arc<tokio::sync::Semaphore>,
+    low_water: usize,
+}
+
+impl Pressure {
+    fn high(&self) -> bool {
+        self.slots.available_permits() < self.low_water.max(1)
+    }
+}
+
+/// A socket whose writes fail with `TimedOut` once they have made no progress for the send
+/// timeout (or, while the box is short of connection places, for the shorter stall bound):
 /// the clock starts when a write has to wait (the client's window is full) and starts again
 /// after any byte is taken, so a slow reader is served and a stalled one is let go, whatever
 /// the size of what it asked for. The stalled socket is then reset rather than closed, so the
@@ -288,43 +312,64 @@ impl Drop for Admitted {
 struct SendDeadline {
     inner: tokio::net::TcpStream,
     timeout: Duration,
+    under_pressure: Duration,
+    pressure: Pressure,
     timer: Pin<Box<tokio::time::Sleep>>,
-    armed: bool,
+    /// When the current wait began, if a write is waiting.
+    stalled_since: Option<tokio::time::Instant>,
 }
 
 impl SendDeadline {
-    fn new(inner: tokio::net::TcpStream, timeout: Duration) -> SendDeadline {
+    fn new(inner: tokio::net::TcpStream, limits: &Limits, pressure: Pressure) -> SendDeadline {
         SendDeadline {
             inner,
-            timeout,
-            timer: Box::pin(tokio::time::sleep(timeout)),
-            armed: false,
+            timeout: limits.send_timeout,
+            under_pressure: limits.stall_under_pressure.min(limits.send_timeout),
+            pressure,
+            timer: Box::pin(tokio::time::sleep(limits.send_timeout)),
+            stalled_since: None,
         }
     }
 
-    /// Keeps the clock in step with a write's outcome.
+    /// Keeps the clock in step with a write's outcome. While waiting, the timer wakes at the
+    /// shorter stall bound to look at the pressure, and again until the full timeout.
     fn watch<T>(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         if r.is_ready() {
-            self.armed = false;
+            self.stalled_since = None;
             return r;
         }
-        if !self.armed {
-            self.armed = true;
-            let deadline = tokio::time::Instant::now() + self.timeout;
-            self.timer.as_mut().reset(deadline);
-        }
-        match self.timer.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                if let Err(e) = self.inner.set_zero_linger() {
-                    tracing::debug!(error = %e, "cannot set the stalled socket to reset");
+        let now = tokio::time::Instant::now();
+        let since = *self.stalled_since.get_or_insert_with(|| {
+            self.timer.as_mut().reset(now + self.under_pressure);
+            now
+        });
+        loop {
+            match self.timer.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => {
+                    let stalled = tokio::time::Instant::now().saturating_duration_since(since);
+                    let cut = stalled >= self.timeout
+                        || (stalled >= self.under_pressure && self.pressure.high());
+                    if cut {
+                        return Poll::Ready(Err(self.cut()));
+                    }
+                    let next = (self.timeout - stalled).min(self.under_pressure);
+                    self.timer
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + next);
                 }
-                Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the client took nothing for the send timeout",
-                )))
             }
-            Poll::Pending => Poll::Pending,
         }
+    }
+
+    fn cut(&mut self) -> io::Error {
+        if let Err(e) = self.inner.set_zero_linger() {
+            tracing::debug!(error = %e, "cannot set the stalled socket to reset");
+        }
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client took nothing for the send timeout",
+        )
     }
 }
 

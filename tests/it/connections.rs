@@ -121,6 +121,42 @@ async fn a_reader_that_stops_reading_is_let_go_after_the_send_timeout() {
     );
 }
 
+/// Stalled readers from many addresses (each under the per-address cap) fill the bound; the
+/// box then cuts responses that have stalled for the shorter bound, so a new visitor is not
+/// kept waiting for the whole send timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_bound_stalled_readers_from_many_addresses_give_way_to_a_new_visitor() {
+    let app = TestApp::with(write_big_attachment);
+    let limits = Limits {
+        max_connections: 8,
+        send_timeout: Duration::from_secs(300),
+        stall_under_pressure: Duration::from_secs(1),
+        header_read_timeout: Duration::from_secs(300),
+        ..Limits::default()
+    };
+    let served = app.serve(limits).await;
+    let mut stalled = Vec::new();
+    for i in 0..8u8 {
+        stalled.push(stalled_reader(served.addr, [127, 0, 1, 10 + i]).await);
+    }
+    // Let every stalled response fill its window and wait.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let page = get_from(VISITOR, served.addr, "/").await;
+    assert!(
+        page.starts_with("HTTP/1.1 200"),
+        "the visitor was not served while stalled readers held the bound: {:?}",
+        &page[..page.len().min(100)]
+    );
+    let mut cut = 0;
+    for s in &mut stalled {
+        let (got, closed) = read_until_closed(s, Duration::from_secs(10)).await;
+        if closed && got.len() < BIG_BYTES {
+            cut += 1;
+        }
+    }
+    assert!(cut > 0, "no stalled reader was let go");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_per_address_cap_refuses_one_more_connection_while_other_addresses_are_served() {
     let app = TestApp::new();
