@@ -27,6 +27,12 @@ pub enum AppError {
     /// An upload or form is larger than allowed.
     #[error("too large")]
     TooLarge,
+    /// A text field of a form is longer than allowed.
+    #[error("field too long")]
+    FieldTooLong,
+    /// The box is doing this already for someone else; the message says what (shown).
+    #[error("busy: {0}")]
+    Busy(String),
     /// The library is still being indexed.
     #[error("starting")]
     Starting,
@@ -58,7 +64,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge | AppError::FieldTooLong => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Starting | AppError::NoRecords | AppError::NoCentreLibrary => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -85,6 +92,11 @@ impl AppError {
                 "Tệp lớn hơn mức cho phép (300 MB). Hãy nén nhỏ lại hoặc chia thành nhiều tệp."
                     .into(),
             ),
+            AppError::FieldTooLong => (
+                "Nội dung quá dài",
+                "Một ô trong biểu mẫu dài hơn mức cho phép. Hãy viết ngắn lại rồi gửi lại.".into(),
+            ),
+            AppError::Busy(msg) => ("Máy chủ đang bận", msg.clone()),
             AppError::Starting => (
                 "Thư viện đang khởi động",
                 "Máy chủ đang chuẩn bị tài liệu. Xin đợi một chút rồi tải lại trang.".into(),
@@ -140,7 +152,7 @@ impl AppError {
 }
 
 fn add_retry_after(e: &AppError, r: &mut Response) {
-    if matches!(e, AppError::Starting) {
+    if matches!(e, AppError::Starting | AppError::Busy(_)) {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
@@ -242,6 +254,9 @@ impl From<crate::package::local::PackageIoError> for AppError {
     fn from(e: crate::package::local::PackageIoError) -> AppError {
         match e {
             crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
+            e @ crate::package::local::PackageIoError::Refused { .. } => {
+                AppError::BadRequest(e.to_string())
+            }
             other => AppError::Internal(Box::new(other)),
         }
     }

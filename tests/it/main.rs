@@ -10,6 +10,7 @@ mod index;
 mod layers;
 mod lessons;
 mod library;
+mod limits;
 mod materials;
 mod packages;
 mod pages;
