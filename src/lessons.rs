@@ -2,7 +2,9 @@
 //! Each lesson is one TOML file in `DATA/lessons/`, named by its short code, so lessons travel
 //! in packages and backups as plain files.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,17 @@ use crate::fsutil;
 
 /// Materials a lesson may hold.
 pub const MAX_ITEMS: usize = 40;
+/// Largest lesson file read: well above what the longest lesson the form allows takes (its
+/// limits below, every character escaped), so only a file made elsewhere reaches it.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Longest title, in characters.
+const MAX_TITLE_CHARS: usize = 200;
+/// Longest audience or notes, in characters.
+const MAX_NOTES_CHARS: usize = 4000;
+/// Longest note of one material, in characters.
+const MAX_ITEM_NOTE_CHARS: usize = 2000;
+/// Longest material id or author name, in characters (a form never makes them longer).
+const MAX_NAME_CHARS: usize = 500;
 /// Letters of a new code: no 0/o, 1/l/i, so it can be read off a wall and typed.
 const CODE_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
 /// Length of a new code (31^5 ≈ 28 million).
@@ -75,13 +88,15 @@ pub struct Lesson {
 }
 
 impl Lesson {
-    /// Checks what a form may get wrong.
+    /// Checks what a form may get wrong: the same rules hold for every lesson read, whatever
+    /// brought it (a package, a restored backup, a hand edit), so none can be larger than the
+    /// form allows.
     pub fn validate(&self) -> Result<(), LessonError> {
         let bad = |m: &str| Err(LessonError::Invalid(m.to_string()));
         if !valid_code(&self.code) {
             return bad("mã bài học không hợp lệ");
         }
-        if self.title.trim().is_empty() || self.title.chars().count() > 200 {
+        if self.title.trim().is_empty() || self.title.chars().count() > MAX_TITLE_CHARS {
             return bad("tên bài học phải có từ 1 đến 200 ký tự");
         }
         if self.items.len() > MAX_ITEMS {
@@ -92,10 +107,21 @@ impl Lesson {
         }
         let long = [&self.audience, &self.notes]
             .iter()
-            .any(|t| t.chars().count() > 4000)
-            || self.items.iter().any(|i| i.note.chars().count() > 2000);
+            .any(|t| t.chars().count() > MAX_NOTES_CHARS)
+            || self
+                .items
+                .iter()
+                .any(|i| i.note.chars().count() > MAX_ITEM_NOTE_CHARS);
         if long {
             return bad("ghi chú quá dài");
+        }
+        let long_name = self.author.chars().count() > MAX_NAME_CHARS
+            || self
+                .items
+                .iter()
+                .any(|i| i.material.chars().count() > MAX_NAME_CHARS);
+        if long_name {
+            return bad("tên tài liệu hoặc tên người soạn quá dài");
         }
         Ok(())
     }
@@ -121,11 +147,11 @@ pub fn valid_code(code: &str) -> bool {
 }
 
 /// The lessons folder, with the lessons kept in memory once read: the search page looks
-/// through them on every search.
+/// through them on every search, sharing the one list rather than copying it.
 #[derive(Debug, Clone)]
 pub struct LessonStore {
     dir: PathBuf,
-    cache: std::sync::Arc<std::sync::RwLock<Option<Vec<Lesson>>>>,
+    cache: Arc<std::sync::RwLock<Option<Arc<[Lesson]>>>>,
 }
 
 impl LessonStore {
@@ -170,29 +196,33 @@ impl LessonStore {
         let Some(path) = self.path(code) else {
             return Ok(None);
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if absent(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        parse(code, &text).map(Some)
+        // Never more than the limit is read, whatever the file's size says or becomes.
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+        parse(code, &bytes).map(Some)
     }
 
-    /// Every readable lesson, newest date first; damaged files are logged and skipped.
-    pub fn list(&self) -> Result<Vec<Lesson>, LessonError> {
+    /// Every readable lesson, newest date first; damaged files are logged and skipped. The
+    /// list is shared, not copied: searches read it on every request.
+    pub fn list(&self) -> Result<Arc<[Lesson]>, LessonError> {
         if let Some(cached) = self
             .cache
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
         {
-            return Ok(cached.clone());
+            return Ok(Arc::clone(cached));
         }
-        let out = self.read_all()?;
+        let out: Arc<[Lesson]> = self.read_all()?.into();
         *self
             .cache
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(out.clone());
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&out));
         Ok(out)
     }
 
@@ -269,18 +299,30 @@ impl LessonStore {
     }
 }
 
-fn parse(code: &str, text: &str) -> Result<Lesson, LessonError> {
-    let lesson: Lesson = toml::from_str(text).map_err(|e| LessonError::Damaged {
+/// A lesson from its file's bytes, held to the same rules as a lesson saved from the form.
+pub fn parse(code: &str, bytes: &[u8]) -> Result<Lesson, LessonError> {
+    let damaged = |message: String| LessonError::Damaged {
         code: code.to_string(),
-        message: e.to_string(),
-    })?;
-    if lesson.code != code {
-        return Err(LessonError::Damaged {
-            code: code.to_string(),
-            message: format!("the file says its code is {}", lesson.code),
-        });
+        message,
+    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(damaged(format!(
+            "the file is larger than {} KiB",
+            MAX_FILE_BYTES >> 10
+        )));
     }
-    Ok(lesson)
+    let text = std::str::from_utf8(bytes).map_err(|_| damaged("not UTF-8 text".into()))?;
+    let lesson: Lesson = toml::from_str(text).map_err(|e| damaged(e.to_string()))?;
+    if lesson.code != code {
+        return Err(damaged(format!(
+            "the file says its code is {}",
+            lesson.code
+        )));
+    }
+    match lesson.validate() {
+        Err(LessonError::Invalid(why)) => Err(damaged(why)),
+        other => other.map(|()| lesson),
+    }
 }
 
 /// Whether every syllable of the query occurs (folded) in the lesson's title, audience or
@@ -345,7 +387,7 @@ mod tests {
         // Codes are read without regard to case.
         assert_eq!(l.display_code(), code.to_ascii_uppercase());
         assert_eq!(store.get(&l.display_code()).unwrap(), Some(l.clone()));
-        assert_eq!(store.list().unwrap(), vec![l]);
+        assert_eq!(*store.list().unwrap(), [l]);
         store.delete(&code).unwrap();
         assert_eq!(store.get(&code).unwrap(), None);
     }
@@ -364,7 +406,12 @@ mod tests {
         assert_eq!(store.get("../../etc/passwd").unwrap(), None);
         std::fs::write(store.dir().join("hong.toml"), "title = [").unwrap();
         store.save(&lesson("tot1")).unwrap();
-        let codes: Vec<_> = store.list().unwrap().into_iter().map(|l| l.code).collect();
+        let codes: Vec<_> = store
+            .list()
+            .unwrap()
+            .iter()
+            .map(|l| l.code.clone())
+            .collect();
         assert_eq!(codes, ["tot1"]);
     }
 

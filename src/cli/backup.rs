@@ -39,6 +39,9 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let done = backup::restore(&args.file, &data)
         .with_context(|| format!("{} was not restored", args.file.display()))?;
     println!("Restored {} files into {}.", done.files, data.display());
+    for (path, why) in &done.refused {
+        println!("Not restored (beyond what the editor allows): {path}: {why}");
+    }
     if done.settings_file {
         println!(
             "The settings file is at {}; copy it to {} if the box uses that one.",

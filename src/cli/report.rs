@@ -53,7 +53,7 @@ fn titles(place: &Place) -> Titles {
         let lessons = lessons.list()?;
         Ok(Titles::new(
             Some(&library),
-            lessons.into_iter().map(|l| (l.code, l.title)),
+            lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
         ))
     };
     read().unwrap_or_else(|e| {

@@ -51,6 +51,16 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'[')
     .add(b']');
 
+/// Why a material file was not loaded: it is larger than [`material::MAX_BYTES`].
+fn too_large(bytes: u64) -> String {
+    format!(
+        "too large ({:.1} MB); a material's text may be at most {:.0} MB: split it, or attach \
+         the long document as a PDF",
+        bytes as f64 / 1e6,
+        material::MAX_BYTES as f64 / 1e6
+    )
+}
+
 /// URL under `/m/` for a library path (a material id or an attachment path).
 pub fn library_url(rel: &str) -> String {
     let mut url = String::from("/m");
@@ -92,8 +102,18 @@ impl Library {
             if hidden.contains(&id) {
                 continue;
             }
-            let bytes = match source.read(&file) {
+            // A material larger than the editor can save is broken, not loaded: its text would
+            // be held, indexed and rendered on every view.
+            if file.bytes > material::MAX_BYTES {
+                problems.push(error(&file.rel, None, too_large(file.bytes)));
+                continue;
+            }
+            let bytes = match source.read_at_most(&file, material::MAX_BYTES) {
                 Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    problems.push(error(&file.rel, None, too_large(file.bytes)));
+                    continue;
+                }
                 Err(e) => {
                     problems.push(error(&file.rel, None, format!("cannot read: {e}")));
                     continue;
@@ -339,7 +359,7 @@ impl Library {
 
     /// Reads and parses a material's file again (for its page or for indexing).
     pub fn read(&self, m: &Material) -> Result<Parsed, crate::Error> {
-        let bytes = self.source.read(&m.file)?;
+        let bytes = self.source.read_at_most(&m.file, material::MAX_BYTES)?;
         Ok(material::parse(&bytes)?)
     }
 

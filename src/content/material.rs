@@ -7,6 +7,11 @@ use serde::Deserialize;
 
 use super::Category;
 
+/// Largest material file (front matter and text) the library reads: what the editor's form
+/// can save (its whole body is at most this), so a file from a package, a backup or the folder
+/// cannot be larger than one a teacher could write. Longer documents travel as PDF attachments.
+pub const MAX_BYTES: u64 = 2 << 20;
+
 /// What is wrong with a material file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MaterialError {

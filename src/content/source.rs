@@ -121,6 +121,35 @@ impl Source {
         }
     }
 
+    /// Reads a listed file of at most `max` bytes: never more is read, whatever the file has
+    /// grown to since it was listed; a larger one is an `InvalidData` error.
+    pub fn read_at_most(&self, file: &SourceFile, max: u64) -> std::io::Result<FileData> {
+        let too_large = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than {:.1} MB", max as f64 / 1e6),
+            )
+        };
+        match (&file.disk_path, self) {
+            (_, Source::Layered(layers)) => layer(layers, file)?.read_at_most(file, max),
+            (Some(p), Source::Dir(root)) => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(std::fs::File::open(inside(root, p)?)?, max + 1),
+                    &mut bytes,
+                )?;
+                if bytes.len() as u64 > max {
+                    return Err(too_large());
+                }
+                Ok(Cow::Owned(bytes))
+            }
+            _ => match self.read(file)? {
+                data if data.len() as u64 > max => Err(too_large()),
+                data => Ok(data),
+            },
+        }
+    }
+
     /// Reads a listed file.
     pub fn read(&self, file: &SourceFile) -> std::io::Result<FileData> {
         match (&file.disk_path, self) {

@@ -115,6 +115,9 @@ pub struct Restored {
     pub files: usize,
     /// Whether a settings file was in the backup (restored as `hoclieu.toml` in the data folder).
     pub settings_file: bool,
+    /// Materials and lessons not restored, with why: larger than the editor's forms allow, or
+    /// a lesson the form would refuse (the server would not load them anyway).
+    pub refused: Vec<(String, String)>,
 }
 
 /// Restores a backup into `data`, which must be empty or absent. Every checksum is verified,
@@ -163,7 +166,14 @@ fn restore_into(file: &Path, data: &Path) -> Result<Restored, BackupError> {
                 done.settings_file = true;
                 DataDir::new(data).settings_copy()
             }
-            p if FOLDERS.iter().any(|d| p.starts_with(&format!("{d}/"))) => data.join(p),
+            p if FOLDERS.iter().any(|d| p.starts_with(&format!("{d}/"))) => {
+                if let Some(why) = super::local::refusal(p, f.size, &staged)? {
+                    tracing::warn!(path = p, reason = %why, "not restored: beyond the forms' limits");
+                    done.refused.push((p.to_string(), why));
+                    continue;
+                }
+                data.join(p)
+            }
             // Other records of a newer version: not understood, not restored.
             other => {
                 tracing::warn!(path = other, "not restored: unknown part of the backup");

@@ -3,17 +3,18 @@
 //! format and its safety checks are in [`crate::package`].
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::content::centre::CentreLibrary;
+use crate::content::source::{Blob, FileData, SourceFile};
 use crate::content::{Library, hex};
 use crate::lessons::LessonStore;
 use crate::package::{
-    self, Applied, Entry, LessonInfo, LocalFile, Manifest, MaterialInfo, Package, PackageError,
-    Planned,
+    self, About, Applied, LessonInfo, LocalFile, Manifest, MaterialInfo, Package, PackageError,
+    Planned, Prepared,
 };
 
 /// Prefix of library files inside a package.
@@ -33,6 +34,15 @@ pub enum PackageIoError {
     /// Something asked for is not there.
     #[error("{0}")]
     Missing(String),
+    /// A file of the package is sound as a file but not as content: larger than the editor's
+    /// forms allow, or a lesson the lesson form would not save.
+    #[error("{path}: {reason}")]
+    Refused {
+        /// Its path in the package.
+        path: String,
+        /// Why, in words for the admin page.
+        reason: String,
+    },
 }
 
 /// What to export: `None` means everything of that kind the centre made itself.
@@ -53,7 +63,53 @@ pub fn export(
     centre: &str,
     created: &str,
 ) -> Result<Manifest, PackageIoError> {
-    let mut files = Vec::new();
+    Ok(prepare_export(library, lessons, selection, centre, created)?.write(out)?)
+}
+
+/// Where a file of an export comes from.
+#[derive(Debug)]
+pub enum Origin<'a> {
+    /// A file of the library (in the binary or on disk).
+    Library(&'a SourceFile),
+    /// A lesson's file.
+    Lesson(PathBuf),
+}
+
+/// An opened file of an export, read as it is copied.
+#[derive(Debug)]
+pub enum Opened {
+    /// Bytes inside the binary.
+    Memory(std::io::Cursor<FileData>),
+    /// A file on disk.
+    File(std::fs::File),
+}
+
+impl Read for Opened {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Opened::Memory(c) => c.read(buf),
+            Opened::File(f) => f.read(buf),
+        }
+    }
+}
+
+/// An export checked and checksummed, not yet written: its size is known, so a download can
+/// announce it, and its files are read again only as they are written.
+pub type PreparedExport<'a> = Prepared<Origin<'a>, OpenFile<'a>>;
+
+/// How an export opens each of its files.
+pub type OpenFile<'a> = Box<dyn Fn(&Origin<'a>) -> std::io::Result<Opened> + Send + 'a>;
+
+/// Checks the selected materials (with their attachments) and lessons and checksums their
+/// files, streaming them (nothing is held in memory whole, whatever their size).
+pub fn prepare_export<'a>(
+    library: &'a Library,
+    lessons: &LessonStore,
+    selection: &Selection,
+    centre: &str,
+    created: &str,
+) -> Result<PreparedExport<'a>, PackageIoError> {
+    let mut files: Vec<(String, Origin<'a>)> = Vec::new();
     let mut infos = Vec::new();
     let ids: Vec<String> = match &selection.materials {
         Some(ids) => ids.clone(),
@@ -74,16 +130,12 @@ pub fn export(
             title: m.title.clone(),
             updated: m.updated.clone(),
         });
-        let mut add = |file: &crate::content::SourceFile| -> Result<(), PackageIoError> {
+        let mut add = |file: &'a SourceFile| {
             if seen.insert(file.rel.clone()) {
-                files.push(Entry {
-                    path: format!("{LIBRARY}{}", file.rel),
-                    bytes: library.read_file(file)?.into_owned(),
-                });
+                files.push((format!("{LIBRARY}{}", file.rel), Origin::Library(file)));
             }
-            Ok(())
         };
-        add(&m.file)?;
+        add(&m.file);
         // A picture's smaller copies go with it, so the other box shows it light too.
         for rel in m
             .attachments
@@ -91,7 +143,7 @@ pub fn export(
             .flat_map(|a| std::iter::once(&a.rel).chain(a.copies.iter().map(|c| &c.rel)))
         {
             if let Some(f) = library.file(rel) {
-                add(f)?;
+                add(f);
             }
         }
     }
@@ -99,7 +151,7 @@ pub fn export(
         .list()
         .map_err(|e| PackageIoError::Missing(e.to_string()))?;
     let mut lesson_infos = Vec::new();
-    for l in all {
+    for l in all.iter() {
         if selection
             .lessons
             .as_ref()
@@ -110,13 +162,10 @@ pub fn export(
         let Some(path) = lessons.path(&l.code) else {
             continue;
         };
-        files.push(Entry {
-            path: format!("{LESSONS}{}.toml", l.code),
-            bytes: std::fs::read(path)?,
-        });
+        files.push((format!("{LESSONS}{}.toml", l.code), Origin::Lesson(path)));
         lesson_infos.push(LessonInfo {
-            code: l.code,
-            title: l.title,
+            code: l.code.clone(),
+            title: l.title.clone(),
         });
     }
     if let Some(codes) = &selection.lessons
@@ -126,14 +175,21 @@ pub fn export(
     {
         return Err(PackageIoError::Missing(format!("no lesson {missing}")));
     }
-    Ok(package::export(
-        out,
-        created,
-        centre,
-        infos,
-        lesson_infos,
-        files,
-    )?)
+    let about = About {
+        areas: package::Areas::Package,
+        created: created.to_string(),
+        centre: centre.to_string(),
+        materials: infos,
+        lessons: lesson_infos,
+    };
+    let open: OpenFile<'a> = Box::new(move |origin| match origin {
+        Origin::Library(file) => Ok(match library.source().open(file)? {
+            Blob::Memory { data, .. } => Opened::Memory(std::io::Cursor::new(data)),
+            Blob::File(f) => Opened::File(f),
+        }),
+        Origin::Lesson(path) => Ok(Opened::File(std::fs::File::open(path)?)),
+    });
+    Ok(package::prepare(about, files, open)?)
 }
 
 /// The time a package is made, to the second (a fixed length, so that two exports of the same
@@ -152,10 +208,59 @@ pub fn created_at(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Reads and checks a package into `staging` (a fresh empty folder on the data disk).
+/// Reads and checks a package into `staging` (a fresh empty folder on the data disk). Its
+/// materials and lessons are held to the limits of the editor's forms: one that is larger, or a
+/// lesson the form would refuse, refuses the whole package.
 pub fn stage(file: &Path, staging: &Path) -> Result<Package, PackageIoError> {
     let input = std::io::BufReader::new(std::fs::File::open(file)?);
-    Ok(package::read(input, &package::Limits::default(), staging)?)
+    let pkg = package::read(input, &package::Limits::default(), staging)?;
+    for f in pkg.files() {
+        if let Some(staged) = pkg.staged_path(&f.path)
+            && let Some(reason) = refusal(&f.path, f.size, &staged)?
+        {
+            return Err(PackageIoError::Refused {
+                path: f.path.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(pkg)
+}
+
+/// Why a file arriving at `path` (an archive path such as `library/x/y.md` or
+/// `lessons/abcd.toml`, `size` bytes, its bytes in `staged`) must not be installed: the limits
+/// of the forms, which a package or a backup must not get around. `None`: it may.
+pub fn refusal(path: &str, size: u64, staged: &Path) -> std::io::Result<Option<String>> {
+    if let Some(rel) = path.strip_prefix(LIBRARY)
+        && rel.ends_with(".md")
+    {
+        let max = crate::content::material::MAX_BYTES;
+        return Ok((size > max).then(|| {
+            format!(
+                "tài liệu dài {:.1} MB, quá mức {:.0} MB mà trang soạn tài liệu cho phép",
+                size as f64 / 1e6,
+                max as f64 / 1e6
+            )
+        }));
+    }
+    let Some(code) = path
+        .strip_prefix(LESSONS)
+        .and_then(|name| name.strip_suffix(".toml"))
+    else {
+        return Ok(None);
+    };
+    if size > crate::lessons::MAX_FILE_BYTES {
+        return Ok(Some(format!(
+            "bài học dài {:.1} MB, quá mức trang soạn bài học cho phép",
+            size as f64 / 1e6
+        )));
+    }
+    let bytes = std::fs::read(staged)?;
+    Ok(match crate::lessons::parse(code, &bytes) {
+        Ok(_) => None,
+        Err(crate::lessons::LessonError::Io(e)) => return Err(e),
+        Err(e) => Some(format!("bài học không dùng được ({e})")),
+    })
 }
 
 /// What importing `pkg` would do to this box.
@@ -226,6 +331,7 @@ mod tests {
     use super::*;
     use crate::content::Category;
     use crate::lessons::Lesson;
+    use crate::package::Entry;
 
     fn lesson(code: &str) -> Lesson {
         Lesson {
@@ -283,8 +389,8 @@ mod tests {
         let codes: Vec<String> = lessons
             .list()
             .unwrap()
-            .into_iter()
-            .map(|l| l.code)
+            .iter()
+            .map(|l| l.code.clone())
             .collect();
         assert_eq!(codes, ["abcd", "k7m2p"]);
         assert_eq!(lessons.get("k7m2p").unwrap(), Some(lesson("k7m2p")));

@@ -32,7 +32,7 @@ pub use limits::{Areas, Limits};
 pub use manifest::{FileInfo, LessonInfo, Manifest, MaterialInfo};
 pub use plan::{Change, LocalFile, Planned, plan};
 pub use read::{Package, read};
-pub use write::{Entry, export, export_areas, export_files};
+pub use write::{About, Entry, Prepared, export, export_areas, export_files, prepare};
 
 /// Path of the manifest, the first entry of every package.
 pub const MANIFEST_PATH: &str = "hoclieu-package.toml";

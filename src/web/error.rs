@@ -27,6 +27,12 @@ pub enum AppError {
     /// An upload or form is larger than allowed.
     #[error("too large")]
     TooLarge,
+    /// A text field of a form is longer than allowed.
+    #[error("field too long")]
+    FieldTooLong,
+    /// The box is doing this already for someone else; the message says what (shown).
+    #[error("busy: {0}")]
+    Busy(String),
     /// The library is still being indexed.
     #[error("starting")]
     Starting,
@@ -36,9 +42,6 @@ pub enum AppError {
     /// The centre's own library folder could not be opened (read-only or damaged disk).
     #[error("centre library unavailable")]
     NoCentreLibrary,
-    /// Too many password checks already wait; try again in a moment.
-    #[error("busy")]
-    Busy,
     /// A write failed because the data disk (the SD card) is full; nothing was changed.
     #[error("disk full: {0}")]
     DiskFull(#[source] BoxError),
@@ -73,11 +76,11 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge | AppError::FieldTooLong => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Starting
             | AppError::NoRecords
             | AppError::NoCentreLibrary
-            | AppError::Busy
+            | AppError::Busy(_)
             | AppError::ReadOnlyData => StatusCode::SERVICE_UNAVAILABLE,
             AppError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,6 +106,11 @@ impl AppError {
                 "Tệp lớn hơn mức cho phép (300 MB). Hãy nén nhỏ lại hoặc chia thành nhiều tệp."
                     .into(),
             ),
+            AppError::FieldTooLong => (
+                "Nội dung quá dài",
+                "Một ô trong biểu mẫu dài hơn mức cho phép. Hãy viết ngắn lại rồi gửi lại.".into(),
+            ),
+            AppError::Busy(msg) => ("Máy chủ đang bận", msg.clone()),
             AppError::Starting => (
                 "Thư viện đang khởi động",
                 "Máy chủ đang chuẩn bị tài liệu. Xin đợi một chút rồi tải lại trang.".into(),
@@ -118,10 +126,6 @@ impl AppError {
                 "Máy chủ không mở được thư mục tài liệu riêng của trung tâm (ổ đĩa chỉ đọc hoặc \
                  bị hỏng). Thư viện vẫn đọc được. Hãy chạy «hoclieu doctor»."
                     .into(),
-            ),
-            AppError::Busy => (
-                "Máy chủ đang bận",
-                "Máy chủ đang bận kiểm tra mật khẩu. Xin đợi một lát rồi thử lại.".into(),
             ),
             AppError::DiskFull(_) => (
                 "Thẻ nhớ đã đầy",
@@ -181,7 +185,7 @@ impl AppError {
 }
 
 fn add_retry_after(e: &AppError, r: &mut Response) {
-    if matches!(e, AppError::Starting | AppError::Busy) {
+    if matches!(e, AppError::Starting | AppError::Busy(_)) {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
@@ -307,6 +311,9 @@ impl From<crate::package::local::PackageIoError> for AppError {
         match e {
             crate::package::local::PackageIoError::Missing(m) => AppError::BadRequest(m),
             crate::package::local::PackageIoError::Io(e) => e.into(),
+            e @ crate::package::local::PackageIoError::Refused { .. } => {
+                AppError::BadRequest(e.to_string())
+            }
             other => AppError::internal(other),
         }
     }

@@ -73,6 +73,8 @@ pub struct StaffMemory {
     pub pending_import: Mutex<Option<PendingImport>>,
     /// Forms posted after their session had expired, until their author logs in again.
     pub drafts: super::drafts::Drafts,
+    /// Held while a package export runs: one at a time, so exports cannot pile up.
+    pub exporting: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A checked package waiting to be applied.

@@ -13,6 +13,7 @@ mod index;
 mod layers;
 mod lessons;
 mod library;
+mod limits;
 mod login_flood;
 mod materials;
 mod packages;

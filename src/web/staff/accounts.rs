@@ -100,7 +100,7 @@ async fn hash_and_save(
         .login_limiter
         .hash_turn()
         .await
-        .map_err(|_| AppError::Busy)?;
+        .map_err(|_| AppError::Busy(super::auth::BUSY.into()))?;
     let hash = crate::web::offload::blocking(move || {
         let _turn = turn;
         Ok::<_, AppError>(accounts::hash_password(&password))

@@ -39,7 +39,7 @@ pub async fn list(
     Staff(s): Staff,
 ) -> Result<Response, StaffError> {
     framed(&s, async {
-        let lessons = blocking(move || store.list()).await?;
+        let lessons = blocking(move || store.list()).await?.to_vec();
         Ok(render(&ListPage {
             site: Site::new(),
             nav: StaffNav::of(&s),

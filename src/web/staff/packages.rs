@@ -2,11 +2,18 @@
 //! upload (checked and compared, nothing changed) then apply. The checked package waits in a
 //! staging folder on the data disk until it is applied or replaced.
 
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
 use askama::Template;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use tokio::sync::mpsc::error::SendTimeoutError;
+use tokio::sync::{mpsc, oneshot};
 
 use super::session::{Staff, StaffForm, StaffNav, check_token};
 use super::uploads::receive;
@@ -94,10 +101,12 @@ fn page(
     let lessons = state
         .lessons
         .list()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| (l.code, l.title))
-        .collect();
+        .map(|all| {
+            all.iter()
+                .map(|l| (l.code.clone(), l.title.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     let body = render(&Page {
         site: Site::new(),
         nav: StaffNav::of(s),
@@ -146,6 +155,7 @@ pub async fn import(
             Err(local::PackageIoError::Package(e)) => return Err(std::io::Error::other(e)),
             Err(local::PackageIoError::Io(e)) => return Err(e),
             Err(local::PackageIoError::Missing(m)) => return Ok(Err(m)),
+            Err(e @ local::PackageIoError::Refused { .. }) => return Ok(Err(e.to_string())),
         };
         let plan = local::plan(&package, &catalog.library, &lessons);
         Ok::<_, std::io::Error>(Ok((package, plan, staging)))
@@ -222,9 +232,20 @@ pub async fn apply(
     page(&state, &s, StatusCode::OK, Some(message))
 }
 
+/// Bytes handed to the connection at a time while a package is sent.
+const CHUNK: usize = 64 * 1024;
+
+/// Longest an export waits for the browser to take the next chunk: a download that stops
+/// reading is dropped, so it cannot keep the export busy for everyone.
+const STALL: Duration = Duration::from_secs(60);
+
 /// `GET /admin/packages/export?material=ID&lesson=CODE...`: the chosen materials (with their
 /// attachments) and lessons as one package; with nothing chosen, all of the centre's own
 /// materials and every lesson.
+///
+/// The package is streamed: its files are checksummed first (so a missing or unreadable file
+/// is an error page, and the download announces its size), then copied to the connection as
+/// they are read, so memory stays flat whatever their size. One export runs at a time.
 pub async fn export(
     State(state): State<AppState>,
     Staff(_): Staff,
@@ -247,22 +268,56 @@ pub async fn export(
         }
     };
     let catalog = state.catalog()?;
+    let Ok(turn) = Arc::clone(&state.staff.exporting).try_lock_owned() else {
+        return Err(AppError::Busy(
+            "Máy chủ đang xuất gói khác. Xin đợi gói đó tải xong rồi thử lại.".into(),
+        ));
+    };
     let lessons = state.lessons.clone();
     let centre_name = state.site.centre().to_string();
     let created = local::created_at(state.now_ms());
-    let bytes = blocking(move || {
-        let mut out = Vec::new();
-        local::export(
-            &mut out,
+    let (size_tx, size_rx) = oneshot::channel();
+    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let prepared = local::prepare_export(
             &catalog.library,
             &lessons,
             &selection,
             &centre_name,
             &created,
-        )
-        .map(|_| out)
-    })
-    .await?;
+        );
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                // Free before answering, so that the next export never finds this one running.
+                drop(turn);
+                let _ = size_tx.send(Err(e));
+                return;
+            }
+        };
+        // Nobody waits any more (the request timed out or was dropped).
+        if size_tx.send(Ok(prepared.len())).is_err() {
+            return;
+        }
+        let mut out = ChunkSender {
+            _turn: turn,
+            tx,
+            runtime,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        if let Err(e) = prepared.write(&mut out) {
+            tracing::warn!(error = %e, "package export stopped before its end");
+            // The body ends in an error, so the browser does not keep a cut package.
+            let _ = out
+                .tx
+                .blocking_send(Err(std::io::Error::other("export stopped")));
+        }
+    });
+    let size = size_rx.await.map_err(AppError::internal)??;
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
     Ok((
         [
             (
@@ -273,8 +328,55 @@ pub async fn export(
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment; filename=\"hoclieu-trung-tam.hoclieu.tar\""),
             ),
+            (header::CONTENT_LENGTH, HeaderValue::from(size)),
         ],
-        bytes,
+        Body::from_stream(chunks),
     )
         .into_response())
+}
+
+/// Hands what the package writer writes to the response body in chunks of [`CHUNK`] bytes,
+/// waiting (at most [`STALL`]) while the connection has not taken the previous ones.
+struct ChunkSender {
+    /// The export's turn. Dropped before `tx` (fields drop in order), so that once the body
+    /// has ended the next export can start.
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    runtime: tokio::runtime::Handle,
+    buf: Vec<u8>,
+}
+
+impl ChunkSender {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.runtime
+            .block_on(self.tx.send_timeout(Ok(chunk), STALL))
+            .map_err(|e| match e {
+                SendTimeoutError::Timeout(_) => std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the browser stopped taking the package",
+                ),
+                SendTimeoutError::Closed(_) => {
+                    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was closed")
+                }
+            })
+    }
+}
+
+impl Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = data.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }

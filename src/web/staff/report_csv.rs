@@ -33,7 +33,7 @@ async fn table_file(state: AppState, table: String, q: PeriodQuery) -> Result<Re
     let lessons = blocking(move || store.list()).await.unwrap_or_default();
     let titles = export::Titles::new(
         catalog.as_ref().map(|c| &c.library),
-        lessons.into_iter().map(|l| (l.code, l.title)),
+        lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
     );
     let t = export::tables(&c.current, &titles)
         .into_iter()

@@ -20,6 +20,11 @@ use crate::web::state::AppState;
 /// Bytes kept from the start of a file for checking its type.
 const HEAD_BYTES: usize = 8192;
 
+/// Most bytes of all the text fields of one form together (a token, an id, a title): like every
+/// small form's whole body, and counted as they arrive, so a huge field is refused (413)
+/// without ever being held in memory.
+pub const MAX_FIELDS_BYTES: usize = 64 * 1024;
+
 /// A file received to disk.
 #[derive(Debug)]
 pub struct Received {
@@ -54,10 +59,11 @@ pub async fn receive(
         fields: HashMap::new(),
         file: None,
     };
+    let mut text_budget = MAX_FIELDS_BYTES;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| broken(&e))? {
         let name = field.name().unwrap_or_default().to_string();
         if name != "file" {
-            let text = field.text().await.map_err(|e| broken(&e))?;
+            let text = read_text(&mut field, &mut text_budget).await?;
             out.fields.insert(name, text);
             continue;
         }
@@ -92,6 +98,22 @@ pub async fn receive(
         });
     }
     Ok(out)
+}
+
+/// A text field, read chunk by chunk within what is left of `budget` (413 beyond it).
+async fn read_text(
+    field: &mut axum::extract::multipart::Field<'_>,
+    budget: &mut usize,
+) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| broken(&e))? {
+        if chunk.len() > *budget {
+            return Err(AppError::FieldTooLong);
+        }
+        *budget -= chunk.len();
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::bad("Biểu mẫu gửi lên không đọc được."))
 }
 
 /// A multipart read error: too large, or a broken upload.

@@ -38,10 +38,11 @@ async fn matching_lessons(state: &AppState, q: &str, category: Option<Category>)
         Ok::<_, crate::lessons::LessonError>(
             store
                 .list()?
-                .into_iter()
+                .iter()
                 .filter(|l| l.published && category.is_none_or(|c| c == l.category))
                 .filter(|l| crate::lessons::matches(l, &q))
                 .take(5)
+                .cloned()
                 .collect(),
         )
     })
