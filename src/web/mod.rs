@@ -127,7 +127,7 @@ pub fn router(state: AppState) -> Router {
             post(staff::materials::remove_file),
         )
         .route("/admin/packages", get(staff::packages::show))
-        .route("/admin/packages/export", get(staff::packages::export))
+        .route("/admin/packages/export", post(staff::packages::export))
         .route("/admin/packages/apply", post(staff::packages::apply))
         .route(
             "/admin/lessons",

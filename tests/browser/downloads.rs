@@ -76,10 +76,14 @@ async fn package_arrives_whole(
     cookie: &str,
 ) -> Result<(), String> {
     const PATH: &str = "/admin/packages/export";
+    // An export is a POST carrying the session's form token, as the page's button sends it.
+    let token = form_token(plain, site, cookie).await?;
+    let form = [("token", token.as_str())];
+    let body = format!("token={token}");
     for _ in 0..3 {
-        let before = plain.get(&site.url(PATH), Some(cookie)).await;
-        let got = fetch(b, PATH, false).await;
-        let after = plain.get(&site.url(PATH), Some(cookie)).await;
+        let before = plain.post_form(&site.url(PATH), Some(cookie), &form).await;
+        let got = fetch_post(b, PATH, false, &body).await;
+        let after = plain.post_form(&site.url(PATH), Some(cookie), &form).await;
         check_plain(&before, PATH)?;
         check_plain(&after, PATH)?;
         let (sb, sa) = (sha256_hex(&before.body), sha256_hex(&after.body));
@@ -106,14 +110,7 @@ async fn backup_arrives_whole(
 ) -> Result<(), String> {
     const PATH: &str = "/admin/backup";
     // A backup is made by a POST carrying the session's form token, as the staff menu's button.
-    let page = plain.get(&site.url("/admin"), Some(cookie)).await;
-    let html = String::from_utf8_lossy(&page.body).into_owned();
-    let token = html
-        .split("name=\"token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .ok_or("no form token on /admin")?
-        .to_string();
+    let token = form_token(plain, site, cookie).await?;
     let direct = plain
         .post_form(&site.url(PATH), Some(cookie), &[("token", &token)])
         .await;
@@ -133,6 +130,17 @@ async fn backup_arrives_whole(
         ));
     }
     restores(site, &bytes, &got)
+}
+
+/// The session's form token, as the staff pages carry it.
+async fn form_token(plain: &Plain, site: &Site, cookie: &str) -> Result<String, String> {
+    let page = plain.get(&site.url("/admin"), Some(cookie)).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    html.split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(str::to_string)
+        .ok_or_else(|| "no form token on /admin".to_string())
 }
 
 /// Whether `hoclieu restore` takes the bytes into an empty data folder.

@@ -43,6 +43,16 @@ impl Plain {
         }
     }
 
+    /// A client whose connections come from `source` (loopback takes any 127.x address), as
+    /// another phone on the Wi-Fi would: the server bounds new visitor ids per address.
+    pub fn from_address(source: std::net::IpAddr) -> Plain {
+        let mut http = HttpConnector::new();
+        http.set_local_address(Some(source));
+        Plain {
+            client: Client::builder(TokioExecutor::new()).build(http),
+        }
+    }
+
     /// `GET url`, with `cookie` as the Cookie header; errors are returned.
     pub async fn try_get(&self, url: &str, cookie: Option<&str>) -> Result<Reply, String> {
         let mut req = hyper::Request::get(url);

@@ -89,9 +89,10 @@ fn this_quarter() -> String {
 /// Each visitor opens the home page, a field, a few materials and the lesson, searches twice
 /// and, every other one, fills in "Về bạn".
 async fn record_visits(site: &Site) {
-    let plain = Plain::new();
     let fields = ["agriculture", "health", "law", "life-skills"];
     for i in 0..VISITORS {
+        // Each visitor is its own phone, on its own address.
+        let plain = Plain::from_address(std::net::IpAddr::from([127, 0, 1, 10 + i as u8]));
         let mut jar = Jar::default();
         let mut paths = vec!["/".to_string(), format!("/c/{}", fields[i % fields.len()])];
         for k in 0..=(i % 3) {

@@ -29,19 +29,25 @@ fn with_video(lib: &Path) {
     f.set_len(VIDEO_BYTES).unwrap();
 }
 
-fn get(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header("cookie", cookie)
-        .body(Body::empty())
-        .unwrap()
+/// The export form's POST, as its button sends it.
+fn export(cookie: &str, token: &str) -> Request<Body> {
+    crate::admin::post(
+        "/admin/packages/export",
+        cookie,
+        &format!("token={token}&material=health/rua-tay"),
+    )
 }
 
 #[tokio::test]
 async fn a_package_export_is_streamed_in_small_chunks_and_runs_one_at_a_time() {
     let app = TestApp::with(with_video);
-    let (cookie, _) = teacher(&app).await;
-    let uri = "/admin/packages/export?material=health/rua-tay";
-    let res = app.router.clone().oneshot(get(uri, &cookie)).await.unwrap();
+    let (cookie, token) = teacher(&app).await;
+    let res = app
+        .router
+        .clone()
+        .oneshot(export(&cookie, &token))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let announced: usize = res.headers()["content-length"]
         .to_str()
@@ -52,7 +58,7 @@ async fn a_package_export_is_streamed_in_small_chunks_and_runs_one_at_a_time() {
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
 
     // While the first is being sent, a second export is told to wait, not started.
-    let second = app.get_with(uri, &[("cookie", &cookie)]).await;
+    let second = app.request(export(&cookie, &token)).await;
     second.assert_status(503);
     assert!(
         second.text().contains("đang xuất gói khác"),
@@ -88,7 +94,7 @@ async fn a_package_export_is_streamed_in_small_chunks_and_runs_one_at_a_time() {
     assert_eq!(std::fs::metadata(video).unwrap().len(), VIDEO_BYTES);
 
     // Once it is sent, the next export runs.
-    app.get_with(uri, &[("cookie", &cookie)])
+    app.request(export(&cookie, &token))
         .await
         .assert_status(200);
 }

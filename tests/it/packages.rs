@@ -240,8 +240,16 @@ mod through_admin {
             "Tiêm vắc xin sởi đúng lịch.",
         )
         .await;
+        // A GET exports nothing (a picture pointing here must not start an export).
+        a.get_with("/admin/packages/export", &[("cookie", &cookie_a)])
+            .await
+            .assert_status(405);
         let pkg = a
-            .get_with("/admin/packages/export", &[("cookie", &cookie_a)])
+            .request(post(
+                "/admin/packages/export",
+                &cookie_a,
+                &format!("token={token_a}"),
+            ))
             .await;
         pkg.assert_status(200);
         assert!(pkg.header("content-disposition").contains(".hoclieu.tar"));
@@ -265,10 +273,11 @@ mod through_admin {
             .await;
         assert!(page.text().contains(&format!("value=\"{code}\"")));
         let chosen = a
-            .get_with(
-                &format!("/admin/packages/export?lesson={code}"),
-                &[("cookie", &cookie_a)],
-            )
+            .request(post(
+                "/admin/packages/export",
+                &cookie_a,
+                &format!("token={token_a}&lesson={code}"),
+            ))
             .await;
         chosen.assert_status(200);
         let text = String::from_utf8_lossy(&chosen.body);
@@ -277,11 +286,22 @@ mod through_admin {
             "{text}"
         );
         let unknown = a
-            .get_with(
-                "/admin/packages/export?material=khong/co",
-                &[("cookie", &cookie_a)],
-            )
+            .request(post(
+                "/admin/packages/export",
+                &cookie_a,
+                &format!("token={token_a}&material=khong/co"),
+            ))
             .await;
+        unknown.assert_status(400);
+        // Without the session's token, nothing is exported.
+        let forged = a
+            .request(post(
+                "/admin/packages/export",
+                &cookie_a,
+                "material=health/phong-benh-soi",
+            ))
+            .await;
+        assert_ne!(forged.status, 200);
         unknown.assert_status(400);
 
         let b = app();

@@ -164,11 +164,16 @@ async fn a_phone_photo_is_shown_by_an_upright_light_copy_with_the_original_behin
     );
 
     // The copies travel with the material in a package.
+    let form = app
+        .get_with("/admin/packages", &[("cookie", &cookie)])
+        .await;
+    let token = crate::admin::token_in(&form.text());
     let pkg = app
-        .get_with(
-            "/admin/packages/export?material=health/pha-oresol",
-            &[("cookie", &cookie)],
-        )
+        .request(crate::admin::post(
+            "/admin/packages/export",
+            &cookie,
+            &format!("token={token}&material=health/pha-oresol"),
+        ))
         .await;
     pkg.assert_status(200);
     let mut names: Vec<String> = tar::Archive::new(pkg.body.as_slice())

@@ -148,7 +148,7 @@ const ADMIN_ROUTES: &[(&str, &str, bool)] = &[
     ("POST", "/admin/materials/hide", false),
     ("POST", "/admin/materials/upload", false),
     ("GET", "/admin/packages", false),
-    ("GET", "/admin/packages/export", false),
+    ("POST", "/admin/packages/export", false),
     ("POST", "/admin/packages/import", false),
     ("POST", "/admin/packages/apply", false),
 ];

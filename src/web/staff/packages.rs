@@ -239,23 +239,23 @@ const CHUNK: usize = 64 * 1024;
 /// reading is dropped, so it cannot keep the export busy for everyone.
 const STALL: Duration = Duration::from_secs(60);
 
-/// `GET /admin/packages/export?material=ID&lesson=CODE...`: the chosen materials (with their
-/// attachments) and lessons as one package; with nothing chosen, all of the centre's own
-/// materials and every lesson.
+/// `POST /admin/packages/export` (`material=ID&lesson=CODE...` and the session's token): the
+/// chosen materials (with their attachments) and lessons as one package; with nothing chosen,
+/// all of the centre's own materials and every lesson. A POST, never a GET: an export is
+/// costly, and a picture pointing here must not start one each time a browser shows it.
 ///
 /// The package is streamed: its files are checksummed first (so a missing or unreadable file
 /// is an error page, and the download announces its size), then copied to the connection as
 /// they are read, so memory stays flat whatever their size. One export runs at a time.
 pub async fn export(
     State(state): State<AppState>,
-    Staff(_): Staff,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    StaffForm(_, fields): StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let (mut materials, mut lessons) = (Vec::new(), Vec::new());
-    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "material" => materials.push(v.into_owned()),
-            "lesson" => lessons.push(v.into_owned()),
+    for (k, v) in fields {
+        match k.as_str() {
+            "material" => materials.push(v),
+            "lesson" => lessons.push(v),
             _ => {}
         }
     }
