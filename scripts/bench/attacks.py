@@ -47,7 +47,8 @@ VIDEO60 = "agriculture/video-uom-ma"  # its attachment: 60 MB, for the package e
 TRAP = "life-skills/anh-vao-admin"  # a material whose body points into /admin
 UPLOAD_TARGET = "law/tai-lieu-tai-len"
 REQUEST_TIMEOUT = 10.0  # a normal request not answered in this long counts as failed
-SAMPLE_EVERY = 0.5
+SAMPLE_EVERY = 0.1  # the monitor; the visitor starts a round of its three pages every 0.5 s
+VISIT_EVERY = 0.5
 
 FRONT = """+++
 title = "{title}"
@@ -274,7 +275,7 @@ class Watch:
                     self.failures.append(f"{kind}:{st or 'no answer'}")
                 if self.stop.is_set():
                     break
-            self.stop.wait(max(0.0, SAMPLE_EVERY - (time.monotonic() - t_round)))
+            self.stop.wait(max(0.0, VISIT_EVERY - (time.monotonic() - t_round)))
 
     def finish(self):
         self.stop.set()
@@ -675,11 +676,12 @@ def folder_size(path):
 
 
 ATTACKS = {
+    # First, so that the participants before it are only the 13 real visitors it adds.
+    "cookieless": ("500 cookie-less GETs in 0.1 s", attack_cookieless, 0),
     "login-60": ("login flood: 60 simultaneous wrong logins", attack_login60, 0),
     "login-300": ("login flood: 300 simultaneous wrong logins", attack_login300, 0),
     "stalled": ("stalled readers of the 50 MB video (SO_RCVBUF 4 KB)", attack_stalled, 25),
     "slowloris": ("slowloris: headers a byte at a time", attack_slowloris, 20),
-    "cookieless": ("500 cookie-less GETs in 0.1 s", attack_cookieless, 0),
     "bigfield": ("250 MB text field in an upload form", attack_bigfield, 0),
     "exports": ("4 concurrent package exports (60 MB video)", attack_exports, 0),
     "search": ("search flood: 48 clients, hostile long queries", attack_search, 20),
@@ -861,7 +863,9 @@ def judge(r):
         why.append(f"{r['visitor_failed']} visitor requests failed")
     elif r["worst_latency"] is None or r["worst_latency"] > LATENCY_LIMIT_S:
         why.append("visitor slower than 2 s")
-    if r["max_rss"] >= RSS_LIMIT_MB:
+    if r.get("oom_kills"):
+        why.append("OOM-killed at the cgroup's limit")
+    elif r["max_rss"] >= RSS_LIMIT_MB:
         why.append("RSS ≥ 100 MB")
     if r["lost"] is None:
         why.append("records unreadable")
@@ -903,7 +907,8 @@ def table(path):
         upload = ("yes" if r["upload_kept"] else "**LOST**") if r["upload_acked"] else f"not acked ({r['upload_status']})"
         worst = fmt(r["worst_latency"], ".2f") + (" (timeout)" if r["visitor_failed"] else "")
         verdict = r["verdict"] if r["verdict"] == "PASS" else "**FAIL**: " + "; ".join(r["why"])
-        out.append(f"| {r['title']} | {up} | {fmt(r['max_rss'], '.0f')} | {worst} | {r['visitor_failed']}/{r['visitor_requests']} | {lost} ({acked}) | {upload} | {verdict} |")
+        rss = fmt(r["max_rss"], ".0f") + (" then OOM-killed" if r.get("oom_kills") else "")
+        out.append(f"| {r['title']} | {up} | {rss} | {worst} | {r['visitor_failed']}/{r['visitor_requests']} | {lost} ({acked}) | {upload} | {verdict} |")
     out.append("")
     out.append("What each attack did and got back:")
     out.append("")
