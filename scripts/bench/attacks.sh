@@ -22,7 +22,7 @@ WORK=$REPO/target/bench/attacks
 OUT=${OUT:-$HERE/attacks.md}
 PORT=${PORT:-18940}
 MEM_MB=${MEM_MB:-512}
-PY=(python3 "$HERE/attacks.py")
+PY=(python3 -B "$HERE/attacks.py")
 # The clients on the other core, where there is one, so they do not take the server's.
 CLIENT_CPU=()
 [ "$(nproc)" -ge 2 ] && CLIENT_CPU=(taskset -c 1)
