@@ -91,7 +91,7 @@ if real_system; then
   systemctl restart hoclieu.service
   sleep 2
   if ! systemctl is-active --quiet hoclieu.service; then
-    say "hoclieu did not start. See: journalctl -u hoclieu -n 50 ; and run: hoclieu doctor --config $CONF_DIR/hoclieu.toml"
+    say "hoclieu did not start. See: sudo journalctl -u hoclieu -n 50 ; and run: sudo hoclieu doctor --config $CONF_DIR/hoclieu.toml"
     exit 1
   fi
   port=$(hoclieu config --config "$CONF_DIR/hoclieu.toml" | sed -n 's/^listen = "[^"]*:\([0-9]*\)".*/\1/p')

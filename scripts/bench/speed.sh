@@ -29,9 +29,10 @@ if ! need wrk || ! need debootstrap; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk debootstrap >/dev/null
 fi
 if [ ! -x "$ROOTFS/usr/bin/kiwix-serve" ]; then
-  mirror=$(grep -hoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1)
-  echo "installing kiwix-serve 3.7.0 into $ROOTFS (Debian trixie, from ${mirror:-deb.debian.org})"
-  debootstrap --variant=minbase --include=kiwix-tools,zim-tools,curl trixie "$ROOTFS" "${mirror:-http://deb.debian.org/debian}" >"$WORK/debootstrap.log" 2>&1
+  mirror=$("$REPO/scripts/apt-mirror.sh")
+  echo "installing kiwix-serve 3.7.0 into $ROOTFS (Debian trixie, from $mirror)"
+  debootstrap --variant=minbase --include=kiwix-tools,zim-tools,curl trixie "$ROOTFS" "$mirror" >"$WORK/debootstrap.log" 2>&1 \
+    || { echo "debootstrap failed; see $WORK/debootstrap.log:"; tail -5 "$WORK/debootstrap.log"; exit 1; }
 fi
 mkdir -p "$ROOTFS/proc" && (mountpoint -q "$ROOTFS/proc" || mount -t proc proc "$ROOTFS/proc")
 cargo build --release --quiet

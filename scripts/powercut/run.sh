@@ -26,6 +26,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v debugfs >/dev/null || need+=(e2fsprogs)
 command -v depmod >/dev/null || need+=(kmod)
 command -v cpio >/dev/null || need+=(cpio)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -45,7 +46,11 @@ rm -rf "$ROOTFS" && mkdir -p "$ROOTFS"/{bin,proc,sys,dev,data,modules,lib64,lib/
 cp /bin/busybox "$ROOTFS/bin/busybox" && ln -s busybox "$ROOTFS/bin/sh"
 cp scripts/powercut/init "$ROOTFS/init" && chmod +x "$ROOTFS/init"
 cp "$BIN" "$ROOTFS/hoclieu"
-for lib in $(ldd "$BIN" | grep -o '/[^ ]*'); do cp -L "$lib" "$ROOTFS$lib"; done
+# curl for the staff member's login and uploads: it waits for whole answers and keeps cookies.
+cp "$(command -v curl)" "$ROOTFS/bin/curl"
+for lib in $({ ldd "$BIN"; ldd "$(command -v curl)"; } | grep -o '/[^ ]*' | sort -u); do
+  mkdir -p "$ROOTFS$(dirname "$lib")" && cp -L "$lib" "$ROOTFS$lib"
+done
 # Modules for a virtio disk with ext4, dependencies first (from modules.dep).
 python3 - "$KDIR/lib/modules/$KVER" "$ROOTFS/modules" <<'PY'
 import os, shutil, sys
@@ -86,12 +91,16 @@ for cut in $(seq "$CUTS"); do
     -drive "file=$DISK,format=raw,if=virtio,cache=writeback" >"$console" 2>&1 &
   QEMU=$!
   t0=$SECONDS
-  until grep -q "^READY" "$console"; do
+  until grep -q "^READY" "$console" 2>/dev/null; do
     if [ $((SECONDS - t0)) -gt 240 ] || ! kill -0 "$QEMU" 2>/dev/null; then
       echo "cut $cut: the VM did not become ready"; tail -20 "$console"; kill -9 "$QEMU" 2>/dev/null || true; exit 1
     fi
     sleep 0.5
   done
+  if grep -q "^UPLOAD LOGIN FAILED" "$console"; then
+    echo "cut $cut: the staff login in the VM failed, so no upload would be tested:"
+    grep -a "^UPLOAD" "$console"; kill -9 "$QEMU" 2>/dev/null || true; exit 1
+  fi
   sleep "$(python3 -c 'import random; print(round(random.uniform(4, 14), 2))')"
   kill -9 "$QEMU"; wait "$QEMU" 2>/dev/null || true
   # The disk as the power cut left it, on a copy: the journal replayed as the next mount would

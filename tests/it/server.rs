@@ -681,6 +681,8 @@ fn install_script_installs_upgrades_keeping_settings_and_uninstalls_keeping_reco
         "NoNewPrivileges=yes",
         "PrivateTmp=yes",
         "ReadWritePaths=/var/lib/hoclieu",
+        // systemd's default of 1024 descriptors let ~500 stalled readers lock everyone out.
+        "LimitNOFILE=4096",
     ] {
         assert!(unit.contains(line), "{line}");
     }
