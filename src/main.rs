@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     // Logs go to stderr; stdout carries what the user asked for (addresses, reports).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // The journal (systemd) and log files get plain text, not colour codes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "hoclieu=info,tower_http=warn".into()),
