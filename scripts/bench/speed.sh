@@ -34,7 +34,12 @@ if [ ! -x "$ROOTFS/usr/bin/kiwix-serve" ]; then
   debootstrap --variant=minbase --include=kiwix-tools,zim-tools,curl trixie "$ROOTFS" "$mirror" >"$WORK/debootstrap.log" 2>&1 \
     || { echo "debootstrap failed; see $WORK/debootstrap.log:"; tail -5 "$WORK/debootstrap.log"; exit 1; }
 fi
-mkdir -p "$ROOTFS/proc" && (mountpoint -q "$ROOTFS/proc" || mount -t proc proc "$ROOTFS/proc")
+mkdir -p "$ROOTFS/proc"
+if ! mountpoint -q "$ROOTFS/proc"; then
+  mount -t proc proc "$ROOTFS/proc"
+  # Unmounted at the end, or the tree under target/ can never be removed.
+  trap 'umount "$ROOTFS/proc" 2>/dev/null || true' EXIT
+fi
 cargo build --release --quiet
 BIN=$REPO/target/release/hoclieu
 
