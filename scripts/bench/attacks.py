@@ -291,6 +291,9 @@ class Watch:
 
 def recorded(data, participant):
     """The participant's recorded views of the visitor's material and searches."""
+    # Newer builds sign the cookie: 32 hex digits of id, then 32 of signature.
+    if len(participant) == 64:
+        participant = participant[:32]
     db = os.path.join(data, "hoclieu.sqlite3")
     try:
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
@@ -637,6 +640,23 @@ def attack_search_lesson(port, stop, notes, ctx):
     attack_search(port, stop, notes, ctx, clients=16, hostile=False)
 
 
+def tag_urls(fragment):
+    """(attribute, URL) of every src, href, srcset, poster and data attribute of the real tags in
+    an HTML fragment (text that only looks like a tag, such as escaped raw HTML, is not one)."""
+    import html.parser
+
+    found = []
+
+    class Tags(html.parser.HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for k, v in attrs:
+                if k in ("src", "href", "srcset", "poster", "data") and v is not None:
+                    found.append((k, v))
+
+    Tags(convert_charrefs=True).feed(fragment)
+    return found
+
+
 def attack_markdown(port, stop, notes, ctx):
     """Material bodies pointing into /admin (one on disk as a package would bring it, one saved
     through the editor), then a manager's browser opens the page and loads what it points to."""
@@ -658,9 +678,8 @@ def attack_markdown(port, stop, notes, ctx):
         page_path = "/m/" + mid
         st, _, page, _ = request(port, ATTACKER, "GET", page_path, jar)
         art = page.split(b'<article', 1)[-1].split(b"</article>", 1)[0].decode(errors="replace")
-        for attr, url in re.findall(r'\b(src|href|srcset|poster|data)\s*=\s*"([^"]*)"', art):
-            import html
-            target = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://{HOST}:{port}{page_path}", html.unescape(url)))
+        for attr, url in tag_urls(art):
+            target = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://{HOST}:{port}{page_path}", url))
             p = urllib.parse.unquote(target.path)
             norm = os.path.normpath(p) if p else ""
             if norm.startswith("/admin") and target.hostname in (HOST, None, "localhost"):

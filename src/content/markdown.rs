@@ -48,12 +48,20 @@ fn into_staff_area(dest: &str) -> bool {
         Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
         None => lower.as_str(),
     };
-    path.split(['?', '#'])
-        .next()
-        .unwrap_or("")
-        .split('/')
-        .find(|seg| !seg.is_empty() && *seg != ".")
-        .is_some_and(|first| first == "admin" || first.starts_with("admin;"))
+    // Dot segments are resolved as a browser resolves them: `/m/../admin` is `/admin`.
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in path.split(['?', '#']).next().unwrap_or("").split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    segments
+        .first()
+        .is_some_and(|first| *first == "admin" || first.starts_with("admin;"))
 }
 
 /// Checks a non-relative destination: only web, mail and phone links and fragments pass.
@@ -549,6 +557,10 @@ mod tests {
             "http://192.168.1.10:8080/admin/backup",
             "https://hoclieu.local/admin",
             "/admin?x=1",
+            "/m/../admin/backup",
+            "/m/x/%2e%2e/../admin/backup",
+            "/../admin",
+            "https://hoclieu.local/m/../admin/backup",
         ] {
             assert_eq!(check_absolute(dest), Link::Blocked, "{dest}");
             let html = to_html(&format!("![x]({dest}) [y]({dest})"), |d| {
@@ -562,6 +574,10 @@ mod tests {
         assert_eq!(
             check_absolute("/search?q=admin"),
             Link::Url("/search?q=admin".into())
+        );
+        assert_eq!(
+            check_absolute("/m/../search?q=lua"),
+            Link::Url("/m/../search?q=lua".into())
         );
         assert_eq!(
             check_absolute("https://example.org/administration"),
