@@ -363,8 +363,15 @@ def join_all(threads, deadline):
         t.join(max(0.0, deadline - time.monotonic()))
 
 
-def logins_at_once(port, n, notes):
-    """n wrong logins at the same moment from one address, for names nobody has."""
+def spread_source(i):
+    """The i-th of many attacker addresses (127.1.x.y: loopback takes any 127.x source), as
+    someone who keeps changing address on an open Wi-Fi; never the visitor's or manager's."""
+    return f"127.1.{i // 250}.{i % 250 + 1}"
+
+
+def logins_at_once(port, n, notes, spread=False):
+    """n wrong logins at the same moment, for names nobody has: from one address, or each from
+    its own when `spread`."""
     jar = Jar()
     st, _, page, _ = request(port, ATTACKER, "GET", "/admin/login", jar)
     m = re.search(rb'name="token" value="([^"]+)"', page)
@@ -380,7 +387,7 @@ def logins_at_once(port, n, notes):
                f"Connection: close\r\n\r\n").encode() + body
         code = "noconn"
         try:
-            s = raw_socket(ATTACKER, timeout=60)
+            s = raw_socket(spread_source(i) if spread else ATTACKER, timeout=60)
             s.connect((HOST, port))
             try:
                 barrier.wait()
@@ -410,16 +417,25 @@ def attack_login300(port, stop, notes, ctx):
     logins_at_once(port, 300, notes)
 
 
-def attack_stalled(port, stop, notes, ctx):
-    """Connections that ask for the 50 MB video and never read, kept up until the end."""
+def attack_login300_spread(port, stop, notes, ctx):
+    logins_at_once(port, 300, notes, spread=True)
+
+
+def attack_stalled_spread(port, stop, notes, ctx):
+    attack_stalled(port, stop, notes, ctx, spread=True)
+
+
+def attack_stalled(port, stop, notes, ctx, spread=False):
+    """Connections that ask for the 50 MB video and never read, kept up until the end: from
+    one address, or each from its own when `spread`."""
     n, socks, refused = ctx["stalled"], [], 0
     path = "/m/" + VIDEO50 + "-huong-dan.mp4"
     req = f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: keep-alive\r\n\r\n".encode()
-    for _ in range(n):
+    for i in range(n):
         if stop.is_set():
             break
         try:
-            s = raw_socket(ATTACKER, rcvbuf=4096, timeout=2)
+            s = raw_socket(spread_source(i) if spread else ATTACKER, rcvbuf=4096, timeout=2)
             s.connect((HOST, port))
             s.sendall(req)
             socks.append(s)
@@ -710,7 +726,9 @@ ATTACKS = {
     "cookieless": ("500 cookie-less GETs in 0.1 s", attack_cookieless, 0),
     "login-60": ("login flood: 60 simultaneous wrong logins", attack_login60, 0),
     "login-300": ("login flood: 300 simultaneous wrong logins", attack_login300, 0),
+    "login-300-spread": ("login flood: 300 simultaneous wrong logins from 300 addresses", attack_login300_spread, 0),
     "stalled": ("stalled readers of the 50 MB video (SO_RCVBUF 4 KB)", attack_stalled, 25),
+    "stalled-spread": ("stalled readers of the 50 MB video, each from its own address", attack_stalled_spread, 25),
     "slowloris": ("slowloris: headers a byte at a time", attack_slowloris, 20),
     "bigfield": ("250 MB text field in an upload form", attack_bigfield, 0),
     "exports": ("4 concurrent package exports (60 MB video)", attack_exports, 0),
