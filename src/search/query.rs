@@ -135,34 +135,101 @@ struct QueryWord {
     alternatives: Vec<String>,
 }
 
-/// Known syllables stay as typed; unknown ones are decoded as Telex or widened to near
-/// spellings from the index's own vocabulary.
+/// Known syllables stay as typed; unknown ones are decoded as Telex, cut into the syllables
+/// of a word typed joined ("vacxin" for "vắc xin"), or widened to near spellings from the
+/// index's own vocabulary.
 fn repair_unknown(searcher: &Searcher, f: &Fields, words: Vec<Word>) -> Vec<QueryWord> {
     let mut lookups = 0;
-    words
-        .into_iter()
-        .map(|word| {
-            let mut alternatives = vec![word.folded.clone()];
-            if lookups < MAX_TYPO_LOOKUPS && !is_known(searcher, f, &word.folded) {
-                lookups += 1;
-                if let Some(decoded) = telex::decode(&word.folded) {
-                    let w = analyzer::words(&decoded);
-                    if let [d] = w.as_slice()
-                        && is_known(searcher, f, &d.folded)
-                    {
-                        let mut d = d.clone();
-                        d.joined_to_previous = word.joined_to_previous;
-                        return QueryWord {
-                            alternatives: vec![d.folded.clone()],
-                            word: d,
-                        };
-                    }
+    let mut out = Vec::with_capacity(words.len());
+    for word in words {
+        let mut alternatives = vec![word.folded.clone()];
+        if lookups < MAX_TYPO_LOOKUPS && !is_known(searcher, f, &word.folded) {
+            lookups += 1;
+            if let Some(decoded) = telex::decode(&word.folded) {
+                let w = analyzer::words(&decoded);
+                if let [d] = w.as_slice()
+                    && is_known(searcher, f, &d.folded)
+                {
+                    let mut d = d.clone();
+                    d.joined_to_previous = word.joined_to_previous;
+                    out.push(QueryWord {
+                        alternatives: vec![d.folded.clone()],
+                        word: d,
+                    });
+                    continue;
                 }
-                alternatives.extend(near_spellings(searcher, f.body_fold, &word.folded));
             }
-            QueryWord { word, alternatives }
-        })
-        .collect()
+            if let Some(parts) = split_joined(searcher, f, &word.folded) {
+                for (i, part) in parts.into_iter().enumerate() {
+                    let mut w = word.clone();
+                    w.exact.clone_from(&part);
+                    w.folded.clone_from(&part);
+                    w.joined_to_previous = i > 0 || word.joined_to_previous;
+                    out.push(QueryWord {
+                        alternatives: vec![part],
+                        word: w,
+                    });
+                }
+                continue;
+            }
+            alternatives.extend(near_spellings(searcher, f.body_fold, &word.folded));
+        }
+        out.push(QueryWord { word, alternatives });
+    }
+    out
+}
+
+/// Longest joined word looked at, in letters (ki-lô-gam-mét typed as one is 11).
+const MAX_JOINED_LETTERS: usize = 16;
+/// Most syllables one joined word is cut into.
+const MAX_JOINED_PARTS: usize = 4;
+
+/// The syllables of a word typed without its spaces or hyphens ("vacxin", "kilogam"), when
+/// the library has them side by side: each part is a syllable of the index, and each two
+/// neighbours are a pair of the index, so a cut must be a real word of the library, not any
+/// string of syllables. The cut with the fewest parts wins; `None` when there is none.
+fn split_joined(searcher: &Searcher, f: &Fields, folded: &str) -> Option<Vec<String>> {
+    let letters: Vec<char> = folded.chars().collect();
+    if letters.len() < 4 || letters.len() > MAX_JOINED_LETTERS || !folded.is_ascii() {
+        return None;
+    }
+    let paired = |a: &str, b: &str| {
+        let t = Term::from_field_text(f.body_pair, &analyzer::pair_term(a, b));
+        searcher.doc_freq(&t).is_ok_and(|n| n > 0)
+    };
+    // Breadth first over cut points: the first whole cover found has the fewest parts.
+    let mut frontier: Vec<Vec<String>> = vec![Vec::new()];
+    for _ in 0..MAX_JOINED_PARTS {
+        let mut next = Vec::new();
+        for parts in &frontier {
+            let used: usize = parts.iter().map(String::len).sum();
+            for end in used + 2..=letters.len() {
+                let part = &folded[used..end];
+                if !is_known(searcher, f, part) {
+                    continue;
+                }
+                if let Some(prev) = parts.last()
+                    && !paired(prev, part)
+                {
+                    continue;
+                }
+                let mut longer = parts.clone();
+                longer.push(part.to_string());
+                if end == letters.len() {
+                    if longer.len() > 1 {
+                        return Some(longer);
+                    }
+                    continue;
+                }
+                next.push(longer);
+            }
+        }
+        if next.is_empty() {
+            return None;
+        }
+        frontier = next;
+    }
+    None
 }
 
 fn is_known(searcher: &Searcher, f: &Fields, folded: &str) -> bool {

@@ -194,3 +194,54 @@ async fn suggestions_complete_titles() {
     let res = app.get("/api/suggest?q=nghe%20det").await;
     assert_eq!(res.json()[0]["url"], "/m/life-skills/det-lua");
 }
+
+/// A small library for joined words: each material names its word with spaces, as written.
+fn joined_words_library(lib: &std::path::Path) {
+    let write = |path: &str, title: &str, body: &str| {
+        let p = lib.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            p,
+            format!("+++\ntitle = \"{title}\"\ncategory = \"health\"\n+++\n{body}\n"),
+        )
+        .unwrap();
+    };
+    write(
+        "health/tiem-ngua.md",
+        "Tiêm ngừa cho trẻ",
+        "Đưa trẻ đi tiêm vắc xin đúng lịch ở trạm y tế xã.",
+    );
+    write(
+        "health/can-nang.md",
+        "Cân nặng của trẻ",
+        "Trẻ một tuổi nặng khoảng chín ki lô gam. Cân trẻ mỗi tháng.",
+    );
+    write(
+        "health/xin-giay.md",
+        "Xin giấy chứng sinh",
+        "Cha mẹ xin giấy chứng sinh ở trạm y tế. Vắc cũng là một chữ.",
+    );
+}
+
+#[tokio::test]
+async fn words_typed_joined_find_their_syllables() {
+    let app = TestApp::with(joined_words_library);
+    let ids = app.search_ids("vacxin").await;
+    assert_eq!(
+        ids.first().map(String::as_str),
+        Some("health/tiem-ngua"),
+        "{ids:?}"
+    );
+    let ids = app.search_ids("kilogam tre").await;
+    assert_eq!(
+        ids.first().map(String::as_str),
+        Some("health/can-nang"),
+        "{ids:?}"
+    );
+    // In capitals, as some type on a phone.
+    let ids = app.search_ids("VACXIN").await;
+    assert_eq!(ids.first().map(String::as_str), Some("health/tiem-ngua"));
+    // A joined string whose syllables never stand side by side in the library is not cut
+    // into them: "xinvac" finds nothing rather than every page with "xin" or "vắc".
+    assert!(app.search_ids("xinvac").await.is_empty());
+}
