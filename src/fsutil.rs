@@ -160,11 +160,11 @@ pub fn is_disk_full(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 #[cfg(test)]
-mod disk_full_tests {
+pub(crate) mod disk_full_tests {
     use super::*;
 
     /// A real "no space left on device" from the kernel: every write to /dev/full gets one.
-    fn enospc() -> std::io::Error {
+    pub(crate) fn enospc() -> std::io::Error {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")

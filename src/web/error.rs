@@ -323,15 +323,7 @@ impl From<crate::package::local::PackageIoError> for AppError {
 mod tests {
     use super::*;
 
-    /// A real "no space left on device" from the kernel: every write to /dev/full gets one.
-    fn enospc() -> std::io::Error {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        f.write_all(b"x").and_then(|()| f.flush()).unwrap_err()
-    }
+    use crate::fsutil::disk_full_tests::enospc;
 
     #[test]
     fn a_full_disk_is_507_whichever_write_met_it() {
