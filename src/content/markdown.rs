@@ -188,7 +188,7 @@ const TOC_MIN_SECTIONS: usize = 3;
 /// Gives every heading an `id` (its words without marks: `#bon-phan-lot`, unique in the body)
 /// and returns the level-2 headings as (id, text) for the table of contents.
 fn with_heading_ids(mut events: Vec<Event<'_>>) -> (Vec<Event<'_>>, Vec<(String, String)>) {
-    let mut used = std::collections::HashSet::new();
+    let mut names = AnchorNames::default();
     let mut toc = Vec::new();
     let mut i = 0;
     while i < events.len() {
@@ -205,13 +205,7 @@ fn with_heading_ids(mut events: Vec<Event<'_>>) -> (Vec<Event<'_>>, Vec<(String,
                     _ => {}
                 }
             }
-            let base = anchor(&text);
-            let mut id = base.clone();
-            let mut n = 2;
-            while !used.insert(id.clone()) {
-                id = format!("{base}-{n}");
-                n += 1;
-            }
+            let id = names.name(&text);
             if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
                 *slot = Some(CowStr::from(id.clone()));
             }
@@ -222,6 +216,26 @@ fn with_heading_ids(mut events: Vec<Event<'_>>) -> (Vec<Event<'_>>, Vec<(String,
         i += 1;
     }
     (events, toc)
+}
+
+/// Heading anchors, unique in one body: the page and the search index name them alike, so a
+/// search hit can link to the section its snippet comes from.
+#[derive(Default)]
+struct AnchorNames {
+    used: std::collections::HashSet<String>,
+}
+
+impl AnchorNames {
+    fn name(&mut self, text: &str) -> String {
+        let base = anchor(text);
+        let mut id = base.clone();
+        let mut n = 2;
+        while !self.used.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
 }
 
 /// A fragment name from heading text: its plain words (see [`super::ascii`]) joined by `-`.
@@ -316,14 +330,45 @@ fn attr(s: &str) -> String {
 
 /// The text a reader sees, one block per line, for indexing and snippets.
 pub fn to_plain_text(body: &str) -> String {
+    to_plain_text_with_sections(body).0
+}
+
+/// A section of a body's plain text: where its heading begins in the text, and the heading's
+/// anchor on the material's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Byte offset of the heading in the plain text.
+    pub offset: usize,
+    /// The heading's `id` on the page.
+    pub anchor: String,
+}
+
+/// [`to_plain_text`], with where each heading's section begins.
+pub fn to_plain_text_with_sections(body: &str) -> (String, Vec<Section>) {
     let mut out = String::with_capacity(body.len());
+    let mut sections = Vec::new();
+    let mut names = AnchorNames::default();
+    // The heading being read: its offset and its text so far.
+    let mut heading: Option<(usize, String)> = None;
     for ev in Parser::new_ext(body, options()) {
+        if let Some((_, text)) = heading.as_mut()
+            && let Event::Text(t) | Event::Code(t) = &ev
+        {
+            text.push_str(t);
+        }
         match ev {
+            Event::Start(Tag::Heading { .. }) => heading = Some((out.len(), String::new())),
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
             // A heading or a list item ends where a sentence would: when its text is joined
             // into one line (snippets, handouts) it must not run into the next sentence.
-            Event::End(TagEnd::Heading(_) | TagEnd::Item) => {
+            Event::End(end @ (TagEnd::Heading(_) | TagEnd::Item)) => {
+                if let (TagEnd::Heading(_), Some((offset, text))) = (end, heading.take()) {
+                    sections.push(Section {
+                        offset,
+                        anchor: names.name(&text),
+                    });
+                }
                 let trimmed = out.trim_end();
                 if !trimmed.is_empty() && !trimmed.ends_with(['.', '!', '?', ':', ';', '…']) {
                     out.truncate(trimmed.len());
@@ -341,7 +386,7 @@ pub fn to_plain_text(body: &str) -> String {
             _ => {}
         }
     }
-    out
+    (out, sections)
 }
 
 /// A relative link or picture of a body, with the words a reader sees for it.
@@ -595,6 +640,24 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         assert_eq!(joined, "Thăm đồng mỗi tuần. Mỗi tuần nên ra đồng.");
+    }
+
+    #[test]
+    fn sections_carry_the_page_anchors() {
+        let body = "Mở đầu.\n\n## Bón lót\nphân chuồng\n\n### Chú ý\nít\n\n## Bón lót\nlần hai\n\n## `Mã` số\nx";
+        let (text, sections) = to_plain_text_with_sections(body);
+        let html = to_html(body, |d| Link::Url(d.to_string()));
+        let anchors: Vec<&str> = sections.iter().map(|s| s.anchor.as_str()).collect();
+        assert_eq!(anchors, ["bon-lot", "chu-y", "bon-lot-2", "ma-so"]);
+        for s in &sections {
+            assert!(
+                html.contains(&format!("id=\"{}\"", s.anchor)),
+                "{} not in page",
+                s.anchor
+            );
+        }
+        assert!(text[sections[2].offset..].starts_with("Bón lót.\nlần hai"));
+        assert!(text[..sections[0].offset].ends_with("Mở đầu.\n"));
     }
 
     #[test]

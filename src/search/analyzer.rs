@@ -30,7 +30,8 @@ pub struct Word {
     pub exact: String,
     /// Lower-case form without any diacritic; `đ` becomes `d`.
     pub folded: String,
-    /// True when a pair may be formed with the previous word (only spaces between them).
+    /// True when a pair may be formed with the previous word (only spaces or a hyphen between
+    /// them).
     pub joined_to_previous: bool,
 }
 
@@ -59,6 +60,12 @@ fn is_latin(c: char) -> bool {
     ('\u{C0}'..='\u{24F}').contains(&c) || ('\u{1E00}'..='\u{1EFF}').contains(&c)
 }
 
+/// Whether a gap made of this character still joins two syllables into a pair: spaces, and
+/// the hyphens of loanwords written syllable by syllable ("ki-lô-gam", "ô-rê-dôn").
+fn joins(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '-' | '\u{2010}')
+}
+
 /// Calls `f(start, end, gap_is_space)` for each run of syllable characters; `gap_is_space`
 /// says whether only spaces separate it from the previous run. Stops when `f` returns false.
 fn scan(text: &str, mut f: impl FnMut(usize, usize, bool) -> bool) {
@@ -75,9 +82,9 @@ fn scan(text: &str, mut f: impl FnMut(usize, usize, bool) -> bool) {
                     return;
                 }
                 start = None;
-                gap_is_space = c == ' ' || c == '\t';
+                gap_is_space = joins(c);
             }
-            (false, None) => gap_is_space &= c == ' ' || c == '\t',
+            (false, None) => gap_is_space &= joins(c),
         }
     }
     if let Some(s) = start {
@@ -340,13 +347,20 @@ pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
             return true;
         }
         match mode {
-            Mode::Fold | Mode::Exact => out.push(Token {
-                offset_from: start,
-                offset_to: end,
-                position,
-                text: term,
-                position_length: 1,
-            }),
+            Mode::Fold | Mode::Exact => {
+                // Punctuation between two syllables keeps them apart for the phrases of
+                // `query::full_filter`: "con nuôi, con đẻ" holds no "nuôi … đẻ" run.
+                if !gap_is_space && position > 0 {
+                    position += 1;
+                }
+                out.push(Token {
+                    offset_from: start,
+                    offset_to: end,
+                    position,
+                    text: term,
+                    position_length: 1,
+                })
+            }
             Mode::Pair => {
                 if let (true, Some((p, p_start))) = (gap_is_space, &prev) {
                     out.push(Token {

@@ -8,6 +8,7 @@
 pub mod analyzer;
 pub mod query;
 mod read_only;
+mod same_words;
 pub mod schema;
 pub mod snippet;
 pub mod suggest;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::postings::SegmentPostings;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::schema::document::{
     DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
@@ -71,8 +73,21 @@ pub struct Hit {
     pub category: Category,
     /// HTML fragment: escaped text with matched words in `<b>`.
     pub snippet: String,
-    /// Page URL.
+    /// Page URL, at the section the snippet comes from when the material has sections.
     pub url: String,
+    /// Whether the material is about the whole query, or shares only part of it.
+    #[serde(rename = "match")]
+    pub matched: Match,
+}
+
+/// How much of a query a hit covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    /// About the whole query (see [`query`]).
+    Full,
+    /// Shares only some of the query's words: shown after the full matches, as "may be related".
+    Partial,
 }
 
 /// The answer to one query.
@@ -80,10 +95,28 @@ pub struct Hit {
 pub struct Results {
     /// The query as received.
     pub query: String,
-    /// Number of matching materials.
+    /// Whether any material is about the whole query; a search that is not is a gap in the
+    /// library, whatever partial matches it has.
+    pub found: bool,
+    /// Number of materials about the whole query.
+    pub full: usize,
+    /// Number of matching materials, full and partial.
     pub total: usize,
-    /// Best first, at most the requested limit.
+    /// Full matches first, then partial ones, best first; at most the requested limit.
     pub hits: Vec<Hit>,
+    /// Syllables typed with marks that no material has, with the words shown instead.
+    pub missing: Vec<query::Missing>,
+    /// Whether full matches are listed before partial ones (short queries); a long question's
+    /// hits stay in score order.
+    #[serde(skip)]
+    pub split: bool,
+}
+
+impl Results {
+    /// Whether hit `i` of this page is the first partial match (where "may be related" begins).
+    pub fn starts_partial(&self, i: usize) -> bool {
+        self.split && self.hits.iter().position(|h| h.matched == Match::Partial) == Some(i)
+    }
 }
 
 /// A ready-to-query index. Clones share it.
@@ -301,27 +334,61 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut results = Results {
             query: text.to_string(),
+            found: false,
+            full: 0,
             total: 0,
             hits: Vec::new(),
+            missing: Vec::new(),
+            split: false,
         };
         let Some(built) = query::build(&searcher, &self.fields, text, category) else {
             return Ok(results);
         };
-        let query = built.query;
         let limit = limit.clamp(1, MAX_LIMIT);
-        let (top, total) = searcher.search(
-            &query,
-            &(
-                TopDocs::with_limit(limit)
-                    .and_offset(offset)
-                    .order_by_score(),
-                Count,
+        let full = BooleanQuery::new(vec![
+            (Occur::Must, built.any.box_clone()),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(built.full.box_clone(), 0.0)),
             ),
-        )?;
-        results.total = total;
+        ]);
+        let (top, n_full, n_partial) = if built.short {
+            // Full matches first, then partial ones; one page may hold the end of the first
+            // list and the start of the second.
+            let partial = BooleanQuery::new(vec![
+                (Occur::Must, built.any.box_clone()),
+                (Occur::MustNot, built.full.box_clone()),
+            ]);
+            let (top_full, n_full) = self.page(&searcher, &full, limit, offset)?;
+            let rest = limit - top_full.len();
+            let (top_partial, n_partial) =
+                self.page(&searcher, &partial, rest, offset.saturating_sub(n_full))?;
+            let top: Vec<(Match, (Score, DocAddress))> = top_full
+                .into_iter()
+                .map(|h| (Match::Full, h))
+                .chain(top_partial.into_iter().map(|h| (Match::Partial, h)))
+                .collect();
+            (top, n_full, n_partial)
+        } else {
+            let (top, total) = self.page(&searcher, built.any.as_ref(), limit, offset)?;
+            let n_full = searcher.search(&full, &Count)?;
+            let full_here = self.matching(&searcher, built.full.as_ref(), &top)?;
+            let top = top
+                .into_iter()
+                .zip(full_here)
+                .map(|(h, f)| (if f { Match::Full } else { Match::Partial }, h))
+                .collect();
+            (top, n_full, total.saturating_sub(n_full))
+        };
+        results.full = n_full;
+        results.found = n_full > 0;
+        results.total = n_full + n_partial;
+        results.missing = built.missing;
+        results.split = built.short;
+        let addrs: Vec<(Score, DocAddress)> = top.iter().map(|t| t.1).collect();
         let highlight: Vec<&str> = built.highlight.iter().map(String::as_str).collect();
-        let present = self.terms_present(&searcher, &top, &highlight)?;
-        for ((_score, addr), present) in top.into_iter().zip(present) {
+        let present = self.terms_present(&searcher, &addrs, &highlight)?;
+        for ((matched, (_score, addr)), present) in top.into_iter().zip(present) {
             let doc: StoredHit = searcher.doc(addr)?;
             let Some(id) = doc.id else {
                 continue;
@@ -329,23 +396,96 @@ impl SearchIndex {
             // The catalogue is the truth; an indexed id it no longer has is skipped.
             let Some(m) = library.get(&id) else {
                 results.total = results.total.saturating_sub(1);
+                if matched == Match::Full {
+                    results.full = results.full.saturating_sub(1);
+                    results.found = results.full > 0;
+                }
                 continue;
             };
             let stored = doc.text.as_slice();
-            let snippet = snippet::snippet(stored, &present, SNIPPET_BYTES).unwrap_or_else(|| {
-                let mut s = String::new();
-                snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
-                s
-            });
+            let mut url = m.url();
+            let sections = sections(&doc.sections);
+            let breaks: Vec<usize> = sections.iter().map(|s| s.0).collect();
+            let snippet = match snippet::snippet_at(stored, &present, SNIPPET_BYTES, &breaks) {
+                Some((html, at)) => {
+                    if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
+                        url.push('#');
+                        url.push_str(anchor);
+                    }
+                    html
+                }
+                None => {
+                    let mut s = String::new();
+                    snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
+                    s
+                }
+            };
             results.hits.push(Hit {
                 id: m.id.clone(),
                 title: m.title.clone(),
                 category: m.category,
                 snippet,
-                url: m.url(),
+                url,
+                matched,
             });
         }
         Ok(results)
+    }
+
+    /// For each hit, whether `query` matches it (hits in any order).
+    fn matching(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        hits: &[(Score, DocAddress)],
+    ) -> Result<Vec<bool>> {
+        let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+            searcher,
+        ))?;
+        let mut out = vec![false; hits.len()];
+        // Scorers only move forward: visit the hits in index order.
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by_key(|&i| hits[i].1);
+        let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
+        for i in order {
+            let DocAddress {
+                segment_ord,
+                doc_id,
+            } = hits[i].1;
+            if current.as_ref().map(|c| c.0) != Some(segment_ord) {
+                let scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
+                current = Some((segment_ord, scorer));
+            }
+            if let Some((_, scorer)) = current.as_mut()
+                && scorer.doc() <= doc_id
+                && scorer.seek(doc_id) == doc_id
+            {
+                out[i] = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One page of a query's hits, best first, and how many there are in all.
+    fn page(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<(Score, DocAddress)>, usize)> {
+        if limit == 0 {
+            return Ok((Vec::new(), searcher.search(query, &Count)?));
+        }
+        Ok(searcher.search(
+            query,
+            &(
+                TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_score(),
+                Count,
+            ),
+        )?)
     }
 
     /// For each hit, the highlight syllables its body holds, read from the postings. The
@@ -436,7 +576,7 @@ fn add_one(
             return Ok(());
         }
     };
-    let plain = crate::content::markdown::to_plain_text(&parsed.body);
+    let (plain, sections) = crate::content::markdown::to_plain_text_with_sections(&parsed.body);
     // Tags are keywords chosen by the author: they weigh like the title, and stay out of
     // the stored text so snippets read as prose.
     let heading = format!("{}\n{}", m.title, m.tags.join("\n"));
@@ -451,6 +591,16 @@ fn add_one(
     doc.add_text(f.body_exact, &body);
     doc.add_text(f.body_pair, &body);
     doc.add_bytes(f.snippet_text, body.as_bytes());
+    // Offsets in `body`, which starts with the summary and a line break.
+    let mut index = String::new();
+    for s in sections {
+        index.push_str(&format!(
+            "{} {}\n",
+            s.offset + m.summary.len() + 1,
+            s.anchor
+        ));
+    }
+    doc.add_bytes(f.sections, index.as_bytes());
     writer.add_document(doc)?;
     Ok(())
 }
@@ -512,12 +662,25 @@ fn truncate_chars(s: &str, n: usize) -> String {
     }
 }
 
-/// What a result page reads of a stored document: its id and its snippet text, taken as bytes
-/// so only the part scanned is ever validated as UTF-8.
+/// What a result page reads of a stored document: its id, its snippet text (taken as bytes so
+/// only the part scanned is ever validated as UTF-8) and where its sections begin.
 #[derive(Default)]
 struct StoredHit {
     id: Option<String>,
     text: Vec<u8>,
+    sections: Vec<u8>,
+}
+
+/// Where each section of the stored text begins, and its anchor, from `offset anchor` lines.
+fn sections(stored: &[u8]) -> Vec<(usize, &str)> {
+    std::str::from_utf8(stored)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (offset, anchor) = line.split_once(' ')?;
+            Some((offset.parse().ok()?, anchor))
+        })
+        .collect()
 }
 
 /// A stored value of the two kinds the schema stores (the id is text, the snippet text bytes).
@@ -531,9 +694,12 @@ impl DocumentDeserialize for StoredHit {
         mut d: D,
     ) -> std::result::Result<Self, DeserializeError> {
         let mut hit = StoredHit::default();
-        while let Some((_field, value)) = d.next_field::<StoredValue>()? {
+        while let Some((field, value)) = d.next_field::<StoredValue>()? {
             match value {
                 StoredValue::Text(id) => hit.id = Some(id),
+                StoredValue::Bytes(b) if field.field_id() == schema::SECTIONS_ID => {
+                    hit.sections = b;
+                }
                 StoredValue::Bytes(text) => hit.text = text,
             }
         }

@@ -1,18 +1,25 @@
-//! Turns what a villager typed into a tantivy query, without ever handing it to `QueryParser`.
+//! Turns what a villager typed into tantivy queries, without ever handing it to `QueryParser`.
 //!
-//! Every syllable may match (long questions rarely share all their words with the answer);
-//! ranking does the rest: folded terms always count, exact terms count extra when the user
-//! typed marks, adjacent syllables count extra through the pair fields, titles count extra.
-//! A syllable the index has never seen is retried as Telex keystrokes or as a near spelling.
+//! Two queries come out. *Any* finds every material sharing a syllable with the query and ranks
+//! it: folded terms always count, exact terms count extra when the user typed marks, adjacent
+//! syllables count extra through the pair fields. *Full* says which of those are about the
+//! whole query: for a short query every syllable (as typed, marks included) standing together
+//! in the text; for a long question every syllable that is rare in the library. A syllable
+//! the index has never seen is retried as Telex keystrokes, as a word typed joined, or as a
+//! near spelling; abbreviations and loanwords also find their other spellings.
 
 use std::collections::{BTreeMap, HashSet};
 
+use serde::Serialize;
 use tantivy::Searcher;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analyzer::{self, Word};
+use super::same_words;
 use super::schema::Fields;
 use crate::content::Category;
 
@@ -22,6 +29,16 @@ pub const MAX_WORDS: usize = 32;
 const MAX_TYPO_LOOKUPS: usize = 4;
 /// Near spellings kept for one unknown syllable.
 const TYPO_CANDIDATES: usize = 3;
+/// Queries of at most this many syllables are short: a full match holds all of them, near
+/// each other. Longer ones are questions, which a full match answers with their rare syllables.
+pub const MAX_SHORT: usize = 5;
+/// In a long question, a syllable found in more than this share of the materials says little
+/// about what is asked (là, có, của, trong…), so a full match need not hold it.
+const COMMON_SHARE: f64 = 0.5;
+/// Marked syllables the library lacks that are explained on the page, at most.
+const MAX_MISSING: usize = 3;
+/// Library words shown for one missing marked syllable, at most.
+const MAX_INSTEAD: usize = 4;
 
 /// Relative weights of the clauses, chosen on the retrieval sets in `scripts/bench/retrieval.sh`
 /// (see `scripts/bench/retrieval.md`); the same for every set, never tuned per query.
@@ -51,13 +68,30 @@ pub fn query_words(text: &str) -> Vec<Word> {
 
 /// A query ready to run, with the folded syllables to highlight in snippets.
 pub struct Built {
-    /// The tantivy query.
-    pub query: Box<dyn Query>,
-    /// Folded syllables (and their near spellings) to highlight.
+    /// Every material sharing something with the query, scored (and in the category, if any).
+    pub any: Box<dyn Query>,
+    /// The materials about the whole query; a filter, its score is not used.
+    pub full: Box<dyn Query>,
+    /// Whether the query is short (at most [`MAX_SHORT`] syllables): its full matches are
+    /// listed first. A long question keeps the order of its scores, which the full/partial
+    /// split would spoil (it cost 15 MRR@10 on ViNewsQA).
+    pub short: bool,
+    /// Folded syllables (and their near spellings and other forms) to highlight.
     pub highlight: HashSet<String>,
+    /// Syllables typed with marks that no material has ("lụa"), with the words shown instead.
+    pub missing: Vec<Missing>,
 }
 
-/// Builds the query, or `None` when nothing searchable was typed.
+/// A syllable typed with marks that no material has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    /// The syllable as typed (NFC).
+    pub word: String,
+    /// The library's syllables written the same without marks, most common first ("lúa", "lừa").
+    pub instead: Vec<String>,
+}
+
+/// Builds the queries, or `None` when nothing searchable was typed.
 pub fn build(
     searcher: &Searcher,
     f: &Fields,
@@ -68,7 +102,9 @@ pub fn build(
     if words.is_empty() {
         return None;
     }
-    let highlight = words
+    let folded: Vec<&str> = words.iter().map(|w| w.word.folded.as_str()).collect();
+    let same = same_words::find(&folded);
+    let mut highlight: HashSet<String> = words
         .iter()
         .flat_map(|w| w.alternatives.iter().cloned())
         .collect();
@@ -103,8 +139,22 @@ pub fn build(
             add(f.title_pair, &p, weight::TITLE_PAIR);
         }
     }
+    for m in &same {
+        for form in &m.others {
+            highlight.extend(form.iter().map(|s| (*s).to_string()));
+            for (field, boost) in [
+                (f.body_fold, weight::BODY_FOLD),
+                (f.title_fold, weight::TITLE_FOLD),
+            ] {
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(form_query(field, form), boost)),
+                ));
+            }
+        }
+    }
     let any: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    let query = match category {
+    let any = match category {
         None => any,
         Some(c) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, any),
@@ -117,7 +167,283 @@ pub fn build(
             ),
         ])),
     };
-    Some(Built { query, highlight })
+    let covered: Vec<bool> = (0..words.len())
+        .map(|i| same.iter().any(|m| (m.start..m.start + m.len).contains(&i)))
+        .collect();
+    let own: Vec<&QueryWord> = words
+        .iter()
+        .zip(&covered)
+        .filter(|(_, c)| !**c)
+        .map(|(w, _)| w)
+        .collect();
+    let missing = missing_marked(searcher, f, &own);
+    let full = full_filter(searcher, f, &words, &same, !missing.is_empty());
+    Some(Built {
+        any,
+        full,
+        short: words.len() <= MAX_SHORT,
+        highlight,
+        missing,
+    })
+}
+
+/// A material holding one form of a same-word group: one syllable as a term, several as a
+/// phrase.
+fn form_query(field: Field, form: &[&str]) -> Box<dyn Query> {
+    match form {
+        [one] => Box::new(TermQuery::new(
+            Term::from_field_text(field, one),
+            IndexRecordOption::Basic,
+        )),
+        _ => Box::new(PhraseQuery::new(
+            form.iter()
+                .map(|s| Term::from_field_text(field, s))
+                .collect(),
+        )),
+    }
+}
+
+/// Either of two fields.
+fn in_title_or_body(title: Box<dyn Query>, body: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, title),
+        (Occur::Should, body),
+    ]))
+}
+
+/// Which materials are about the whole query (see the module doc).
+fn full_filter(
+    searcher: &Searcher,
+    f: &Fields,
+    words: &[QueryWord],
+    same: &[same_words::Match],
+    missing_marked: bool,
+) -> Box<dyn Query> {
+    let short = words.len() <= MAX_SHORT;
+    if short && missing_marked {
+        // "lụa" typed, and no material has "lụa": the rice materials are not about it.
+        return Box::new(EmptyQuery);
+    }
+    let docs = searcher.num_docs().max(1) as f64;
+    let df = |w: &QueryWord| {
+        doc_freq(searcher, f.body_fold, &w.word.folded).max(doc_freq(
+            searcher,
+            f.title_fold,
+            &w.word.folded,
+        ))
+    };
+    let rarest = words
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, w)| df(w))
+        .map(|(i, _)| i);
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    // Syllables typed together (spaces only, no typo, no other form), which must stand near
+    // each other in a short query's full match.
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, must: &mut Vec<(Occur, Box<dyn Query>)>| {
+        if run.len() >= 2 {
+            let pair = |field: Field, a: &str, b: &str| -> Box<dyn Query> {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, &analyzer::pair_term(a, b)),
+                    IndexRecordOption::Basic,
+                ))
+            };
+            // Every two neighbours side by side somewhere ("cơn ho", "ho lâu", "lâu ngày")…
+            let each_pair: Vec<(Occur, Box<dyn Query>)> = run
+                .windows(2)
+                .map(|p| {
+                    (
+                        Occur::Must,
+                        in_title_or_body(
+                            pair(f.title_pair, p[0], p[1]),
+                            pair(f.body_pair, p[0], p[1]),
+                        ),
+                    )
+                })
+                .collect();
+            let mut together: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Should, Box::new(BooleanQuery::new(each_pair)))];
+            if run.len() >= 3 {
+                // …or all of them in order with a few words between: "trẻ dưới 2 tháng bị
+                // sốt" is about "trẻ bị sốt". Two syllables must stand side by side: "con
+                // nuôi, con đẻ" is not about "nuôi dê".
+                let slop = 2 * (run.len() as u32 - 1);
+                for field in [f.title_fold, f.body_fold] {
+                    let terms = run
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| (i, Term::from_field_text(field, s)))
+                        .collect();
+                    together.push((
+                        Occur::Should,
+                        Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)),
+                    ));
+                }
+            }
+            must.push((Occur::Must, Box::new(BooleanQuery::new(together))));
+        }
+        run.clear();
+    };
+    let mut i = 0;
+    while i < words.len() {
+        if let Some(m) = same.iter().find(|m| m.start == i) {
+            flush(&mut run, &mut must);
+            let typed: Vec<&str> = words[i..i + m.len]
+                .iter()
+                .map(|w| w.word.folded.as_str())
+                .collect();
+            let forms: Vec<(Occur, Box<dyn Query>)> = std::iter::once(typed.as_slice())
+                .chain(m.others.iter().map(Vec::as_slice))
+                .map(|form| {
+                    (
+                        Occur::Should,
+                        in_title_or_body(
+                            form_query(f.title_fold, form),
+                            form_query(f.body_fold, form),
+                        ),
+                    )
+                })
+                .collect();
+            must.push((Occur::Must, Box::new(BooleanQuery::new(forms))));
+            i += m.len;
+            continue;
+        }
+        let w = &words[i];
+        let needed = short || Some(i) == rarest || (df(w) as f64) <= COMMON_SHARE * docs;
+        if needed {
+            must.push((Occur::Must, presence(f, w, short)));
+        }
+        if short {
+            if !w.word.joined_to_previous || w.alternatives.len() > 1 {
+                flush(&mut run, &mut must);
+            }
+            if w.alternatives.len() == 1 {
+                run.push(&w.word.folded);
+            }
+        }
+        i += 1;
+    }
+    flush(&mut run, &mut must);
+    if must.is_empty() {
+        return Box::new(AllQuery);
+    }
+    Box::new(BooleanQuery::new(must))
+}
+
+/// A material holding one query syllable: as typed with its marks in a short query, else
+/// folded (or any near spelling of an unknown one).
+fn presence(f: &Fields, w: &QueryWord, exact: bool) -> Box<dyn Query> {
+    let basic = |field: Field, text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::Basic,
+        ))
+    };
+    if exact && w.word.has_marks() {
+        return in_title_or_body(
+            basic(f.title_exact, &w.word.exact),
+            basic(f.body_exact, &w.word.exact),
+        );
+    }
+    Box::new(BooleanQuery::new(
+        w.alternatives
+            .iter()
+            .flat_map(|a| [basic(f.title_fold, a), basic(f.body_fold, a)])
+            .map(|q| (Occur::Should, q))
+            .collect(),
+    ))
+}
+
+fn doc_freq(searcher: &Searcher, field: Field, text: &str) -> u64 {
+    searcher
+        .doc_freq(&Term::from_field_text(field, text))
+        .unwrap_or(0)
+}
+
+/// Marked syllables that no material has, each with the library's syllables that fold the
+/// same (what the results show instead).
+fn missing_marked(searcher: &Searcher, f: &Fields, words: &[&QueryWord]) -> Vec<Missing> {
+    let mut wanted: Vec<&Word> = Vec::new();
+    for w in words.iter().map(|w| &w.word) {
+        if w.has_marks()
+            && doc_freq(searcher, f.body_exact, &w.exact) == 0
+            && doc_freq(searcher, f.title_exact, &w.exact) == 0
+            && !wanted.iter().any(|o| o.exact == w.exact)
+        {
+            wanted.push(w);
+            if wanted.len() == MAX_MISSING {
+                break;
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    // One pass over the exact vocabulary for all of them (it is only needed on this path).
+    let mut found: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); wanted.len()];
+    let mut folded = String::new();
+    for seg in searcher.segment_readers() {
+        let Ok(inverted) = seg.inverted_index(f.body_exact) else {
+            continue;
+        };
+        let Ok(mut stream) = inverted.terms().stream() else {
+            continue;
+        };
+        while stream.advance() {
+            let Ok(term) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            folded.clear();
+            analyzer::fold_into(strip_tone(term), &mut folded);
+            for (k, w) in wanted.iter().enumerate() {
+                if folded == w.folded {
+                    *found[k].entry(term.to_string()).or_insert(0) +=
+                        u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+    }
+    wanted
+        .iter()
+        .zip(found)
+        .map(|(w, forms)| {
+            let mut forms: Vec<(String, u64)> = forms.into_iter().collect();
+            forms.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            Missing {
+                word: display_exact(&w.exact),
+                instead: forms
+                    .into_iter()
+                    .take(MAX_INSTEAD)
+                    .map(|(t, _)| display_exact(&t))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// An exact term without its tone digit.
+fn strip_tone(exact: &str) -> &str {
+    match exact.as_bytes().last() {
+        Some(b'1'..=b'5') if exact.chars().any(char::is_alphabetic) => &exact[..exact.len() - 1],
+        _ => exact,
+    }
+}
+
+/// An exact term as people write it: the tone digit put back as a mark on the main vowel.
+pub fn display_exact(exact: &str) -> String {
+    let bare = strip_tone(exact);
+    let tone = match &exact[bare.len()..] {
+        "1" => '\u{0301}',
+        "2" => '\u{0300}',
+        "3" => '\u{0309}',
+        "4" => '\u{0303}',
+        "5" => '\u{0323}',
+        _ => return exact.to_string(),
+    };
+    let mut s = bare.to_string();
+    telex::place_tone(&mut s, tone);
+    s
 }
 
 fn term(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
@@ -336,7 +662,7 @@ pub mod telex {
 
     /// Puts the tone on the main vowel: a marked vowel (ơ, ê, â…) wins, else the last vowel
     /// before a final consonant, else the second-to-last of a trailing vowel pair.
-    fn place_tone(s: &mut String, tone: char) {
+    pub(super) fn place_tone(s: &mut String, tone: char) {
         const VOWELS: &str = "aăâeêioôơuưy";
         let chars: Vec<char> = s.chars().collect();
         let vowel_idx: Vec<usize> = (0..chars.len())

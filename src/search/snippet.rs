@@ -26,18 +26,35 @@ const PIECE_BYTES: usize = 1024;
 /// The scan stops once every syllable has been seen with a full window after the first match,
 /// so callers pass only the syllables the text is known to hold.
 pub fn snippet(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> {
+    snippet_at(text, terms, max_bytes, &[]).map(|(html, _)| html)
+}
+
+/// [`snippet`], choosing its matches within one section (`breaks`: where sections begin, in
+/// order), with the byte offset in `text` of the snippet's first match (to find the section
+/// it comes from).
+pub fn snippet_at(
+    text: &[u8],
+    terms: &[&str],
+    max_bytes: usize,
+    breaks: &[usize],
+) -> Option<(String, usize)> {
     if terms.is_empty() {
         return None;
     }
     // A handful of syllables: a linear scan beats hashing every word of the text.
     let Some(matches) = find_matches(text, terms, max_bytes) else {
-        return lossy(text, terms, max_bytes);
+        return lossy(text, terms, max_bytes, breaks);
     };
     let first = matches.first()?;
     // The window starting at each match that holds the most distinct syllables.
     let mut best = (0usize, 0usize, first.0);
     for (i, m) in matches.iter().enumerate() {
-        let limit = m.0 + max_bytes.saturating_sub(LEAD_BYTES.min(m.0));
+        let section_end = breaks
+            .iter()
+            .find(|&&b| b > m.0)
+            .copied()
+            .unwrap_or(usize::MAX);
+        let limit = (m.0 + max_bytes.saturating_sub(LEAD_BYTES.min(m.0))).min(section_end);
         let mut seen = 0u64;
         let mut count = 0;
         for n in matches[i..].iter().take_while(|n| n.1 <= limit) {
@@ -60,7 +77,7 @@ pub fn snippet(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> 
         hi -= 1;
     }
     let Ok(region) = simdutf8::basic::from_utf8(&text[lo..hi]) else {
-        return lossy(text, terms, max_bytes);
+        return lossy(text, terms, max_bytes, breaks);
     };
     let first_match = best.2 - lo;
     let begin = if lo > 0 {
@@ -103,7 +120,7 @@ pub fn snippet(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> 
     if cut_at_end {
         out.push('…');
     }
-    Some(out)
+    Some((out, best.2))
 }
 
 /// Every match `(start, end, term index)` up to the early stop, or `None` when a scanned piece
@@ -156,11 +173,16 @@ fn find_matches(
 }
 
 /// The snippet of text that is not valid UTF-8, read with replacement characters.
-fn lossy(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> {
+fn lossy(
+    text: &[u8],
+    terms: &[&str],
+    max_bytes: usize,
+    breaks: &[usize],
+) -> Option<(String, usize)> {
     match String::from_utf8_lossy(text) {
         // Valid text is never sent here; returning keeps this from ever recursing twice.
         Cow::Borrowed(_) => None,
-        Cow::Owned(repaired) => snippet(repaired.as_bytes(), terms, max_bytes),
+        Cow::Owned(repaired) => snippet_at(repaired.as_bytes(), terms, max_bytes, breaks),
     }
 }
 

@@ -39,7 +39,11 @@ async fn search_shape_is_stable() {
     let json = app.get("/api/search?q=khai%20sinh").await.json();
     assert_eq!(json["query"], "khai sinh");
     assert!(json["total"].as_u64().unwrap() >= 1);
+    assert_eq!(json["found"], true);
+    assert!(json["full"].as_u64().unwrap() >= 1);
+    assert!(json["missing"].as_array().unwrap().is_empty());
     let hit = &json["hits"][0];
+    assert_eq!(hit["match"], "full");
     let mut keys: Vec<&str> = hit
         .as_object()
         .unwrap()
@@ -47,7 +51,7 @@ async fn search_shape_is_stable() {
         .map(String::as_str)
         .collect();
     keys.sort();
-    assert_eq!(keys, ["category", "id", "snippet", "title", "url"]);
+    assert_eq!(keys, ["category", "id", "match", "snippet", "title", "url"]);
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ mod props;
 mod read_only;
 mod restore;
 mod search;
+mod search_honest;
 mod server;
 mod staff;
 mod usage;

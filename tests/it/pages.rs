@@ -134,12 +134,12 @@ async fn search_page_shows_results_and_helps_when_empty() {
     let app = TestApp::new();
     let html = app.get("/search?q=trong+lua").await.text();
     assert!(html.contains("Tìm thấy"), "{html}");
-    assert!(html.contains(r#"href="/m/agriculture/lua-vu-xuan""#));
+    assert!(html.contains(r#"href="/m/agriculture/lua-vu-xuan"#));
     assert!(html.contains("<b>"), "highlighted snippet");
     let none = app.get("/search?q=xyzzyqwv").await;
     none.assert_status(200);
     let none = none.text();
-    assert!(none.contains("Không tìm thấy"), "{none}");
+    assert!(none.contains("Chưa có tài liệu về «xyzzyqwv»"), "{none}");
     assert!(
         none.contains(r#"href="/c/health""#),
         "suggests browsing fields"

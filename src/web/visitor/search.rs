@@ -68,7 +68,9 @@ pub async fn search(
     if let (Some(who), 0, false) = (visitor.id(), p.offset, p.q.trim().is_empty()) {
         state.records.record(EventKind::Search, who, |e| {
             e.query = Some(p.q.clone());
-            e.results = Some(results.total as u64);
+            // Only materials about the whole query count as found: a search answered with
+            // partial matches alone is a gap in the library.
+            e.results = Some(results.full as u64);
             e.category = p.category;
         });
     }

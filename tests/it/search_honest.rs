@@ -1,0 +1,301 @@
+//! Search that says what it found, on a small library written for it: short queries ranked by
+//! the whole query rather than by their function syllables, partial matches shown as such,
+//! searches the library cannot answer reported as gaps, marks the library lacks explained,
+//! loanwords and abbreviations in their other spellings, and hits that open at their section.
+
+use serde_json::Value;
+
+use crate::util::{TestApp, urlencode};
+
+/// The library of these tests, replacing the fixture's.
+fn small_library(lib: &std::path::Path) {
+    std::fs::remove_dir_all(lib).unwrap();
+    let write = |path: &str, title: &str, category: &str, body: &str| {
+        let p = lib.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            p,
+            format!("+++\ntitle = \"{title}\"\ncategory = \"{category}\"\n+++\n{body}\n"),
+        )
+        .unwrap();
+    };
+    write(
+        "agriculture/trong-lua.md",
+        "Trồng lúa nước vụ xuân",
+        "agriculture",
+        "Trồng lúa cần làm mạ đúng lịch thời vụ của xã.\n\n\
+         ## Làm mạ\n\nNgâm ủ thóc giống hai ngày rồi gieo mạ trên ruộng gần nhà.\n\n\
+         ## Bón phân cho lúa\n\nBón lót phân chuồng trước khi cấy. Bón thúc đạm khi lúa đẻ nhánh.\n",
+    );
+    write(
+        "agriculture/nuoi-ga.md",
+        "Nuôi gà thả vườn",
+        "agriculture",
+        "Nuôi gà trong vườn có hàng rào. Khi con cháu đi làm xa, ông bà vẫn cho gà ăn được.\n\n\
+         ## Phòng bệnh\n\nBệnh Newcastle và bệnh cúm là hai bệnh hay gặp nhất; \
+         gà bị bệnh phải nhốt riêng. Soi trứng trước khi cho gà ấp.\n",
+    );
+    write(
+        "health/benh-soi.md",
+        "Bệnh sởi ở trẻ em",
+        "health",
+        "Bệnh sởi lây qua đường hô hấp. Trẻ bị sởi sốt cao và phát ban.\n\n\
+         ## Tiêm phòng\n\nTiêm vắc-xin sởi cho trẻ lúc 9 tháng tuổi và nhắc lại lúc 18 tháng.\n",
+    );
+    write(
+        "health/sot-tre-em.md",
+        "Khi trẻ sốt",
+        "health",
+        "Trẻ dưới 2 tháng tuổi bị sốt phải đưa đi khám ngay.\n\n\
+         ## Chăm sóc tại nhà\n\nLau mát cho trẻ bằng nước ấm, cho bú nhiều hơn.\n",
+    );
+    write(
+        "health/tieu-chay.md",
+        "Tiêu chảy: pha Oresol đúng cách",
+        "health",
+        "Pha cả gói Oresol với đúng lượng nước ghi trên gói, không pha thêm đường.\n\n\
+         ## Uống bao nhiêu\n\nTrẻ dưới 10 kg uống khoảng nửa cốc sau mỗi lần đi ngoài.\n",
+    );
+    write(
+        "law/the-bhyt.md",
+        "Thẻ bảo hiểm y tế cho trẻ dưới 6 tuổi",
+        "law",
+        "Trẻ dưới 6 tuổi được cấp thẻ bảo hiểm y tế miễn phí.\n\n\
+         ## Làm thẻ ở đâu\n\nCha mẹ mang giấy khai sinh đến UBND xã để làm thẻ cho con.\n",
+    );
+    write(
+        "life-skills/hoc-tap.md",
+        "Học tập suốt đời ở trung tâm",
+        "life-skills",
+        "Trong cuộc sống, ai cũng có thể học. Học là để sống tốt hơn cho mình và cho con cháu. \
+         Trong trung tâm có lớp học chữ, có sách cho mọi người, và có người hướng dẫn. \
+         Trong bếp của trung tâm, giữ lửa cẩn thận.\n",
+    );
+}
+
+async fn api(app: &TestApp, q: &str) -> Value {
+    let res = app
+        .get(&format!("/api/search?q={}&limit=20", urlencode(q)))
+        .await;
+    res.assert_status(200);
+    res.json()
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    hits(v)
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn hits(v: &Value) -> impl Iterator<Item = &Value> {
+    v["hits"].as_array().unwrap().iter()
+}
+
+fn hit<'a>(v: &'a Value, id: &str) -> &'a Value {
+    hits(v)
+        .find(|h| h["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {:?}", ids(v)))
+}
+
+#[tokio::test]
+async fn short_queries_rank_the_whole_query_above_function_syllables() {
+    let app = TestApp::with(small_library);
+    // "trong" is in half the library ("trong vườn", "trong bếp"); only one material is about
+    // growing rice.
+    let v = api(&app, "trong lua").await;
+    assert_eq!(ids(&v)[0], "agriculture/trong-lua", "{v}");
+    assert_eq!(v["found"], true);
+    assert_eq!(v["full"], 1, "{v}");
+    assert_eq!(hit(&v, "agriculture/trong-lua")["match"], "full");
+    assert_eq!(hit(&v, "life-skills/hoc-tap")["match"], "partial");
+    // Full matches come first, then partial ones, never mixed.
+    let kinds: Vec<&str> = hits(&v).map(|h| h["match"].as_str().unwrap()).collect();
+    assert!(
+        kinds.windows(2).all(|k| k != ["partial", "full"]),
+        "{kinds:?}"
+    );
+
+    // Many "bệnh" and a "soi" in the chicken page do not beat the one page about measles.
+    let v = api(&app, "benh soi").await;
+    assert_eq!(ids(&v)[0], "health/benh-soi", "{v}");
+    assert_eq!(hit(&v, "agriculture/nuoi-ga")["match"], "partial");
+
+    // Words of the query a little apart, in its order, still make a full match.
+    let v = api(&app, "tre bi sot").await;
+    assert_eq!(hit(&v, "health/sot-tre-em")["match"], "full", "{v}");
+
+    // The same in capitals, as some type on a phone.
+    assert_eq!(
+        ids(&api(&app, "TRONG LUA").await),
+        ids(&api(&app, "trong lua").await)
+    );
+
+    let page = app.get("/search?q=trong+lua").await.text();
+    assert!(
+        page.contains("Tìm thấy 1 tài liệu về «trong lua»"),
+        "{page}"
+    );
+    assert!(page.contains("Có thể liên quan"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_the_library_cannot_answer_says_so_and_is_a_gap() {
+    let mut app = TestApp::with(small_library);
+    // "nuôi" and "ông" both occur in the chicken page, but nothing is about keeping bees.
+    let v = api(&app, "nuoi ong").await;
+    assert_eq!(v["found"], false, "{v}");
+    assert_eq!(v["full"], 0);
+    assert!(!ids(&v).is_empty(), "near matches are still shown");
+    assert!(hits(&v).all(|h| h["match"] == "partial"), "{v}");
+
+    let page = app.get("/search?q=nuoi+ong").await.text();
+    assert!(page.contains("Chưa có tài liệu về «nuoi ong»"), "{page}");
+    assert!(page.contains("Có thể liên quan"), "{page}");
+    assert!(!page.contains("Tìm thấy"), "{page}");
+
+    // Five people searched it: the manager's list of what the library lacks shows it, and
+    // does not show a search that was answered.
+    for _ in 0..5 {
+        let c = app.device().await;
+        app.get_with("/search?q=nuoi+ong", &[("cookie", &c)]).await;
+        app.get_with("/search?q=trong+lua", &[("cookie", &c)]).await;
+    }
+    let d = hoclieu::clock::date_of(hoclieu::clock::local_day(app.state.now_ms()));
+    let period = hoclieu::usage::report::Period::new(d, d).unwrap();
+    let conn = app.flush();
+    let r =
+        hoclieu::usage::report::report(&conn, period, &hoclieu::usage::profile::default_groups())
+            .unwrap();
+    let gaps: Vec<&str> = r
+        .zero_result_searches
+        .iter()
+        .map(|s| s.query.as_str())
+        .collect();
+    assert_eq!(gaps, ["nuoi ong"], "{:?}", r.zero_result_searches);
+    hoclieu::accounts::set_password(
+        &conn,
+        "quanly",
+        crate::admin::PASSWORD,
+        hoclieu::accounts::Role::Manager,
+        0,
+    )
+    .unwrap();
+    let session = crate::admin::log_in(&app).await;
+    let csv = app
+        .get_with(
+            "/admin/export/zero_result_searches.csv",
+            &[("cookie", &session)],
+        )
+        .await;
+    csv.assert_status(200);
+    assert!(csv.text().contains("nuoi ong,"), "{}", csv.text());
+    assert!(!csv.text().contains("trong lua"), "{}", csv.text());
+}
+
+#[tokio::test]
+async fn marks_the_library_lacks_are_explained() {
+    let app = TestApp::with(small_library);
+    // No material has "lụa" (silk): rice is shown, but not as an answer.
+    let v = api(&app, "lụa").await;
+    assert_eq!(v["found"], false, "{v}");
+    assert_eq!(v["missing"][0]["word"], "lụa");
+    let instead: Vec<&str> = v["missing"][0]["instead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        instead.contains(&"lúa") && instead.contains(&"lửa"),
+        "{instead:?}"
+    );
+    assert_eq!(ids(&v)[0], "agriculture/trong-lua");
+    let page = app
+        .get(&format!("/search?q={}", urlencode("lụa")))
+        .await
+        .text();
+    assert!(page.contains("Thư viện chưa có từ «lụa»"), "{page}");
+    assert!(page.contains("«lúa»"), "{page}");
+
+    // Typed with the library's own marks, nothing is missing.
+    let v = api(&app, "lúa").await;
+    assert_eq!(v["found"], true);
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    // The same text in NFD is the same word.
+    let nfd: String = unicode_normalization::UnicodeNormalization::nfd("lúa").collect();
+    assert_eq!(api(&app, &nfd).await["found"], true);
+}
+
+#[tokio::test]
+async fn loanwords_and_abbreviations_find_their_other_spellings() {
+    let app = TestApp::with(small_library);
+    // The library writes "vắc-xin"; people type it joined, spaced, without marks, or in English.
+    for q in ["vacxin", "vắc xin", "vac-xin", "VACXIN", "vaccine"] {
+        let v = api(&app, q).await;
+        assert_eq!(
+            ids(&v).first().map(String::as_str),
+            Some("health/benh-soi"),
+            "{q}: {v}"
+        );
+        assert_eq!(v["found"], true, "{q}");
+    }
+    // The library writes "Oresol" and "kg".
+    for q in ["ô-rê-dôn", "o re don", "oresol"] {
+        let v = api(&app, q).await;
+        assert_eq!(
+            ids(&v).first().map(String::as_str),
+            Some("health/tieu-chay"),
+            "{q}: {v}"
+        );
+        assert_eq!(hit(&v, "health/tieu-chay")["match"], "full", "{q}");
+    }
+    for q in ["10 kilogam", "10 ki-lô-gam", "10 ki lo gam"] {
+        let v = api(&app, q).await;
+        assert_eq!(
+            ids(&v).first().map(String::as_str),
+            Some("health/tieu-chay"),
+            "{q}: {v}"
+        );
+    }
+    // Abbreviations one way, the library the other.
+    for (q, id) in [
+        ("bhyt", "law/the-bhyt"),
+        ("BHYT cho tre", "law/the-bhyt"),
+        ("uy ban nhan dan", "law/the-bhyt"),
+    ] {
+        let v = api(&app, q).await;
+        assert_eq!(ids(&v).first().map(String::as_str), Some(id), "{q}: {v}");
+        assert_eq!(hit(&v, id)["match"], "full", "{q}");
+    }
+}
+
+#[tokio::test]
+async fn hits_open_at_the_section_that_matched() {
+    let app = TestApp::with(small_library);
+    let v = api(&app, "bon phan lua").await;
+    let h = hit(&v, "agriculture/trong-lua");
+    let url = h["url"].as_str().unwrap();
+    assert_eq!(url, "/m/agriculture/trong-lua#bon-phan-cho-lua", "{v}");
+    let snippet = h["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("<b>Bón</b>"),
+        "the snippet is from that section: {snippet}"
+    );
+    // The anchor is the heading's id on the material's page.
+    let (page, anchor) = url.split_once('#').unwrap();
+    let html = app.get(page).await.text();
+    assert!(html.contains(&format!("id=\"{anchor}\"")), "{html}");
+
+    // A match before the first heading opens the page at its top.
+    let v = api(&app, "lich thoi vu").await;
+    assert_eq!(
+        hit(&v, "agriculture/trong-lua")["url"],
+        "/m/agriculture/trong-lua"
+    );
+    // The results page links the same way.
+    let page = app.get("/search?q=bon+phan+lua").await.text();
+    assert!(
+        page.contains("href=\"/m/agriculture/trong-lua#bon-phan-cho-lua\""),
+        "{page}"
+    );
+}
