@@ -14,7 +14,8 @@ use serde::Serialize;
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -35,6 +36,9 @@ pub const MAX_SHORT: usize = 5;
 /// In a long question, a syllable found in more than this share of the materials says little
 /// about what is asked (là, có, của, trong…), so a full match need not hold it.
 const COMMON_SHARE: f64 = 0.5;
+/// A syllable found in more than this share of the materials is a near-stopword (và, của, có,
+/// trong…): found near any other word by chance.
+const STOP_SHARE: f64 = 0.8;
 /// Marked syllables the library lacks that are explained on the page, at most.
 const MAX_MISSING: usize = 3;
 /// Library words shown for one missing marked syllable, at most.
@@ -57,6 +61,10 @@ mod weight {
     /// A folded match for a syllable typed with marks is probably another word ("trong" for
     /// "trồng"); it still counts a little because marks are sometimes misplaced.
     pub const FOLD_WHEN_MARKED: f32 = 0.3;
+    /// Two syllables of a short query side by side in another order.
+    pub const LOOSE_PAIR: f32 = 0.75;
+    /// Each distinct query syllable a material holds, times its idf.
+    pub const COVER: f32 = 1.0;
 }
 
 /// The syllables of a query, cut to [`MAX_WORDS`].
@@ -139,6 +147,19 @@ pub fn build(
             add(f.title_pair, &p, weight::TITLE_PAIR);
         }
     }
+    if words.len() <= MAX_SHORT {
+        // Two syllables of a short query side by side in the other order, or with a word
+        // of the query between them, still say something: "vợ chồng" for "chồng đánh vợ".
+        for (i, a) in words.iter().enumerate() {
+            for (j, b) in words.iter().enumerate() {
+                let adjacent = j == i + 1 && b.word.joined_to_previous;
+                if i != j && !adjacent && a.word.folded != b.word.folded {
+                    let p = analyzer::pair_term(&a.word.folded, &b.word.folded);
+                    add(f.body_pair, &p, weight::LOOSE_PAIR);
+                }
+            }
+        }
+    }
     for m in &same {
         for form in &m.others {
             highlight.extend(form.iter().map(|s| (*s).to_string()));
@@ -151,6 +172,27 @@ pub fn build(
                     Box::new(BoostQuery::new(form_query(field, form), boost)),
                 ));
             }
+        }
+    }
+    // Each distinct syllable held counts once more, by its rarity in the library: a material
+    // with all of "chồng đánh vợ" beats one that repeats "chống" (BM25 alone sums what each
+    // term contributes, so many of one word can outweigh all of them once).
+    let docs = searcher.num_docs() as f32;
+    let mut counted = HashSet::new();
+    for w in &words {
+        if !counted.insert(&w.word.folded) {
+            continue;
+        }
+        let n = doc_freq(searcher, f.body_fold, &w.word.folded) as f32;
+        let idf = (1.0 + (docs - n + 0.5) / (n + 0.5)).ln();
+        if idf > 0.0 {
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    presence(f, w, false),
+                    weight::COVER * idf,
+                )),
+            ));
         }
     }
     let any: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
@@ -238,6 +280,9 @@ fn full_filter(
         .min_by_key(|(_, w)| df(w))
         .map(|(i, _)| i);
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let common = |s: &str| {
+        doc_freq(searcher, f.body_fold, s).max(doc_freq(searcher, f.title_fold, s)) as f64 / docs
+    };
     // Syllables typed together (spaces only, no typo, no other form), which must stand near
     // each other in a short query's full match.
     let mut run: Vec<&str> = Vec::new();
@@ -265,21 +310,42 @@ fn full_filter(
             let mut together: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Should, Box::new(BooleanQuery::new(each_pair)))];
             if run.len() >= 3 {
-                // …or all of them in order with a few words between: "trẻ dưới 2 tháng bị
-                // sốt" is about "trẻ bị sốt". Two syllables must stand side by side: "con
-                // nuôi, con đẻ" is not about "nuôi dê".
+                // …or all of them in order with a few words between: "trẻ dưới 2 tháng tuổi
+                // bị sốt" is about "trẻ bị sốt". Two syllables must stand side by side: "con
+                // nuôi, con đẻ" is not about "nuôi dê". A near-stopword is found near anything
+                // by chance, so it must still touch its neighbour: "trong 1 thìa cà phê" is
+                // not about "trồng cà phê".
                 let slop = 2 * (run.len() as u32 - 1);
+                let mut near: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                 for field in [f.title_fold, f.body_fold] {
                     let terms = run
                         .iter()
                         .enumerate()
                         .map(|(i, s)| (i, Term::from_field_text(field, s)))
                         .collect();
-                    together.push((
+                    near.push((
                         Occur::Should,
                         Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)),
                     ));
                 }
+                let mut ordered: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Must, Box::new(BooleanQuery::new(near)))];
+                for (i, s) in run.iter().enumerate() {
+                    let share = common(s);
+                    if share <= STOP_SHARE {
+                        continue;
+                    }
+                    let (a, b) = if i + 1 < run.len() {
+                        (*s, run[i + 1])
+                    } else {
+                        (run[i - 1], *s)
+                    };
+                    ordered.push((
+                        Occur::Must,
+                        in_title_or_body(pair(f.title_pair, a, b), pair(f.body_pair, a, b)),
+                    ));
+                }
+                together.push((Occur::Should, Box::new(BooleanQuery::new(ordered))));
             }
             must.push((Occur::Must, Box::new(BooleanQuery::new(together))));
         }

@@ -34,9 +34,9 @@ const GROUPS: &[&[&str]] = &[
     &["ttht", "trung tam hoc tap"],
     &["tthtcd", "trung tam hoc tap cong dong"],
     // Units on packets and prescriptions.
-    &["kg", "ki lo gam", "kilogram", "ki lo"],
+    &["kg", "ki lo gam", "kilogam", "kilogram", "ki lo"],
     &["g", "gam", "gram"],
-    &["km", "ki lo met", "kilomet", "kilometer"],
+    &["km", "ki lo met", "kilomet", "kilometer", "cay so"],
     &["m", "met", "metre"],
     &["cm", "xen ti met", "centimet"],
     &["ml", "mi li lit", "mililit"],
