@@ -11,14 +11,13 @@ mod read_only;
 mod same_words;
 pub mod schema;
 pub mod snippet;
+mod split;
 pub mod suggest;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
 use tantivy::postings::SegmentPostings;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::schema::document::{
     DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
@@ -36,6 +35,10 @@ pub use schema::{Fields, SCHEMA_VERSION};
 
 /// Longest snippet, in bytes (Vietnamese is ~1.4 bytes a character).
 const SNIPPET_BYTES: usize = 260;
+/// Best hits re-ranked by how many of the query's syllables they hold (`query::Built::cover`).
+const RERANK: usize = 100;
+/// Deepest page offset answered: the hits before it are kept in memory for each request.
+const MAX_OFFSET: usize = 1000;
 /// Largest number of hits one request may ask for.
 pub const MAX_LIMIT: usize = 100;
 /// Stored-text blocks kept decompressed (each at most ~16 KB).
@@ -345,41 +348,41 @@ impl SearchIndex {
             return Ok(results);
         };
         let limit = limit.clamp(1, MAX_LIMIT);
-        let full = BooleanQuery::new(vec![
-            (Occur::Must, built.any.box_clone()),
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(built.full.box_clone(), 0.0)),
-            ),
-        ]);
-        let (top, n_full, n_partial) = if built.short {
-            // Full matches first, then partial ones; one page may hold the end of the first
-            // list and the start of the second.
-            let partial = BooleanQuery::new(vec![
-                (Occur::Must, built.any.box_clone()),
-                (Occur::MustNot, built.full.box_clone()),
-            ]);
-            let (top_full, n_full) = self.page(&searcher, &full, limit, offset)?;
-            let rest = limit - top_full.len();
-            let (top_partial, n_partial) =
-                self.page(&searcher, &partial, rest, offset.saturating_sub(n_full))?;
-            let top: Vec<(Match, (Score, DocAddress))> = top_full
-                .into_iter()
-                .map(|h| (Match::Full, h))
-                .chain(top_partial.into_iter().map(|h| (Match::Partial, h)))
-                .collect();
-            (top, n_full, n_partial)
+        if offset > MAX_OFFSET {
+            return Ok(results);
+        }
+        let full = built
+            .full
+            .weight(tantivy::query::EnableScoring::disabled_from_searcher(
+                &searcher,
+            ))?;
+        let kept = searcher.search(
+            built.any.as_ref(),
+            &split::Split::new(full, (offset + limit).max(RERANK)),
+        )?;
+        let (n_full, n_partial) = (kept.n_full, kept.n_partial);
+        let mut full: Vec<(Match, (Score, DocAddress))> =
+            kept.full.into_iter().map(|h| (Match::Full, h)).collect();
+        let mut partial: Vec<(Match, (Score, DocAddress))> = kept
+            .partial
+            .into_iter()
+            .map(|h| (Match::Partial, h))
+            .collect();
+        let listed = if built.short {
+            // Full matches first, then partial ones.
+            self.add_cover(&searcher, &mut full, &built.cover)?;
+            self.add_cover(&searcher, &mut partial, &built.cover)?;
+            full.extend(partial);
+            full
         } else {
-            let (top, total) = self.page(&searcher, built.any.as_ref(), limit, offset)?;
-            let n_full = searcher.search(&full, &Count)?;
-            let full_here = self.matching(&searcher, built.full.as_ref(), &top)?;
-            let top = top
-                .into_iter()
-                .zip(full_here)
-                .map(|(h, f)| (if f { Match::Full } else { Match::Partial }, h))
-                .collect();
-            (top, n_full, total.saturating_sub(n_full))
+            // A long question's hits stay in score order, each marked.
+            full.extend(partial);
+            full.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+            self.add_cover(&searcher, &mut full, &built.cover)?;
+            full
         };
+        let top: Vec<(Match, (Score, DocAddress))> =
+            listed.into_iter().skip(offset).take(limit).collect();
         results.full = n_full;
         results.found = n_full > 0;
         results.total = n_full + n_partial;
@@ -389,7 +392,7 @@ impl SearchIndex {
         let highlight: Vec<&str> = built.highlight.iter().map(String::as_str).collect();
         let present = self.terms_present(&searcher, &addrs, &highlight)?;
         for ((matched, (_score, addr)), present) in top.into_iter().zip(present) {
-            let doc: StoredHit = searcher.doc(addr)?;
+            let doc: StoredHead = searcher.doc(addr)?;
             let Some(id) = doc.id else {
                 continue;
             };
@@ -402,12 +405,19 @@ impl SearchIndex {
                 }
                 continue;
             };
-            let stored = doc.text.as_slice();
             let mut url = m.url();
-            let sections = sections(&doc.sections);
+            let (length, sections) = sections(&doc.sections);
             let breaks: Vec<usize> = sections.iter().map(|s| s.0).collect();
-            let snippet = match snippet::snippet_at(stored, &present, SNIPPET_BYTES, &breaks) {
-                Some((html, at)) => {
+            let mut found = snippet::snippet_at(&doc.head, &present, SNIPPET_BYTES, &breaks);
+            // The head lacks some of the words the text holds: read the rest too.
+            if length > doc.head.len() && found.as_ref().is_none_or(|f| f.2 < present.len()) {
+                let rest: StoredRest = searcher.doc(addr)?;
+                let mut text = doc.head;
+                text.extend_from_slice(&rest.0);
+                found = snippet::snippet_at(&text, &present, SNIPPET_BYTES, &breaks);
+            }
+            let snippet = match found {
+                Some((html, at, _)) => {
                     if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
                         url.push('#');
                         url.push_str(anchor);
@@ -432,60 +442,32 @@ impl SearchIndex {
         Ok(results)
     }
 
-    /// For each hit, whether `query` matches it (hits in any order).
-    fn matching(
+    /// Within the first [`RERANK`] hits, adds to each hit's score what `cover` gives for the
+    /// query syllables it holds, and sorts them again.
+    fn add_cover(
         &self,
         searcher: &Searcher,
-        query: &dyn Query,
-        hits: &[(Score, DocAddress)],
-    ) -> Result<Vec<bool>> {
-        let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(
-            searcher,
-        ))?;
-        let mut out = vec![false; hits.len()];
-        // Scorers only move forward: visit the hits in index order.
-        let mut order: Vec<usize> = (0..hits.len()).collect();
-        order.sort_by_key(|&i| hits[i].1);
-        let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
-        for i in order {
-            let DocAddress {
-                segment_ord,
-                doc_id,
-            } = hits[i].1;
-            if current.as_ref().map(|c| c.0) != Some(segment_ord) {
-                let scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
-                current = Some((segment_ord, scorer));
-            }
-            if let Some((_, scorer)) = current.as_mut()
-                && scorer.doc() <= doc_id
-                && scorer.seek(doc_id) == doc_id
-            {
-                out[i] = true;
+        hits: &mut [(Match, (Score, DocAddress))],
+        cover: &[(Vec<String>, f32)],
+    ) -> Result<()> {
+        let n = hits.len().min(RERANK);
+        let window = &mut hits[..n];
+        let addrs: Vec<(Score, DocAddress)> = window.iter().map(|h| h.1).collect();
+        let mut gain = vec![0.0f32; n];
+        for (forms, g) in cover {
+            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let present = self.terms_present_in(searcher, self.fields.all_fold, &addrs, &forms)?;
+            for (i, p) in present.into_iter().enumerate() {
+                if !p.is_empty() {
+                    gain[i] += g;
+                }
             }
         }
-        Ok(out)
-    }
-
-    /// One page of a query's hits, best first, and how many there are in all.
-    fn page(
-        &self,
-        searcher: &Searcher,
-        query: &dyn Query,
-        limit: usize,
-        offset: usize,
-    ) -> Result<(Vec<(Score, DocAddress)>, usize)> {
-        if limit == 0 {
-            return Ok((Vec::new(), searcher.search(query, &Count)?));
+        for (h, g) in window.iter_mut().zip(gain) {
+            h.1.0 += g;
         }
-        Ok(searcher.search(
-            query,
-            &(
-                TopDocs::with_limit(limit)
-                    .and_offset(offset)
-                    .order_by_score(),
-                Count,
-            ),
-        )?)
+        window.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+        Ok(())
     }
 
     /// For each hit, the highlight syllables its body holds, read from the postings. The
@@ -497,12 +479,23 @@ impl SearchIndex {
         hits: &[(Score, DocAddress)],
         terms: &[&'t str],
     ) -> Result<Vec<Vec<&'t str>>> {
+        self.terms_present_in(searcher, self.fields.body_fold, hits, terms)
+    }
+
+    /// For each hit, which of `terms` the field holds.
+    fn terms_present_in<'t>(
+        &self,
+        searcher: &Searcher,
+        field: tantivy::schema::Field,
+        hits: &[(Score, DocAddress)],
+        terms: &[&'t str],
+    ) -> Result<Vec<Vec<&'t str>>> {
         let mut present = vec![Vec::new(); hits.len()];
         // Postings only move forward: visit the hits in index order.
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_by_key(|&i| hits[i].1);
         for term in terms {
-            let term_key = Term::from_field_text(self.fields.body_fold, term);
+            let term_key = Term::from_field_text(field, term);
             let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
             for &i in &order {
                 let DocAddress {
@@ -510,9 +503,7 @@ impl SearchIndex {
                     doc_id,
                 } = hits[i].1;
                 if postings.as_ref().map(|p| p.0) != Some(segment_ord) {
-                    let inverted = searcher
-                        .segment_reader(segment_ord)
-                        .inverted_index(self.fields.body_fold)?;
+                    let inverted = searcher.segment_reader(segment_ord).inverted_index(field)?;
                     let p = inverted.read_postings(&term_key, IndexRecordOption::Basic)?;
                     postings = Some((segment_ord, p));
                 }
@@ -590,9 +581,14 @@ fn add_one(
     doc.add_text(f.body_fold, &body);
     doc.add_text(f.body_exact, &body);
     doc.add_text(f.body_pair, &body);
-    doc.add_bytes(f.snippet_text, body.as_bytes());
-    // Offsets in `body`, which starts with the summary and a line break.
-    let mut index = String::new();
+    let all = format!("{heading}\n{body}");
+    for field in [f.all_fold, f.all_exact, f.all_pair] {
+        doc.add_text(field, &all);
+    }
+    // Stored in the order a result page reads them, so it can stop before the rest of the
+    // text: its length and sections, its head, the rest. Offsets are in `body`, which starts
+    // with the summary and a line break.
+    let mut index = format!("{}\n", body.len());
     for s in sections {
         index.push_str(&format!(
             "{} {}\n",
@@ -601,6 +597,12 @@ fn add_one(
         ));
     }
     doc.add_bytes(f.sections, index.as_bytes());
+    let mut cut = body.len().min(schema::HEAD_BYTES);
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    doc.add_bytes(f.snippet_head, &body.as_bytes()[..cut]);
+    doc.add_bytes(f.snippet_text, &body.as_bytes()[cut..]);
     writer.add_document(doc)?;
     Ok(())
 }
@@ -662,25 +664,32 @@ fn truncate_chars(s: &str, n: usize) -> String {
     }
 }
 
-/// What a result page reads of a stored document: its id, its snippet text (taken as bytes so
-/// only the part scanned is ever validated as UTF-8) and where its sections begin.
+/// What a result page reads first of a stored document: its id, where its sections begin and
+/// the head of its snippet text (taken as bytes, so only the part scanned is ever validated as
+/// UTF-8). Reading stops there, before the rest of the text.
 #[derive(Default)]
-struct StoredHit {
+struct StoredHead {
     id: Option<String>,
-    text: Vec<u8>,
     sections: Vec<u8>,
+    head: Vec<u8>,
 }
 
-/// Where each section of the stored text begins, and its anchor, from `offset anchor` lines.
-fn sections(stored: &[u8]) -> Vec<(usize, &str)> {
-    std::str::from_utf8(stored)
-        .unwrap_or_default()
-        .lines()
+/// The rest of a stored snippet text, after its head.
+#[derive(Default)]
+struct StoredRest(Vec<u8>);
+
+/// The stored text's length, and where each of its sections begins with its anchor.
+fn sections(stored: &[u8]) -> (usize, Vec<(usize, &str)>) {
+    let text = std::str::from_utf8(stored).unwrap_or_default();
+    let mut lines = text.lines();
+    let length = lines.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+    let sections = lines
         .filter_map(|line| {
             let (offset, anchor) = line.split_once(' ')?;
             Some((offset.parse().ok()?, anchor))
         })
-        .collect()
+        .collect();
+    (length, sections)
 }
 
 /// A stored value of the two kinds the schema stores (the id is text, the snippet text bytes).
@@ -689,21 +698,41 @@ enum StoredValue {
     Bytes(Vec<u8>),
 }
 
-impl DocumentDeserialize for StoredHit {
+impl DocumentDeserialize for StoredHead {
     fn deserialize<'de, D: DocumentDeserializer<'de>>(
         mut d: D,
     ) -> std::result::Result<Self, DeserializeError> {
-        let mut hit = StoredHit::default();
+        let mut hit = StoredHead::default();
         while let Some((field, value)) = d.next_field::<StoredValue>()? {
             match value {
                 StoredValue::Text(id) => hit.id = Some(id),
+                StoredValue::Bytes(b) if field.field_id() == schema::SNIPPET_HEAD_ID => {
+                    hit.head = b;
+                    break;
+                }
                 StoredValue::Bytes(b) if field.field_id() == schema::SECTIONS_ID => {
                     hit.sections = b;
                 }
-                StoredValue::Bytes(text) => hit.text = text,
+                StoredValue::Bytes(_) => {}
             }
         }
         Ok(hit)
+    }
+}
+
+impl DocumentDeserialize for StoredRest {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut d: D,
+    ) -> std::result::Result<Self, DeserializeError> {
+        let mut rest = StoredRest::default();
+        while let Some((field, value)) = d.next_field::<StoredValue>()? {
+            if let StoredValue::Bytes(b) = value
+                && field.field_id() == schema::SNIPPET_TEXT_ID
+            {
+                rest.0 = b;
+            }
+        }
+        Ok(rest)
     }
 }
 

@@ -14,8 +14,7 @@ use serde::Serialize;
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -78,8 +77,12 @@ pub fn query_words(text: &str) -> Vec<Word> {
 pub struct Built {
     /// Every material sharing something with the query, scored (and in the category, if any).
     pub any: Box<dyn Query>,
-    /// The materials about the whole query; a filter, its score is not used.
+    /// The materials about the whole query (and in the category, if any); a filter, its score
+    /// is not used. Every one of them is also matched by `any`.
     pub full: Box<dyn Query>,
+    /// For each distinct query syllable, its folded forms (own spelling first) and what a hit
+    /// holding any of them gains, in title or body.
+    pub cover: Vec<(Vec<String>, f32)>,
     /// Whether the query is short (at most [`MAX_SHORT`] syllables): its full matches are
     /// listed first. A long question keeps the order of its scores, which the full/partial
     /// split would spoil (it cost 15 MRR@10 on ViNewsQA).
@@ -153,7 +156,8 @@ pub fn build(
         for (i, a) in words.iter().enumerate() {
             for (j, b) in words.iter().enumerate() {
                 let adjacent = j == i + 1 && b.word.joined_to_previous;
-                if i != j && !adjacent && a.word.folded != b.word.folded {
+                // Within two places of each other: farther apart they rarely make a word.
+                if i != j && i.abs_diff(j) <= 2 && !adjacent && a.word.folded != b.word.folded {
                     let p = analyzer::pair_term(&a.word.folded, &b.word.folded);
                     add(f.body_pair, &p, weight::LOOSE_PAIR);
                 }
@@ -163,52 +167,45 @@ pub fn build(
     for m in &same {
         for form in &m.others {
             highlight.extend(form.iter().map(|s| (*s).to_string()));
-            for (field, boost) in [
-                (f.body_fold, weight::BODY_FOLD),
-                (f.title_fold, weight::TITLE_FOLD),
-            ] {
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(form_query(field, form), boost)),
-                ));
-            }
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(form_query(f, form), weight::BODY_FOLD)),
+            ));
         }
     }
     // Each distinct syllable held counts once more, by its rarity in the library: a material
     // with all of "chồng đánh vợ" beats one that repeats "chống" (BM25 alone sums what each
-    // term contributes, so many of one word can outweigh all of them once).
+    // term contributes, so many of one word can outweigh all of them once). Added to the best
+    // hits after the search (see `Built::cover`): as query clauses it cost a third of the time.
     let docs = searcher.num_docs() as f32;
-    let mut counted = HashSet::new();
+    let mut cover: Vec<(Vec<String>, f32)> = Vec::new();
     for w in &words {
-        if !counted.insert(&w.word.folded) {
+        if cover.iter().any(|c| c.0[0] == w.word.folded) {
             continue;
         }
         let n = doc_freq(searcher, f.body_fold, &w.word.folded) as f32;
         let idf = (1.0 + (docs - n + 0.5) / (n + 0.5)).ln();
         if idf > 0.0 {
-            clauses.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    presence(f, w, false),
-                    weight::COVER * idf,
-                )),
-            ));
+            cover.push((w.alternatives.clone(), weight::COVER * idf));
         }
     }
     let any: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    let any = match category {
-        None => any,
-        Some(c) => Box::new(BooleanQuery::new(vec![
-            (Occur::Must, any),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.category, c.slug()),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ])),
+    let in_category = |q: Box<dyn Query>| -> Box<dyn Query> {
+        match category {
+            None => q,
+            Some(c) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, q),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.category, c.slug()),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ])),
+        }
     };
+    let any = in_category(any);
     let covered: Vec<bool> = (0..words.len())
         .map(|i| same.iter().any(|m| (m.start..m.start + m.len).contains(&i)))
         .collect();
@@ -219,10 +216,11 @@ pub fn build(
         .map(|(w, _)| w)
         .collect();
     let missing = missing_marked(searcher, f, &own);
-    let full = full_filter(searcher, f, &words, &same, !missing.is_empty());
+    let full = in_category(full_filter(searcher, f, &words, &same, !missing.is_empty()));
     Some(Built {
         any,
         full,
+        cover,
         short: words.len() <= MAX_SHORT,
         highlight,
         missing,
@@ -231,26 +229,28 @@ pub fn build(
 
 /// A material holding one form of a same-word group: one syllable as a term, several as a
 /// phrase.
-fn form_query(field: Field, form: &[&str]) -> Box<dyn Query> {
-    match form {
-        [one] => Box::new(TermQuery::new(
-            Term::from_field_text(field, one),
+fn form_query(f: &Fields, form: &[&str]) -> Box<dyn Query> {
+    let basic = |field: Field, text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
             IndexRecordOption::Basic,
-        )),
-        _ => Box::new(PhraseQuery::new(
-            form.iter()
-                .map(|s| Term::from_field_text(field, s))
+        ))
+    };
+    match form {
+        [one] => basic(f.all_fold, one),
+        // Each two neighbours side by side: as good as a phrase for a word of a few syllables,
+        // and without reading positions (a phrase of common syllables cost a millisecond).
+        _ => Box::new(BooleanQuery::new(
+            form.windows(2)
+                .map(|p| {
+                    (
+                        Occur::Must,
+                        basic(f.all_pair, &analyzer::pair_term(p[0], p[1])),
+                    )
+                })
                 .collect(),
         )),
     }
-}
-
-/// Either of two fields.
-fn in_title_or_body(title: Box<dyn Query>, body: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Should, title),
-        (Occur::Should, body),
-    ]))
 }
 
 /// Which materials are about the whole query (see the module doc).
@@ -267,22 +267,18 @@ fn full_filter(
         return Box::new(EmptyQuery);
     }
     let docs = searcher.num_docs().max(1) as f64;
-    let df = |w: &QueryWord| {
-        doc_freq(searcher, f.body_fold, &w.word.folded).max(doc_freq(
-            searcher,
-            f.title_fold,
-            &w.word.folded,
-        ))
+    let df = |w: &QueryWord| doc_freq(searcher, f.all_fold, &w.word.folded);
+    let rarest = if short {
+        None
+    } else {
+        words
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, w)| df(w))
+            .map(|(i, _)| i)
     };
-    let rarest = words
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, w)| df(w))
-        .map(|(i, _)| i);
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let common = |s: &str| {
-        doc_freq(searcher, f.body_fold, s).max(doc_freq(searcher, f.title_fold, s)) as f64 / docs
-    };
+    let common = |s: &str| doc_freq(searcher, f.all_fold, s) as f64 / docs;
     // Syllables typed together (spaces only, no typo, no other form), which must stand near
     // each other in a short query's full match.
     let mut run: Vec<&str> = Vec::new();
@@ -297,15 +293,7 @@ fn full_filter(
             // Every two neighbours side by side somewhere ("cơn ho", "ho lâu", "lâu ngày")…
             let each_pair: Vec<(Occur, Box<dyn Query>)> = run
                 .windows(2)
-                .map(|p| {
-                    (
-                        Occur::Must,
-                        in_title_or_body(
-                            pair(f.title_pair, p[0], p[1]),
-                            pair(f.body_pair, p[0], p[1]),
-                        ),
-                    )
-                })
+                .map(|p| (Occur::Must, pair(f.all_pair, p[0], p[1])))
                 .collect();
             let mut together: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Should, Box::new(BooleanQuery::new(each_pair)))];
@@ -316,20 +304,24 @@ fn full_filter(
                 // by chance, so it must still touch its neighbour: "trong 1 thìa cà phê" is
                 // not about "trồng cà phê".
                 let slop = 2 * (run.len() as u32 - 1);
-                let mut near: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for field in [f.title_fold, f.body_fold] {
-                    let terms = run
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (i, Term::from_field_text(field, s)))
-                        .collect();
-                    near.push((
-                        Occur::Should,
+                let terms = run
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i, Term::from_field_text(f.all_fold, s)))
+                    .collect();
+                // Some two of them side by side, too: it says little more, but it is what the
+                // phrase is checked on, instead of every material holding common syllables.
+                let some_pair: Vec<(Occur, Box<dyn Query>)> = run
+                    .windows(2)
+                    .map(|p| (Occur::Should, pair(f.all_pair, p[0], p[1])))
+                    .collect();
+                let mut ordered: Vec<(Occur, Box<dyn Query>)> = vec![
+                    (Occur::Must, Box::new(BooleanQuery::new(some_pair))),
+                    (
+                        Occur::Must,
                         Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)),
-                    ));
-                }
-                let mut ordered: Vec<(Occur, Box<dyn Query>)> =
-                    vec![(Occur::Must, Box::new(BooleanQuery::new(near)))];
+                    ),
+                ];
                 for (i, s) in run.iter().enumerate() {
                     let share = common(s);
                     if share <= STOP_SHARE {
@@ -340,10 +332,7 @@ fn full_filter(
                     } else {
                         (run[i - 1], *s)
                     };
-                    ordered.push((
-                        Occur::Must,
-                        in_title_or_body(pair(f.title_pair, a, b), pair(f.body_pair, a, b)),
-                    ));
+                    ordered.push((Occur::Must, pair(f.all_pair, a, b)));
                 }
                 together.push((Occur::Should, Box::new(BooleanQuery::new(ordered))));
             }
@@ -351,6 +340,17 @@ fn full_filter(
         }
         run.clear();
     };
+    // Which syllables stand in a run of two or more: `together` below holds them, so an
+    // unmarked one needs no clause of its own (each clause is one more long list to intersect).
+    let in_same = |i: usize| same.iter().any(|m| (m.start..m.start + m.len).contains(&i));
+    let runs = |i: usize| short && words[i].alternatives.len() == 1 && !in_same(i);
+    let in_run: Vec<bool> = (0..words.len())
+        .map(|i| {
+            runs(i)
+                && ((i > 0 && runs(i - 1) && words[i].word.joined_to_previous)
+                    || (i + 1 < words.len() && runs(i + 1) && words[i + 1].word.joined_to_previous))
+        })
+        .collect();
     let mut i = 0;
     while i < words.len() {
         if let Some(m) = same.iter().find(|m| m.start == i) {
@@ -361,22 +361,18 @@ fn full_filter(
                 .collect();
             let forms: Vec<(Occur, Box<dyn Query>)> = std::iter::once(typed.as_slice())
                 .chain(m.others.iter().map(Vec::as_slice))
-                .map(|form| {
-                    (
-                        Occur::Should,
-                        in_title_or_body(
-                            form_query(f.title_fold, form),
-                            form_query(f.body_fold, form),
-                        ),
-                    )
-                })
+                .map(|form| (Occur::Should, form_query(f, form)))
                 .collect();
             must.push((Occur::Must, Box::new(BooleanQuery::new(forms))));
             i += m.len;
             continue;
         }
         let w = &words[i];
-        let needed = short || Some(i) == rarest || (df(w) as f64) <= COMMON_SHARE * docs;
+        let needed = if short {
+            !in_run[i] || w.word.has_marks()
+        } else {
+            Some(i) == rarest || (df(w) as f64) <= COMMON_SHARE * docs
+        };
         if needed {
             must.push((Occur::Must, presence(f, w, short)));
         }
@@ -407,16 +403,15 @@ fn presence(f: &Fields, w: &QueryWord, exact: bool) -> Box<dyn Query> {
         ))
     };
     if exact && w.word.has_marks() {
-        return in_title_or_body(
-            basic(f.title_exact, &w.word.exact),
-            basic(f.body_exact, &w.word.exact),
-        );
+        return basic(f.all_exact, &w.word.exact);
+    }
+    if let [one] = w.alternatives.as_slice() {
+        return basic(f.all_fold, one);
     }
     Box::new(BooleanQuery::new(
         w.alternatives
             .iter()
-            .flat_map(|a| [basic(f.title_fold, a), basic(f.body_fold, a)])
-            .map(|q| (Occur::Should, q))
+            .map(|a| (Occur::Should, basic(f.all_fold, a)))
             .collect(),
     ))
 }
@@ -433,8 +428,7 @@ fn missing_marked(searcher: &Searcher, f: &Fields, words: &[&QueryWord]) -> Vec<
     let mut wanted: Vec<&Word> = Vec::new();
     for w in words.iter().map(|w| &w.word) {
         if w.has_marks()
-            && doc_freq(searcher, f.body_exact, &w.exact) == 0
-            && doc_freq(searcher, f.title_exact, &w.exact) == 0
+            && doc_freq(searcher, f.all_exact, &w.exact) == 0
             && !wanted.iter().any(|o| o.exact == w.exact)
         {
             wanted.push(w);
@@ -450,7 +444,7 @@ fn missing_marked(searcher: &Searcher, f: &Fields, words: &[&QueryWord]) -> Vec<
     let mut found: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); wanted.len()];
     let mut folded = String::new();
     for seg in searcher.segment_readers() {
-        let Ok(inverted) = seg.inverted_index(f.body_exact) else {
+        let Ok(inverted) = seg.inverted_index(f.all_exact) else {
             continue;
         };
         let Ok(mut stream) = inverted.terms().stream() else {
@@ -625,11 +619,7 @@ fn split_joined(searcher: &Searcher, f: &Fields, folded: &str) -> Option<Vec<Str
 }
 
 fn is_known(searcher: &Searcher, f: &Fields, folded: &str) -> bool {
-    [f.body_fold, f.title_fold].iter().any(|&field| {
-        searcher
-            .doc_freq(&Term::from_field_text(field, folded))
-            .is_ok_and(|n| n > 0)
-    })
+    doc_freq(searcher, f.all_fold, folded) > 0
 }
 
 /// The most frequent index terms within a small edit distance of an unknown syllable.

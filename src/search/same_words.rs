@@ -7,6 +7,8 @@
 //! already handled by the analyzer and `query::split_joined`, so only truly different spellings
 //! are listed here.
 
+use std::sync::LazyLock;
+
 /// Groups of forms that mean the same. Kept short and common: every entry is a term villagers
 /// meet on health cards, commune papers, packets and signs. Abbreviations that are also
 /// syllables ("ha" for hectare is "hà") are left out: they would change ordinary queries.
@@ -69,13 +71,20 @@ pub struct Match {
 /// not overlapping. A single-letter form ("g", "m") only counts after a number ("5 g", "2 m"),
 /// where it is a unit and not a stray letter.
 pub fn find(folded: &[&str]) -> Vec<Match> {
+    // The groups cut into syllables once: cutting them for every query cost more than the
+    // lookups of a short search.
+    static SPLIT: LazyLock<Vec<Vec<Vec<&'static str>>>> = LazyLock::new(|| {
+        GROUPS
+            .iter()
+            .map(|g| g.iter().map(|f| f.split(' ').collect()).collect())
+            .collect()
+    });
     let mut out = Vec::new();
     let mut i = 0;
     while i < folded.len() {
-        let mut best: Option<Match> = None;
-        for group in GROUPS {
-            for (k, form) in group.iter().enumerate() {
-                let syllables: Vec<&str> = form.split(' ').collect();
+        let mut best: Option<(usize, usize, usize)> = None;
+        for (g, group) in SPLIT.iter().enumerate() {
+            for (k, syllables) in group.iter().enumerate() {
                 let n = syllables.len();
                 if folded.len() - i < n || folded[i..i + n] != syllables[..] {
                     continue;
@@ -86,26 +95,25 @@ pub fn find(folded: &[&str]) -> Vec<Match> {
                 {
                     continue;
                 }
-                if best.as_ref().is_some_and(|b| b.len >= n) {
+                if best.is_some_and(|b| b.2 >= n) {
                     continue;
                 }
-                let others = group
-                    .iter()
-                    .enumerate()
-                    .filter(|&(j, _)| j != k)
-                    .map(|(_, f)| f.split(' ').collect())
-                    .collect();
-                best = Some(Match {
-                    start: i,
-                    len: n,
-                    others,
-                });
+                best = Some((g, k, n));
             }
         }
         match best {
-            Some(m) => {
-                i += m.len;
-                out.push(m);
+            Some((g, k, n)) => {
+                out.push(Match {
+                    start: i,
+                    len: n,
+                    others: SPLIT[g]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != k)
+                        .map(|(_, f)| f.clone())
+                        .collect(),
+                });
+                i += n;
             }
             None => i += 1,
         }

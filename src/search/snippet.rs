@@ -26,18 +26,18 @@ const PIECE_BYTES: usize = 1024;
 /// The scan stops once every syllable has been seen with a full window after the first match,
 /// so callers pass only the syllables the text is known to hold.
 pub fn snippet(text: &[u8], terms: &[&str], max_bytes: usize) -> Option<String> {
-    snippet_at(text, terms, max_bytes, &[]).map(|(html, _)| html)
+    snippet_at(text, terms, max_bytes, &[]).map(|(html, _, _)| html)
 }
 
 /// [`snippet`], choosing its matches within one section (`breaks`: where sections begin, in
 /// order), with the byte offset in `text` of the snippet's first match (to find the section
-/// it comes from).
+/// it comes from) and how many distinct terms the text was seen to hold.
 pub fn snippet_at(
     text: &[u8],
     terms: &[&str],
     max_bytes: usize,
     breaks: &[usize],
-) -> Option<(String, usize)> {
+) -> Option<(String, usize, usize)> {
     if terms.is_empty() {
         return None;
     }
@@ -120,7 +120,11 @@ pub fn snippet_at(
     if cut_at_end {
         out.push('…');
     }
-    Some((out, best.2))
+    let seen = matches
+        .iter()
+        .fold(0u64, |seen, m| seen | 1 << (m.2 % 64))
+        .count_ones() as usize;
+    Some((out, best.2, seen))
 }
 
 /// Every match `(start, end, term index)` up to the early stop, or `None` when a scanned piece
@@ -178,7 +182,7 @@ fn lossy(
     terms: &[&str],
     max_bytes: usize,
     breaks: &[usize],
-) -> Option<(String, usize)> {
+) -> Option<(String, usize, usize)> {
     match String::from_utf8_lossy(text) {
         // Valid text is never sent here; returning keeps this from ever recursing twice.
         Cow::Borrowed(_) => None,

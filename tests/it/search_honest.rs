@@ -77,6 +77,17 @@ fn small_library(lib: &std::path::Path) {
         "Chống sâu: phun sớm. Chống gió: đứng đầu gió. Chống say thuốc: đeo khẩu trang. \
          Đánh dấu ruộng vừa phun, đánh tiếng cho hàng xóm. Vỏ chai, vỏ gói thuốc bỏ vào hố riêng.\n",
     );
+    // A long material whose last section is far past the first few kilobytes.
+    let filler = "Trâu bò cần chuồng kín gió, khô ráo và được ăn đủ cỏ khô, rơm ủ. ".repeat(90);
+    write(
+        "agriculture/trau-bo.md",
+        "Chăm sóc trâu bò",
+        "agriculture",
+        &format!(
+            "{filler}\n\n## Bệnh lở mồm long móng\n\nGia súc chảy nhiều nước dãi, \
+             chân có vết loét: báo ngay cho thú y xã.\n"
+        ),
+    );
     write(
         "life-skills/hoc-tap.md",
         "Học tập suốt đời ở trung tâm",
@@ -305,6 +316,18 @@ async fn hits_open_at_the_section_that_matched() {
     let (page, anchor) = url.split_once('#').unwrap();
     let html = app.get(page).await.text();
     assert!(html.contains(&format!("id=\"{anchor}\"")), "{html}");
+
+    // In a long material, the section and its words are found past the stored text's head.
+    let v = api(&app, "lo mom long mong").await;
+    let h = hit(&v, "agriculture/trau-bo");
+    assert_eq!(
+        h["url"], "/m/agriculture/trau-bo#benh-lo-mom-long-mong",
+        "{v}"
+    );
+    assert!(
+        h["snippet"].as_str().unwrap().contains("<b>móng</b>"),
+        "{v}"
+    );
 
     // A match before the first heading opens the page at its top.
     let v = api(&app, "lich thoi vu").await;
