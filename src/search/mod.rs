@@ -36,7 +36,7 @@ pub use schema::{Fields, SCHEMA_VERSION};
 /// Longest snippet, in bytes (Vietnamese is ~1.4 bytes a character).
 const SNIPPET_BYTES: usize = 260;
 /// Best hits re-ranked by how many of the query's syllables they hold (`query::Built::cover`).
-const RERANK: usize = 100;
+const RERANK: usize = 30;
 /// Deepest page offset answered: the hits before it are kept in memory for each request.
 const MAX_OFFSET: usize = 1000;
 /// Largest number of hits one request may ask for.

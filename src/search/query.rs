@@ -443,27 +443,15 @@ fn missing_marked(searcher: &Searcher, f: &Fields, words: &[&QueryWord]) -> Vec<
     // One pass over the exact vocabulary for all of them (it is only needed on this path).
     let mut found: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); wanted.len()];
     let mut folded = String::new();
-    for seg in searcher.segment_readers() {
-        let Ok(inverted) = seg.inverted_index(f.all_exact) else {
-            continue;
-        };
-        let Ok(mut stream) = inverted.terms().stream() else {
-            continue;
-        };
-        while stream.advance() {
-            let Ok(term) = std::str::from_utf8(stream.key()) else {
-                continue;
-            };
-            folded.clear();
-            analyzer::fold_into(strip_tone(term), &mut folded);
-            for (k, w) in wanted.iter().enumerate() {
-                if folded == w.folded {
-                    *found[k].entry(term.to_string()).or_insert(0) +=
-                        u64::from(stream.value().doc_freq);
-                }
+    for_each_term(searcher, f.all_exact, |term, df| {
+        folded.clear();
+        analyzer::fold_into(strip_tone(term), &mut folded);
+        for (k, w) in wanted.iter().enumerate() {
+            if folded == w.folded {
+                *found[k].entry(term.to_string()).or_insert(0) += u64::from(df);
             }
         }
-    }
+    });
     wanted
         .iter()
         .zip(found)
@@ -622,6 +610,24 @@ fn is_known(searcher: &Searcher, f: &Fields, folded: &str) -> bool {
     doc_freq(searcher, f.all_fold, folded) > 0
 }
 
+/// Calls `f(term, doc_freq)` for every term of `field` in every segment (a term in several
+/// segments is seen once for each).
+fn for_each_term(searcher: &Searcher, field: Field, mut f: impl FnMut(&str, u32)) {
+    for seg in searcher.segment_readers() {
+        let Ok(inverted) = seg.inverted_index(field) else {
+            continue;
+        };
+        let Ok(mut stream) = inverted.terms().stream() else {
+            continue;
+        };
+        while stream.advance() {
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                f(term, stream.value().doc_freq);
+            }
+        }
+    }
+}
+
 /// The most frequent index terms within a small edit distance of an unknown syllable.
 /// Short syllables are left alone: at distance 1 `lua` is next to `la`, `mua`, `cua`, `qua`…
 pub fn near_spellings(searcher: &Searcher, field: Field, word: &str) -> Vec<String> {
@@ -632,28 +638,17 @@ pub fn near_spellings(searcher: &Searcher, field: Field, word: &str) -> Vec<Stri
         _ => 2,
     };
     let mut found: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-    for seg in searcher.segment_readers() {
-        let Ok(inverted) = seg.inverted_index(field) else {
-            continue;
-        };
-        let Ok(mut stream) = inverted.terms().stream() else {
-            continue;
-        };
-        while stream.advance() {
-            let Ok(candidate) = std::str::from_utf8(stream.key()) else {
-                continue;
-            };
-            if candidate.len().abs_diff(word.len()) > max_distance {
-                continue;
-            }
-            let d = strsim::damerau_levenshtein(word, candidate);
-            if d == 0 || d > max_distance {
-                continue;
-            }
-            let e = found.entry(candidate.to_string()).or_insert((d, 0));
-            e.1 += u64::from(stream.value().doc_freq);
+    for_each_term(searcher, field, |candidate, df| {
+        if candidate.len().abs_diff(word.len()) > max_distance {
+            return;
         }
-    }
+        let d = strsim::damerau_levenshtein(word, candidate);
+        if d == 0 || d > max_distance {
+            return;
+        }
+        let e = found.entry(candidate.to_string()).or_insert((d, 0));
+        e.1 += u64::from(df);
+    });
     let mut v: Vec<(String, (usize, u64))> = found.into_iter().collect();
     v.sort_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)));
     v.into_iter()

@@ -31,6 +31,8 @@ pub fn public_pages() -> Vec<Page> {
             "search-none",
             "/search?q=m%C3%A1y%20c%C3%A0y%20h%C6%B0%20h%E1%BB%8Fng",
         ),
+        // Nothing about keeping bees: near matches under "Có thể liên quan".
+        page("search-partial", "/search?q=nu%C3%B4i%20ong%20m%E1%BA%ADt"),
         page("lesson", format!("/l/{LESSON}")),
         page("handout", format!("/l/{LESSON}/in")),
         page("profile", "/ve-ban"),
