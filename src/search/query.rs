@@ -278,11 +278,20 @@ fn full_filter(
             .map(|(i, _)| i)
     };
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let common = |s: &str| doc_freq(searcher, f.all_fold, s) as f64 / docs;
+    // How common a syllable is, as typed: "bò" (cow) is rare even where "bo" folds
+    // together with bỏ, bộ, bó… in nearly every material.
+    let common = |w: &QueryWord| {
+        let n = if w.word.has_marks() {
+            doc_freq(searcher, f.all_exact, &w.word.exact)
+        } else {
+            doc_freq(searcher, f.all_fold, &w.word.folded)
+        };
+        n as f64 / docs
+    };
     // Syllables typed together (spaces only, no typo, no other form), which must stand near
     // each other in a short query's full match.
-    let mut run: Vec<&str> = Vec::new();
-    let flush = |run: &mut Vec<&str>, must: &mut Vec<(Occur, Box<dyn Query>)>| {
+    let mut run: Vec<&QueryWord> = Vec::new();
+    let flush = |run: &mut Vec<&QueryWord>, must: &mut Vec<(Occur, Box<dyn Query>)>| {
         if run.len() >= 2 {
             let pair = |field: Field, a: &str, b: &str| -> Box<dyn Query> {
                 Box::new(TermQuery::new(
@@ -293,7 +302,12 @@ fn full_filter(
             // Every two neighbours side by side somewhere ("cơn ho", "ho lâu", "lâu ngày")…
             let each_pair: Vec<(Occur, Box<dyn Query>)> = run
                 .windows(2)
-                .map(|p| (Occur::Must, pair(f.all_pair, p[0], p[1])))
+                .map(|p| {
+                    (
+                        Occur::Must,
+                        pair(f.all_pair, &p[0].word.folded, &p[1].word.folded),
+                    )
+                })
                 .collect();
             let mut together: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Should, Box::new(BooleanQuery::new(each_pair)))];
@@ -307,13 +321,18 @@ fn full_filter(
                 let terms = run
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| (i, Term::from_field_text(f.all_fold, s)))
+                    .map(|(i, w)| (i, Term::from_field_text(f.all_fold, &w.word.folded)))
                     .collect();
                 // Some two of them side by side, too: it says little more, but it is what the
                 // phrase is checked on, instead of every material holding common syllables.
                 let some_pair: Vec<(Occur, Box<dyn Query>)> = run
                     .windows(2)
-                    .map(|p| (Occur::Should, pair(f.all_pair, p[0], p[1])))
+                    .map(|p| {
+                        (
+                            Occur::Should,
+                            pair(f.all_pair, &p[0].word.folded, &p[1].word.folded),
+                        )
+                    })
                     .collect();
                 let mut ordered: Vec<(Occur, Box<dyn Query>)> = vec![
                     (Occur::Must, Box::new(BooleanQuery::new(some_pair))),
@@ -322,17 +341,25 @@ fn full_filter(
                         Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)),
                     ),
                 ];
-                for (i, s) in run.iter().enumerate() {
-                    let share = common(s);
-                    if share <= STOP_SHARE {
+                for (i, w) in run.iter().enumerate() {
+                    if common(w) <= STOP_SHARE {
                         continue;
                     }
-                    let (a, b) = if i + 1 < run.len() {
-                        (*s, run[i + 1])
-                    } else {
-                        (run[i - 1], *s)
-                    };
-                    ordered.push((Occur::Must, pair(f.all_pair, a, b)));
+                    // Side by side with the syllable before it or the one after it.
+                    let touching: Vec<(Occur, Box<dyn Query>)> = [
+                        i.checked_sub(1).map(|j| (run[j], *w)),
+                        run.get(i + 1).map(|n| (*w, *n)),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .map(|(a, b)| {
+                        (
+                            Occur::Should,
+                            pair(f.all_pair, &a.word.folded, &b.word.folded),
+                        )
+                    })
+                    .collect();
+                    ordered.push((Occur::Must, Box::new(BooleanQuery::new(touching))));
                 }
                 together.push((Occur::Should, Box::new(BooleanQuery::new(ordered))));
             }
@@ -381,7 +408,7 @@ fn full_filter(
                 flush(&mut run, &mut must);
             }
             if w.alternatives.len() == 1 {
-                run.push(&w.word.folded);
+                run.push(w);
             }
         }
         i += 1;

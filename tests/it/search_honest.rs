@@ -329,3 +329,42 @@ async fn hits_open_at_the_section_that_matched() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_common_folded_syllable_typed_with_marks_is_not_a_stopword() {
+    // "bo" folds bỏ, bộ, bó and bò together, and is in nearly every material; "bò" (cattle)
+    // is in one. A loose full match must not treat "bò" like the near-stopword "bo".
+    let app = TestApp::with(|lib| {
+        std::fs::remove_dir_all(lib).unwrap();
+        let write = |name: &str, title: &str, body: &str| {
+            let p = lib.join("agriculture").join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(
+                p,
+                format!("+++\ntitle = \"{title}\"\ncategory = \"agriculture\"\n+++\n{body}\n"),
+            )
+            .unwrap();
+        };
+        write(
+            "trau-bo.md",
+            "Giữ trâu bò qua mùa rét",
+            "Làm chuồng kín gió cho trâu bò, dự trữ rơm cỏ trước mùa rét.",
+        );
+        for (i, body) in [
+            "Đừng bỏ phân bón ngoài mưa.",
+            "Bộ đội biên phòng giúp dân làm đường.",
+            "Bó rơm phơi khô để dành.",
+            "Bỏ hạt giống lép trước khi gieo.",
+            "Cả bộ dụng cụ để nơi khô ráo.",
+        ]
+        .iter()
+        .enumerate()
+        {
+            write(&format!("khac-{i}.md"), &format!("Việc nhà nông {i}"), body);
+        }
+    });
+    for q in ["trâu bò mùa rét", "trau bo mua ret"] {
+        let v = api(&app, q).await;
+        assert_eq!(hit(&v, "agriculture/trau-bo")["match"], "full", "{q}: {v}");
+    }
+}
