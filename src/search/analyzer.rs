@@ -182,7 +182,7 @@ pub fn for_each_folded(
 
 /// The folded form of one character, as `fold_into` would write it, when that is one character
 /// (`None` for marks and apostrophes, which fold to nothing, and for letters that fold to several).
-fn fold_char(c: char) -> Option<char> {
+pub(crate) fn fold_char(c: char) -> Option<char> {
     if c.is_ascii() {
         return (c != '\'').then(|| c.to_ascii_lowercase());
     }

@@ -9,6 +9,7 @@
 //! near spelling; abbreviations and loanwords also find their other spellings.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
 
 use serde::Serialize;
 use tantivy::Searcher;
@@ -470,7 +471,16 @@ fn missing_marked(searcher: &Searcher, f: &Fields, words: &[&QueryWord]) -> Vec<
     // One pass over the exact vocabulary for all of them (it is only needed on this path).
     let mut found: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); wanted.len()];
     let mut folded = String::new();
-    for_each_term(searcher, f.all_exact, |term, df| {
+    // Only the exact terms that can fold like them: those starting with a form of their first
+    // letter ("l…"; "a…", "ă…", "â…"), not the whole vocabulary for every such query.
+    let mut firsts: Vec<char> = wanted
+        .iter()
+        .filter_map(|w| w.folded.chars().next())
+        .flat_map(marked_forms)
+        .collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    for_each_term_starting(searcher, f.all_exact, &firsts, |term, df| {
         folded.clear();
         analyzer::fold_into(strip_tone(term), &mut folded);
         for (k, w) in wanted.iter().enumerate() {
@@ -639,12 +649,49 @@ fn is_known(searcher: &Searcher, f: &Fields, folded: &str) -> bool {
 
 /// Calls `f(term, doc_freq)` for every term of `field` in every segment (a term in several
 /// segments is seen once for each).
-fn for_each_term(searcher: &Searcher, field: Field, mut f: impl FnMut(&str, u32)) {
+fn for_each_term(searcher: &Searcher, field: Field, f: impl FnMut(&str, u32)) {
+    for_each_in(searcher, field, None, f);
+}
+
+/// [`for_each_term`] for the terms starting with one of `firsts`.
+fn for_each_term_starting(
+    searcher: &Searcher,
+    field: Field,
+    firsts: &[char],
+    mut f: impl FnMut(&str, u32),
+) {
+    for &c in firsts {
+        let Some(next) = char::from_u32(c as u32 + 1) else {
+            continue;
+        };
+        for_each_in(searcher, field, Some((c, next)), &mut f);
+    }
+}
+
+fn for_each_in(
+    searcher: &Searcher,
+    field: Field,
+    range: Option<(char, char)>,
+    mut f: impl FnMut(&str, u32),
+) {
+    let mut buf = [[0u8; 4]; 2];
     for seg in searcher.segment_readers() {
         let Ok(inverted) = seg.inverted_index(field) else {
             continue;
         };
-        let Ok(mut stream) = inverted.terms().stream() else {
+        let terms = inverted.terms();
+        let stream = match range {
+            None => terms.stream(),
+            Some((from, to)) => {
+                let [a, b] = &mut buf;
+                terms
+                    .range()
+                    .ge(from.encode_utf8(a).as_bytes())
+                    .lt(to.encode_utf8(b).as_bytes())
+                    .into_stream()
+            }
+        };
+        let Ok(mut stream) = stream else {
             continue;
         };
         while stream.advance() {
@@ -653,6 +700,24 @@ fn for_each_term(searcher: &Searcher, field: Field, mut f: impl FnMut(&str, u32)
             }
         }
     }
+}
+
+/// The letters an exact (marked) term may start with when its folded form starts with `c`: every
+/// lower-case Latin letter that folds to it (`a` → a, ă, â, á…; `d` → d, đ).
+fn marked_forms(c: char) -> Vec<char> {
+    static FORMS: LazyLock<BTreeMap<char, Vec<char>>> = LazyLock::new(|| {
+        let mut forms: BTreeMap<char, Vec<char>> = BTreeMap::new();
+        let latin = ('a'..='z')
+            .chain('\u{00C0}'..='\u{024F}')
+            .chain('\u{1E00}'..='\u{1EFF}');
+        for l in latin.filter(|l| l.is_lowercase()) {
+            if let Some(base) = analyzer::fold_char(l) {
+                forms.entry(base).or_default().push(l);
+            }
+        }
+        forms
+    });
+    FORMS.get(&c).cloned().unwrap_or_else(|| vec![c])
 }
 
 /// The most frequent index terms within a small edit distance of an unknown syllable.

@@ -246,6 +246,19 @@ async fn marks_the_library_lacks_are_explained() {
         .text();
     assert!(page.contains("Thư viện chưa có từ «lụa»"), "{page}");
     assert!(page.contains("«lúa»"), "{page}");
+    // The same for words whose first letter carries the difference (d/đ, a/â).
+    for (typed, kept) in [("dầu", "đầu"), ("âm", "ấm")] {
+        let v = api(&app, typed).await;
+        assert_eq!(v["missing"][0]["word"], typed, "{v}");
+        assert!(
+            v["missing"][0]["instead"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w == kept),
+            "{typed}: {v}"
+        );
+    }
 
     // Typed with the library's own marks, nothing is missing.
     let v = api(&app, "lúa").await;
