@@ -61,6 +61,10 @@ mod weight {
     /// but a pasted question describes content, and passages of one article share its title
     /// (ViNewsQA MRR@10 76.97 → 80.57 at 0.3; 0.1–0.5 within 0.7 of that; no other set moves).
     pub const TITLE_IN_QUESTION: f32 = 0.3;
+    /// The words that make a question of a query ("như thế nào", "là gì", "bao nhiêu"): the
+    /// passage that answers rarely repeats them (MRR@10 +1.0 ViNewsQA, +0.5 ViMedAQA, +0.3
+    /// ViRHE4QA, −0.15 ALQAC; 0 to 0.4 all within 0.05 of this).
+    pub const ASKING: f32 = 0.2;
     pub const TYPO: f32 = 0.6;
     /// A folded match for a syllable typed with marks is probably another word ("trong" for
     /// "trồng"); it still counts a little because marks are sometimes misplaced.
@@ -131,14 +135,35 @@ pub fn build(
             clauses.push((Occur::Should, term(field, text, boost)));
         }
     };
-    let title = if words.len() > MAX_SHORT {
+    // Words that ask ("là gì", "như thế nào") weigh little and do not make a query long:
+    // "cach trong lua nhu the nao" is the short query "cách trồng lúa".
+    let asking = asking(&words);
+    let said = asking.iter().filter(|a| !**a).count();
+    let short = said <= MAX_SHORT;
+    let title = if !short {
         weight::TITLE_IN_QUESTION
     } else {
         1.0
     };
-    for w in &words {
+    // …but "là" before "gì" keeps its weight: the answer to "an ninh mạng là gì" says "an
+    // ninh mạng là …" (ALQAC lost a definition without it).
+    let defines = |i: usize| {
+        words[i].word.folded == "la"
+            && words
+                .get(i + 1)
+                .is_some_and(|n| n.word.folded == "gi" && asking[i + 1])
+    };
+    let ask = |i: usize| {
+        if asking[i] && !defines(i) {
+            weight::ASKING
+        } else {
+            1.0
+        }
+    };
+    for (i, w) in words.iter().enumerate() {
+        let a = ask(i);
         for folded in &w.alternatives {
-            let k = if folded != &w.word.folded {
+            let k = a * if folded != &w.word.folded {
                 weight::TYPO
             } else if w.word.has_marks() {
                 weight::FOLD_WHEN_MARKED
@@ -149,25 +174,36 @@ pub fn build(
             add(f.title_fold, folded, weight::TITLE_FOLD * title * k);
         }
         if w.word.has_marks() {
-            add(f.body_exact, &w.word.exact, weight::BODY_EXACT);
-            add(f.title_exact, &w.word.exact, weight::TITLE_EXACT * title);
+            add(f.body_exact, &w.word.exact, weight::BODY_EXACT * a);
+            add(
+                f.title_exact,
+                &w.word.exact,
+                weight::TITLE_EXACT * title * a,
+            );
         }
     }
-    for pair in words.windows(2) {
+    for (i, pair) in words.windows(2).enumerate() {
         if pair[1].word.joined_to_previous {
+            let a = ask(i).min(ask(i + 1));
             let p = analyzer::pair_term(&pair[0].word.folded, &pair[1].word.folded);
-            add(f.body_pair, &p, weight::BODY_PAIR);
-            add(f.title_pair, &p, weight::TITLE_PAIR * title);
+            add(f.body_pair, &p, weight::BODY_PAIR * a);
+            add(f.title_pair, &p, weight::TITLE_PAIR * title * a);
         }
     }
-    if words.len() <= MAX_SHORT {
+    if short {
         // Two syllables of a short query side by side in the other order, or with a word
         // of the query between them, still say something: "vợ chồng" for "chồng đánh vợ".
         for (i, a) in words.iter().enumerate() {
             for (j, b) in words.iter().enumerate() {
                 let adjacent = j == i + 1 && b.word.joined_to_previous;
                 // Within two places of each other: farther apart they rarely make a word.
-                if i != j && i.abs_diff(j) <= 2 && !adjacent && a.word.folded != b.word.folded {
+                if i != j
+                    && i.abs_diff(j) <= 2
+                    && !adjacent
+                    && !asking[i]
+                    && !asking[j]
+                    && a.word.folded != b.word.folded
+                {
                     let p = analyzer::pair_term(&a.word.folded, &b.word.folded);
                     add(f.body_pair, &p, weight::LOOSE_PAIR);
                 }
@@ -189,14 +225,14 @@ pub fn build(
     // hits after the search (see `Built::cover`): as query clauses it cost a third of the time.
     let docs = searcher.num_docs() as f32;
     let mut cover: Vec<(Vec<String>, f32)> = Vec::new();
-    for w in &words {
+    for (i, w) in words.iter().enumerate() {
         if cover.iter().any(|c| c.0[0] == w.word.folded) {
             continue;
         }
         let n = doc_freq(searcher, f.body_fold, &w.word.folded) as f32;
         let idf = (1.0 + (docs - n + 0.5) / (n + 0.5)).ln();
         if idf > 0.0 {
-            cover.push((w.alternatives.clone(), weight::COVER * idf));
+            cover.push((w.alternatives.clone(), weight::COVER * ask(i) * idf));
         }
     }
     let any: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
@@ -217,7 +253,7 @@ pub fn build(
     };
     let any = in_category(any);
     let covered: Vec<bool> = (0..words.len())
-        .map(|i| same.iter().any(|m| (m.start..m.start + m.len).contains(&i)))
+        .map(|i| asking[i] || same.iter().any(|m| (m.start..m.start + m.len).contains(&i)))
         .collect();
     let own: Vec<&QueryWord> = words
         .iter()
@@ -226,15 +262,97 @@ pub fn build(
         .map(|(w, _)| w)
         .collect();
     let missing = missing_marked(searcher, f, &own);
-    let full = in_category(full_filter(searcher, f, &words, &same, !missing.is_empty()));
+    let full = in_category(full_filter(
+        searcher,
+        f,
+        &words,
+        &asking,
+        &same,
+        !missing.is_empty(),
+    ));
     Some(Built {
         any,
         full,
         cover,
-        short: words.len() <= MAX_SHORT,
+        short,
         highlight,
         missing,
     })
+}
+
+/// Phrases that ask rather than say ("how", "what is", "how many"), as people write them.
+const ASKING: &[&str] = &[
+    "làm gì",
+    "làm thế nào để",
+    "làm sao để",
+    "làm sao",
+    "làm thế nào",
+    "như thế nào",
+    "thế nào",
+    "ra sao",
+    "là gì",
+    "gì",
+    "tại sao",
+    "vì sao",
+    "bao nhiêu",
+    "bao lâu",
+    "khi nào",
+    "lúc nào",
+    "hay không",
+    "có phải",
+    "ở đâu",
+    "nào",
+    "đâu",
+];
+
+/// Which words of a query belong to a phrase that asks. A syllable typed with marks is
+/// compared with its marks ("nào" is not "não", brain); without marks only phrases of two or
+/// more syllables count ("the nao", "bao nhieu"), since one folded syllable is often another
+/// word.
+fn asking(words: &[QueryWord]) -> Vec<bool> {
+    static KHONG: LazyLock<Word> = LazyLock::new(|| analyzer::words("không").remove(0));
+    static CO: LazyLock<Word> = LazyLock::new(|| analyzer::words("có").remove(0));
+    static PHRASES: LazyLock<Vec<Vec<Word>>> =
+        LazyLock::new(|| ASKING.iter().map(|p| analyzer::words(p)).collect());
+    let mut out = vec![false; words.len()];
+    for i in 0..words.len() {
+        for phrase in PHRASES.iter() {
+            let Some(here) = words.get(i..i + phrase.len()) else {
+                continue;
+            };
+            let same = here.iter().zip(phrase).enumerate().all(|(k, (w, p))| {
+                (k == 0 || w.word.joined_to_previous)
+                    && if w.word.has_marks() {
+                        w.word.exact == p.exact
+                    } else {
+                        phrase.len() >= 2 && w.word.folded == p.folded
+                    }
+            });
+            if same {
+                out[i..i + phrase.len()].fill(true);
+            }
+        }
+    }
+    // "có … không?" asks yes or no: "bệnh lao có lây không" is about "bệnh lao lây". Only in
+    // a short question: in a long one "không" often carries the answer ("không được"), and
+    // dropping it there cost ALQAC's legal questions 0.3 MRR@10.
+    let last = words.len().saturating_sub(1);
+    let marked_right = |w: &QueryWord, exact: &str| !w.word.has_marks() || w.word.exact == exact;
+    if words.len() <= MAX_SHORT + 2
+        && words.len() >= 3
+        && words[last].word.folded == "khong"
+        && marked_right(&words[last], &KHONG.exact)
+        && let Some(co) = (0..last).rev().find(|&k| words[k].word.folded == "co")
+        && marked_right(&words[co], &CO.exact)
+    {
+        out[last] = true;
+        out[co] = true;
+    }
+    if out.iter().all(|a| *a) {
+        // Nothing but asking ("là gì?"): then those are the words searched for.
+        out.fill(false);
+    }
+    out
 }
 
 /// A material holding one form of a same-word group: one syllable as a term, several as a
@@ -268,10 +386,11 @@ fn full_filter(
     searcher: &Searcher,
     f: &Fields,
     words: &[QueryWord],
+    asking: &[bool],
     same: &[same_words::Match],
     missing_marked: bool,
 ) -> Box<dyn Query> {
-    let short = words.len() <= MAX_SHORT;
+    let short = asking.iter().filter(|a| !**a).count() <= MAX_SHORT;
     if short && missing_marked {
         // "lụa" typed, and no material has "lụa": the rice materials are not about it.
         return Box::new(EmptyQuery);
@@ -284,6 +403,7 @@ fn full_filter(
         words
             .iter()
             .enumerate()
+            .filter(|(i, _)| !asking[*i])
             .min_by_key(|(_, w)| df(w))
             .map(|(i, _)| i)
     };
@@ -380,7 +500,7 @@ fn full_filter(
     // Which syllables stand in a run of two or more: `together` below holds them, so an
     // unmarked one needs no clause of its own (each clause is one more long list to intersect).
     let in_same = |i: usize| same.iter().any(|m| (m.start..m.start + m.len).contains(&i));
-    let runs = |i: usize| short && words[i].alternatives.len() == 1 && !in_same(i);
+    let runs = |i: usize| short && !asking[i] && words[i].alternatives.len() == 1 && !in_same(i);
     let in_run: Vec<bool> = (0..words.len())
         .map(|i| {
             runs(i)
@@ -402,6 +522,11 @@ fn full_filter(
                 .collect();
             must.push((Occur::Must, Box::new(BooleanQuery::new(forms))));
             i += m.len;
+            continue;
+        }
+        if asking[i] {
+            flush(&mut run, &mut must);
+            i += 1;
             continue;
         }
         let w = &words[i];

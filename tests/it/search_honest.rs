@@ -168,6 +168,33 @@ async fn short_queries_rank_the_whole_query_above_function_syllables() {
     assert!(page.contains("Có thể liên quan"), "{page}");
 }
 
+#[tokio::test]
+async fn words_that_ask_do_not_have_to_be_in_the_answer() {
+    let app = TestApp::with(small_library);
+    // No page says "là gì" or "phải làm gì" after its subject; the page about it still answers.
+    for (q, id) in [
+        ("benh soi la gi", "health/benh-soi"),
+        ("bệnh sởi là gì?", "health/benh-soi"),
+        ("tre bi sot phai lam gi", "health/sot-tre-em"),
+        ("bệnh sởi có lây không", "health/benh-soi"),
+        ("soi lay nhu the nao", "health/benh-soi"),
+    ] {
+        let v = api(&app, q).await;
+        assert_eq!(v["found"], true, "{q}: {v}");
+        assert_eq!(ids(&v)[0], id, "{q}: {v}");
+        assert_eq!(hit(&v, id)["match"], "full", "{q}: {v}");
+    }
+    // Asked about something the library does not hold, the question is still not answered.
+    let v = api(&app, "nuoi ong nhu the nao").await;
+    assert_eq!(v["found"], false, "{v}");
+    // "nào" with its marks asks; "não" (brain) is a word of its own and must be found.
+    let v = api(&app, "bệnh sởi não").await;
+    assert_eq!(v["found"], false, "{v}");
+    // A query of nothing but such words searches them as typed.
+    let v = api(&app, "là gì").await;
+    assert!(v["found"].is_boolean(), "{v}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_search_the_library_cannot_answer_says_so_and_is_a_gap() {
     let mut app = TestApp::with(small_library);
