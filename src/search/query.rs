@@ -49,7 +49,7 @@ const MAX_INSTEAD: usize = 4;
 mod weight {
     pub const BODY_FOLD: f32 = 1.0;
     /// Exact marks count extra: "lụa" (silk) ranks above "lúa" (rice).
-    pub const BODY_EXACT: f32 = 1.5;
+    pub const BODY_EXACT: f32 = 1.2;
     /// Adjacent syllables: word-level weight without a word segmenter.
     pub const BODY_PAIR: f32 = 1.5;
     /// Titles already weigh more through BM25 on a short field; boosting them further cost
@@ -68,7 +68,7 @@ mod weight {
     pub const TYPO: f32 = 0.6;
     /// A folded match for a syllable typed with marks is probably another word ("trong" for
     /// "trồng"); it still counts a little because marks are sometimes misplaced.
-    pub const FOLD_WHEN_MARKED: f32 = 0.3;
+    pub const FOLD_WHEN_MARKED: f32 = 0.15;
     /// Two syllables of a short query side by side in another order.
     pub const LOOSE_PAIR: f32 = 0.75;
     /// Each distinct query syllable a material holds, times its idf.
