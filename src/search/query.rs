@@ -312,6 +312,7 @@ const ASKING: &[&str] = &[
 fn asking(words: &[QueryWord]) -> Vec<bool> {
     static KHONG: LazyLock<Word> = LazyLock::new(|| analyzer::words("không").remove(0));
     static CO: LazyLock<Word> = LazyLock::new(|| analyzer::words("có").remove(0));
+    static MODALS: LazyLock<Vec<Word>> = LazyLock::new(|| analyzer::words("phải nên cần thì"));
     static PHRASES: LazyLock<Vec<Vec<Word>>> =
         LazyLock::new(|| ASKING.iter().map(|p| analyzer::words(p)).collect());
     let mut out = vec![false; words.len()];
@@ -331,6 +332,20 @@ fn asking(words: &[QueryWord]) -> Vec<bool> {
             if same {
                 out[i..i + phrase.len()].fill(true);
             }
+        }
+    }
+    // "phải", "nên", "cần", "thì" just before a phrase that asks belong to it: "lúa bị đạo ôn
+    // phải làm sao" is about "lúa bị đạo ôn".
+    for i in (1..words.len()).rev() {
+        let w = &words[i - 1];
+        if out[i]
+            && !out[i - 1]
+            && words[i].word.joined_to_previous
+            && MODALS.iter().any(|m| {
+                w.word.folded == m.folded && (!w.word.has_marks() || w.word.exact == m.exact)
+            })
+        {
+            out[i - 1] = true;
         }
     }
     // "có … không?" asks yes or no: "bệnh lao có lây không" is about "bệnh lao lây". Only in
@@ -429,18 +444,27 @@ fn full_filter(
                     IndexRecordOption::Basic,
                 ))
             };
-            // Every two neighbours side by side somewhere ("cơn ho", "ho lâu", "lâu ngày")…
-            let each_pair: Vec<(Occur, Box<dyn Query>)> = run
+            // Every syllable side by side with a neighbour somewhere: "cơn ho", "ho lâu", "lâu
+            // ngày"; from four syllables on, the run may fall into pieces of two or more ("trẻ
+            // em" in one place, "bị tiêu chảy" in another), but no syllable stands alone.
+            let pairs: Vec<Box<dyn Query>> = run
                 .windows(2)
-                .map(|p| {
-                    (
-                        Occur::Must,
-                        pair(f.all_pair, &p[0].word.folded, &p[1].word.folded),
-                    )
+                .map(|p| pair(f.all_pair, &p[0].word.folded, &p[1].word.folded))
+                .collect();
+            let each_held: Vec<(Occur, Box<dyn Query>)> = (0..run.len())
+                .map(|i| {
+                    let either: Vec<(Occur, Box<dyn Query>)> = [i.checked_sub(1), Some(i)]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|k| pairs.get(k))
+                        .map(|q| (Occur::Should, q.box_clone()))
+                        .collect();
+                    let q: Box<dyn Query> = Box::new(BooleanQuery::new(either));
+                    (Occur::Must, q)
                 })
                 .collect();
             let mut together: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Should, Box::new(BooleanQuery::new(each_pair)))];
+                vec![(Occur::Should, Box::new(BooleanQuery::new(each_held)))];
             if run.len() >= 3 {
                 // …or all of them in order with a few words between: "trẻ dưới 2 tháng tuổi
                 // bị sốt" is about "trẻ bị sốt". Two syllables must stand side by side: "con
