@@ -31,6 +31,9 @@ pub enum Error {
     /// The usage database failed.
     #[error("usage store: {0}")]
     Usage(#[from] rusqlite::Error),
+    /// The box's signing key could not be made or read.
+    #[error(transparent)]
+    BoxKey(#[from] crate::box_key::KeyError),
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod box_key;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

@@ -95,6 +95,7 @@ pub fn examine(settings: &Settings, library: &Library, now_ms: i64) -> Vec<Findi
     let data = &settings.data;
     let mut out = vec![data_folder(data), disk(data)];
     let latest = database(data, &mut out);
+    out.push(box_key(data));
     out.push(index(data, library));
     out.push(library_problems(library));
     out.push(clock(now_ms, latest));
@@ -224,6 +225,37 @@ fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
             ));
             None
         }
+    }
+}
+
+/// The fingerprint of the key the box signs its summaries with, for the district to compare.
+fn box_key(data: &Path) -> Finding {
+    let path = crate::data_dir::DataDir::new(data).database();
+    let opened =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
+    match opened
+        .map_err(crate::box_key::KeyError::from)
+        .and_then(|c| crate::box_key::BoxKey::load(&c))
+    {
+        Ok(Some(key)) => finding(
+            Level::Ok,
+            "box key",
+            format!(
+                "fingerprint {} (the district sees this on every summary).",
+                key.fingerprint()
+            ),
+        ),
+        _ if !path.exists() => finding(
+            Level::Ok,
+            "box key",
+            "not made yet; the server makes it on first start.",
+        ),
+        Ok(None) => finding(
+            Level::Ok,
+            "box key",
+            "not made yet; the server makes it on its next start.",
+        ),
+        Err(e) => finding(Level::Warn, "box key", format!("cannot be read ({e}).")),
     }
 }
 

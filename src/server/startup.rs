@@ -319,6 +319,8 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
     let clock =
         Arc::new(Clock::system(floor).with_pruned_ms(crate::clock::read_pruned(&data.pruned())));
     let key = usage::store::participant_key(store.conn())?;
+    let box_key = Arc::new(crate::box_key::BoxKey::load_or_create(store.conn())?);
+    tracing::info!(fingerprint = %box_key.fingerprint(), "box signing key");
     let reader = rusqlite::Connection::open(data.database())?;
     usage::store::configure(&reader)?;
     // Old events are pruned by the writer once the date is trusted for it, not now: a clock
@@ -337,6 +339,7 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
             db: Mutex::new(reader),
             clock,
             visitors: crate::web::participant_ids::Visitors::new(key),
+            box_key,
         },
         writer,
     ))

@@ -113,9 +113,19 @@ pub struct UsageLog {
     pub clock: Arc<Clock>,
     /// Issues and checks the participant cookies.
     pub visitors: super::participant_ids::Visitors,
+    /// The box's signing key (made at first start, kept in the same database).
+    pub box_key: Arc<crate::box_key::BoxKey>,
 }
 
 impl Records {
+    /// The box's signing key, if the records are open.
+    pub fn box_key(&self) -> Option<&crate::box_key::BoxKey> {
+        match self {
+            Records::Open(log) => Some(&log.box_key),
+            Records::Unavailable => None,
+        }
+    }
+
     /// Records an event happening now, if the log is open.
     pub fn record(&self, kind: EventKind, participant: &str, fill: impl FnOnce(&mut UsageEvent)) {
         if let Records::Open(log) = self {

@@ -171,6 +171,12 @@ async fn dashboard_reports_and_exports_then_logout_ends_the_session() {
     let html = res.text();
     assert!(html.contains("Báo cáo tình hình tham gia học tập suốt đời"));
     assert!(html.contains("Trung tâm học tập cộng đồng"));
+    // The fingerprint of the key this box signs its summaries with.
+    let fingerprint = app.state.records.box_key().unwrap().fingerprint();
+    assert!(
+        html.contains(&format!("Khóa ký của máy: <code>{fingerprint}</code>")),
+        "{html}"
+    );
     assert!(
         html.contains("<td>Số người tham gia (thiết bị khác nhau)</td><td>6</td>"),
         "{html}"

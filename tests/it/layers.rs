@@ -29,7 +29,14 @@ const FLOORS: &[&[&str]] = &[
     &["error"],
     &["content"],
     // The base: no imports from above.
-    &["addresses", "clock", "data_dir", "fsutil", "settings"],
+    &[
+        "addresses",
+        "box_key",
+        "clock",
+        "data_dir",
+        "fsutil",
+        "settings",
+    ],
 ];
 
 /// The module a source file defines (`src/web/staff/auth.rs` → `web::staff::auth`).

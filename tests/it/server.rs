@@ -518,6 +518,78 @@ fn doctor_names_what_is_broken_and_what_to_do() {
     assert!(!fresh.exists());
 }
 
+/// `hoclieu backup` of `data` to `file`, then `hoclieu restore` of it into `into`.
+fn backup_and_restore(data: &std::path::Path, file: &std::path::Path, into: &std::path::Path) {
+    let (data, file, into) = (
+        data.to_str().unwrap(),
+        file.to_str().unwrap(),
+        into.to_str().unwrap(),
+    );
+    let backup: &[&str] = &["backup", "--data", data, "--to", file];
+    let restore: &[&str] = &["restore", file, "--data", into];
+    for args in [backup, restore] {
+        let out = hoclieu_cli(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The box key's fingerprint as `hoclieu doctor` prints it, or its whole line if it has none.
+fn doctor_key(data: &std::path::Path) -> String {
+    let out = hoclieu_cli(&[
+        "doctor",
+        "--no-mdns",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains("box key"))
+        .unwrap_or_else(|| panic!("no box key line: {text}"))
+        .to_string();
+    match line.split("fingerprint ").nth(1) {
+        Some(rest) => rest.split_whitespace().next().unwrap().to_string(),
+        None => line,
+    }
+}
+
+#[test]
+fn the_box_makes_its_signing_key_once_and_a_backup_carries_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    assert!(
+        doctor_key(&a).contains("not made yet"),
+        "{}",
+        doctor_key(&a)
+    );
+    let server = start(&[], &a);
+    assert!(get(server.port, "/healthz", "").starts_with("HTTP/1.1 200"));
+    drop(server);
+    let first = doctor_key(&a);
+    assert_eq!(first.len(), 19, "{first}");
+    assert!(
+        first.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+        "{first}"
+    );
+    // Kept across a restart.
+    drop(start(&[], &a));
+    assert_eq!(doctor_key(&a), first);
+    // Another box has another key.
+    let other = tmp.path().join("other");
+    drop(start(&[], &other));
+    assert_ne!(doctor_key(&other), first);
+    // A backup restored on a new box signs as the old one did.
+    let b = tmp.path().join("b");
+    backup_and_restore(&a, &tmp.path().join("box.hoclieu-backup.tar"), &b);
+    assert_eq!(doctor_key(&b), first);
+}
+
 fn hoclieu_cli(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hoclieu"))
         .args(args)
@@ -555,33 +627,10 @@ fn a_backup_taken_while_serving_restores_the_same_reports_and_library() {
     }
     std::thread::sleep(Duration::from_millis(800)); // the writer commits within 250 ms
     let f = tmp.path().join("box.hoclieu-backup.tar");
-    let out = hoclieu_cli(&[
-        "backup",
-        "--data",
-        a.to_str().unwrap(),
-        "--to",
-        f.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let b = tmp.path().join("b");
+    backup_and_restore(&a, &f, &b);
     // Still serving.
     assert!(get(server.port, "/healthz", "").starts_with("HTTP/1.1 200"));
-
-    let b = tmp.path().join("b");
-    let out = hoclieu_cli(&[
-        "restore",
-        f.to_str().unwrap(),
-        "--data",
-        b.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let report = |dir: &std::path::Path| {
         let out = hoclieu_cli(&[
             "report",

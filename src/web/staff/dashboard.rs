@@ -107,6 +107,8 @@ struct Dashboard<'a> {
     lessons: Vec<(String, String, &'static str, u64, u64)>,
     days: Vec<Column>,
     hours: Vec<Column>,
+    /// The fingerprint of the key this box signs its summaries with.
+    box_key: Option<String>,
 }
 
 /// `GET /admin`: the participation report for a period, with the previous one beside it.
@@ -236,6 +238,7 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
         _ => format!("from={}&to={}", iso(period.from), iso(period.to)),
     };
     let page = Dashboard {
+        box_key: state.records.box_key().map(|k| k.fingerprint()),
         site: Site::new(),
         centre: state.site.centre(),
         commune: &state.site.settings.commune,
