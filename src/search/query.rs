@@ -349,8 +349,7 @@ fn asking(words: &[QueryWord]) -> Vec<bool> {
         }
     }
     // "có … không?" asks yes or no: "bệnh lao có lây không" is about "bệnh lao lây". Only in
-    // a short question: in a long one "không" often carries the answer ("không được"), and
-    // dropping it there cost ALQAC's legal questions 0.3 MRR@10.
+    // a short question: in a long one "không" often carries the answer ("không được").
     let last = words.len().saturating_sub(1);
     let marked_right = |w: &QueryWord, exact: &str| !w.word.has_marks() || w.word.exact == exact;
     if words.len() <= MAX_SHORT + 2
