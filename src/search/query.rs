@@ -267,6 +267,7 @@ pub fn build(
         f,
         &words,
         &asking,
+        short,
         &same,
         !missing.is_empty(),
     ));
@@ -323,11 +324,8 @@ fn asking(words: &[QueryWord]) -> Vec<bool> {
             };
             let same = here.iter().zip(phrase).enumerate().all(|(k, (w, p))| {
                 (k == 0 || w.word.joined_to_previous)
-                    && if w.word.has_marks() {
-                        w.word.exact == p.exact
-                    } else {
-                        phrase.len() >= 2 && w.word.folded == p.folded
-                    }
+                    && says(w, p)
+                    && (w.word.has_marks() || phrase.len() >= 2)
             });
             if same {
                 out[i..i + phrase.len()].fill(true);
@@ -341,9 +339,7 @@ fn asking(words: &[QueryWord]) -> Vec<bool> {
         if out[i]
             && !out[i - 1]
             && words[i].word.joined_to_previous
-            && MODALS.iter().any(|m| {
-                w.word.folded == m.folded && (!w.word.has_marks() || w.word.exact == m.exact)
-            })
+            && MODALS.iter().any(|m| says(w, m))
         {
             out[i - 1] = true;
         }
@@ -351,13 +347,11 @@ fn asking(words: &[QueryWord]) -> Vec<bool> {
     // "có … không?" asks yes or no: "bệnh lao có lây không" is about "bệnh lao lây". Only in
     // a short question: in a long one "không" often carries the answer ("không được").
     let last = words.len().saturating_sub(1);
-    let marked_right = |w: &QueryWord, exact: &str| !w.word.has_marks() || w.word.exact == exact;
     if words.len() <= MAX_SHORT + 2
         && words.len() >= 3
-        && words[last].word.folded == "khong"
-        && marked_right(&words[last], &KHONG.exact)
-        && let Some(co) = (0..last).rev().find(|&k| words[k].word.folded == "co")
-        && marked_right(&words[co], &CO.exact)
+        && says(&words[last], &KHONG)
+        && let Some(co) = (0..last).rev().find(|&k| words[k].word.folded == CO.folded)
+        && says(&words[co], &CO)
     {
         out[last] = true;
         out[co] = true;
@@ -367,6 +361,12 @@ fn asking(words: &[QueryWord]) -> Vec<bool> {
         out.fill(false);
     }
     out
+}
+
+/// Whether `w` may be the word `p`: the same without marks, and the same with them if typed
+/// with marks.
+fn says(w: &QueryWord, p: &Word) -> bool {
+    w.word.folded == p.folded && (!w.word.has_marks() || w.word.exact == p.exact)
 }
 
 /// A material holding one form of a same-word group: one syllable as a term, several as a
@@ -401,10 +401,10 @@ fn full_filter(
     f: &Fields,
     words: &[QueryWord],
     asking: &[bool],
+    short: bool,
     same: &[same_words::Match],
     missing_marked: bool,
 ) -> Box<dyn Query> {
-    let short = asking.iter().filter(|a| !**a).count() <= MAX_SHORT;
     if short && missing_marked {
         // "lụa" typed, and no material has "lụa": the rice materials are not about it.
         return Box::new(EmptyQuery);
