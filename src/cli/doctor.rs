@@ -95,7 +95,6 @@ pub fn examine(settings: &Settings, library: &Library, now_ms: i64) -> Vec<Findi
     let data = &settings.data;
     let mut out = vec![data_folder(data), disk(data)];
     let latest = database(data, &mut out);
-    out.push(box_key(data));
     out.push(index(data, library));
     out.push(library_problems(library));
     out.push(clock(now_ms, latest));
@@ -177,7 +176,8 @@ fn disk(data: &Path) -> Finding {
     }
 }
 
-/// Checks the usage database; returns the newest event's time.
+/// Checks the usage database and the box key kept in it (one read-only connection for both);
+/// returns the newest event's time.
 fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
     let path = crate::data_dir::DataDir::new(data).database();
     if !path.exists() {
@@ -185,6 +185,11 @@ fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
             Level::Ok,
             "database",
             "no records yet (none are made before the first visit).",
+        ));
+        out.push(finding(
+            Level::Ok,
+            "box key",
+            "not made yet; the server makes it on first start.",
         ));
         return None;
     }
@@ -198,23 +203,25 @@ fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
                 let events: i64 = c
                     .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
                     .unwrap_or(0);
-                Ok((check, latest, events))
+                Ok((check, latest, events, box_key(&c)))
             });
     match opened {
-        Ok((check, latest, events)) if check == "ok" => {
+        Ok((check, latest, events, key)) if check == "ok" => {
             out.push(finding(
                 Level::Ok,
                 "database",
                 format!("intact, {events} recorded events."),
             ));
+            out.push(key);
             latest
         }
-        Ok((check, _, _)) => {
+        Ok((check, _, _, key)) => {
             out.push(finding(
                 Level::Fail,
                 "database",
                 format!("damaged ({check}). Stop the server, restore the latest backup with `hoclieu restore`, or move {} aside to start a new one.", path.display()),
             ));
+            out.push(key);
             None
         }
         Err(e) => {
@@ -223,20 +230,19 @@ fn database(data: &Path, out: &mut Vec<Finding>) -> Option<i64> {
                 "database",
                 format!("cannot be read ({e}). Restore the latest backup with `hoclieu restore`, or move {} aside.", path.display()),
             ));
+            out.push(finding(
+                Level::Warn,
+                "box key",
+                format!("cannot be read ({e})."),
+            ));
             None
         }
     }
 }
 
 /// The fingerprint of the key the box signs its summaries with, for the district to compare.
-fn box_key(data: &Path) -> Finding {
-    let path = crate::data_dir::DataDir::new(data).database();
-    let opened =
-        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
-    match opened
-        .map_err(crate::box_key::KeyError::from)
-        .and_then(|c| crate::box_key::BoxKey::load(&c))
-    {
+fn box_key(c: &rusqlite::Connection) -> Finding {
+    match crate::box_key::BoxKey::load(c) {
         Ok(Some(key)) => finding(
             Level::Ok,
             "box key",
@@ -244,11 +250,6 @@ fn box_key(data: &Path) -> Finding {
                 "fingerprint {} (the district sees this on every summary).",
                 key.fingerprint()
             ),
-        ),
-        _ if !path.exists() => finding(
-            Level::Ok,
-            "box key",
-            "not made yet; the server makes it on first start.",
         ),
         Ok(None) => finding(
             Level::Ok,
