@@ -174,7 +174,9 @@ async fn dashboard_reports_and_exports_then_logout_ends_the_session() {
     // The fingerprint of the key this box signs its summaries with.
     let fingerprint = app.state.records.box_key().unwrap().fingerprint();
     assert!(
-        html.contains(&format!("Khóa ký của máy: <code>{fingerprint}</code>")),
+        html.contains(&format!(
+            "Khóa ký của máy: <code class=\"fingerprint\">{fingerprint}</code>"
+        )),
         "{html}"
     );
     assert!(
