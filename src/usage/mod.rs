@@ -5,6 +5,7 @@
 //! so a crash or power cut loses at most the events of the last moment. No IP address is
 //! ever recorded: a participant is a random id kept in a first-party cookie.
 
+pub mod counts;
 pub mod export;
 pub mod profile;
 pub mod report;

@@ -11,13 +11,15 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use time::{Date, Duration, Month};
 
-use super::profile::{AGE_BANDS, Choices, GENDERS, OTHER_GROUP};
+use super::counts::{Counts, FieldTally, GroupTally, SearchTally, UseTally, counts};
+use super::profile::Choices;
 use crate::clock::{self, day_number};
 
 // For `src/web` until it imports these from `crate::clock`.
 
 /// Answers to "newly literate?" as stored (SQLite integers read as text).
-const NEWLY_LITERATE: Choices = &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
+pub(crate) const NEWLY_LITERATE: Choices =
+    &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
 
 /// Fewest counted participants any number in a report may stand for (k of k-anonymity): one
 /// constant for groups, materials, lessons, searches, fields, days, hours and periods.
@@ -339,7 +341,7 @@ pub struct Report {
 pub const LESSON_PREFIX: &str = "lesson:";
 
 /// Only ids whose cookie came back are counted.
-const COUNTED: &str = "participant IN (SELECT participant FROM kept)";
+pub(crate) const COUNTED: &str = "participant IN (SELECT participant FROM kept)";
 
 /// Which cells of one breakdown may be shown. `people[i]` is the number of counted
 /// participants behind cell `i`; `behind(hidden)` the number behind a set of cells together.
@@ -397,145 +399,20 @@ pub fn report(
             })
         },
     )?;
-    let (participants, views, searches, sessions) = conn.query_row(
-        &format!(
-            "SELECT COUNT(DISTINCT participant), COALESCE(SUM(views), 0),
-                    COALESCE(SUM(searches), 0), COALESCE(SUM(sessions), 0)
-             FROM active WHERE category = '' AND day BETWEEN ?1 AND ?2 AND {COUNTED}"
-        ),
-        params![a, b],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, i64>(2)? as u64,
-                r.get::<_, i64>(3)? as u64,
-            ))
-        },
-    )?;
-    if participants < MIN_GROUP {
-        return Ok(withheld(period, uncounted, ethnic_groups));
+    let c = counts(conn, period, ethnic_groups)?;
+    let mut r = shown(period, &c);
+    r.uncounted = uncounted;
+    if !r.withheld {
+        (r.hours, r.hidden_hours) = hours(conn, a, b)?;
     }
-    let by_category = fields(conn, a, b)?;
-    let mut by_group = BTreeMap::new();
-    for (question, column, choices) in [
-        ("age_band", "age_band", Some(AGE_BANDS)),
-        ("gender", "gender", Some(GENDERS)),
-        ("ethnicity", "ethnicity", Some(ethnic_groups)),
-        ("newly_literate", "newly_literate", Some(NEWLY_LITERATE)),
-        ("village", "village", None),
-    ] {
-        by_group.insert(question.to_string(), groups(conn, a, b, column, choices)?);
-    }
-    // Lesson pages are logged like materials, under `lesson:CODE`.
-    let used = |lessons: bool| -> rusqlite::Result<Vec<MaterialCount>> {
-        conn.prepare_cached(&format!(
-            "SELECT material, SUM(views), COUNT(DISTINCT participant) AS people FROM material_day
-             WHERE day BETWEEN ?1 AND ?2 AND {} material LIKE '{LESSON_PREFIX}%' AND {COUNTED}
-             GROUP BY material HAVING people >= ?4
-             ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
-            if lessons { "" } else { "NOT" }
-        ))?
-        .query_map(params![a, b, TOP as i64, MIN_GROUP as i64], |r| {
-            let id: String = r.get(0)?;
-            Ok(MaterialCount {
-                id: id.strip_prefix(LESSON_PREFIX).unwrap_or(&id).to_string(),
-                views: r.get::<_, i64>(1)? as u64,
-                participants: r.get::<_, i64>(2)? as u64,
-            })
-        })?
-        .collect()
-    };
-    let top_materials = used(false)?;
-    let lessons = used(true)?;
-    // A search is shown only when enough different people made it (for a search that found
-    // nothing: enough people for whom it found nothing).
-    let searches_by = |column: &str| -> rusqlite::Result<Vec<SearchCount>> {
-        conn.prepare_cached(&format!(
-            "SELECT query, SUM({column}) AS n,
-                    COUNT(DISTINCT CASE WHEN {column} > 0 THEN participant END) AS people
-             FROM search_person WHERE day BETWEEN ?1 AND ?2 AND {COUNTED}
-             GROUP BY query HAVING n > 0 AND people >= ?4 ORDER BY n DESC, query LIMIT ?3"
-        ))?
-        .query_map(params![a, b, TOP as i64, MIN_GROUP as i64], |r| {
-            Ok(SearchCount {
-                query: r.get(0)?,
-                searches: r.get::<_, i64>(1)? as u64,
-            })
-        })?
-        .collect()
-    };
-    let top_searches = searches_by("searches")?;
-    let zero_result_searches = searches_by("zero")?;
-    // Days need no complementary suppression: people per day add up to no number shown
-    // (the period's people are counted once however many days they came).
-    let mut busy_days = Vec::new();
-    let mut quiet_days = 0;
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT day, COUNT(DISTINCT participant) FROM active
-         WHERE category = '' AND day BETWEEN ?1 AND ?2 AND {COUNTED} GROUP BY day ORDER BY day"
-    ))?;
-    for row in st.query_map(params![a, b], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64))
-    })? {
-        let (day, n) = row?;
-        if n >= MIN_GROUP {
-            busy_days.push(DayCount {
-                date: clock::iso(clock::date_of(day)),
-                participants: n,
-            });
-        } else {
-            quiet_days += 1;
-        }
-    }
-    let (hours, hidden_hours) = hours(conn, a, b)?;
-    Ok(Report {
-        from: clock::iso(period.from),
-        to: clock::iso(period.to),
-        withheld: false,
-        participants,
-        sessions,
-        views,
-        searches,
-        uncounted,
-        by_category,
-        by_group,
-        top_materials,
-        lessons,
-        top_searches,
-        zero_result_searches,
-        busy_days,
-        quiet_days,
-        hours,
-        hidden_hours,
-    })
+    Ok(r)
 }
 
-/// The report of a period with fewer than [`MIN_GROUP`] counted participants: nothing about
-/// them, only what was not counted.
-fn withheld(period: Period, uncounted: Uncounted, ethnic_groups: &[(&str, &str)]) -> Report {
-    let hidden = |choices: &[(&str, &str)]| -> Vec<GroupCount> {
-        choices
-            .iter()
-            .map(|(v, l)| (v.to_string(), l.to_string()))
-            .chain([(String::new(), "Không cho biết".to_string())])
-            .map(|(group, label)| GroupCount {
-                group,
-                label,
-                participants: None,
-            })
-            .collect()
-    };
-    let mut by_group = BTreeMap::new();
-    by_group.insert("age_band".to_string(), hidden(AGE_BANDS));
-    by_group.insert("gender".to_string(), hidden(GENDERS));
-    by_group.insert("ethnicity".to_string(), hidden(ethnic_groups));
-    by_group.insert("newly_literate".to_string(), hidden(NEWLY_LITERATE));
-    by_group.insert(
-        "village".to_string(),
-        hidden(&[("*", "Nơi khác (mỗi nơi dưới 5 người)")]),
-    );
-    Report {
+/// What may be shown of a period's tallies, at any level (a centre, a commune, the district):
+/// no cell behind fewer than [`MIN_GROUP`] people, nor one that would let such a cell be worked
+/// out from a total. Hours and what was not counted are the centre's own ([`report`]).
+pub fn shown(period: Period, c: &Counts) -> Report {
+    let mut r = Report {
         from: clock::iso(period.from),
         to: clock::iso(period.to),
         withheld: true,
@@ -543,20 +420,33 @@ fn withheld(period: Period, uncounted: Uncounted, ethnic_groups: &[(&str, &str)]
         sessions: 0,
         views: 0,
         searches: 0,
-        uncounted,
-        by_category: crate::content::Category::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.slug().to_string(),
-                    FieldCount {
-                        hidden: true,
-                        ..FieldCount::default()
-                    },
-                )
+        uncounted: Uncounted::default(),
+        by_category: c
+            .fields
+            .keys()
+            .map(|k| {
+                let hidden = FieldCount {
+                    hidden: true,
+                    ..FieldCount::default()
+                };
+                (k.clone(), hidden)
             })
             .collect(),
-        by_group,
+        by_group: c
+            .groups
+            .iter()
+            .map(|(q, cells)| {
+                let hidden = cells
+                    .iter()
+                    .map(|g| GroupCount {
+                        group: g.group.clone(),
+                        label: g.label.clone(),
+                        participants: None,
+                    })
+                    .collect();
+                (q.clone(), hidden)
+            })
+            .collect(),
         top_materials: Vec::new(),
         lessons: Vec::new(),
         top_searches: Vec::new(),
@@ -565,67 +455,98 @@ fn withheld(period: Period, uncounted: Uncounted, ethnic_groups: &[(&str, &str)]
         quiet_days: 0,
         hours: vec![0; 24],
         hidden_hours: vec![true; 24],
+    };
+    if c.participants < MIN_GROUP {
+        return r;
     }
+    r.withheld = false;
+    r.participants = c.participants;
+    r.sessions = c.sessions;
+    r.views = c.views;
+    r.searches = c.searches;
+    r.by_category = fields(&c.fields);
+    r.by_group = c
+        .groups
+        .iter()
+        .map(|(q, cells)| (q.clone(), groups(cells)))
+        .collect();
+    let listed = |uses: &[UseTally]| -> Vec<MaterialCount> {
+        uses.iter()
+            .filter(|u| u.participants >= MIN_GROUP)
+            .take(TOP)
+            .map(|u| MaterialCount {
+                id: u.id.clone(),
+                views: u.views,
+                participants: u.participants,
+            })
+            .collect()
+    };
+    r.top_materials = listed(&c.materials);
+    r.lessons = listed(&c.lessons);
+    let searched = |s: &[SearchTally]| -> Vec<SearchCount> {
+        s.iter()
+            .filter(|s| s.participants >= MIN_GROUP && s.searches > 0)
+            .take(TOP)
+            .map(|s| SearchCount {
+                query: s.query.clone(),
+                searches: s.searches,
+            })
+            .collect()
+    };
+    r.top_searches = searched(&c.top_searches);
+    r.zero_result_searches = searched(&c.not_found);
+    // Days need no complementary suppression: people per day add up to no number shown
+    // (the period's people are counted once however many days they came).
+    for d in &c.days {
+        if d.participants >= MIN_GROUP {
+            r.busy_days.push(DayCount {
+                date: d.date.clone(),
+                participants: d.participants,
+            });
+        } else if d.participants > 0 {
+            r.quiet_days += 1;
+        }
+    }
+    r
 }
 
 /// People and views per field, small fields hidden. Every view has a field, so the fields'
-/// views add up to the period's: complementary suppression applies.
-fn fields(conn: &Connection, a: i64, b: i64) -> rusqlite::Result<BTreeMap<String, FieldCount>> {
-    let all = crate::content::Category::ALL;
-    let mut counts = vec![FieldCount::default(); all.len()];
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT category, COUNT(DISTINCT participant), SUM(views) FROM active
-         WHERE category <> '' AND day BETWEEN ?1 AND ?2 AND {COUNTED} GROUP BY category"
-    ))?;
-    for row in st.query_map(params![a, b], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })? {
-        let (c, p, v) = row?;
-        if let Some(i) = all.iter().position(|x| x.slug() == c) {
-            counts[i] = FieldCount {
-                participants: p as u64,
-                views: v as u64,
-                hidden: false,
-            };
-        }
-    }
-    let people: Vec<u64> = counts.iter().map(|f| f.participants).collect();
-    let shown = suppress(&people, |hidden| {
-        // Slugs are the program's own words, never input.
-        let list: Vec<String> = hidden
-            .iter()
-            .map(|&i| format!("'{}'", all[i].slug()))
-            .collect();
-        conn.query_row(
-            &format!(
-                "SELECT COUNT(DISTINCT participant) FROM active WHERE category IN ({})
-                 AND day BETWEEN ?1 AND ?2 AND {COUNTED}",
-                list.join(",")
-            ),
-            params![a, b],
-            |r| r.get::<_, i64>(0).map(|n| n as u64),
-        )
-    })?;
-    Ok(all
+/// views add up to the period's: complementary suppression applies. A person may use several
+/// fields, so how many are behind the hidden ones together is not known from the tallies;
+/// taken as small unless one of them alone has enough, which hides at least what an exact
+/// count would, and the same way at every level.
+fn fields(tallies: &BTreeMap<String, FieldTally>) -> BTreeMap<String, FieldCount> {
+    let people: Vec<u64> = tallies.values().map(|f| f.participants).collect();
+    let Ok(shown) = suppress(&people, |hidden| {
+        let max = hidden.iter().map(|&i| people[i]).max().unwrap_or(0);
+        let any = hidden.iter().any(|&i| people[i] > 0);
+        Ok::<_, std::convert::Infallible>(if !any {
+            0
+        } else if max >= MIN_GROUP {
+            max
+        } else {
+            1
+        })
+    });
+    tallies
         .iter()
-        .zip(counts)
         .zip(shown)
-        .map(|((c, f), shown)| {
-            let f = if shown {
-                f
+        .map(|((k, f), shown)| {
+            let count = if shown {
+                FieldCount {
+                    participants: f.participants,
+                    views: f.views,
+                    hidden: false,
+                }
             } else {
                 FieldCount {
                     hidden: true,
                     ..FieldCount::default()
                 }
             };
-            (c.slug().to_string(), f)
+            (k.clone(), count)
         })
-        .collect())
+        .collect()
 }
 
 /// Views per hour of the day, hours behind few people hidden; the hours add up to the
@@ -672,86 +593,23 @@ fn hours(conn: &Connection, a: i64, b: i64) -> rusqlite::Result<(Vec<u64>, Vec<b
     Ok((views, shown.iter().map(|s| !s).collect()))
 }
 
-/// Distinct counted participants of the period per answer to one question, small groups
-/// hidden, and beside them whatever would let a small group be worked out from the total.
-fn groups(
-    conn: &Connection,
-    a: i64,
-    b: i64,
-    column: &str,
-    choices: Option<&[(&str, &str)]>,
-) -> rusqlite::Result<Vec<GroupCount>> {
-    let sql = format!(
-        "SELECT COALESCE(CAST(p.{column} AS TEXT), ''), COUNT(*) FROM
-           (SELECT DISTINCT participant FROM active
-            WHERE category = '' AND day BETWEEN ?1 AND ?2 AND {COUNTED}) x
-         LEFT JOIN profiles p ON p.participant = x.participant
-         GROUP BY 1"
-    );
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for row in conn.prepare(&sql)?.query_map(params![a, b], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
-        let (g, n) = row?;
-        counts.insert(g, n as u64);
-    }
-    // (stored value, label, people): every person of the period in exactly one cell.
-    let mut cells: Vec<(String, String, u64)> = Vec::new();
-    match choices {
-        // Every offered choice is listed, so an absent group looks the same as a small one.
-        Some(c) => {
-            // Answers the list no longer offers (the settings changed) count as "another".
-            let unlisted: u64 = counts
-                .iter()
-                .filter(|(g, _)| !g.is_empty() && !c.iter().any(|(v, _)| v == g))
-                .map(|(_, n)| n)
-                .sum();
-            for (v, l) in c {
-                let extra = if *v == OTHER_GROUP { unlisted } else { 0 };
-                cells.push((
-                    v.to_string(),
-                    l.to_string(),
-                    counts.get(*v).copied().unwrap_or(0) + extra,
-                ));
-            }
-        }
-        // Free text (villages): a name is shown only with enough people; the rest are pooled,
-        // so a report never reveals that one person from a small hamlet took part.
-        None => {
-            let mut pooled = 0;
-            for (g, &n) in counts.iter().filter(|(g, _)| !g.is_empty()) {
-                if n >= MIN_GROUP {
-                    cells.push((g.clone(), g.clone(), n));
-                } else {
-                    pooled += n;
-                }
-            }
-            cells.push((
-                "*".to_string(),
-                "Nơi khác (mỗi nơi dưới 5 người)".to_string(),
-                pooled,
-            ));
-        }
-    }
-    cells.push((
-        String::new(),
-        "Không cho biết".to_string(),
-        counts.get("").copied().unwrap_or(0),
-    ));
-    let people: Vec<u64> = cells.iter().map(|c| c.2).collect();
+/// One question's cells, small groups hidden, and beside them whatever would let a small group
+/// be worked out from the total.
+fn groups(cells: &[GroupTally]) -> Vec<GroupCount> {
+    let people: Vec<u64> = cells.iter().map(|c| c.participants).collect();
     // The cells share out the period's people: those behind hidden cells are their sum.
-    let shown = suppress(&people, |hidden| {
-        Ok::<_, rusqlite::Error>(hidden.iter().map(|&i| people[i]).sum())
-    })?;
-    Ok(cells
-        .into_iter()
+    let Ok(shown) = suppress(&people, |hidden| {
+        Ok::<_, std::convert::Infallible>(hidden.iter().map(|&i| people[i]).sum())
+    });
+    cells
+        .iter()
         .zip(shown)
-        .map(|((group, label, n), shown)| GroupCount {
-            group,
-            label,
-            participants: shown.then_some(n),
+        .map(|(c, shown)| GroupCount {
+            group: c.group.clone(),
+            label: c.label.clone(),
+            participants: shown.then_some(c.participants),
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
