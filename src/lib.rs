@@ -15,6 +15,7 @@ pub mod cli;
 pub mod clock;
 pub mod content;
 pub mod data_dir;
+pub mod district;
 pub mod error;
 pub mod fsutil;
 #[doc(hidden)]
@@ -24,6 +25,7 @@ pub mod package;
 pub mod search;
 pub mod server;
 pub mod settings;
+pub mod summary;
 pub mod usage;
 pub mod web;
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hoclieu::cli::args::{Cli, Command};
-use hoclieu::cli::{admin, backup, check, config, doctor, package, report, serve};
+use hoclieu::cli::{admin, backup, check, config, district, doctor, package, report, serve};
 
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
@@ -28,6 +28,8 @@ fn main() -> ExitCode {
         Command::Backup(args) => backup::run(args),
         Command::Restore(args) => backup::restore(args),
         Command::Package(command) => package::run(command),
+        Command::Summary(command) => district::summary(command),
+        Command::District(command) => district::run(command),
     };
     match result {
         Ok(code) => code,

@@ -70,6 +70,30 @@ pub struct Settings {
     pub retention_days: i64,
     /// Announce `hoclieu.local` on the network (mDNS).
     pub mdns: bool,
+    /// A centre's box, or the district office's (which imports the centres' summaries).
+    pub role: Role,
+}
+
+/// What the box is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A community learning centre: serves the library, counts participation.
+    #[default]
+    Centre,
+    /// The district office: also imports and rolls up the centres' summaries.
+    District,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "centre" | "center" => Ok(Role::Centre),
+            "district" => Ok(Role::District),
+            other => Err(format!("unknown role {other:?} (centre or district)")),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -88,6 +112,7 @@ impl Default for Settings {
             data: PathBuf::from("hoclieu-data"),
             retention_days: 730,
             mdns: true,
+            role: Role::Centre,
         }
     }
 }
@@ -116,6 +141,8 @@ pub struct Layer {
     pub retention_days: Option<i64>,
     /// See [`Settings::mdns`].
     pub mdns: Option<bool>,
+    /// See [`Settings::role`].
+    pub role: Option<Role>,
 }
 
 /// Where a value came from.
@@ -190,6 +217,7 @@ pub fn env_layer(var: impl Fn(&str) -> Option<String>) -> Result<Layer, Settings
         data: text("HOCLIEU_DATA").map(PathBuf::from),
         retention_days: parsed("HOCLIEU_RETENTION_DAYS", var("HOCLIEU_RETENTION_DAYS"))?,
         mdns: parsed("HOCLIEU_MDNS", var("HOCLIEU_MDNS"))?,
+        role: parsed("HOCLIEU_ROLE", var("HOCLIEU_ROLE"))?,
     })
 }
 
@@ -261,6 +289,7 @@ pub fn resolve(file: Option<(&Path, Layer)>, env: Layer, flags: Layer) -> Resolv
     merge!(data);
     merge!(retention_days);
     merge!(mdns);
+    merge!(role);
     Resolved {
         settings: s,
         origins,

@@ -41,6 +41,76 @@ pub enum Command {
     /// Carry materials and lessons between centres in one file (e.g. on a USB stick).
     #[command(subcommand)]
     Package(PackageCommand),
+    /// The centre's signed period summaries for the district.
+    #[command(subcommand)]
+    Summary(SummaryCommand),
+    /// The district office: import the centres' summaries, accept their keys.
+    #[command(subcommand)]
+    District(DistrictCommand),
+}
+
+/// `hoclieu summary ...`.
+#[derive(Debug, Subcommand)]
+pub enum SummaryCommand {
+    /// Write one period's signed summary to a file (for the district, by USB stick).
+    Export(SummaryExportArgs),
+}
+
+/// Options of `hoclieu summary export`.
+#[derive(Debug, clap::Args)]
+pub struct SummaryExportArgs {
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
+    /// The period: 2026-11 (month), 2026-Q4, 2026-H2, 2026 (year) or 2026-LLW (learning week).
+    #[arg(long)]
+    pub period: String,
+    /// File to write (for example /media/usb/ban-bo-2026-H2.hoclieu-summary.json).
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+/// `hoclieu district ...`.
+#[derive(Debug, Subcommand)]
+pub enum DistrictCommand {
+    /// Check and import centres' summary files; each is taken whole or refused.
+    Import(DistrictImportArgs),
+    /// List the centres' new keys waiting for a manager.
+    Keys(DistrictPlaceArgs),
+    /// Accept a centre's new key (check its fingerprint with the centre first); the files it
+    /// signed are imported.
+    AcceptKey(DistrictKeyArgs),
+    /// Refuse a centre's new key; the files it signed are dropped.
+    RefuseKey(DistrictKeyArgs),
+}
+
+/// Options of `hoclieu district import`.
+#[derive(Debug, clap::Args)]
+pub struct DistrictImportArgs {
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
+    /// Summary files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Where the district's records are.
+#[derive(Debug, clap::Args)]
+pub struct DistrictPlaceArgs {
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
+}
+
+/// Options of `hoclieu district accept-key` and `refuse-key`.
+#[derive(Debug, clap::Args)]
+pub struct DistrictKeyArgs {
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
+    /// The key's fingerprint, as `hoclieu district keys` lists it (xxxx-xxxx-xxxx-xxxx).
+    pub fingerprint: String,
 }
 
 /// `hoclieu package ...`.

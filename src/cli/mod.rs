@@ -6,6 +6,7 @@ pub mod args;
 pub mod backup;
 pub mod check;
 pub mod config;
+pub mod district;
 pub mod doctor;
 pub mod package;
 pub mod report;

@@ -46,7 +46,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
 
 /// The titles of the box's materials and lessons, as the web export shows them; ids when the
 /// library cannot be read (the numbers still come out).
-fn titles(place: &Place) -> Titles {
+pub(crate) fn titles(place: &Place) -> Titles {
     let read = || -> anyhow::Result<Titles> {
         let at = place.settings()?;
         let (library, _, lessons) = local_library(&at, library_source(at.library.as_deref())?)?;

@@ -69,14 +69,16 @@ impl Titles {
         }
     }
 
-    fn material(&self, id: &str) -> String {
+    /// A material's title (its id when it has none).
+    pub fn material(&self, id: &str) -> String {
         self.materials
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_string())
     }
 
-    fn lesson(&self, code: &str) -> String {
+    /// A lesson's title (its code when it has none).
+    pub fn lesson(&self, code: &str) -> String {
         self.lessons
             .get(code)
             .cloned()

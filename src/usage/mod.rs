@@ -250,12 +250,14 @@ fn write_loop(
     let mut settled: Option<i64> = None;
     // The day old events were last pruned by in this run.
     let mut pruned: Option<i64> = None;
+    let mut on = OnDays::default();
     loop {
         if let Some(link) = &clock {
             settle(&mut store, link, &mut settled);
             if settled.is_some() {
                 prune(&store, link, &mut pruned);
             }
+            on.mark(&store, link);
         }
         let first = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(e) => e,
@@ -355,6 +357,37 @@ fn settle(store: &mut store::Store, link: &ClockLink, settled: &mut Option<i64>)
             *settled = Some(offset);
         }
         Err(e) => tracing::warn!(error = %e, "fixing guessed times failed; will retry"),
+    }
+}
+
+/// The box's days on, marked as the clock passes into each (and when it becomes trusted).
+#[derive(Default)]
+struct OnDays {
+    /// The day and trust last marked.
+    last: Option<(i64, bool)>,
+    /// After a failed mark, when to try again (a full disk stays full).
+    retry: Option<Instant>,
+}
+
+impl OnDays {
+    fn mark(&mut self, store: &store::Store, link: &ClockLink) {
+        let c = &link.clock;
+        let now = c.now_ms();
+        let guess = c.is_guess();
+        let day = clock::local_day(now);
+        if self.last == Some((day, !guess)) || self.retry.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        match store.mark_on(day, c.boot(), now, guess.then(|| c.offset_ms())) {
+            Ok(()) => {
+                self.last = Some((day, !guess));
+                self.retry = None;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "the day could not be marked as on; will retry");
+                self.retry = Some(Instant::now() + Duration::from_secs(60));
+            }
+        }
     }
 }
 

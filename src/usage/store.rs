@@ -21,7 +21,7 @@ pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 /// Longest search text stored.
 const MAX_QUERY_CHARS: usize = 100;
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA: i64 = 3;
+const SCHEMA: i64 = 4;
 
 /// Errors of the usage store.
 pub type StoreResult<T> = Result<T, rusqlite::Error>;
@@ -60,10 +60,16 @@ impl Store {
         configure(&conn)?;
         migrate(&conn)?;
         crate::accounts::migrate(&conn)?;
+        crate::district::migrate(&conn)?;
         Ok(Store {
             conn,
             last_seen: HashMap::new(),
         })
+    }
+
+    /// The connection alone (for commands that write other tables in transactions).
+    pub fn into_conn(self) -> Connection {
+        self.conn
     }
 
     /// The connection, for reports in the same process.
@@ -155,10 +161,54 @@ impl Store {
             );
         }
         recount_days(&tx, &days)?;
+        let marks: Vec<(i64, i64, i64)> = tx
+            .prepare("SELECT day, at, guess_offset FROM box_on WHERE boot = ?1 AND guess_offset IS NOT NULL")?
+            .query_map([boot], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<StoreResult<_>>()?;
+        for (day, at, guessed) in marks {
+            let fixed = at - guessed + offset_ms;
+            tx.execute(
+                "DELETE FROM box_on WHERE day = ?1 AND boot = ?2 AND trusted = 0",
+                params![day, boot],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO box_on(day, boot, trusted, at) VALUES (?1, ?2, 1, ?3)",
+                params![local_day(fixed), boot, fixed],
+            )?;
+        }
+        // Marks of earlier runs keep their guessed date, untrusted.
+        tx.execute(
+            "UPDATE box_on SET guess_offset = NULL WHERE guess_offset IS NOT NULL AND boot <> ?1",
+            [boot],
+        )?;
         tx.commit()?;
         // Session gaps were measured on the old times.
         self.last_seen.clear();
         Ok(moved)
+    }
+
+    /// Marks day `day` as one the box was on in run `boot`, first seen at `at_ms`; with
+    /// `guess_offset`, the date was a guess made with that offset.
+    pub fn mark_on(
+        &self,
+        day: i64,
+        boot: i64,
+        at_ms: i64,
+        guess_offset: Option<i64>,
+    ) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO box_on(day, boot, trusted, at, guess_offset)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                day,
+                boot,
+                guess_offset.is_none(),
+                at_ms,
+                guess_offset
+            ])?;
+        Ok(())
     }
 
     /// The time of the newest event, if any.
@@ -202,7 +252,34 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
             COMMIT;",
         )?;
     }
-    migrate_v3(conn)
+    if version < 3 {
+        migrate_v3(conn)?;
+    }
+    migrate_v4(conn)
+}
+
+/// v4: the days the box was on (so a report can tell "box off" from "nobody came"), and the
+/// last revision of each period's summary sent to the district.
+///
+/// A day is marked when the box first runs on it, by the date the clock had then; while the
+/// clock was a guess (`guess_offset`, `boot`) the mark is moved once phones or staff confirm
+/// it, like the events. `trusted` says the date is certain.
+fn migrate_v4(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "BEGIN;
+        CREATE TABLE IF NOT EXISTS box_on(
+            day INTEGER NOT NULL,
+            boot INTEGER NOT NULL,
+            trusted INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            guess_offset INTEGER,
+            PRIMARY KEY(day, boot, trusted)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS summary_revisions(
+            period TEXT PRIMARY KEY,
+            revision INTEGER NOT NULL) WITHOUT ROWID;
+        PRAGMA user_version = 4;
+        COMMIT;",
+    )
 }
 
 /// v3: which ids were kept (their cookie came back), and searches and hours per participant,
@@ -553,5 +630,41 @@ mod tests {
     fn queries_are_normalised() {
         assert_eq!(normalise_query("  Trồng   LÚA "), "trồng lúa");
         assert_eq!(normalise_query(&"a".repeat(500)).len(), 100);
+    }
+
+    #[test]
+    fn days_on_by_a_guessed_clock_move_when_the_clock_is_confirmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let day_ms = 86_400_000;
+        let (boot, old_boot) = (7, 6);
+        // This run: the box came back at a stale time, 40 days behind.
+        let guessed_at = 20_000 * day_ms + 3_600_000;
+        store.mark_on(20_000, boot, guessed_at, Some(0)).unwrap();
+        // An earlier run never had its clock confirmed.
+        store
+            .mark_on(19_000, old_boot, 19_000 * day_ms, Some(0))
+            .unwrap();
+        store.mark_on(20_041, boot, 20_041 * day_ms, None).unwrap();
+        store.settle_clock(boot, 40 * day_ms).unwrap();
+        let days: Vec<(i64, bool)> = store
+            .conn()
+            .prepare("SELECT day, trusted FROM box_on ORDER BY day")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<StoreResult<_>>()
+            .unwrap();
+        let moved = local_day(guessed_at + 40 * day_ms);
+        assert_eq!(days, vec![(19_000, false), (moved, true), (20_041, true)]);
+        let period = crate::usage::report::Period::new(
+            crate::clock::date_of(18_990),
+            crate::clock::date_of(20_100),
+        )
+        .unwrap();
+        assert_eq!(
+            crate::summary::days_on(store.conn(), period).unwrap(),
+            (3, 2)
+        );
     }
 }

@@ -7,6 +7,7 @@ mod api;
 mod clock;
 mod connections;
 mod counting;
+mod district;
 mod files;
 mod full_disk;
 mod index;

@@ -1,0 +1,165 @@
+//! `hoclieu summary export` (a centre's signed period summary, to a file) and `hoclieu
+//! district ...` (the district office imports such files and manages the centres' keys).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::args::{DistrictCommand, Place, SummaryCommand, SummaryExportArgs};
+use crate::district;
+use crate::settings::Role;
+use crate::summary::{self, Centre, Made};
+
+/// Runs `hoclieu summary ...`.
+pub fn summary(command: SummaryCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SummaryCommand::Export(args) => export(args),
+    }
+}
+
+fn export(args: SummaryExportArgs) -> anyhow::Result<ExitCode> {
+    let settings = args.place.settings()?;
+    let store = crate::usage::store::Store::open(&settings.data)
+        .with_context(|| format!("opening the records in {}", settings.data.display()))?;
+    let conn = store.conn();
+    let key = summary::box_key(conn)?;
+    let (groups, _) = crate::usage::profile::offered_groups(&settings.ethnic_groups);
+    let titles = super::report::titles(&args.place);
+    let made = Made {
+        centre: Centre {
+            name: settings.centre.clone(),
+            commune: settings.commune.clone(),
+            district: settings.district.clone(),
+        },
+        ethnic_groups: &groups,
+        titles: &titles,
+        // Outside the server nobody confirms the clock: the system time is all there is.
+        now_ms: crate::clock::now_ms(),
+        clock_trusted: false,
+    };
+    let s = summary::make(conn, &args.period, &made)?;
+    let bytes = summary::seal(&s, &key);
+    super::write_beside(&args.to, "part", |out| {
+        std::io::Write::write_all(out, &bytes)?;
+        Ok(())
+    })?;
+    println!(
+        "Wrote the summary of {} (revision {}, {} participants, box on {} of {} days) to {}; signed by key {}.",
+        s.period,
+        s.revision,
+        s.counts.participants,
+        s.box_days.on,
+        s.box_days.days,
+        args.to.display(),
+        key.fingerprint()
+    );
+    if s.centre.commune.trim().is_empty() || s.centre.district.trim().is_empty() {
+        eprintln!(
+            "note: the settings give no commune or district; the district office needs them to tell centres apart"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The district's database, checked to belong to a district box.
+fn district_db(place: &Place) -> anyhow::Result<(crate::usage::store::Store, String)> {
+    let settings = place.settings()?;
+    anyhow::ensure!(
+        settings.role == Role::District,
+        "this box is a centre; a district office's box has role = \"district\" in its settings (or HOCLIEU_ROLE=district)"
+    );
+    let store = crate::usage::store::Store::open(&settings.data)
+        .with_context(|| format!("opening the records in {}", settings.data.display()))?;
+    Ok((store, settings.district))
+}
+
+/// Runs `hoclieu district ...`.
+pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        DistrictCommand::Import(args) => {
+            let (store, ours) = district_db(&args.place)?;
+            let mut conn = store.into_conn();
+            let mut refused = 0;
+            for f in &args.files {
+                let outcome = std::fs::read(f)
+                    .map_err(|e| anyhow::anyhow!("không đọc được tệp: {e}"))
+                    .and_then(|bytes| {
+                        Ok(district::import(
+                            &mut conn,
+                            &bytes,
+                            &ours,
+                            crate::clock::now_ms(),
+                        )?)
+                    });
+                match outcome {
+                    Ok(done) => println!("{}: {done}", f.display()),
+                    Err(e) => {
+                        refused += 1;
+                        println!("{}: bị từ chối: {e:#}", f.display());
+                    }
+                }
+            }
+            Ok(if refused == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        DistrictCommand::Keys(args) => {
+            let (store, _) = district_db(&args.place)?;
+            let keys = district::held_keys(store.conn())?;
+            if keys.is_empty() {
+                println!("No new keys waiting.");
+            }
+            for k in keys {
+                println!(
+                    "{}: new key {} (known key {}), {} file(s) waiting",
+                    k.name, k.fingerprint, k.pinned, k.files
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DistrictCommand::AcceptKey(args) | DistrictCommand::RefuseKey(args)
+            if args.fingerprint.trim().is_empty() =>
+        {
+            anyhow::bail!("give the key's fingerprint")
+        }
+        DistrictCommand::AcceptKey(args) => {
+            let (store, _) = district_db(&args.place)?;
+            let mut conn = store.into_conn();
+            let Some(k) = find_key(&conn, &args.fingerprint)? else {
+                anyhow::bail!("no new key {} is waiting", args.fingerprint.trim());
+            };
+            let done =
+                district::accept_key(&mut conn, &k.centre, &k.fingerprint, crate::clock::now_ms())?
+                    .unwrap_or_default();
+            println!("Key {} is now the key of {}.", k.fingerprint, k.name);
+            for d in done {
+                println!("{d}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DistrictCommand::RefuseKey(args) => {
+            let (store, _) = district_db(&args.place)?;
+            let mut conn = store.into_conn();
+            let Some(k) = find_key(&conn, &args.fingerprint)? else {
+                anyhow::bail!("no new key {} is waiting", args.fingerprint.trim());
+            };
+            district::refuse_key(&mut conn, &k.centre, &k.fingerprint)?;
+            println!(
+                "Key {} of {} refused; its files were dropped.",
+                k.fingerprint, k.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn find_key(
+    conn: &rusqlite::Connection,
+    fingerprint: &str,
+) -> anyhow::Result<Option<district::HeldKey>> {
+    Ok(district::held_keys(conn)?
+        .into_iter()
+        .find(|k| k.fingerprint == fingerprint.trim()))
+}

@@ -1,0 +1,506 @@
+//! The district office's side: centres' signed summaries imported into the district box's
+//! database. A centre's first file pins its key; a file signed by another key waits until a
+//! manager accepts that key. A file is kept whole or not at all, and importing it again changes
+//! nothing; a higher revision of a period replaces the one held.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::box_key;
+use crate::summary::{self, Summary, SummaryError, Verified};
+
+/// Why a file was refused (nothing of it was kept).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Damaged, altered or not a summary.
+    #[error("{0}")]
+    File(#[from] SummaryError),
+    /// From a centre of another district.
+    #[error("tệp của huyện «{theirs}», không phải của huyện «{ours}»")]
+    OtherDistrict {
+        /// The district the file names.
+        theirs: String,
+        /// This office's district.
+        ours: String,
+    },
+    /// The same revision of the period is held with other contents.
+    #[error(
+        "đã có lần gửi số {revision} kỳ {period} của «{centre}» với nội dung khác; hãy xuất lại ở trung tâm"
+    )]
+    Conflict {
+        /// Centre name.
+        centre: String,
+        /// Period.
+        period: String,
+        /// Revision.
+        revision: u64,
+    },
+    /// The database failed.
+    #[error("cơ sở dữ liệu: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+/// What importing one file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// Kept: a period not held before, or a higher revision (`replaced` is the one it replaced).
+    New {
+        /// Centre name.
+        centre: String,
+        /// Period name.
+        period: String,
+        /// Its revision.
+        revision: u64,
+        /// The revision it replaced.
+        replaced: Option<u64>,
+    },
+    /// This file (or this revision) is already held: nothing changed.
+    Again {
+        /// Centre name.
+        centre: String,
+        /// Period name.
+        period: String,
+        /// Its revision.
+        revision: u64,
+    },
+    /// A newer revision is held: nothing changed.
+    Older {
+        /// Centre name.
+        centre: String,
+        /// Period name.
+        period: String,
+        /// This file's revision.
+        revision: u64,
+        /// The revision held.
+        held: u64,
+    },
+    /// Signed by a key other than the centre's: kept aside until a manager accepts the key.
+    Held {
+        /// Centre name.
+        centre: String,
+        /// Period name.
+        period: String,
+        /// The new key's fingerprint.
+        fingerprint: String,
+        /// The pinned key's fingerprint.
+        pinned: String,
+    },
+}
+
+impl std::fmt::Display for Imported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Imported::New {
+                centre,
+                period,
+                revision,
+                replaced: None,
+            } => write!(f, "đã nhận: «{centre}» kỳ {period} (lần gửi {revision})"),
+            Imported::New {
+                centre,
+                period,
+                revision,
+                replaced: Some(old),
+            } => write!(
+                f,
+                "đã nhận: «{centre}» kỳ {period} (lần gửi {revision}, thay lần {old})"
+            ),
+            Imported::Again {
+                centre,
+                period,
+                revision,
+            } => write!(
+                f,
+                "đã có từ trước: «{centre}» kỳ {period} (lần gửi {revision}); không thay đổi gì"
+            ),
+            Imported::Older {
+                centre,
+                period,
+                revision,
+                held,
+            } => write!(
+                f,
+                "bỏ qua: «{centre}» kỳ {period} lần gửi {revision} cũ hơn lần {held} đã có"
+            ),
+            Imported::Held {
+                centre,
+                period,
+                fingerprint,
+                pinned,
+            } => write!(
+                f,
+                "chờ xác nhận: «{centre}» kỳ {period} ký bằng khoá mới {fingerprint} (khoá đã biết {pinned}); cán bộ cần xác nhận khoá mới"
+            ),
+        }
+    }
+}
+
+/// Creates the district's tables (every box has them; only a district fills them).
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS district_keys(
+            centre TEXT NOT NULL,
+            key BLOB NOT NULL,
+            pinned INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            PRIMARY KEY(centre, key)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS district_summaries(
+            centre TEXT NOT NULL,
+            period TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            commune TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            key BLOB NOT NULL,
+            imported_at INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY(centre, period)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS district_held(
+            digest TEXT PRIMARY KEY,
+            centre TEXT NOT NULL,
+            key BLOB NOT NULL,
+            received_at INTEGER NOT NULL,
+            file BLOB NOT NULL) WITHOUT ROWID;",
+    )
+}
+
+/// Normalises a district name for comparison.
+fn same_place(a: &str, b: &str) -> bool {
+    let tidy = |s: &str| {
+        use unicode_normalization::UnicodeNormalization;
+        let s: String = s.nfc().collect::<String>().to_lowercase();
+        let words: Vec<&str> = s.split_whitespace().collect();
+        // "Huyện Tam Đường" and "Tam Đường" name the same district.
+        let words = match words.first() {
+            Some(&("huyện" | "quận" | "thị" | "thành")) if words.len() > 1 => {
+                let skip = if words[0] == "huyện" || words[0] == "quận" {
+                    1
+                } else {
+                    2
+                };
+                words[skip.min(words.len())..].to_vec()
+            }
+            _ => words,
+        };
+        words.join(" ")
+    };
+    tidy(a) == tidy(b)
+}
+
+/// Checks and imports one file. `district` is this office's district (empty: a province or
+/// national instance, which takes every district's files); `now_ms` stamps the import.
+pub fn import(
+    conn: &mut Connection,
+    bytes: &[u8],
+    district: &str,
+    now_ms: i64,
+) -> Result<Imported, ImportError> {
+    let v = summary::open(bytes)?;
+    let s = &v.summary;
+    if !district.trim().is_empty() && !same_place(&s.centre.district, district) {
+        return Err(ImportError::OtherDistrict {
+            theirs: s.centre.district.clone(),
+            ours: district.to_string(),
+        });
+    }
+    let centre = s.centre.identity();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let pinned: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT key FROM district_keys WHERE centre = ?1 AND pinned = 1",
+            [&centre],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match pinned {
+        None => {
+            tx.execute(
+                "INSERT OR REPLACE INTO district_keys(centre, key, pinned, first_seen)
+                 VALUES (?1, ?2, 1, ?3)",
+                params![centre, v.key.as_slice(), now_ms],
+            )?;
+        }
+        Some(k) if k.as_slice() != v.key.as_slice() => {
+            tx.execute(
+                "INSERT OR IGNORE INTO district_keys(centre, key, pinned, first_seen)
+                 VALUES (?1, ?2, 0, ?3)",
+                params![centre, v.key.as_slice(), now_ms],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO district_held(digest, centre, key, received_at, file)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![v.digest, centre, v.key.as_slice(), now_ms, bytes],
+            )?;
+            tx.commit()?;
+            let pinned: [u8; 32] = k.try_into().unwrap_or([0; 32]);
+            return Ok(Imported::Held {
+                centre: s.centre.name.clone(),
+                period: s.period.clone(),
+                fingerprint: v.fingerprint(),
+                pinned: box_key::fingerprint(&pinned),
+            });
+        }
+        Some(_) => {}
+    }
+    let outcome = keep(&tx, &v, &centre, now_ms)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Keeps a verified summary by the revision rules (the key is already the centre's).
+fn keep(
+    tx: &rusqlite::Transaction<'_>,
+    v: &Verified,
+    centre: &str,
+    now_ms: i64,
+) -> Result<Imported, ImportError> {
+    let s = &v.summary;
+    let held: Option<(u64, String)> = tx
+        .query_row(
+            "SELECT revision, digest FROM district_summaries WHERE centre = ?1 AND period = ?2",
+            params![centre, s.period],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )
+        .optional()?;
+    let name = s.centre.name.clone();
+    let period = s.period.clone();
+    match held {
+        Some((rev, digest)) if rev == s.revision => {
+            if digest == v.digest {
+                return Ok(Imported::Again {
+                    centre: name,
+                    period,
+                    revision: rev,
+                });
+            }
+            // Same revision, other contents: re-signed, or a centre restored from an old
+            // backup. Which is right cannot be told here.
+            let held_body: String = tx.query_row(
+                "SELECT body FROM district_summaries WHERE centre = ?1 AND period = ?2",
+                params![centre, s.period],
+                |r| r.get(0),
+            )?;
+            if serde_json::from_str::<Summary>(&held_body).ok().as_ref() == Some(s) {
+                return Ok(Imported::Again {
+                    centre: name,
+                    period,
+                    revision: rev,
+                });
+            }
+            Err(ImportError::Conflict {
+                centre: name,
+                period,
+                revision: rev,
+            })
+        }
+        Some((rev, _)) if rev > s.revision => Ok(Imported::Older {
+            centre: name,
+            period,
+            revision: s.revision,
+            held: rev,
+        }),
+        held => {
+            tx.execute(
+                "INSERT OR REPLACE INTO district_summaries
+                 (centre, period, revision, name, commune, digest, key, imported_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    centre,
+                    s.period,
+                    s.revision as i64,
+                    s.centre.name,
+                    s.centre.commune,
+                    v.digest,
+                    v.key.as_slice(),
+                    now_ms,
+                    serde_json::to_string(s).unwrap_or_default(),
+                ],
+            )?;
+            Ok(Imported::New {
+                centre: name,
+                period,
+                revision: s.revision,
+                replaced: held.map(|(r, _)| r),
+            })
+        }
+    }
+}
+
+/// A key waiting for a manager, with the files it signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldKey {
+    /// The centre's identity.
+    pub centre: String,
+    /// Its name as the files give it.
+    pub name: String,
+    /// The new key's fingerprint.
+    pub fingerprint: String,
+    /// The pinned key's fingerprint.
+    pub pinned: String,
+    /// Files waiting.
+    pub files: u64,
+}
+
+/// Keys waiting for acceptance.
+pub fn held_keys(conn: &Connection) -> Result<Vec<HeldKey>, ImportError> {
+    let mut out = Vec::new();
+    let rows: Vec<(String, Vec<u8>, i64)> = conn
+        .prepare(
+            "SELECT centre, key, COUNT(*) FROM district_held GROUP BY centre, key
+             ORDER BY centre, MIN(received_at)",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (centre, key, files) in rows {
+        let file: Vec<u8> = conn.query_row(
+            "SELECT file FROM district_held WHERE centre = ?1 AND key = ?2 LIMIT 1",
+            params![centre, key],
+            |r| r.get(0),
+        )?;
+        let name = summary::open(&file)
+            .map(|v| v.summary.centre.name)
+            .unwrap_or_else(|_| centre.clone());
+        let pinned: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT key FROM district_keys WHERE centre = ?1 AND pinned = 1",
+                [&centre],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let fp = |k: &[u8]| {
+            <[u8; 32]>::try_from(k)
+                .map(|k| box_key::fingerprint(&k))
+                .unwrap_or_default()
+        };
+        out.push(HeldKey {
+            name,
+            fingerprint: fp(&key),
+            pinned: pinned.as_deref().map(fp).unwrap_or_default(),
+            files: files as u64,
+            centre,
+        });
+    }
+    Ok(out)
+}
+
+/// A manager accepts the key with `fingerprint` as the centre's (after checking it with the
+/// centre, e.g. by phone): it replaces the pinned one, and the files it signed are imported.
+/// Returns what importing each did; `None` when no such key is waiting.
+pub fn accept_key(
+    conn: &mut Connection,
+    centre: &str,
+    fingerprint: &str,
+    now_ms: i64,
+) -> Result<Option<Vec<Imported>>, ImportError> {
+    let Some(key) = waiting_key(conn, centre, fingerprint)? else {
+        return Ok(None);
+    };
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "UPDATE district_keys SET pinned = (key = ?2) WHERE centre = ?1",
+        params![centre, key],
+    )?;
+    let files: Vec<Vec<u8>> = tx
+        .prepare("SELECT file FROM district_held WHERE centre = ?1 AND key = ?2")?
+        .query_map(params![centre, key], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut verified: Vec<Verified> = files.iter().filter_map(|f| summary::open(f).ok()).collect();
+    verified.sort_by_key(|v| (v.summary.period.clone(), v.summary.revision));
+    let mut done = Vec::new();
+    for v in &verified {
+        match keep(&tx, v, centre, now_ms) {
+            Ok(i) => done.push(i),
+            // A conflicting file stays out; the others still go in.
+            Err(ImportError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    tx.execute(
+        "DELETE FROM district_held WHERE centre = ?1 AND key = ?2",
+        params![centre, key],
+    )?;
+    tx.commit()?;
+    Ok(Some(done))
+}
+
+/// A manager refuses a waiting key: its files are dropped.
+pub fn refuse_key(
+    conn: &mut Connection,
+    centre: &str,
+    fingerprint: &str,
+) -> Result<bool, ImportError> {
+    let Some(key) = waiting_key(conn, centre, fingerprint)? else {
+        return Ok(false);
+    };
+    let tx = conn.transaction()?;
+    tx.execute(
+        "DELETE FROM district_held WHERE centre = ?1 AND key = ?2",
+        params![centre, key],
+    )?;
+    tx.execute(
+        "DELETE FROM district_keys WHERE centre = ?1 AND key = ?2 AND pinned = 0",
+        params![centre, key],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn waiting_key(
+    conn: &Connection,
+    centre: &str,
+    fingerprint: &str,
+) -> Result<Option<Vec<u8>>, ImportError> {
+    let keys: Vec<Vec<u8>> = conn
+        .prepare("SELECT DISTINCT key FROM district_held WHERE centre = ?1")?
+        .query_map([centre], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(keys.into_iter().find(|k| {
+        <[u8; 32]>::try_from(k.as_slice())
+            .is_ok_and(|k| box_key::fingerprint(&k) == fingerprint.trim())
+    }))
+}
+
+/// One imported summary as held.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// The centre's identity.
+    pub centre: String,
+    /// The summary.
+    pub summary: Summary,
+    /// When it was imported (ms).
+    pub imported_at: i64,
+}
+
+/// Every summary held for `period` (all periods when `None`), by commune and centre.
+pub fn summaries(conn: &Connection, period: Option<&str>) -> Result<Vec<Held>, ImportError> {
+    let mut st = conn.prepare(
+        "SELECT centre, body, imported_at FROM district_summaries
+         WHERE ?1 IS NULL OR period = ?1 ORDER BY commune, name, period",
+    )?;
+    let rows = st.query_map([period], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (centre, body, imported_at) = row?;
+        match serde_json::from_str(&body) {
+            Ok(summary) => out.push(Held {
+                centre,
+                summary,
+                imported_at,
+            }),
+            Err(e) => tracing::warn!(centre, error = %e, "a held summary could not be read"),
+        }
+    }
+    Ok(out)
+}
+
+/// Every centre the district has heard from: identity, name, commune (by commune, name).
+pub fn centres(conn: &Connection) -> Result<Vec<(String, String, String)>, ImportError> {
+    Ok(conn
+        .prepare(
+            "SELECT centre, MAX(name), MAX(commune) FROM district_summaries
+             GROUP BY centre ORDER BY 3, 2",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}

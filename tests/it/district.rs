@@ -1,0 +1,475 @@
+//! The district sees every centre (issue 16): a centre's signed period summary, checked and
+//! imported at the district, read back as the centre's own report says; altered, foreign and
+//! re-signed files; revisions; small groups at each level.
+
+use std::path::Path;
+
+use hoclieu::box_key::BoxKey;
+use hoclieu::clock::parse_date;
+use hoclieu::content::Category;
+use hoclieu::district::{self, ImportError, Imported};
+use hoclieu::summary::{self, Centre, Made, SummaryError};
+use hoclieu::usage::export::Titles;
+use hoclieu::usage::profile::{self, Profile};
+use hoclieu::usage::report::{Period, Report, report, shown};
+use hoclieu::usage::store::Store;
+use hoclieu::usage::{EventKind, UsageEvent};
+
+const DISTRICT: &str = "Tam Đường";
+
+/// Milliseconds at a Vietnam time.
+fn vn(date: &str, hour: i64) -> i64 {
+    let day = hoclieu::clock::day_number(parse_date(date).unwrap());
+    ((day * 86_400) + hour * 3600 - 7 * 3600) * 1000
+}
+
+/// One visitor: who, what they read and searched, what they said about themselves.
+struct Visit<'a> {
+    who: String,
+    day: &'a str,
+    material: (&'a str, Category),
+    search: Option<(&'a str, u64)>,
+    profile: Profile,
+}
+
+fn visit<'a>(who: &str, day: &'a str, material: (&'a str, Category)) -> Visit<'a> {
+    Visit {
+        who: format!("{who:0>32}"),
+        day,
+        material,
+        search: None,
+        profile: Profile::default(),
+    }
+}
+
+/// Records the visits in the centre's store, as the server would (ids kept, profiles saved),
+/// and marks the days the box was on.
+fn record(store: &mut Store, visits: &[Visit<'_>]) {
+    let mut events = Vec::new();
+    for v in visits {
+        let at = vn(v.day, 9);
+        let e = |kind| UsageEvent {
+            at_ms: at,
+            kind,
+            participant: v.who.clone(),
+            material: None,
+            category: None,
+            query: None,
+            results: None,
+            guess: None,
+        };
+        events.push(e(EventKind::Kept));
+        let mut view = e(EventKind::View);
+        view.material = Some(v.material.0.to_string());
+        view.category = Some(v.material.1);
+        events.push(view);
+        if let Some((q, results)) = v.search {
+            let mut s = e(EventKind::Search);
+            s.query = Some(q.to_string());
+            s.results = Some(results);
+            events.push(s);
+        }
+    }
+    store.insert(&events).unwrap();
+    for v in visits {
+        profile::save(store.conn(), &v.who, &v.profile, vn(v.day, 9)).unwrap();
+        let day = hoclieu::clock::day_number(parse_date(v.day).unwrap());
+        store.mark_on(day, 1, vn(v.day, 9), None).unwrap();
+    }
+}
+
+fn centre(name: &str, commune: &str) -> Centre {
+    Centre {
+        name: name.into(),
+        commune: commune.into(),
+        district: DISTRICT.into(),
+    }
+}
+
+/// Makes and signs the summary of `period` from a centre's store.
+fn export(store: &Store, who: &Centre, period: &str) -> Vec<u8> {
+    let conn = store.conn();
+    let key = BoxKey::load_or_create(conn).unwrap();
+    let titles = Titles::default();
+    let groups = profile::default_groups();
+    let made = Made {
+        centre: who.clone(),
+        ethnic_groups: &groups,
+        titles: &titles,
+        now_ms: vn("2027-01-05", 10),
+        clock_trusted: true,
+    };
+    summary::seal(&summary::make(conn, period, &made).unwrap(), &key)
+}
+
+fn h2() -> Period {
+    summary::named_period("2026-H2").unwrap().1
+}
+
+/// Twelve people at Bản Bo: seven women, five Mông and two Dao, three newly literate, one
+/// from a hamlet named in her profile; searches by many and one by a single person.
+fn ban_bo_visits() -> Vec<Visit<'static>> {
+    let rice = ("agriculture/lua-vu-xuan", Category::Agriculture);
+    let ors = ("health/oresol", Category::Health);
+    let land = ("law/so-do", Category::Law);
+    (0..12)
+        .map(|i| {
+            let material = [rice, rice, ors, land][i % 4];
+            let day = ["2026-10-03", "2026-10-03", "2026-11-12"][i % 3];
+            let mut v = visit(&format!("b{i}"), day, material);
+            v.search = match i {
+                0..=5 => Some(("trong lua", 4)),
+                6..=10 => Some(("nuoi ong", 0)),
+                _ => Some(("nguyen van a so dien thoai", 0)),
+            };
+            v.profile = Profile {
+                gender: Some(if i < 7 { "nu" } else { "nam" }.into()),
+                ethnicity: Some(
+                    match i {
+                        0..=4 => "mong",
+                        5 | 6 => "dao",
+                        _ => "kinh",
+                    }
+                    .into(),
+                ),
+                newly_literate: Some(i < 3),
+                age_band: Some(if i < 8 { "26-60" } else { "15-25" }.into()),
+                village: Some(if i == 0 { "Bản Hon" } else { "Nậm Đích" }.into()),
+            };
+            v
+        })
+        .collect()
+}
+
+fn district_store(dir: &Path) -> rusqlite::Connection {
+    Store::open(dir).unwrap().into_conn()
+}
+
+fn count(conn: &rusqlite::Connection, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+/// What a summary carries of a report: all of it but the centre-only parts (villages, hours,
+/// what was not counted).
+fn comparable(mut r: Report) -> Report {
+    r.by_group.remove("village");
+    r.hours = Vec::new();
+    r.hidden_hours = Vec::new();
+    r.uncounted = Default::default();
+    r
+}
+
+#[test]
+fn a_summary_read_at_the_district_says_what_the_centres_own_report_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    record(&mut store, &ban_bo_visits());
+    let file = export(&store, &centre("TTHTCĐ Bản Bo", "Bản Bo"), "2026-h2");
+    let own = report(store.conn(), h2(), &profile::default_groups()).unwrap();
+    assert_eq!(own.participants, 12);
+
+    // What never leaves the centre.
+    let text = String::from_utf8(file.clone()).unwrap();
+    for secret in [
+        "Bản Hon",
+        "Nậm Đích",
+        "nguyen van a",
+        "0000000000b1",
+        "village",
+    ] {
+        assert!(!text.contains(secret), "{secret} is in the file:\n{text}");
+    }
+
+    let ddir = tempfile::tempdir().unwrap();
+    let mut d = district_store(ddir.path());
+    let done = district::import(&mut d, &file, "Huyện Tam Đường", 1).unwrap();
+    assert!(
+        matches!(&done, Imported::New { period, revision: 1, replaced: None, .. } if period == "2026-H2"),
+        "{done:?}"
+    );
+    let held = district::summaries(&d, Some("2026-H2")).unwrap();
+    assert_eq!(held.len(), 1);
+    let s = &held[0].summary;
+    assert_eq!(s.centre.name, "TTHTCĐ Bản Bo");
+    assert!(s.complete);
+    assert_eq!((s.box_days.days, s.box_days.on), (184, 2));
+    let there = shown(h2(), &s.counts);
+    assert_eq!(comparable(there), comparable(own.clone()));
+    // And the report really says something (this is not two empty reports agreeing).
+    assert_eq!(own.zero_result_searches[0].query, "nuoi ong");
+    let women = own.by_group["gender"].iter().find(|g| g.group == "nu");
+    assert_eq!(women.unwrap().participants, Some(7));
+}
+
+#[test]
+fn altered_damaged_and_foreign_files_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    record(&mut store, &ban_bo_visits());
+    let file = export(&store, &centre("TTHTCĐ Bản Bo", "Bản Bo"), "2026-H2");
+    let ddir = tempfile::tempdir().unwrap();
+    let mut d = district_store(ddir.path());
+
+    // A number changed inside the summary, the file otherwise well formed.
+    let mut env: serde_json::Value = serde_json::from_slice(&file).unwrap();
+    let inner = env["summary"].as_str().unwrap().to_string();
+    let changed = inner.replacen("\"participants\":12", "\"participants\":120", 1);
+    assert_ne!(changed, inner);
+    env["summary"] = changed.into();
+    let altered = serde_json::to_vec(&env).unwrap();
+    assert!(matches!(
+        district::import(&mut d, &altered, DISTRICT, 1),
+        Err(ImportError::File(SummaryError::BadSignature))
+    ));
+    // Any single byte of the summary or signature changed.
+    let start = file
+        .windows(11)
+        .position(|w| w == b"\"signature\"")
+        .unwrap();
+    for at in (start..file.len() - 2).step_by(97) {
+        let mut bad = file.clone();
+        bad[at] ^= 0x01;
+        if bad == file {
+            continue;
+        }
+        assert!(
+            district::import(&mut d, &bad, DISTRICT, 1).is_err(),
+            "byte {at}"
+        );
+    }
+    // Cut short, not JSON, another program's JSON, a picture, nothing.
+    for (what, bytes) in [
+        ("truncated", file[..file.len() / 2].to_vec()),
+        ("text", b"hello".to_vec()),
+        ("json", br#"{"format":"kolibri","rows":[]}"#.to_vec()),
+        ("png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+        ("empty", Vec::new()),
+    ] {
+        let e = district::import(&mut d, &bytes, DISTRICT, 1).unwrap_err();
+        assert!(
+            matches!(e, ImportError::File(SummaryError::Foreign(_))),
+            "{what}: {e}"
+        );
+        assert!(e.to_string().contains("không phải tệp tổng hợp"), "{e}");
+    }
+    // A centre of another district.
+    let far = export(
+        &store,
+        &Centre {
+            district: "Phong Thổ".into(),
+            ..centre("TTHTCĐ Bản Bo", "Bản Bo")
+        },
+        "2026-H2",
+    );
+    let e = district::import(&mut d, &far, DISTRICT, 1).unwrap_err();
+    assert!(matches!(e, ImportError::OtherDistrict { .. }), "{e}");
+    assert!(e.to_string().contains("Phong Thổ"), "{e}");
+    for table in ["district_summaries", "district_keys", "district_held"] {
+        assert_eq!(count(&d, table), 0, "{table}");
+    }
+    // The file itself still goes in.
+    district::import(&mut d, &file, DISTRICT, 1).unwrap();
+    assert_eq!(count(&d, "district_summaries"), 1);
+}
+
+#[test]
+fn revisions_replace_older_ones_and_the_same_file_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let visits = ban_bo_visits();
+    record(&mut store, &visits[..6]);
+    let who = centre("TTHTCĐ Bản Bo", "Bản Bo");
+    let first = export(&store, &who, "2026-H2");
+    record(&mut store, &visits[6..]);
+    let second = export(&store, &who, "2026-H2");
+
+    let ddir = tempfile::tempdir().unwrap();
+    let mut d = district_store(ddir.path());
+    let imported =
+        |d: &mut rusqlite::Connection, f: &[u8]| district::import(d, f, DISTRICT, 5).unwrap();
+    assert!(matches!(
+        imported(&mut d, &first),
+        Imported::New { revision: 1, .. }
+    ));
+    assert!(matches!(
+        imported(&mut d, &first),
+        Imported::Again { revision: 1, .. }
+    ));
+    let held = |d: &rusqlite::Connection| district::summaries(d, None).unwrap()[0].summary.clone();
+    assert_eq!(held(&d).counts.participants, 6);
+    assert!(matches!(
+        imported(&mut d, &second),
+        Imported::New {
+            revision: 2,
+            replaced: Some(1),
+            ..
+        }
+    ));
+    assert_eq!(held(&d).counts.participants, 12);
+    // The older file again, after the newer: nothing changes.
+    let older = imported(&mut d, &first);
+    assert!(
+        matches!(
+            older,
+            Imported::Older {
+                revision: 1,
+                held: 2,
+                ..
+            }
+        ),
+        "{older:?}"
+    );
+    assert!(older.to_string().contains("cũ hơn"), "{older}");
+    assert_eq!(held(&d).counts.participants, 12);
+    assert_eq!(count(&d, "district_summaries"), 1);
+    // Another period of the same centre is kept beside it.
+    let q4 = export(&store, &who, "2026-Q4");
+    assert!(matches!(
+        imported(&mut d, &q4),
+        Imported::New { revision: 1, .. }
+    ));
+    assert_eq!(count(&d, "district_summaries"), 2);
+}
+
+#[test]
+fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
+    let who = centre("TTHTCĐ Bản Bo", "Bản Bo");
+    let old_dir = tempfile::tempdir().unwrap();
+    let mut old_box = Store::open(old_dir.path()).unwrap();
+    record(&mut old_box, &ban_bo_visits()[..6]);
+    let ddir = tempfile::tempdir().unwrap();
+    let mut d = district_store(ddir.path());
+    district::import(&mut d, &export(&old_box, &who, "2026-Q4"), DISTRICT, 1).unwrap();
+
+    // The centre's card died: a new box, a new key, the same centre (spelled a little
+    // differently), a revision that would replace the one held.
+    let new_dir = tempfile::tempdir().unwrap();
+    let mut new_box = Store::open(new_dir.path()).unwrap();
+    record(&mut new_box, &ban_bo_visits());
+    let respelled = Centre {
+        name: "tthtcđ  bản bo".into(),
+        ..who.clone()
+    };
+    // Exported three times there: revision 3.
+    export(&new_box, &respelled, "2026-Q4");
+    export(&new_box, &respelled, "2026-Q4");
+    let file = export(&new_box, &respelled, "2026-Q4");
+    let new_key = BoxKey::load(new_box.conn()).unwrap().unwrap();
+    let done = district::import(&mut d, &file, DISTRICT, 2).unwrap();
+    match &done {
+        Imported::Held {
+            fingerprint,
+            pinned,
+            ..
+        } => {
+            assert_eq!(fingerprint, &new_key.fingerprint());
+            assert_ne!(pinned, fingerprint);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(done.to_string().contains("chờ xác nhận"), "{done}");
+    let held = district::summaries(&d, None).unwrap();
+    assert_eq!(
+        held[0].summary.counts.participants, 6,
+        "nothing replaced yet"
+    );
+    // The same file twice is still one file waiting.
+    district::import(&mut d, &file, DISTRICT, 3).unwrap();
+    let keys = district::held_keys(&d).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].files, 1);
+    assert_eq!(keys[0].fingerprint, new_key.fingerprint());
+
+    // A wrong fingerprint accepts nothing.
+    assert_eq!(
+        district::accept_key(&mut d, &keys[0].centre, "0000-0000-0000-0000", 4).unwrap(),
+        None
+    );
+    let done = district::accept_key(&mut d, &keys[0].centre, &keys[0].fingerprint, 4)
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(
+            done[..],
+            [Imported::New {
+                revision: 3,
+                replaced: Some(1),
+                ..
+            }]
+        ),
+        "{done:?}"
+    );
+    assert_eq!(
+        district::summaries(&d, None).unwrap()[0]
+            .summary
+            .counts
+            .participants,
+        12
+    );
+    assert!(district::held_keys(&d).unwrap().is_empty());
+    // The old key is now the stranger.
+    let late = export(&old_box, &who, "2026-Q4");
+    assert!(matches!(
+        district::import(&mut d, &late, DISTRICT, 5).unwrap(),
+        Imported::Held { .. }
+    ));
+    let keys = district::held_keys(&d).unwrap();
+    assert!(district::refuse_key(&mut d, &keys[0].centre, &keys[0].fingerprint).unwrap());
+    assert!(district::held_keys(&d).unwrap().is_empty());
+    assert_eq!(
+        district::summaries(&d, None).unwrap()[0]
+            .summary
+            .counts
+            .participants,
+        12
+    );
+}
+
+#[test]
+fn small_groups_are_hidden_where_shown_not_dropped_before_the_sum() {
+    // Two centres, each with three Dao among eight people: neither may show them; the
+    // district's total of six may.
+    let ddir = tempfile::tempdir().unwrap();
+    let mut d = district_store(ddir.path());
+    let rice = ("agriculture/lua-vu-xuan", Category::Agriculture);
+    let mut alone = Vec::new();
+    for (c, commune) in [("TTHTCĐ Bản Bo", "Bản Bo"), ("TTHTCĐ Nà Tăm", "Nà Tăm")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let visits: Vec<Visit<'_>> = (0..8)
+            .map(|i| {
+                let mut v = visit(
+                    &format!("{commune}{i}").replace(' ', ""),
+                    "2026-10-05",
+                    rice,
+                );
+                v.profile.ethnicity = Some(if i < 3 { "dao" } else { "kinh" }.into());
+                v
+            })
+            .collect();
+        record(&mut store, &visits);
+        let file = export(&store, &centre(c, commune), "2026-H2");
+        district::import(&mut d, &file, DISTRICT, 1).unwrap();
+        let own = report(store.conn(), h2(), &profile::default_groups()).unwrap();
+        alone.push(own);
+    }
+    let dao = |r: &Report| {
+        r.by_group["ethnicity"]
+            .iter()
+            .find(|g| g.group == "dao")
+            .unwrap()
+            .participants
+    };
+    let held = district::summaries(&d, Some("2026-H2")).unwrap();
+    assert_eq!(held.len(), 2);
+    let mut total = hoclieu::usage::counts::Counts::default();
+    for (h, own) in held.iter().zip(&alone) {
+        assert_eq!(dao(&shown(h2(), &h.summary.counts)), None);
+        assert_eq!(dao(own), None);
+        total.add(&h.summary.counts);
+    }
+    let t = shown(h2(), &total);
+    assert_eq!(t.participants, 16);
+    assert_eq!(dao(&t), Some(6));
+}
