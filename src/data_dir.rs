@@ -20,6 +20,8 @@ pub const LIBRARY_SETTINGS: &str = "library.toml";
 pub const SETTINGS_COPY: &str = "hoclieu.toml";
 /// The date old usage events were last pruned by (see `clock::read_pruned`).
 pub const PRUNED: &str = "pruned-by";
+/// The district's targets and communes' figures (a district office's box).
+pub const DISTRICT_PLAN: &str = "district-plan.toml";
 /// The folders that hold the centre's own work (backed up, cleaned of crash leftovers).
 pub const WORK_FOLDERS: [&str; 3] = [LIBRARY, LESSONS, HISTORY];
 
@@ -117,6 +119,11 @@ impl DataDir {
     /// The date old usage events were last pruned by.
     pub fn pruned(&self) -> PathBuf {
         self.root.join(PRUNED)
+    }
+
+    /// The district's plan: targets and communes' figures.
+    pub fn district_plan(&self) -> PathBuf {
+        self.root.join(DISTRICT_PLAN)
     }
 
     /// The settings file a restore brought back.

@@ -41,17 +41,32 @@ impl Centre {
     /// What identifies the centre at the district: its commune and name, compared without
     /// case or spacing differences (a district has one centre per commune, by the plan).
     pub fn identity(&self) -> String {
-        let tidy = |s: &str| {
-            use unicode_normalization::UnicodeNormalization;
-            s.nfc()
-                .collect::<String>()
-                .to_lowercase()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        format!("{} / {}", tidy(&self.commune), tidy(&self.name))
+        format!("{} / {}", place_key(&self.commune), tidy(&self.name))
     }
+}
+
+/// A name compared without case, spacing or normalisation differences.
+fn tidy(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc()
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A place's name as compared: [`tidy`], without a leading "xã", "huyện", "thị trấn"…
+/// ("Xã Bản Bo" and "Bản Bo" are one commune).
+pub fn place_key(s: &str) -> String {
+    let t = tidy(s);
+    let words: Vec<&str> = t.split(' ').collect();
+    let skip = match words.as_slice() {
+        ["thị" | "thành", _, _, ..] => 2,
+        ["xã" | "huyện" | "quận" | "phường" | "tỉnh", _, ..] => 1,
+        _ => 0,
+    };
+    words[skip..].join(" ")
 }
 
 /// Days of the period the box was on.
@@ -204,11 +219,20 @@ pub struct Made<'a> {
 
 /// Makes the summary of the period named `name`, taking the next revision number.
 pub fn make(conn: &Connection, name: &str, made: &Made<'_>) -> Result<Summary, crate::Error> {
-    let (period_name, period) = named_period(name).ok_or_else(|| {
+    let named = named_period(name).ok_or_else(|| {
         crate::Error::Summary(SummaryError::Invalid(format!(
             "unknown period {name:?} (try 2026-11, 2026-Q4, 2026-H2, 2026, 2026-LLW)"
         )))
     })?;
+    Ok(make_named(conn, named, made)?)
+}
+
+/// [`make`] for a period already named by [`named_period`].
+pub fn make_named(
+    conn: &Connection,
+    (period_name, period): (String, Period),
+    made: &Made<'_>,
+) -> rusqlite::Result<Summary> {
     let mut counts = counts::counts(conn, period, made.ethnic_groups)?;
     for q in CENTRE_ONLY_GROUPS {
         counts.groups.remove(*q);
@@ -238,6 +262,31 @@ pub fn make(conn: &Connection, name: &str, made: &Made<'_>) -> Result<Summary, c
         counts,
     })
 }
+
+/// The file name a summary is offered under: centre, period, revision.
+pub fn file_name(s: &Summary) -> String {
+    let slug: String = s
+        .centre
+        .name
+        .to_lowercase()
+        .chars()
+        .filter_map(crate::search::analyzer::fold_char)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    format!(
+        "{}-{}-lan{}{SUFFIX}",
+        if slug.is_empty() { "trung-tam" } else { &slug },
+        s.period,
+        s.revision
+    )
+}
+
+/// How summary files end.
+pub const SUFFIX: &str = ".hoclieu-summary.json";
 
 fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))

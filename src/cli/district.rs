@@ -78,14 +78,14 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
     match command {
         DistrictCommand::Import(args) => {
             let (store, ours) = district_db(&args.place)?;
-            let mut conn = store.into_conn();
+            let conn = store.into_conn();
             let mut refused = 0;
             for f in &args.files {
                 let outcome = std::fs::read(f)
                     .map_err(|e| anyhow::anyhow!("không đọc được tệp: {e}"))
                     .and_then(|bytes| {
                         Ok(district::import(
-                            &mut conn,
+                            &conn,
                             &bytes,
                             &ours,
                             crate::clock::now_ms(),
@@ -126,12 +126,12 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
         }
         DistrictCommand::AcceptKey(args) => {
             let (store, _) = district_db(&args.place)?;
-            let mut conn = store.into_conn();
+            let conn = store.into_conn();
             let Some(k) = find_key(&conn, &args.fingerprint)? else {
                 anyhow::bail!("no new key {} is waiting", args.fingerprint.trim());
             };
             let done =
-                district::accept_key(&mut conn, &k.centre, &k.fingerprint, crate::clock::now_ms())?
+                district::accept_key(&conn, &k.centre, &k.fingerprint, crate::clock::now_ms())?
                     .unwrap_or_default();
             println!("Key {} is now the key of {}.", k.fingerprint, k.name);
             for d in done {
@@ -141,11 +141,11 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
         }
         DistrictCommand::RefuseKey(args) => {
             let (store, _) = district_db(&args.place)?;
-            let mut conn = store.into_conn();
+            let conn = store.into_conn();
             let Some(k) = find_key(&conn, &args.fingerprint)? else {
                 anyhow::bail!("no new key {} is waiting", args.fingerprint.trim());
             };
-            district::refuse_key(&mut conn, &k.centre, &k.fingerprint)?;
+            district::refuse_key(&conn, &k.centre, &k.fingerprint)?;
             println!(
                 "Key {} of {} refused; its files were dropped.",
                 k.fingerprint, k.name

@@ -3,6 +3,8 @@
 //! manager accepts that key. A file is kept whole or not at all, and importing it again changes
 //! nothing; a higher revision of a period replaces the one held.
 
+pub mod report;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::box_key;
@@ -163,33 +165,21 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Normalises a district name for comparison.
-fn same_place(a: &str, b: &str) -> bool {
-    let tidy = |s: &str| {
-        use unicode_normalization::UnicodeNormalization;
-        let s: String = s.nfc().collect::<String>().to_lowercase();
-        let words: Vec<&str> = s.split_whitespace().collect();
-        // "Huyện Tam Đường" and "Tam Đường" name the same district.
-        let words = match words.first() {
-            Some(&("huyện" | "quận" | "thị" | "thành")) if words.len() > 1 => {
-                let skip = if words[0] == "huyện" || words[0] == "quận" {
-                    1
-                } else {
-                    2
-                };
-                words[skip.min(words.len())..].to_vec()
-            }
-            _ => words,
-        };
-        words.join(" ")
-    };
-    tidy(a) == tidy(b)
+/// Whether two names are of the same place (case, spacing and a leading "huyện"/"xã" aside).
+pub fn same_place(a: &str, b: &str) -> bool {
+    summary::place_key(a) == summary::place_key(b)
+}
+
+/// A transaction that takes the write lock at once (waiting up to the busy timeout), on a
+/// shared connection (the server's, behind its lock).
+fn immediate(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
 }
 
 /// Checks and imports one file. `district` is this office's district (empty: a province or
 /// national instance, which takes every district's files); `now_ms` stamps the import.
 pub fn import(
-    conn: &mut Connection,
+    conn: &Connection,
     bytes: &[u8],
     district: &str,
     now_ms: i64,
@@ -203,7 +193,7 @@ pub fn import(
         });
     }
     let centre = s.centre.identity();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = immediate(conn)?;
     let pinned: Option<Vec<u8>> = tx
         .query_row(
             "SELECT key FROM district_keys WHERE centre = ?1 AND pinned = 1",
@@ -386,7 +376,7 @@ pub fn held_keys(conn: &Connection) -> Result<Vec<HeldKey>, ImportError> {
 /// centre, e.g. by phone): it replaces the pinned one, and the files it signed are imported.
 /// Returns what importing each did; `None` when no such key is waiting.
 pub fn accept_key(
-    conn: &mut Connection,
+    conn: &Connection,
     centre: &str,
     fingerprint: &str,
     now_ms: i64,
@@ -394,7 +384,7 @@ pub fn accept_key(
     let Some(key) = waiting_key(conn, centre, fingerprint)? else {
         return Ok(None);
     };
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = immediate(conn)?;
     tx.execute(
         "UPDATE district_keys SET pinned = (key = ?2) WHERE centre = ?1",
         params![centre, key],
@@ -423,15 +413,11 @@ pub fn accept_key(
 }
 
 /// A manager refuses a waiting key: its files are dropped.
-pub fn refuse_key(
-    conn: &mut Connection,
-    centre: &str,
-    fingerprint: &str,
-) -> Result<bool, ImportError> {
+pub fn refuse_key(conn: &Connection, centre: &str, fingerprint: &str) -> Result<bool, ImportError> {
     let Some(key) = waiting_key(conn, centre, fingerprint)? else {
         return Ok(false);
     };
-    let tx = conn.transaction()?;
+    let tx = immediate(conn)?;
     tx.execute(
         "DELETE FROM district_held WHERE centre = ?1 AND key = ?2",
         params![centre, key],

@@ -256,6 +256,22 @@ impl From<crate::Error> for AppError {
     }
 }
 
+impl From<crate::district::ImportError> for AppError {
+    fn from(e: crate::district::ImportError) -> AppError {
+        match e {
+            crate::district::ImportError::Db(e) => e.into(),
+            // A refused file is the file's fault, told as it is.
+            other => AppError::bad(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::district::report::PlanError> for AppError {
+    fn from(e: crate::district::report::PlanError) -> AppError {
+        AppError::bad(e.to_string())
+    }
+}
+
 impl From<crate::package::backup::BackupError> for AppError {
     fn from(e: crate::package::backup::BackupError) -> AppError {
         use crate::package::backup::BackupError as E;

@@ -118,6 +118,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/accounts/remove", post(staff::accounts::remove))
         .route("/admin/backup", post(staff::backup::download))
+        .route("/admin/summary", post(staff::summary::download))
+        .route("/admin/district", get(staff::district::show))
+        .route("/admin/district/key", post(staff::district::key))
+        .route(
+            "/admin/district/report.csv",
+            get(staff::district::report_csv),
+        )
+        .route(
+            "/admin/district/communes.csv",
+            get(staff::district::communes_csv),
+        )
         .route("/admin/clock", post(staff::clock::set))
         .route("/admin/materials", get(staff::materials::list))
         .route("/admin/materials/edit", get(staff::materials::edit))
@@ -156,6 +167,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/packages/import",
             post(staff::packages::import).layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route(
+            "/admin/district/import",
+            post(staff::district::import)
+                .layer(DefaultBodyLimit::max(staff::district::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/admin/district/plan",
+            post(staff::district::plan).layer(DefaultBodyLimit::max(2 << 20)),
         )
         // A body announced larger than allowed is refused (413) before any of it is read; one
         // that grows past the limit is cut by DefaultBodyLimit as it streams.

@@ -182,8 +182,8 @@ fn a_summary_read_at_the_district_says_what_the_centres_own_report_says() {
     }
 
     let ddir = tempfile::tempdir().unwrap();
-    let mut d = district_store(ddir.path());
-    let done = district::import(&mut d, &file, "Huyện Tam Đường", 1).unwrap();
+    let d = district_store(ddir.path());
+    let done = district::import(&d, &file, "Huyện Tam Đường", 1).unwrap();
     assert!(
         matches!(&done, Imported::New { period, revision: 1, replaced: None, .. } if period == "2026-H2"),
         "{done:?}"
@@ -209,7 +209,7 @@ fn altered_damaged_and_foreign_files_are_refused_and_change_nothing() {
     record(&mut store, &ban_bo_visits());
     let file = export(&store, &centre("TTHTCĐ Bản Bo", "Bản Bo"), "2026-H2");
     let ddir = tempfile::tempdir().unwrap();
-    let mut d = district_store(ddir.path());
+    let d = district_store(ddir.path());
 
     // A number changed inside the summary, the file otherwise well formed.
     let mut env: serde_json::Value = serde_json::from_slice(&file).unwrap();
@@ -219,7 +219,7 @@ fn altered_damaged_and_foreign_files_are_refused_and_change_nothing() {
     env["summary"] = changed.into();
     let altered = serde_json::to_vec(&env).unwrap();
     assert!(matches!(
-        district::import(&mut d, &altered, DISTRICT, 1),
+        district::import(&d, &altered, DISTRICT, 1),
         Err(ImportError::File(SummaryError::BadSignature))
     ));
     // Any single byte of the summary or signature changed.
@@ -234,7 +234,7 @@ fn altered_damaged_and_foreign_files_are_refused_and_change_nothing() {
             continue;
         }
         assert!(
-            district::import(&mut d, &bad, DISTRICT, 1).is_err(),
+            district::import(&d, &bad, DISTRICT, 1).is_err(),
             "byte {at}"
         );
     }
@@ -246,7 +246,7 @@ fn altered_damaged_and_foreign_files_are_refused_and_change_nothing() {
         ("png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
         ("empty", Vec::new()),
     ] {
-        let e = district::import(&mut d, &bytes, DISTRICT, 1).unwrap_err();
+        let e = district::import(&d, &bytes, DISTRICT, 1).unwrap_err();
         assert!(
             matches!(e, ImportError::File(SummaryError::Foreign(_))),
             "{what}: {e}"
@@ -262,14 +262,14 @@ fn altered_damaged_and_foreign_files_are_refused_and_change_nothing() {
         },
         "2026-H2",
     );
-    let e = district::import(&mut d, &far, DISTRICT, 1).unwrap_err();
+    let e = district::import(&d, &far, DISTRICT, 1).unwrap_err();
     assert!(matches!(e, ImportError::OtherDistrict { .. }), "{e}");
     assert!(e.to_string().contains("Phong Thổ"), "{e}");
     for table in ["district_summaries", "district_keys", "district_held"] {
         assert_eq!(count(&d, table), 0, "{table}");
     }
     // The file itself still goes in.
-    district::import(&mut d, &file, DISTRICT, 1).unwrap();
+    district::import(&d, &file, DISTRICT, 1).unwrap();
     assert_eq!(count(&d, "district_summaries"), 1);
 }
 
@@ -285,21 +285,21 @@ fn revisions_replace_older_ones_and_the_same_file_twice_changes_nothing() {
     let second = export(&store, &who, "2026-H2");
 
     let ddir = tempfile::tempdir().unwrap();
-    let mut d = district_store(ddir.path());
+    let d = district_store(ddir.path());
     let imported =
-        |d: &mut rusqlite::Connection, f: &[u8]| district::import(d, f, DISTRICT, 5).unwrap();
+        |d: &rusqlite::Connection, f: &[u8]| district::import(d, f, DISTRICT, 5).unwrap();
     assert!(matches!(
-        imported(&mut d, &first),
+        imported(&d, &first),
         Imported::New { revision: 1, .. }
     ));
     assert!(matches!(
-        imported(&mut d, &first),
+        imported(&d, &first),
         Imported::Again { revision: 1, .. }
     ));
     let held = |d: &rusqlite::Connection| district::summaries(d, None).unwrap()[0].summary.clone();
     assert_eq!(held(&d).counts.participants, 6);
     assert!(matches!(
-        imported(&mut d, &second),
+        imported(&d, &second),
         Imported::New {
             revision: 2,
             replaced: Some(1),
@@ -308,7 +308,7 @@ fn revisions_replace_older_ones_and_the_same_file_twice_changes_nothing() {
     ));
     assert_eq!(held(&d).counts.participants, 12);
     // The older file again, after the newer: nothing changes.
-    let older = imported(&mut d, &first);
+    let older = imported(&d, &first);
     assert!(
         matches!(
             older,
@@ -326,7 +326,7 @@ fn revisions_replace_older_ones_and_the_same_file_twice_changes_nothing() {
     // Another period of the same centre is kept beside it.
     let q4 = export(&store, &who, "2026-Q4");
     assert!(matches!(
-        imported(&mut d, &q4),
+        imported(&d, &q4),
         Imported::New { revision: 1, .. }
     ));
     assert_eq!(count(&d, "district_summaries"), 2);
@@ -339,8 +339,8 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
     let mut old_box = Store::open(old_dir.path()).unwrap();
     record(&mut old_box, &ban_bo_visits()[..6]);
     let ddir = tempfile::tempdir().unwrap();
-    let mut d = district_store(ddir.path());
-    district::import(&mut d, &export(&old_box, &who, "2026-Q4"), DISTRICT, 1).unwrap();
+    let d = district_store(ddir.path());
+    district::import(&d, &export(&old_box, &who, "2026-Q4"), DISTRICT, 1).unwrap();
 
     // The centre's card died: a new box, a new key, the same centre (spelled a little
     // differently), a revision that would replace the one held.
@@ -356,7 +356,7 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
     export(&new_box, &respelled, "2026-Q4");
     let file = export(&new_box, &respelled, "2026-Q4");
     let new_key = BoxKey::load(new_box.conn()).unwrap().unwrap();
-    let done = district::import(&mut d, &file, DISTRICT, 2).unwrap();
+    let done = district::import(&d, &file, DISTRICT, 2).unwrap();
     match &done {
         Imported::Held {
             fingerprint,
@@ -375,7 +375,7 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
         "nothing replaced yet"
     );
     // The same file twice is still one file waiting.
-    district::import(&mut d, &file, DISTRICT, 3).unwrap();
+    district::import(&d, &file, DISTRICT, 3).unwrap();
     let keys = district::held_keys(&d).unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].files, 1);
@@ -383,10 +383,10 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
 
     // A wrong fingerprint accepts nothing.
     assert_eq!(
-        district::accept_key(&mut d, &keys[0].centre, "0000-0000-0000-0000", 4).unwrap(),
+        district::accept_key(&d, &keys[0].centre, "0000-0000-0000-0000", 4).unwrap(),
         None
     );
-    let done = district::accept_key(&mut d, &keys[0].centre, &keys[0].fingerprint, 4)
+    let done = district::accept_key(&d, &keys[0].centre, &keys[0].fingerprint, 4)
         .unwrap()
         .unwrap();
     assert!(
@@ -411,11 +411,11 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
     // The old key is now the stranger.
     let late = export(&old_box, &who, "2026-Q4");
     assert!(matches!(
-        district::import(&mut d, &late, DISTRICT, 5).unwrap(),
+        district::import(&d, &late, DISTRICT, 5).unwrap(),
         Imported::Held { .. }
     ));
     let keys = district::held_keys(&d).unwrap();
-    assert!(district::refuse_key(&mut d, &keys[0].centre, &keys[0].fingerprint).unwrap());
+    assert!(district::refuse_key(&d, &keys[0].centre, &keys[0].fingerprint).unwrap());
     assert!(district::held_keys(&d).unwrap().is_empty());
     assert_eq!(
         district::summaries(&d, None).unwrap()[0]
@@ -431,7 +431,7 @@ fn small_groups_are_hidden_where_shown_not_dropped_before_the_sum() {
     // Two centres, each with three Dao among eight people: neither may show them; the
     // district's total of six may.
     let ddir = tempfile::tempdir().unwrap();
-    let mut d = district_store(ddir.path());
+    let d = district_store(ddir.path());
     let rice = ("agriculture/lua-vu-xuan", Category::Agriculture);
     let mut alone = Vec::new();
     for (c, commune) in [("TTHTCĐ Bản Bo", "Bản Bo"), ("TTHTCĐ Nà Tăm", "Nà Tăm")] {
@@ -450,7 +450,7 @@ fn small_groups_are_hidden_where_shown_not_dropped_before_the_sum() {
             .collect();
         record(&mut store, &visits);
         let file = export(&store, &centre(c, commune), "2026-H2");
-        district::import(&mut d, &file, DISTRICT, 1).unwrap();
+        district::import(&d, &file, DISTRICT, 1).unwrap();
         let own = report(store.conn(), h2(), &profile::default_groups()).unwrap();
         alone.push(own);
     }
@@ -472,4 +472,191 @@ fn small_groups_are_hidden_where_shown_not_dropped_before_the_sum() {
     let t = shown(h2(), &total);
     assert_eq!(t.participants, 16);
     assert_eq!(dao(&t), Some(6));
+}
+
+/// A box of the test suite with the settings of a centre or of the district office.
+async fn boxed(
+    role: hoclieu::settings::Role,
+    name: &str,
+    commune: &str,
+) -> (crate::util::TestApp, String) {
+    let mut app = crate::admin::app();
+    app.restart_with(place(role, name, commune));
+    let session = crate::admin::log_in(&app).await;
+    (app, session)
+}
+
+/// The settings of a box at `name` in `commune`.
+fn place(
+    role: hoclieu::settings::Role,
+    name: &str,
+    commune: &str,
+) -> impl FnOnce(&mut hoclieu::settings::Settings) {
+    let (name, commune) = (name.to_string(), commune.to_string());
+    move |s| {
+        s.role = role;
+        s.centre = name;
+        s.commune = commune;
+        s.district = DISTRICT.into();
+    }
+}
+
+/// The current month's name by the app's clock.
+fn this_month(app: &crate::util::TestApp) -> String {
+    let d = hoclieu::clock::date_of(hoclieu::clock::local_day(app.state.now_ms()));
+    format!("{}-{:02}", d.year(), u8::from(d.month()))
+}
+
+/// A centre's manager downloads the month's summary from /admin.
+async fn download(app: &crate::util::TestApp, session: &str) -> Vec<u8> {
+    let page = app.get_with("/admin", &[("cookie", session)]).await.text();
+    assert!(page.contains("action=\"/admin/summary\""), "{page}");
+    let token = crate::admin::token_in(&page);
+    let res = app
+        .request(crate::admin::post(
+            "/admin/summary",
+            session,
+            &format!("token={token}&period={}", this_month(app)),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(
+        res.header("content-disposition")
+            .contains(".hoclieu-summary.json")
+    );
+    res.body.to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn centres_download_signed_summaries_and_the_district_reads_them_in_admin() {
+    use hoclieu::settings::Role;
+    let (mut centre, session) = boxed(Role::Centre, "TTHTCĐ Bản Bo", "Bản Bo").await;
+    for _ in 0..6 {
+        let c = centre.device().await;
+        centre.get_with("/m/health/oresol", &[("cookie", &c)]).await;
+    }
+    // Restarted, so that every visit is committed.
+    centre.restart_with(place(Role::Centre, "TTHTCĐ Bản Bo", "Bản Bo"));
+    let session2 = crate::admin::log_in(&centre).await;
+    drop(session);
+    let file = download(&centre, &session2).await;
+    let v = summary::open(&file).unwrap();
+    assert_eq!(v.summary.counts.participants, 6);
+    assert_eq!(v.summary.centre.commune, "Bản Bo");
+    assert!(
+        v.summary.box_days.on >= 1,
+        "the box marked today as on: {:?}",
+        v.summary.box_days
+    );
+    let admin = centre
+        .get_with("/admin", &[("cookie", &session2)])
+        .await
+        .text();
+    assert!(
+        admin.contains(&v.fingerprint()),
+        "the fingerprint on /admin signs the file"
+    );
+    // A second download is the next revision.
+    let again = summary::open(&download(&centre, &session2).await).unwrap();
+    assert_eq!(again.summary.revision, v.summary.revision + 1);
+    // A centre's box has no district pages.
+    centre
+        .get_with("/admin/district", &[("cookie", &session2)])
+        .await
+        .assert_status(404);
+
+    let (district, ds) = boxed(Role::District, "Phòng GD&ĐT", "").await;
+    let page = district
+        .get_with("/admin/district", &[("cookie", &ds)])
+        .await;
+    page.assert_status(200);
+    let token = crate::admin::token_in(&page.text());
+    let mut tampered = file.clone();
+    let at = tampered.len() - 40;
+    tampered[at] ^= 0x02;
+    let (ct, body) = crate::util::multipart_files(
+        &[("token", &token)],
+        &[
+            ("ban-bo.json", &file),
+            ("sua.json", &tampered),
+            ("anh.jpg", b"\xff\xd8\xff\xe0 not a summary"),
+        ],
+    );
+    let res = district
+        .request(crate::util::upload_to(
+            "/admin/district/import",
+            &ds,
+            &ct,
+            body,
+        ))
+        .await;
+    res.assert_status(422);
+    let text = res.text();
+    assert!(text.contains("ban-bo.json: đã nhận"), "{text}");
+    assert!(text.contains("sua.json: bị từ chối"), "{text}");
+    assert!(text.contains("anh.jpg: bị từ chối"), "{text}");
+    // Without the session's token nothing is read.
+    let (ct, body) = crate::util::multipart_files(&[("token", "x")], &[("a.json", &file)]);
+    let res = district
+        .request(crate::util::upload_to(
+            "/admin/district/import",
+            &ds,
+            &ct,
+            body,
+        ))
+        .await;
+    res.assert_status(400);
+
+    let month = this_month(&centre);
+    let page = district
+        .get_with(
+            &format!("/admin/district?period={month}"),
+            &[("cookie", &ds)],
+        )
+        .await
+        .text();
+    assert!(page.contains("TTHTCĐ Bản Bo"), "{page}");
+    assert!(page.contains("Toàn huyện"), "{page}");
+    assert!(page.contains("Trưởng phòng"), "{page}");
+    let csv = district
+        .get_with(
+            &format!("/admin/district/report.csv?period={month}"),
+            &[("cookie", &ds)],
+        )
+        .await;
+    csv.assert_status(200);
+    let csv = csv.text();
+    assert!(csv.starts_with("\u{feff}Xã,Trung tâm"), "{csv}");
+    assert!(csv.contains("Bản Bo,TTHTCĐ Bản Bo,"), "{csv}");
+
+    // A new box at the same centre: its file waits; the manager accepts the key on the page.
+    let (other, os) = boxed(Role::Centre, "TTHTCĐ Bản Bo", "Bản Bo").await;
+    let newer = download(&other, &os).await;
+    let (ct, body) = crate::util::multipart_files(&[("token", &token)], &[("moi.json", &newer)]);
+    let res = district
+        .request(crate::util::upload_to(
+            "/admin/district/import",
+            &ds,
+            &ct,
+            body,
+        ))
+        .await;
+    res.assert_status(200);
+    let text = res.text();
+    assert!(text.contains("chờ xác nhận"), "{text}");
+    let fp = summary::open(&newer).unwrap().fingerprint();
+    assert!(text.contains(&fp), "{text}");
+    let centre_id = crate::admin::value_after(&text, "name=\"centre\" value=\"");
+    let res = district
+        .request(crate::admin::post(
+            "/admin/district/key",
+            &ds,
+            &format!(
+                "token={token}&centre={}&fingerprint={fp}&action=accept",
+                crate::util::urlencode(&centre_id)
+            ),
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(res.text().contains("Đã xác nhận khóa"), "{}", res.text());
 }

@@ -109,6 +109,8 @@ struct Dashboard<'a> {
     hours: Vec<Column>,
     /// The fingerprint of the key this box signs its summaries with.
     box_key: Option<String>,
+    /// A district office's box (it imports summaries rather than sending them).
+    district_role: bool,
 }
 
 /// `GET /admin`: the participation report for a period, with the previous one beside it.
@@ -239,6 +241,7 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
     };
     let page = Dashboard {
         box_key: state.records.box_key().map(|k| k.fingerprint()),
+        district_role: state.site.settings.role == crate::settings::Role::District,
         site: Site::new(),
         centre: state.site.centre(),
         commune: &state.site.settings.commune,

@@ -1,0 +1,84 @@
+//! `POST /admin/summary`: a manager downloads the centre's signed summary of one period for
+//! the district (a month, quarter, half-year, year or Lifelong Learning Week). A POST with the
+//! session's token: each download takes the period's next revision number.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::session::ManagerForm;
+use crate::summary::{self, Centre, Made};
+use crate::usage::export::Titles;
+use crate::web::error::AppError;
+use crate::web::offload::blocking;
+use crate::web::state::AppState;
+
+/// The period asked for.
+#[derive(Debug, Deserialize)]
+pub struct SummaryForm {
+    /// Its name, e.g. `2026-H2`.
+    #[serde(default)]
+    period: String,
+}
+
+/// Makes, signs and sends the summary.
+pub async fn download(
+    State(state): State<AppState>,
+    ManagerForm(s, f): ManagerForm<SummaryForm>,
+) -> Result<Response, AppError> {
+    let named = summary::named_period(&f.period).ok_or_else(|| {
+        AppError::bad("Hãy chọn một kỳ: tháng, quý, sáu tháng, năm hoặc Tuần lễ học tập suốt đời.")
+    })?;
+    let file = signed(&state, named).await?;
+    tracing::info!(user = ?s.user, file = %file.0, "summary downloaded");
+    let mut res = (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        file.1,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.0)) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// The signed file of a period, with the name to save it under.
+pub async fn signed(
+    state: &AppState,
+    named: (String, crate::usage::report::Period),
+) -> Result<(String, Vec<u8>), AppError> {
+    let catalog = state.catalog().ok();
+    let store = state.lessons.clone();
+    let lessons = blocking(move || store.list()).await.unwrap_or_default();
+    let titles = Titles::new(
+        catalog.as_ref().map(|c| &c.library),
+        lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
+    );
+    let settings = &state.site.settings;
+    let centre = Centre {
+        name: settings.centre.clone(),
+        commune: settings.commune.clone(),
+        district: settings.district.clone(),
+    };
+    let groups = state.site.ethnic_groups.clone();
+    let now_ms = state.now_ms();
+    let clock_trusted = !state.clock.is_guess();
+    let made = state
+        .records
+        .db(move |conn| {
+            let made = Made {
+                centre,
+                ethnic_groups: &groups,
+                titles: &titles,
+                now_ms,
+                clock_trusted,
+            };
+            summary::make_named(conn, named, &made)
+        })
+        .await?;
+    let key = state.records.box_key().ok_or(AppError::NoRecords)?;
+    Ok((summary::file_name(&made), summary::seal(&made, key)))
+}
