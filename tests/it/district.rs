@@ -133,7 +133,7 @@ fn ban_bo_visits() -> Vec<Visit<'static>> {
                     .into(),
                 ),
                 newly_literate: Some(i < 3),
-                age_band: Some(if i < 8 { "26-60" } else { "15-25" }.into()),
+                age_band: Some(if i < 6 { "26-60" } else { "15-25" }.into()),
                 village: Some(if i == 0 { "Bản Hon" } else { "Nậm Đích" }.into()),
             };
             v
@@ -659,4 +659,81 @@ async fn centres_download_signed_summaries_and_the_district_reads_them_in_admin(
         .await;
     res.assert_status(200);
     assert!(res.text().contains("Đã xác nhận khóa"), "{}", res.text());
+}
+
+#[test]
+fn the_district_report_sets_targets_beside_figures_and_names_who_has_not_sent() {
+    use hoclieu::district::report::{EXAMPLE_PLAN, Plan, district_report, load_plan};
+    let ddir = tempfile::tempdir().unwrap();
+    let d = district_store(ddir.path());
+    // Bản Bo sends its half-year; Sì Lở Lầu sent only a quarter, so it is missing here.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    record(&mut store, &ban_bo_visits());
+    let file = export(&store, &centre("TTHTCĐ Bản Bo", "Xã Bản Bo"), "2026-H2");
+    district::import(&d, &file, DISTRICT, 1).unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut store2 = Store::open(dir2.path()).unwrap();
+    record(&mut store2, &ban_bo_visits()[..6]);
+    let q3 = export(&store2, &centre("TTHTCĐ Sì Lở Lầu", "Sì Lở Lầu"), "2026-Q4");
+    district::import(&d, &q3, DISTRICT, 2).unwrap();
+
+    let csv = "\u{feff}Xã,Dân số 15-60,Lao động nông thôn,Người mới biết chữ,Học sinh\n\
+               Bản Bo,400,100,,80\n\
+               Nà Tăm,300,,,\n";
+    let plan = Plan::parse(EXAMPLE_PLAN).unwrap().with_csv(csv).unwrap();
+    assert_eq!(plan.communes.len(), 2);
+    let held = district::summaries(&d, Some("2026-H2")).unwrap();
+    let known = district::centres(&d).unwrap();
+    let r = district_report(
+        summary::named_period("2026-H2").unwrap(),
+        &held,
+        &known,
+        &plan,
+    );
+    assert_eq!(r.centres.len(), 1);
+    assert_eq!(
+        r.missing,
+        vec![
+            ("TTHTCĐ Sì Lở Lầu".to_string(), "Sì Lở Lầu".to_string()),
+            (String::new(), "Nà Tăm".to_string()),
+        ]
+    );
+    let line = |label: &str| {
+        r.targets
+            .iter()
+            .find(|t| t.label.starts_with(label))
+            .unwrap_or_else(|| panic!("{label}: {:?}", r.targets))
+            .clone()
+    };
+    // Twelve aged 15–60 on the commune's 100 rural workers ("Xã Bản Bo" is "Bản Bo").
+    let rural = line("Lao động nông thôn");
+    assert_eq!(rural.target, 70.0);
+    assert_eq!(rural.percent, Some(12.0));
+    assert!(rural.measured.contains("12 trên 100"), "{}", rural.measured);
+    // No figure for the newly literate: said so, no percent invented.
+    let literate = line("Người mới biết chữ");
+    assert_eq!(literate.percent, None);
+    assert!(
+        literate.measured.contains("Chưa có số"),
+        "{}",
+        literate.measured
+    );
+    // Literacy is not something a box measures.
+    assert!(
+        line("Tỉ lệ biết chữ 15–60 tuổi")
+            .measured
+            .contains("không đo")
+    );
+
+    // A CSV with a word for a number is refused, and the plan file is as it was.
+    let e = Plan::parse(EXAMPLE_PLAN)
+        .unwrap()
+        .with_csv("Xã,Dân số 15-60\nBản Bo,nhiều\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("dòng 2"), "{e}");
+    let (example, is_example) = load_plan(&ddir.path().join("none.toml")).unwrap();
+    assert!(is_example);
+    assert_eq!(example.targets.literacy_15_60, Some(94.0));
+    assert!(Plan::parse("[targets]\nrural_workers_learning = 170\n").is_err());
 }
