@@ -12,6 +12,7 @@ mod pages;
 mod site;
 
 mod axe;
+mod district_print;
 mod downloads;
 mod lesson_editor;
 mod overflow;

@@ -170,6 +170,11 @@ fn prepare(library: &Path, data: &Path) {
 impl Site {
     /// Prepares the folders and accounts, starts `hoclieu serve` and waits until it answers.
     pub async fn start() -> Site {
+        Site::start_with("").await
+    }
+
+    /// [`Site::start`] with `settings` as the settings file (e.g. a district office's box).
+    pub async fn start_with(settings: &str) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let library = dir.path().join("library");
         let data = dir.path().join("data");
@@ -180,7 +185,7 @@ impl Site {
         std::fs::create_dir_all(&data).unwrap();
         prepare(&library, &data);
         let config = dir.path().join("hoclieu.toml");
-        std::fs::write(&config, "").unwrap();
+        std::fs::write(&config, settings).unwrap();
         for (user, role) in [(MANAGER, "manager"), (TEACHER, "teacher")] {
             set_password(&config, &data, user, role);
         }
