@@ -75,6 +75,14 @@ impl BoxKey {
             }))
     }
 
+    /// A key from a known seed, for simulations of many boxes (a box's own key is made from
+    /// the system's randomness by [`BoxKey::load_or_create`]).
+    pub fn from_seed(seed: [u8; 32]) -> BoxKey {
+        BoxKey {
+            signing: SigningKey::from_bytes(&seed),
+        }
+    }
+
     /// The public half, as sent with every signed file.
     pub fn public(&self) -> [u8; 32] {
         self.signing.verifying_key().to_bytes()

@@ -82,6 +82,20 @@ pub enum DistrictCommand {
     AcceptKey(DistrictKeyArgs),
     /// Refuse a centre's new key; the files it signed are dropped.
     RefuseKey(DistrictKeyArgs),
+    /// Write every imported summary as Parquet files (one table per kind of count) for a
+    /// province's or the nation's engine.
+    Export(DistrictExportArgs),
+}
+
+/// Options of `hoclieu district export`.
+#[derive(Debug, clap::Args)]
+pub struct DistrictExportArgs {
+    /// Settings and data folder.
+    #[command(flatten)]
+    pub place: Place,
+    /// Folder to write the .parquet files into.
+    #[arg(long)]
+    pub parquet: PathBuf,
 }
 
 /// Options of `hoclieu district import`.

@@ -105,6 +105,21 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        DistrictCommand::Export(args) => {
+            let (store, _) = district_db(&args.place)?;
+            let started = std::time::Instant::now();
+            let files = district::parquet::export(store.conn(), &args.parquet)?;
+            for (path, rows) in &files {
+                let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                println!(
+                    "{}: {rows} rows, {:.1} kB",
+                    path.display(),
+                    size as f64 / 1e3
+                );
+            }
+            eprintln!("exported in {:.2} s", started.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
+        }
         DistrictCommand::Keys(args) => {
             let (store, _) = district_db(&args.place)?;
             let keys = district::held_keys(store.conn())?;

@@ -3,6 +3,7 @@
 //! manager accepts that key. A file is kept whole or not at all, and importing it again changes
 //! nothing; a higher revision of a period replaces the one held.
 
+pub mod parquet;
 pub mod report;
 
 use rusqlite::{Connection, OptionalExtension, params};

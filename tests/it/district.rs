@@ -737,3 +737,110 @@ fn the_district_report_sets_targets_beside_figures_and_names_who_has_not_sent() 
     assert_eq!(example.targets.literacy_15_60, Some(94.0));
     assert!(Plan::parse("[targets]\nrural_workers_learning = 170\n").is_err());
 }
+
+/// Every row of a Parquet file, as the Parquet crate's own reader gives them.
+fn parquet_rows(path: &Path) -> Vec<parquet::record::Row> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+#[test]
+fn the_parquet_export_reads_back_with_the_parquet_reader() {
+    use parquet::record::RowAccessor;
+    let ddir = tempfile::tempdir().unwrap();
+    let d = district_store(ddir.path());
+    let rice = ("agriculture/lua-vu-xuan", Category::Agriculture);
+    for (c, commune, n) in [
+        ("TTHTCĐ Bản Bo", "Bản Bo", 12),
+        ("TTHTCĐ Nà Tăm", "Nà Tăm", 7),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let visits: Vec<Visit<'_>> = (0..n)
+            .map(|i| {
+                let mut v = visit(
+                    &format!("{commune}{i}").replace(' ', ""),
+                    "2026-10-05",
+                    rice,
+                );
+                v.profile.ethnicity = Some(if i < 3 { "dao" } else { "kinh" }.into());
+                v.search = Some(("nuoi ong", 0));
+                v
+            })
+            .collect();
+        record(&mut store, &visits);
+        for period in ["2026-Q4", "2026-H2"] {
+            district::import(
+                &d,
+                &export(&store, &centre(c, commune), period),
+                DISTRICT,
+                1,
+            )
+            .unwrap();
+        }
+    }
+    let out = tempfile::tempdir().unwrap();
+    let files = district::parquet::export(&d, out.path()).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for t in [
+        "summaries",
+        "fields",
+        "groups",
+        "materials",
+        "lessons",
+        "searches",
+        "days",
+    ] {
+        assert!(names.contains(&format!("{t}.parquet")), "{names:?}");
+    }
+    let summaries = parquet_rows(&out.path().join("summaries.parquet"));
+    assert_eq!(summaries.len(), 4);
+    let h2: Vec<_> = summaries
+        .iter()
+        .filter(|r| r.get_string(1).unwrap() == "2026-H2")
+        .collect();
+    let people: i64 = h2.iter().map(|r| r.get_long(16).unwrap()).sum();
+    assert_eq!(people, 19);
+    assert!(
+        h2.iter()
+            .any(|r| r.get_string(2).unwrap() == "TTHTCĐ Nà Tăm")
+    );
+    // Small groups are kept in the data (the rule applies where they are shown).
+    let dao: i64 = parquet_rows(&out.path().join("groups.parquet"))
+        .iter()
+        .filter(|r| {
+            r.get_string(1).unwrap() == "2026-H2"
+                && r.get_string(2).unwrap() == "ethnicity"
+                && r.get_string(3).unwrap() == "dao"
+        })
+        .map(|r| r.get_long(5).unwrap())
+        .sum();
+    assert_eq!(dao, 6);
+    let searched = parquet_rows(&out.path().join("searches.parquet"));
+    assert!(
+        searched
+            .iter()
+            .any(|r| r.get_string(2).unwrap() == "not_found"
+                && r.get_string(3).unwrap() == "nuoi ong"
+                && r.get_long(4).unwrap() == 12)
+    );
+    let rows = |t: &str| {
+        files
+            .iter()
+            .find(|(p, _)| p.ends_with(format!("{t}.parquet")))
+            .unwrap()
+            .1
+    };
+    assert_eq!(
+        rows("days"),
+        parquet_rows(&out.path().join("days.parquet")).len() as u64
+    );
+}
