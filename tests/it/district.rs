@@ -618,6 +618,8 @@ async fn centres_download_signed_summaries_and_the_district_reads_them_in_admin(
     assert!(page.contains("TTHTCĐ Bản Bo"), "{page}");
     assert!(page.contains("Toàn huyện"), "{page}");
     assert!(page.contains("Trưởng phòng"), "{page}");
+    assert!(page.contains("UBND HUYỆN TAM ĐƯỜNG"), "{page}");
+    assert!(page.contains("Tam Đường, ngày"), "{page}");
     let csv = district
         .get_with(
             &format!("/admin/district/report.csv?period={month}"),

@@ -36,7 +36,10 @@ struct Page {
     period_label: String,
     from_vi: String,
     to_vi: String,
+    /// "huyện Tam Đường", for the header.
     district: String,
+    /// "Tam Đường", for the date line.
+    place: String,
     signed_on: String,
     plan_name: String,
     plan_is_example: bool,
@@ -71,6 +74,17 @@ pub fn period_label(name: &str) -> String {
         "H2" => format!("6 tháng cuối năm {y}"),
         r if r.starts_with('Q') => format!("Quý {}/{y}", &r[1..]),
         r => format!("Tháng {}/{y}", r.trim_start_matches('0')),
+    }
+}
+
+/// The district as the official header names it: "Tam Đường" is "huyện Tam Đường"; a name
+/// that already says what it is ("thị xã …", "thành phố …") is kept.
+fn official_district(name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() || summary::place_key(name) != name.to_lowercase() {
+        name.to_string()
+    } else {
+        format!("huyện {name}")
     }
 }
 
@@ -195,7 +209,8 @@ async fn page(
         from_vi: vi_date(from),
         to_vi: vi_date(to),
         r,
-        district: state.site.settings.district.clone(),
+        district: official_district(&state.site.settings.district),
+        place: state.site.settings.district.trim().to_string(),
         signed_on: format!(
             "ngày {} tháng {} năm {}",
             today.day(),
