@@ -26,6 +26,7 @@ pub mod search;
 pub mod server;
 pub mod settings;
 pub mod summary;
+pub mod summary_transport;
 pub mod usage;
 pub mod web;
 

@@ -72,6 +72,10 @@ pub struct Settings {
     pub mdns: bool,
     /// A centre's box, or the district office's (which imports the centres' summaries).
     pub role: Role,
+    /// The district office's box, when it can be reached on a network
+    /// (`http://192.168.1.10:8080`): summaries can then be sent with one button. Empty: by
+    /// USB stick only.
+    pub district_url: String,
 }
 
 /// What the box is for.
@@ -113,6 +117,7 @@ impl Default for Settings {
             retention_days: 730,
             mdns: true,
             role: Role::Centre,
+            district_url: String::new(),
         }
     }
 }
@@ -143,6 +148,8 @@ pub struct Layer {
     pub mdns: Option<bool>,
     /// See [`Settings::role`].
     pub role: Option<Role>,
+    /// See [`Settings::district_url`].
+    pub district_url: Option<String>,
 }
 
 /// Where a value came from.
@@ -218,6 +225,7 @@ pub fn env_layer(var: impl Fn(&str) -> Option<String>) -> Result<Layer, Settings
         retention_days: parsed("HOCLIEU_RETENTION_DAYS", var("HOCLIEU_RETENTION_DAYS"))?,
         mdns: parsed("HOCLIEU_MDNS", var("HOCLIEU_MDNS"))?,
         role: parsed("HOCLIEU_ROLE", var("HOCLIEU_ROLE"))?,
+        district_url: text("HOCLIEU_DISTRICT_URL"),
     })
 }
 
@@ -290,6 +298,7 @@ pub fn resolve(file: Option<(&Path, Layer)>, env: Layer, flags: Layer) -> Resolv
     merge!(retention_days);
     merge!(mdns);
     merge!(role);
+    merge!(district_url);
     Resolved {
         settings: s,
         origins,
@@ -332,6 +341,13 @@ impl Resolved {
             return Err(SettingsError::Value {
                 name: "centre".into(),
                 message: "must not be empty".into(),
+            });
+        }
+        let url = self.settings.district_url.trim();
+        if !url.is_empty() && (!url.starts_with("http://") || url.parse::<http::Uri>().is_err()) {
+            return Err(SettingsError::Value {
+                name: "district_url".into(),
+                message: format!("{url:?} is not an address like http://192.168.1.10:8080"),
             });
         }
         Ok(())

@@ -37,6 +37,11 @@ pub enum ImportError {
         /// Revision.
         revision: u64,
     },
+    /// Too many files are already waiting for a manager.
+    #[error(
+        "quá nhiều tệp đang chờ cán bộ xác nhận khóa; hãy xác nhận hoặc từ chối các khóa đang chờ trước"
+    )]
+    TooManyWaiting,
     /// The database failed.
     #[error("cơ sở dữ liệu: {0}")]
     Db(#[from] rusqlite::Error),
@@ -129,9 +134,18 @@ impl std::fmt::Display for Imported {
                 period,
                 fingerprint,
                 pinned,
+            } if pinned.is_empty() => write!(
+                f,
+                "chờ xác nhận: «{centre}» kỳ {period}, trung tâm gửi lần đầu qua mạng, ký bằng khóa {fingerprint}; cán bộ cần xác nhận khóa"
+            ),
+            Imported::Held {
+                centre,
+                period,
+                fingerprint,
+                pinned,
             } => write!(
                 f,
-                "chờ xác nhận: «{centre}» kỳ {period} ký bằng khoá mới {fingerprint} (khoá đã biết {pinned}); cán bộ cần xác nhận khoá mới"
+                "chờ xác nhận: «{centre}» kỳ {period} ký bằng khóa mới {fingerprint} (khóa đã biết {pinned}); cán bộ cần xác nhận khóa mới"
             ),
         }
     }
@@ -177,6 +191,23 @@ fn immediate(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
 }
 
+/// How a file reached the district.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// A manager imported it (USB stick, upload in /admin, the command line): the first file
+    /// of a centre pins its key.
+    ByHand,
+    /// Sent over the network by a centre's box, with nobody checking: even a centre's first
+    /// key waits for a manager (anyone on the network could send a file).
+    Network,
+}
+
+/// Most files waiting for a manager, in all and per centre: a flood of files signed by made-up
+/// keys must not fill the disk.
+pub const MAX_HELD: i64 = 1_000;
+/// See [`MAX_HELD`].
+pub const MAX_HELD_PER_CENTRE: i64 = 20;
+
 /// Checks and imports one file. `district` is this office's district (empty: a province or
 /// national instance, which takes every district's files); `now_ms` stamps the import.
 pub fn import(
@@ -184,6 +215,17 @@ pub fn import(
     bytes: &[u8],
     district: &str,
     now_ms: i64,
+) -> Result<Imported, ImportError> {
+    import_from(conn, bytes, district, now_ms, Arrival::ByHand)
+}
+
+/// [`import`], saying how the file arrived.
+pub fn import_from(
+    conn: &Connection,
+    bytes: &[u8],
+    district: &str,
+    now_ms: i64,
+    arrival: Arrival,
 ) -> Result<Imported, ImportError> {
     let v = summary::open(bytes)?;
     let s = &v.summary;
@@ -203,14 +245,30 @@ pub fn import(
         )
         .optional()?;
     match pinned {
-        None => {
+        None if arrival == Arrival::ByHand => {
             tx.execute(
                 "INSERT OR REPLACE INTO district_keys(centre, key, pinned, first_seen)
                  VALUES (?1, ?2, 1, ?3)",
                 params![centre, v.key.as_slice(), now_ms],
             )?;
         }
-        Some(k) if k.as_slice() != v.key.as_slice() => {
+        pinned if pinned.as_deref() != Some(v.key.as_slice()) => {
+            let waiting = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
+                tx.query_row(sql, p, |r| r.get(0))
+            };
+            let already: i64 = waiting(
+                "SELECT COUNT(*) FROM district_held WHERE digest = ?1",
+                &[&v.digest],
+            )?;
+            if already == 0
+                && (waiting("SELECT COUNT(*) FROM district_held", &[])? >= MAX_HELD
+                    || waiting(
+                        "SELECT COUNT(*) FROM district_held WHERE centre = ?1",
+                        &[&centre],
+                    )? >= MAX_HELD_PER_CENTRE)
+            {
+                return Err(ImportError::TooManyWaiting);
+            }
             tx.execute(
                 "INSERT OR IGNORE INTO district_keys(centre, key, pinned, first_seen)
                  VALUES (?1, ?2, 0, ?3)",
@@ -222,15 +280,17 @@ pub fn import(
                 params![v.digest, centre, v.key.as_slice(), now_ms, bytes],
             )?;
             tx.commit()?;
-            let pinned: [u8; 32] = k.try_into().unwrap_or([0; 32]);
             return Ok(Imported::Held {
                 centre: s.centre.name.clone(),
                 period: s.period.clone(),
                 fingerprint: v.fingerprint(),
-                pinned: box_key::fingerprint(&pinned),
+                pinned: pinned
+                    .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+                    .map(|k| box_key::fingerprint(&k))
+                    .unwrap_or_default(),
             });
         }
-        Some(_) => {}
+        _ => {}
     }
     let outcome = keep(&tx, &v, &centre, now_ms)?;
     tx.commit()?;

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod district_inbox;
 pub mod drafts;
 pub mod error;
 pub mod extract;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/accounts/remove", post(staff::accounts::remove))
         .route("/admin/backup", post(staff::backup::download))
         .route("/admin/summary", post(staff::summary::download))
+        .route("/admin/summary/send", post(staff::summary::send))
         .route("/admin/district", get(staff::district::show))
         .route("/admin/district/key", post(staff::district::key))
         .route(
@@ -172,6 +174,11 @@ pub fn router(state: AppState) -> Router {
             "/admin/district/import",
             post(staff::district::import)
                 .layer(DefaultBodyLimit::max(staff::district::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/api/district/summaries",
+            post(district_inbox::receive)
+                .layer(DefaultBodyLimit::max(crate::summary::MAX_FILE_BYTES)),
         )
         .route(
             "/admin/district/plan",

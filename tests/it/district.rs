@@ -846,3 +846,101 @@ fn the_parquet_export_reads_back_with_the_parquet_reader() {
         parquet_rows(&out.path().join("days.parquet")).len() as u64
     );
 }
+
+/// A centre's manager presses "send to the district" on /admin.
+async fn send_online(app: &crate::util::TestApp, session: &str) -> crate::util::Res {
+    let page = app.get_with("/admin", &[("cookie", session)]).await.text();
+    assert!(page.contains("Gửi lên huyện qua mạng"), "{page}");
+    let token = crate::admin::token_in(&page);
+    app.request(crate::admin::post(
+        "/admin/summary/send",
+        session,
+        &format!("token={token}&period={}", this_month(app)),
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_centre_sends_its_summary_over_the_network_and_is_told_what_the_district_did() {
+    use hoclieu::settings::Role;
+    let (district, ds) = boxed(Role::District, "Phòng GD&ĐT", "").await;
+    let served = district.serve(Default::default()).await;
+    let url = format!("http://{}", served.addr);
+
+    let (mut centre, _) = boxed(Role::Centre, "TTHTCĐ Bản Bo", "Bản Bo").await;
+    for _ in 0..5 {
+        let c = centre.device().await;
+        centre.get_with("/m/health/oresol", &[("cookie", &c)]).await;
+    }
+    let online = |url: String| {
+        let set = place(Role::Centre, "TTHTCĐ Bản Bo", "Bản Bo");
+        move |s: &mut hoclieu::settings::Settings| {
+            set(s);
+            s.district_url = url;
+        }
+    };
+    centre.restart_with(online(url.clone()));
+    let cs = crate::admin::log_in(&centre).await;
+    // A centre the district has never heard from, over the network: held for a manager.
+    let res = send_online(&centre, &cs).await;
+    res.assert_status(202);
+    assert!(res.text().contains("chờ xác nhận"), "{}", res.text());
+    let keys = district
+        .state
+        .records
+        .db(|c| Ok(district::held_keys(c).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys[0].pinned, "",
+        "no key was pinned by a file off the network"
+    );
+    let page = district
+        .get_with("/admin/district", &[("cookie", &ds)])
+        .await
+        .text();
+    let token = crate::admin::token_in(&page);
+    district
+        .request(crate::admin::post(
+            "/admin/district/key",
+            &ds,
+            &format!(
+                "token={token}&centre={}&fingerprint={}&action=accept",
+                crate::util::urlencode(&keys[0].centre),
+                keys[0].fingerprint
+            ),
+        ))
+        .await
+        .assert_status(200);
+    // Now the key is the centre's: the next revision goes straight in.
+    let res = send_online(&centre, &cs).await;
+    res.assert_status(200);
+    assert!(
+        res.text().contains("Huyện trả lời: đã nhận"),
+        "{}",
+        res.text()
+    );
+    assert!(res.text().contains("thay lần 1"), "{}", res.text());
+
+    // What the inbox answers a stranger: JSON, never a 500.
+    let raw = |body: &'static [u8]| {
+        axum::http::Request::post("/api/district/summaries")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let res = district.request(raw(b"{\"format\":\"x\"}")).await;
+    res.assert_status(422);
+    assert_eq!(res.json()["outcome"], "refused");
+    assert_eq!(res.json()["accepted"], false);
+    centre.request(raw(b"{}")).await.assert_status(404);
+
+    // Nothing listening at the address: said so, with what to do instead.
+    drop(served);
+    centre.restart_with(online("http://127.0.0.1:9".into()));
+    let cs = crate::admin::log_in(&centre).await;
+    let res = send_online(&centre, &cs).await;
+    res.assert_status(502);
+    assert!(res.text().contains("gửi bằng USB"), "{}", res.text());
+}

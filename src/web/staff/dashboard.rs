@@ -111,6 +111,8 @@ struct Dashboard<'a> {
     box_key: Option<String>,
     /// A district office's box (it imports summaries rather than sending them).
     district_role: bool,
+    /// The district's box can be reached on a network (its address is set).
+    district_online: bool,
 }
 
 /// `GET /admin`: the participation report for a period, with the previous one beside it.
@@ -242,6 +244,7 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
     let page = Dashboard {
         box_key: state.records.box_key().map(|k| k.fingerprint()),
         district_role: state.site.settings.role == crate::settings::Role::District,
+        district_online: !state.site.settings.district_url.trim().is_empty(),
         site: Site::new(),
         centre: state.site.centre(),
         commune: &state.site.settings.commune,

@@ -45,6 +45,64 @@ pub async fn download(
     Ok(res)
 }
 
+/// `POST /admin/summary/send`: the same file, sent to the district's box over the network;
+/// the page says what the district answered.
+pub async fn send(
+    State(state): State<AppState>,
+    ManagerForm(s, f): ManagerForm<SummaryForm>,
+) -> Result<Response, AppError> {
+    let url = state.site.settings.district_url.trim().to_string();
+    if url.is_empty() {
+        return Err(AppError::bad(
+            "Chưa có địa chỉ máy của huyện (district_url trong tệp cài đặt). Hãy tải tệp và gửi bằng USB.",
+        ));
+    }
+    let named = summary::named_period(&f.period).ok_or_else(|| {
+        AppError::bad("Hãy chọn một kỳ: tháng, quý, sáu tháng, năm hoặc Tuần lễ học tập suốt đời.")
+    })?;
+    let (name, bytes) = signed(&state, named).await?;
+    let (status, message) = match crate::summary_transport::send(&url, bytes).await {
+        Ok(a) => {
+            tracing::info!(user = ?s.user, file = %name, outcome = %a.outcome, "summary sent to the district");
+            let status = if a.accepted {
+                axum::http::StatusCode::OK
+            } else {
+                axum::http::StatusCode::ACCEPTED
+            };
+            (status, format!("Huyện trả lời: {}", a.message))
+        }
+        Err(e) => {
+            tracing::warn!(user = ?s.user, error = %e, "summary not sent to the district");
+            (
+                axum::http::StatusCode::BAD_GATEWAY,
+                format!("Chưa gửi được: {e}. Hãy tải tệp và gửi bằng USB."),
+            )
+        }
+    };
+    Ok((status, sent_page(&s, &message)?).into_response())
+}
+
+fn sent_page(
+    s: &crate::accounts::Session,
+    message: &str,
+) -> Result<axum::response::Html<String>, AppError> {
+    #[derive(askama::Template)]
+    #[template(
+        source = "{% extends \"base.html\" %}{% block title %}Gửi báo cáo lên huyện{% endblock %}{% block topsearch %}{% endblock %}{% block content %}{% include \"admin_nav.html\" %}<h1>Gửi báo cáo lên huyện</h1><p class=\"notice\" role=\"status\">{{ message }}</p><p><a href=\"/admin\">Về trang báo cáo</a></p>{% endblock %}",
+        ext = "html"
+    )]
+    struct Sent<'a> {
+        site: crate::web::page::Site,
+        nav: super::session::StaffNav,
+        message: &'a str,
+    }
+    Ok(crate::web::page::render(&Sent {
+        site: crate::web::page::Site::new(),
+        nav: super::session::StaffNav::of(s),
+        message,
+    })?)
+}
+
 /// The signed file of a period, with the name to save it under.
 pub async fn signed(
     state: &AppState,
