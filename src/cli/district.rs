@@ -80,22 +80,32 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
             let (store, ours) = district_db(&args.place)?;
             let conn = store.into_conn();
             let mut refused = 0;
-            for f in &args.files {
-                let outcome = std::fs::read(f)
-                    .map_err(|e| anyhow::anyhow!("không đọc được tệp: {e}"))
-                    .and_then(|bytes| {
-                        Ok(district::import(
-                            &conn,
-                            &bytes,
-                            &ours,
-                            crate::clock::now_ms(),
-                        )?)
-                    });
-                match outcome {
-                    Ok(done) => println!("{}: {done}", f.display()),
-                    Err(e) => {
-                        refused += 1;
-                        println!("{}: bị từ chối: {e:#}", f.display());
+            // Read and imported a batch at a time: a year of a province's files is many.
+            for chunk in args.files.chunks(district::BATCH) {
+                let read: Vec<(&std::path::PathBuf, std::io::Result<Vec<u8>>)> =
+                    chunk.iter().map(|f| (f, std::fs::read(f))).collect();
+                let readable: Vec<&[u8]> = read
+                    .iter()
+                    .filter_map(|(_, r)| r.as_ref().ok().map(Vec::as_slice))
+                    .collect();
+                let mut done =
+                    district::import_many(&conn, readable, &ours, crate::clock::now_ms())?
+                        .into_iter();
+                for (f, r) in &read {
+                    let outcome = match r {
+                        Err(e) => Err(format!("không đọc được tệp: {e}")),
+                        Ok(_) => match done.next() {
+                            Some(Ok(i)) => Ok(i),
+                            Some(Err(e)) => Err(e.to_string()),
+                            None => Err("không được xử lý".to_string()),
+                        },
+                    };
+                    match outcome {
+                        Ok(i) => println!("{}: {i}", f.display()),
+                        Err(e) => {
+                            refused += 1;
+                            println!("{}: bị từ chối: {e}", f.display());
+                        }
                     }
                 }
             }

@@ -944,3 +944,106 @@ async fn a_centre_sends_its_summary_over_the_network_and_is_told_what_the_distri
     res.assert_status(502);
     assert!(res.text().contains("gửi bằng USB"), "{}", res.text());
 }
+
+/// Runs `hoclieu` with only these settings in its environment; returns (success, stdout).
+fn hoclieu_cmd(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hoclieu"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("HOCLIEU_") {
+            cmd.env_remove(k);
+        }
+    }
+    // An empty settings file: nothing from /etc/hoclieu on the machine running the tests.
+    let config = tempfile::NamedTempFile::new().unwrap();
+    cmd.env("HOCLIEU_CONFIG", config.path());
+    let out = cmd.args(args).envs(env.iter().copied()).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_command_line_exports_imports_and_writes_parquet() {
+    let centre_dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(centre_dir.path()).unwrap();
+        record(&mut store, &ban_bo_visits());
+    }
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("ban-bo.hoclieu-summary.json");
+    let centre_env = [
+        ("HOCLIEU_CENTRE", "TTHTCĐ Bản Bo"),
+        ("HOCLIEU_COMMUNE", "Bản Bo"),
+        ("HOCLIEU_DISTRICT", DISTRICT),
+    ];
+    let c = centre_dir.path().to_str().unwrap();
+    let f = file.to_str().unwrap();
+    let (ok, said) = hoclieu_cmd(
+        &[
+            "summary", "export", "--data", c, "--period", "2026-H2", "--to", f,
+        ],
+        &centre_env,
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains("revision 1, 12 participants"), "{said}");
+    let (ok, said) = hoclieu_cmd(
+        &[
+            "summary", "export", "--data", c, "--period", "2026-H9", "--to", f,
+        ],
+        &centre_env,
+    );
+    assert!(!ok && said.contains("unknown period"), "{said}");
+
+    let district_dir = tempfile::tempdir().unwrap();
+    let d = district_dir.path().to_str().unwrap();
+    let district_env = [("HOCLIEU_ROLE", "district"), ("HOCLIEU_DISTRICT", DISTRICT)];
+    // A centre's box does not import.
+    let (ok, said) = hoclieu_cmd(&["district", "import", "--data", d, f], &[]);
+    assert!(!ok && said.contains("role = \"district\""), "{said}");
+    let (ok, said) = hoclieu_cmd(&["district", "import", "--data", d, f], &district_env);
+    assert!(ok && said.contains("đã nhận"), "{said}");
+    let (ok, said) = hoclieu_cmd(&["district", "import", "--data", d, f], &district_env);
+    assert!(ok && said.contains("đã có từ trước"), "{said}");
+    let mut bad = std::fs::read(&file).unwrap();
+    let at = bad.len() / 2;
+    bad[at] ^= 0x04;
+    let bad_file = files.path().join("sua.json");
+    std::fs::write(&bad_file, bad).unwrap();
+    let missing = files.path().join("khong-co.json");
+    let (ok, said) = hoclieu_cmd(
+        &[
+            "district",
+            "import",
+            "--data",
+            d,
+            bad_file.to_str().unwrap(),
+            missing.to_str().unwrap(),
+            f,
+        ],
+        &district_env,
+    );
+    assert!(!ok, "a refused file makes the command fail: {said}");
+    assert_eq!(said.matches("bị từ chối").count(), 2, "{said}");
+    assert!(said.contains("không đọc được tệp"), "{said}");
+    let out = files.path().join("parquet");
+    let (ok, said) = hoclieu_cmd(
+        &[
+            "district",
+            "export",
+            "--data",
+            d,
+            "--parquet",
+            out.to_str().unwrap(),
+        ],
+        &district_env,
+    );
+    assert!(ok, "{said}");
+    assert_eq!(
+        parquet_rows(&out.join("summaries.parquet")).len(),
+        1,
+        "{said}"
+    );
+}

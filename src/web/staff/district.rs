@@ -291,15 +291,20 @@ pub async fn import(
         let results = state
             .records
             .db(move |conn| {
-                let mut out = Vec::new();
-                for (name, bytes) in files {
-                    match district::import(conn, &bytes, &ours, now) {
-                        Ok(done) => out.push((true, format!("{name}: {done}"))),
-                        Err(district::ImportError::Db(e)) => return Err(e),
-                        Err(e) => out.push((false, format!("{name}: bị từ chối: {e}"))),
-                    }
-                }
-                Ok(out)
+                let done = district::import_many(
+                    conn,
+                    files.iter().map(|(_, b)| b.as_slice()),
+                    &ours,
+                    now,
+                )?;
+                Ok(files
+                    .iter()
+                    .zip(done)
+                    .map(|((name, _), r)| match r {
+                        Ok(i) => (true, format!("{name}: {i}")),
+                        Err(e) => (false, format!("{name}: bị từ chối: {e}")),
+                    })
+                    .collect::<Vec<_>>())
             })
             .await?;
         let refused = results.iter().filter(|(ok, _)| !ok).count();
