@@ -34,12 +34,6 @@ pub enum Error {
     /// The box's signing key could not be made or read.
     #[error(transparent)]
     BoxKey(#[from] crate::box_key::KeyError),
-    /// A summary file was refused, or one could not be made.
-    #[error(transparent)]
-    Summary(#[from] crate::summary::SummaryError),
-    /// A district import was refused.
-    #[error(transparent)]
-    District(#[from] crate::district::ImportError),
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

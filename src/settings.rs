@@ -54,6 +54,8 @@ pub struct Settings {
     pub commune: String,
     /// District (huyện) or province, on the poster and reports.
     pub district: String,
+    /// Province (tỉnh), carried in the summaries for a province's or the nation's roll-up.
+    pub province: String,
     /// The name of the centre's Wi-Fi network, printed on the poster (empty: not printed).
     pub wifi: String,
     /// The ethnic groups the "about you" page offers, by name, in order ("another group" is
@@ -106,6 +108,7 @@ impl Default for Settings {
             centre: "Trung tâm học tập cộng đồng".into(),
             commune: String::new(),
             district: String::new(),
+            province: String::new(),
             wifi: String::new(),
             ethnic_groups: DEFAULT_ETHNIC_GROUPS
                 .iter()
@@ -132,6 +135,8 @@ pub struct Layer {
     pub commune: Option<String>,
     /// See [`Settings::district`].
     pub district: Option<String>,
+    /// See [`Settings::province`].
+    pub province: Option<String>,
     /// See [`Settings::wifi`].
     pub wifi: Option<String>,
     /// See [`Settings::ethnic_groups`].
@@ -210,6 +215,7 @@ pub fn env_layer(var: impl Fn(&str) -> Option<String>) -> Result<Layer, Settings
         centre: text("HOCLIEU_CENTRE"),
         commune: text("HOCLIEU_COMMUNE"),
         district: text("HOCLIEU_DISTRICT"),
+        province: text("HOCLIEU_PROVINCE"),
         wifi: text("HOCLIEU_WIFI"),
         // Comma-separated, as on a command line: HOCLIEU_ETHNIC_GROUPS="Mông, Dao, Thái".
         ethnic_groups: text("HOCLIEU_ETHNIC_GROUPS").map(|v| {
@@ -283,6 +289,7 @@ pub fn resolve(file: Option<(&Path, Layer)>, env: Layer, flags: Layer) -> Resolv
     merge!(centre);
     merge!(commune);
     merge!(district);
+    merge!(province);
     merge!(wifi);
     merge!(ethnic_groups);
     merge!(listen);

@@ -5,7 +5,7 @@
 //! The file is JSON: the summary itself as a string (the exact bytes signed), the public key
 //! and the signature beside it. Nothing needs re-encoding to check it.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::box_key::{self, BoxKey};
@@ -35,6 +35,9 @@ pub struct Centre {
     pub commune: String,
     /// District (huyện).
     pub district: String,
+    /// Province (tỉnh), for a province's or the nation's roll-up; empty when not set.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub province: String,
 }
 
 impl Centre {
@@ -129,6 +132,20 @@ pub enum SummaryError {
     Invalid(String),
 }
 
+/// Why a summary could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    /// Not a period's name.
+    #[error("unknown period {0:?} (try 2026-11, 2026-Q4, 2026-H2, 2026, 2026-LLW)")]
+    UnknownPeriod(String),
+    /// The records could not be read.
+    #[error("the records could not be read: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The box's key could not be read or made.
+    #[error(transparent)]
+    Key(#[from] crate::box_key::KeyError),
+}
+
 /// The file as written: the summary's JSON (signed as it is) and its signature.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,16 +209,6 @@ pub fn next_revision(conn: &Connection, period: &str) -> rusqlite::Result<u64> {
     )
 }
 
-/// Days of `period` the box was on, and of those whose date was certain.
-pub fn days_on(conn: &Connection, period: Period) -> rusqlite::Result<(u64, u64)> {
-    conn.query_row(
-        "SELECT COUNT(DISTINCT day), COUNT(DISTINCT CASE WHEN trusted THEN day END)
-         FROM box_on WHERE day BETWEEN ?1 AND ?2",
-        params![clock::day_number(period.from), clock::day_number(period.to)],
-        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-    )
-}
-
 /// What a summary is made from besides the database.
 #[derive(Debug, Clone)]
 pub struct Made<'a> {
@@ -218,12 +225,8 @@ pub struct Made<'a> {
 }
 
 /// Makes the summary of the period named `name`, taking the next revision number.
-pub fn make(conn: &Connection, name: &str, made: &Made<'_>) -> Result<Summary, crate::Error> {
-    let named = named_period(name).ok_or_else(|| {
-        crate::Error::Summary(SummaryError::Invalid(format!(
-            "unknown period {name:?} (try 2026-11, 2026-Q4, 2026-H2, 2026, 2026-LLW)"
-        )))
-    })?;
+pub fn make(conn: &Connection, name: &str, made: &Made<'_>) -> Result<Summary, MakeError> {
+    let named = named_period(name).ok_or_else(|| MakeError::UnknownPeriod(name.to_string()))?;
     Ok(make_named(conn, named, made)?)
 }
 
@@ -233,7 +236,7 @@ pub fn make_named(
     (period_name, period): (String, Period),
     made: &Made<'_>,
 ) -> rusqlite::Result<Summary> {
-    let mut counts = counts::counts(conn, period, made.ethnic_groups)?;
+    let mut counts = counts::counts(conn, period.range(), made.ethnic_groups)?;
     for q in CENTRE_ONLY_GROUPS {
         counts.groups.remove(*q);
     }
@@ -246,7 +249,7 @@ pub fn make_named(
     let today = clock::local_day(made.now_ms);
     let last = clock::day_number(period.to).min(today);
     let days = (last - clock::day_number(period.from) + 1).max(0) as u64;
-    let (on, trusted) = days_on(conn, period)?;
+    let (on, trusted) = crate::usage::store::days_on(conn, period.range())?;
     let revision = next_revision(conn, &period_name)?;
     Ok(Summary {
         schema: SCHEMA,
@@ -411,7 +414,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Reads the box's signing key (made at the server's first start).
-pub fn box_key(conn: &Connection) -> Result<BoxKey, crate::Error> {
+pub fn box_key(conn: &Connection) -> Result<BoxKey, MakeError> {
     Ok(BoxKey::load_or_create(conn)?)
 }
 
@@ -452,11 +455,13 @@ mod tests {
             name: "TTHTCĐ  Bản Bo".into(),
             commune: "Xã Bản Bo".into(),
             district: "Tam Đường".into(),
+            province: String::new(),
         };
         let b = Centre {
             name: "tthtcđ bản bo".into(),
             commune: "xã  bản bo ".into(),
             district: "Tam Đường".into(),
+            province: String::new(),
         };
         assert_eq!(a.identity(), b.identity());
     }

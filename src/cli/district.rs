@@ -30,6 +30,7 @@ fn export(args: SummaryExportArgs) -> anyhow::Result<ExitCode> {
             name: settings.centre.clone(),
             commune: settings.commune.clone(),
             district: settings.district.clone(),
+            province: settings.province.clone(),
         },
         ethnic_groups: &groups,
         titles: &titles,
@@ -70,6 +71,7 @@ fn district_db(place: &Place) -> anyhow::Result<(crate::usage::store::Store, Str
     );
     let store = crate::usage::store::Store::open(&settings.data)
         .with_context(|| format!("opening the records in {}", settings.data.display()))?;
+    district::migrate(store.conn())?;
     Ok((store, settings.district))
 }
 

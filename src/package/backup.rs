@@ -196,6 +196,8 @@ pub fn check_database(db: &Path, scratch: &Path) -> Result<(), BackupError> {
         .prefix(".schema-")
         .tempdir_in(scratch)?;
     let reference = crate::usage::store::Store::open_file(&reference_file.path().join("db"))?;
+    // Every box makes the district's tables at start (a district's hold its imports).
+    crate::district::migrate(reference.conn())?;
     let reference = Schema::of(reference.conn())?;
     let unreadable =
         |e: rusqlite::Error| BackupError::UnsoundDatabase(vec![format!("unreadable: {e}")]);

@@ -314,6 +314,8 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
         }
         Err(e) => return Err(e.into()),
     };
+    // The district's tables (a centre's box has them too, empty): summaries it imports.
+    crate::district::migrate(store.conn())?;
     // The clock is never earlier than this release or the newest record.
     let floor = crate::clock::release_floor_ms().max(store.latest_event_ms()?.unwrap_or(0));
     let clock =

@@ -8,12 +8,25 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
-use super::profile::{AGE_BANDS, GENDERS, OTHER_GROUP};
-use super::report::{COUNTED, LESSON_PREFIX, MIN_GROUP, NEWLY_LITERATE, Period};
+use super::profile::{AGE_BANDS, Choices, GENDERS, OTHER_GROUP};
 use crate::clock;
 
+/// Fewest counted participants any number in a report may stand for (k of k-anonymity): one
+/// constant for groups, materials, lessons, searches, fields, days, hours and periods.
+pub const MIN_GROUP: u64 = 5;
+
+/// How lesson pages are named in the usage log (`lesson:CODE`).
+pub const LESSON_PREFIX: &str = "lesson:";
+
+/// Only ids whose cookie came back are counted.
+pub(crate) const COUNTED: &str = "participant IN (SELECT participant FROM kept)";
+
+/// Answers to "newly literate?" as stored (SQLite integers read as text).
+pub(crate) const NEWLY_LITERATE: Choices =
+    &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
+
 /// Most materials (and lessons) a summary lists, the most used first: reports show the first
-/// [`super::report::TOP`] of them with enough people, which are always among these.
+/// `report::TOP` of them with enough people, which are always among these.
 pub const MAX_LISTED: usize = 200;
 
 /// People and views in one field.
@@ -186,13 +199,13 @@ pub fn sort_searches(s: &mut [SearchTally]) {
     });
 }
 
-/// The tallies of a period; `ethnic_groups` are the groups the centre offers, in order.
+/// The tallies of the days `a..=b` (day numbers, [`clock::day_number`]); `ethnic_groups` are
+/// the groups the centre offers, in order.
 pub fn counts(
     conn: &Connection,
-    period: Period,
+    (a, b): (i64, i64),
     ethnic_groups: &[(&str, &str)],
 ) -> rusqlite::Result<Counts> {
-    let (a, b) = (clock::day_number(period.from), clock::day_number(period.to));
     let (participants, views, searches, sessions) = conn.query_row(
         &format!(
             "SELECT COUNT(DISTINCT participant), COALESCE(SUM(views), 0),

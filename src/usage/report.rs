@@ -11,19 +11,10 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use time::{Date, Duration, Month};
 
-use super::counts::{Counts, FieldTally, GroupTally, SearchTally, UseTally, counts};
-use super::profile::Choices;
+use super::counts::{COUNTED, Counts, FieldTally, GroupTally, SearchTally, UseTally, counts};
+pub use super::counts::{LESSON_PREFIX, MIN_GROUP};
 use crate::clock::{self, day_number};
 
-// For `src/web` until it imports these from `crate::clock`.
-
-/// Answers to "newly literate?" as stored (SQLite integers read as text).
-pub(crate) const NEWLY_LITERATE: Choices =
-    &[("1", "Mới biết chữ"), ("0", "Không phải mới biết chữ")];
-
-/// Fewest counted participants any number in a report may stand for (k of k-anonymity): one
-/// constant for groups, materials, lessons, searches, fields, days, hours and periods.
-pub const MIN_GROUP: u64 = 5;
 /// Rows in top lists.
 pub const TOP: usize = 20;
 
@@ -224,7 +215,8 @@ impl Period {
         }
     }
 
-    fn range(&self) -> (i64, i64) {
+    /// Its first and last day numbers ([`clock::day_number`]).
+    pub fn range(&self) -> (i64, i64) {
         (day_number(self.from), day_number(self.to))
     }
 }
@@ -337,12 +329,6 @@ pub struct Report {
     pub hidden_hours: Vec<bool>,
 }
 
-/// How lesson pages are named in the usage log (`lesson:CODE`).
-pub const LESSON_PREFIX: &str = "lesson:";
-
-/// Only ids whose cookie came back are counted.
-pub(crate) const COUNTED: &str = "participant IN (SELECT participant FROM kept)";
-
 /// Which cells of one breakdown may be shown. `people[i]` is the number of counted
 /// participants behind cell `i`; `behind(hidden)` the number behind a set of cells together.
 ///
@@ -399,7 +385,7 @@ pub fn report(
             })
         },
     )?;
-    let c = counts(conn, period, ethnic_groups)?;
+    let c = counts(conn, (a, b), ethnic_groups)?;
     let mut r = shown(period, &c);
     r.uncounted = uncounted;
     if !r.withheld {

@@ -66,6 +66,7 @@ fn centre_file(i: usize, commune: &str) -> Vec<u8> {
             name: format!("TTHTCĐ xã {commune}"),
             commune: commune.into(),
             district: "Tam Đường".into(),
+            province: "Lai Châu".into(),
         },
         ethnic_groups: &groups,
         titles: &titles,

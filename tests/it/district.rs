@@ -83,6 +83,7 @@ fn centre(name: &str, commune: &str) -> Centre {
         name: name.into(),
         commune: commune.into(),
         district: DISTRICT.into(),
+        province: "Lai Châu".into(),
     }
 }
 
@@ -142,7 +143,9 @@ fn ban_bo_visits() -> Vec<Visit<'static>> {
 }
 
 fn district_store(dir: &Path) -> rusqlite::Connection {
-    Store::open(dir).unwrap().into_conn()
+    let conn = Store::open(dir).unwrap().into_conn();
+    district::migrate(&conn).unwrap();
+    conn
 }
 
 fn count(conn: &rusqlite::Connection, table: &str) -> i64 {
@@ -809,7 +812,7 @@ fn the_parquet_export_reads_back_with_the_parquet_reader() {
         .iter()
         .filter(|r| r.get_string(1).unwrap() == "2026-H2")
         .collect();
-    let people: i64 = h2.iter().map(|r| r.get_long(16).unwrap()).sum();
+    let people: i64 = h2.iter().map(|r| r.get_long(17).unwrap()).sum();
     assert_eq!(people, 19);
     assert!(
         h2.iter()

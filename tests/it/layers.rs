@@ -15,13 +15,22 @@ const FLOORS: &[&[&str]] = &[
     // The router and its layers.
     &["=web"],
     // Handlers.
-    &["web::api", "web::visitor", "web::staff"],
+    &[
+        "web::api",
+        "web::district_inbox",
+        "web::visitor",
+        "web::staff",
+    ],
     // What handlers share: state, errors, extractors, page frame, files, assets.
     &["web::*"],
     // The live library.
     &["catalog"],
     // Packages and backups.
     &["package"],
+    // The district's side: imported summaries, their report, Parquet.
+    &["district"],
+    // A centre's signed period summaries, and sending one over the network.
+    &["summary", "summary_transport"],
     &["lessons"],
     &["usage"],
     &["accounts", "search"],

@@ -120,6 +120,7 @@ pub async fn signed(
         name: settings.centre.clone(),
         commune: settings.commune.clone(),
         district: settings.district.clone(),
+        province: settings.province.clone(),
     };
     let groups = state.site.ethnic_groups.clone();
     let now_ms = state.now_ms();
