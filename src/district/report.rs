@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Held;
 use crate::summary::BoxDays;
 use crate::usage::counts::Counts;
-use crate::usage::report::{Period, Report, shown};
+use crate::usage::report::{MIN_GROUP, Period, Report, shown};
 
 /// The plan's targets and the district's denominators, as the district enters them
 /// (`DATA/district-plan.toml`, or the CSV upload for the communes).
@@ -331,7 +331,15 @@ pub struct DistrictReport {
     pub targets: Vec<TargetLine>,
     /// Days the boxes were on, together.
     pub box_days: BoxDays,
+    /// The district's most used materials: (title, people, views), at least [`MIN_GROUP`]
+    /// people each.
+    pub top_materials: Vec<(String, u64, u64)>,
+    /// What people searched for and did not find, across the district: (query, searches).
+    pub not_found: Vec<(String, u64)>,
 }
+
+/// Rows of the district's top lists.
+const TOP_LISTED: usize = 10;
 
 /// Rolls up the summaries held for one period. `known` are every centre the district has
 /// heard from (name, commune); `plan` gives targets and denominators.
@@ -389,6 +397,27 @@ pub fn district_report(
         }
     }
     let total_report = shown(period, &total);
+    // The shown report's lists already obey the small-group rule; titles come from the files.
+    let title = |id: &str| {
+        total
+            .materials
+            .iter()
+            .find(|m| m.id == id && !m.title.is_empty())
+            .map_or_else(|| id.to_string(), |m| m.title.clone())
+    };
+    let top_materials = total_report
+        .top_materials
+        .iter()
+        .filter(|m| m.participants >= MIN_GROUP)
+        .take(TOP_LISTED)
+        .map(|m| (title(&m.id), m.participants, m.views))
+        .collect();
+    let not_found = total_report
+        .zero_result_searches
+        .iter()
+        .take(TOP_LISTED)
+        .map(|s| (s.query.clone(), s.searches))
+        .collect();
     let total_groups = Groups::of(&total_report);
     let sum = |f: fn(&CommuneFigures) -> Option<u64>| -> Option<u64> {
         let all: Vec<Option<u64>> = reported_communes.values().map(|c| f(c)).collect();
@@ -418,6 +447,8 @@ pub fn district_report(
         total: total_report,
         total_groups,
         box_days,
+        top_materials,
+        not_found,
     }
 }
 

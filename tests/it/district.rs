@@ -724,6 +724,10 @@ fn the_district_report_sets_targets_beside_figures_and_names_who_has_not_sent() 
         "{}",
         literate.measured
     );
+    // The district's lists: what was used, what people looked for and did not find.
+    assert_eq!(r.not_found, vec![("nuoi ong".to_string(), 5)]);
+    assert_eq!(r.top_materials.len(), 1, "{:?}", r.top_materials);
+    assert_eq!(r.top_materials[0].1, 6);
     // Literacy is not something a box measures.
     assert!(
         line("Tỉ lệ biết chữ 15–60 tuổi")
@@ -1049,4 +1053,61 @@ fn the_command_line_exports_imports_and_writes_parquet() {
         1,
         "{said}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_district_enters_its_communes_figures_as_csv_and_a_bad_csv_changes_nothing() {
+    use hoclieu::settings::Role;
+    let (district, ds) = boxed(Role::District, "Phòng GD&ĐT", "").await;
+    let page = district
+        .get_with("/admin/district", &[("cookie", &ds)])
+        .await
+        .text();
+    assert!(page.contains("Đang dùng chỉ tiêu mẫu"), "{page}");
+    let token = crate::admin::token_in(&page);
+    let upload = |csv: &'static str| {
+        let (ct, body) =
+            crate::util::multipart_files(&[("token", &token)], &[("xa.csv", csv.as_bytes())]);
+        crate::util::upload_to("/admin/district/plan", &ds, &ct, body)
+    };
+    let res = district
+        .request(upload(
+            "Xã,Dân số 15-60,Lao động nông thôn\nBản Bo,400,nhiều\n",
+        ))
+        .await;
+    res.assert_status(422);
+    let text = res.text();
+    assert!(text.contains("dòng 2"), "{text}");
+    assert!(!text.contains("bad request"), "{text}");
+    let plan = district.data.join("district-plan.toml");
+    assert!(!plan.exists(), "a refused CSV wrote nothing");
+    let res = district
+        .request(upload(
+            "\u{feff}Xã,Dân số 15-60,Lao động nông thôn,Người mới biết chữ,Học sinh\nBản Bo,400,100,,80\nNà Tăm,300,90,12,60\n",
+        ))
+        .await;
+    res.assert_status(200);
+    assert!(
+        res.text().contains("Đã nhận số liệu của 2 xã"),
+        "{}",
+        res.text()
+    );
+    let saved = hoclieu::district::report::load_plan(&plan).unwrap().0;
+    assert_eq!(saved.communes[1].newly_literate, Some(12));
+    assert_eq!(
+        saved.targets.rural_workers_learning,
+        Some(70.0),
+        "the targets are kept"
+    );
+    let csv = district
+        .get_with("/admin/district/communes.csv", &[("cookie", &ds)])
+        .await
+        .text();
+    assert!(csv.contains("Nà Tăm,300,90,12,60"), "{csv}");
+    // Nà Tăm's centre has not sent anything: the report says so.
+    let page = district
+        .get_with("/admin/district", &[("cookie", &ds)])
+        .await
+        .text();
+    assert!(page.contains("Chưa gửi báo cáo kỳ này"), "{page}");
 }

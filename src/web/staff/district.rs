@@ -437,13 +437,16 @@ pub async fn plan(
             .map_err(|_| AppError::bad("Tệp CSV phải là UTF-8 (Excel: «CSV UTF-8»)."))?;
         let path = crate::data_dir::DataDir::new(&state.site.settings.data).district_plan();
         let saved = blocking(move || {
-            let (plan, _) = report::load_plan(&path)?;
-            let plan = plan.with_csv(&text)?;
-            crate::fsutil::write_atomic(&path, plan.to_toml().as_bytes())
-                .map_err(|e| report::PlanError::Toml(e.to_string()))?;
-            Ok::<_, report::PlanError>(plan.communes.len())
+            let read = report::load_plan(&path).and_then(|(plan, _)| plan.with_csv(&text));
+            Ok::<_, std::io::Error>(match read {
+                Ok(plan) => {
+                    crate::fsutil::write_atomic(&path, plan.to_toml().as_bytes())?;
+                    Ok(plan.communes.len())
+                }
+                Err(e) => Err(e),
+            })
         })
-        .await;
+        .await?;
         let (messages, status) = match saved {
             Ok(n) => (vec![format!("Đã nhận số liệu của {n} xã.")], StatusCode::OK),
             Err(e) => (
