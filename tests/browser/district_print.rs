@@ -113,6 +113,20 @@ async fn the_district_report_of_fifteen_centres_prints_on_at_most_three_a4_pages
         .build()
         .unwrap();
     let pdf = b.client().print(config).await.unwrap();
+    // On a manager's phone the page fits its width (wide tables scroll inside themselves).
+    b.set_view(View::PHONE).await;
+    b.goto("/admin/district?period=2026-H2").await;
+    let fits = b
+        .js(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        fits,
+        serde_json::json!(true),
+        "the district page is wider than a 360 px phone"
+    );
     b.close().await;
     let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("district-2026-H2.pdf");
     std::fs::write(&file, &pdf).unwrap();
