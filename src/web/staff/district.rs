@@ -48,6 +48,14 @@ struct Page {
 }
 
 impl Page {
+    /// Whether some centre's commune has the figures a rate needs.
+    fn any_centre_rate(&self) -> bool {
+        self.r
+            .centres
+            .iter()
+            .any(|c| c.targets.iter().any(|t| t.percent.is_some()))
+    }
+
     fn n(&self, r: &crate::usage::report::Report, v: &u64) -> String {
         if r.withheld {
             crate::usage::export::HIDDEN.to_string()
