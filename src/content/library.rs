@@ -203,6 +203,16 @@ impl Library {
                 ));
                 continue;
             }
+            if let Some(from) = p.converted_from {
+                problems.push(warning(
+                    &file.rel,
+                    format!(
+                        "typed in {} (an old Vietnamese encoding): read as Unicode (chuyển từ mã {}); save it as UTF-8 to keep it so",
+                        from.name(),
+                        from.name()
+                    ),
+                ));
+            }
             for heading in body.empty_sections {
                 problems.push(warning(
                     &file.rel,

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use super::Category;
+use super::old_encodings::{self, OldEncoding};
 
 /// Largest material file (front matter and text) the library reads: what the editor's form
 /// can save (its whole body is at most this), so a file from a package, a backup or the folder
@@ -113,13 +114,35 @@ pub struct Parsed {
     pub featured: bool,
     /// Markdown body.
     pub body: String,
+    /// The file was typed in an old Vietnamese encoding, read as Unicode.
+    pub converted_from: Option<OldEncoding>,
 }
 
-/// Parses a material file's bytes.
+/// Parses a material file's bytes. A file typed in TCVN3 or VNI (bytes that are not UTF-8, or
+/// UTF-8 that spells those encodings' codes) is read as the Unicode it means.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| MaterialError::InvalidUtf8 {
-        line: line_of(bytes, e.valid_up_to()),
-    })?;
+    let converted;
+    let (text, converted_from) = match std::str::from_utf8(bytes) {
+        Ok(t) => match old_encodings::detect_in_unicode(t) {
+            // VIQR is left alone in UTF-8: Markdown is full of ASCII punctuation after letters.
+            Some(e @ (OldEncoding::Tcvn3 | OldEncoding::Vni)) => {
+                converted = old_encodings::convert(t, e);
+                (converted.as_str(), Some(e))
+            }
+            _ => (t, None),
+        },
+        Err(e) => match old_encodings::decode(bytes) {
+            (t, Some(from)) => {
+                converted = t;
+                (converted.as_str(), Some(from))
+            }
+            (_, None) => {
+                return Err(MaterialError::InvalidUtf8 {
+                    line: line_of(bytes, e.valid_up_to()),
+                });
+            }
+        },
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front, body, front_start) = split(text)?;
     let fm: FrontMatter = toml::from_str(front).map_err(|e| MaterialError::Toml {
@@ -179,6 +202,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
         updated,
         featured: fm.featured,
         body: body.to_string(),
+        converted_from,
     })
 }
 
@@ -271,6 +295,7 @@ mod tests {
             updated: Some("2026-11-29".into()),
             featured: true,
             body: "## Đặt đõ\r\n\r\n+++ không phải front matter\r\n".into(),
+            converted_from: None,
         };
         let text = write(&p).unwrap();
         let back = parse(text.as_bytes()).unwrap();

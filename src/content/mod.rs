@@ -11,6 +11,7 @@ mod library;
 pub mod markdown;
 pub mod material;
 pub mod media;
+pub mod old_encodings;
 pub mod path;
 pub mod picture;
 mod sort;

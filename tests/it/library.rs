@@ -351,3 +351,37 @@ fn the_phone_picture_check_catches_a_landscape_drawing_and_a_script() {
         "{problems:?}"
     );
 }
+
+/// "Kỹ thuật trồng ngô lai" and its text as a TCVN3 (.VnTime) file's bytes.
+const TCVN3_MATERIAL: &[u8] = b"+++\ntitle = \"K\xfc thu\xcbt tr\xe5ng ng\xab lai\"\ncategory = \"agriculture\"\n+++\n# Ch\xad\xacng 1\n\nGi\xe8ng ng\xab lai c\xc7n b\xe3n ph\xa9n \xae\xf3ng l\xf3c, tr\xe5ng theo h\xb5ng.\n";
+
+#[tokio::test]
+async fn a_material_typed_in_tcvn3_is_read_as_unicode_and_said_so() {
+    let app = TestApp::with(|lib| {
+        std::fs::write(lib.join("agriculture/ngo-lai-tcvn3.md"), TCVN3_MATERIAL).unwrap();
+    });
+    let catalog = app.state.catalog().unwrap();
+    let m = catalog
+        .library
+        .get("agriculture/ngo-lai-tcvn3")
+        .expect("served");
+    assert_eq!(m.title, "Kỹ thuật trồng ngô lai");
+    let note = catalog
+        .library
+        .problems()
+        .iter()
+        .find(|p| p.path == "agriculture/ngo-lai-tcvn3.md")
+        .expect("the conversion is reported");
+    assert_eq!(note.severity, Severity::Warning);
+    assert!(note.message.contains("chuyển từ mã TCVN3"), "{note}");
+    let page = app.get("/m/agriculture/ngo-lai-tcvn3").await;
+    page.assert_status(200);
+    assert!(page.text().contains("bón phân đúng lúc"), "{}", page.text());
+    assert_eq!(
+        app.search_ids("giong ngo lai bon phan")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("agriculture/ngo-lai-tcvn3")
+    );
+}

@@ -102,6 +102,7 @@ proptest! {
             updated: None,
             featured: false,
             body: body.clone(),
+            converted_from: None,
         };
         if let Ok(text) = material::write(&p) {
             let back = material::parse(text.as_bytes()).unwrap();

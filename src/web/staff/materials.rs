@@ -170,6 +170,7 @@ fn blank() -> Parsed {
         updated: None,
         featured: false,
         body: String::new(),
+        converted_from: None,
     }
 }
 
@@ -340,6 +341,8 @@ fn parsed(lib: &Library, id: &str, f: SaveForm) -> Result<Parsed, AppError> {
         updated: f.updated.filter(|d| !d.trim().is_empty()),
         featured: old.as_ref().is_some_and(|o| o.featured),
         body: f.body.unwrap_or_default(),
+        // What the form sends is Unicode: the file is saved as UTF-8.
+        converted_from: None,
     })
 }
 
