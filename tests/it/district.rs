@@ -716,6 +716,9 @@ fn the_district_report_sets_targets_beside_figures_and_names_who_has_not_sent() 
     assert_eq!(rural.target, 70.0);
     assert_eq!(rural.percent, Some(12.0));
     assert!(rural.measured.contains("12 trên 100"), "{}", rural.measured);
+    // The same rate on the centre's own line (its commune has the figure).
+    let own = &r.centres[0].targets;
+    assert_eq!(own.iter().find(|t| t.label == rural.label).unwrap().percent, Some(12.0));
     // No figure for the newly literate: said so, no percent invented.
     let literate = line("Người mới biết chữ");
     assert_eq!(literate.percent, None);
