@@ -264,6 +264,16 @@ fn cells(r: &Report, question: &str, pick: impl Fn(&str) -> bool) -> Figure {
 }
 
 impl Groups {
+    fn hidden() -> Groups {
+        Groups {
+            women: Figure::Hidden,
+            minorities: Figure::Hidden,
+            newly_literate: Figure::Hidden,
+            aged_15_60: Figure::Hidden,
+            under_15: Figure::Hidden,
+        }
+    }
+
     fn of(r: &Report) -> Groups {
         Groups {
             women: cells(r, "gender", |g| g == "nu"),
@@ -354,7 +364,8 @@ pub fn district_report(
     let mut centres = Vec::new();
     // Denominators summed over the communes that reported, so the total compares like with like.
     let mut reported_communes: BTreeMap<String, &CommuneFigures> = BTreeMap::new();
-    for h in held.iter().filter(|h| h.summary.period == name) {
+    let mine: Vec<&Held> = held.iter().filter(|h| h.summary.period == name).collect();
+    for h in &mine {
         let s = &h.summary;
         total.add(&s.counts);
         box_days.days += s.box_days.days;
@@ -362,8 +373,7 @@ pub fn district_report(
         box_days.trusted += s.box_days.trusted;
         let report = shown(period, &s.counts);
         let groups = Groups::of(&report);
-        let figures = plan.commune(&s.centre.commune);
-        if let Some(f) = figures {
+        if let Some(f) = plan.commune(&s.centre.commune) {
             reported_communes.insert(f.name.clone(), f);
         }
         centres.push(CentreLine {
@@ -372,10 +382,16 @@ pub fn district_report(
             revision: s.revision,
             complete: s.complete,
             box_days: s.box_days.clone(),
-            targets: targets(&plan.targets, &groups, figures.cloned().as_ref()),
+            targets: Vec::new(),
             report,
             groups,
         });
+    }
+    let counts: Vec<&Counts> = mine.iter().map(|h| &h.summary.counts).collect();
+    across_centres(&mut centres, &counts);
+    for c in &mut centres {
+        let figures = plan.commune(&c.commune).cloned();
+        c.targets = targets(&plan.targets, &c.groups, figures.as_ref());
     }
     let sent: Vec<String> = held
         .iter()
@@ -449,6 +465,106 @@ pub fn district_report(
         box_days,
         top_materials,
         not_found,
+    }
+}
+
+/// Hides, on the centres' lines, what the district's total would otherwise give away: the
+/// lines add up to the total, so while the people behind the hidden lines of a column come to 1
+/// to 4, the smallest shown line of that column is hidden too (complementary suppression
+/// across the level, as within one report).
+fn across_centres(lines: &mut [CentreLine], counts: &[&Counts]) {
+    // The lines' totals (participants, sessions, views) stand or fall together.
+    let people: Vec<u64> = counts.iter().map(|c| c.participants).collect();
+    let mut shown: Vec<bool> = lines.iter().map(|l| !l.report.withheld).collect();
+    complement(&people, &mut shown);
+    for (l, s) in lines.iter_mut().zip(&shown) {
+        if !s && !l.report.withheld {
+            l.report.withheld = true;
+            l.groups = Groups::hidden();
+        }
+    }
+    type Pick = fn(&Groups) -> Figure;
+    type Set = fn(&mut Groups);
+    let columns: [(Pick, Set, &str, fn(&str) -> bool); 5] = [
+        (
+            |g| g.women,
+            |g| g.women = Figure::Hidden,
+            "gender",
+            |a| a == "nu",
+        ),
+        (
+            |g| g.minorities,
+            |g| g.minorities = Figure::Hidden,
+            "ethnicity",
+            |a| a != "kinh" && !a.is_empty(),
+        ),
+        (
+            |g| g.newly_literate,
+            |g| g.newly_literate = Figure::Hidden,
+            "newly_literate",
+            |a| a == "1",
+        ),
+        (
+            |g| g.aged_15_60,
+            |g| g.aged_15_60 = Figure::Hidden,
+            "age_band",
+            |a| a == "15-25" || a == "26-60",
+        ),
+        (
+            |g| g.under_15,
+            |g| g.under_15 = Figure::Hidden,
+            "age_band",
+            |a| a == "duoi-15",
+        ),
+    ];
+    for (get, hide, question, pick) in columns {
+        let values: Vec<u64> = counts
+            .iter()
+            .map(|c| {
+                c.groups
+                    .get(question)
+                    .map(|cells| {
+                        cells
+                            .iter()
+                            .filter(|g| pick(&g.group))
+                            .map(|g| g.participants)
+                            .sum()
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut shown: Vec<bool> = lines
+            .iter()
+            .map(|l| matches!(get(&l.groups), Figure::Exact(_)))
+            .collect();
+        complement(&values, &mut shown);
+        for (l, s) in lines.iter_mut().zip(&shown) {
+            if !s {
+                hide(&mut l.groups);
+            }
+        }
+    }
+}
+
+/// While the values behind the cells not shown come to 1–4, hides the smallest shown cell too.
+fn complement(values: &[u64], shown: &mut [bool]) {
+    loop {
+        let behind: u64 = values
+            .iter()
+            .zip(shown.iter())
+            .filter(|(_, s)| !**s)
+            .map(|(v, _)| *v)
+            .sum();
+        if behind == 0 || behind >= MIN_GROUP {
+            return;
+        }
+        let Some(next) = (0..values.len())
+            .filter(|&i| shown[i])
+            .min_by_key(|&i| (values[i], std::cmp::Reverse(i)))
+        else {
+            return;
+        };
+        shown[next] = false;
     }
 }
 

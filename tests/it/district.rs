@@ -718,7 +718,10 @@ fn the_district_report_sets_targets_beside_figures_and_names_who_has_not_sent() 
     assert!(rural.measured.contains("12 trên 100"), "{}", rural.measured);
     // The same rate on the centre's own line (its commune has the figure).
     let own = &r.centres[0].targets;
-    assert_eq!(own.iter().find(|t| t.label == rural.label).unwrap().percent, Some(12.0));
+    assert_eq!(
+        own.iter().find(|t| t.label == rural.label).unwrap().percent,
+        Some(12.0)
+    );
     // No figure for the newly literate: said so, no percent invented.
     let literate = line("Người mới biết chữ");
     assert_eq!(literate.percent, None);
@@ -1113,4 +1116,62 @@ async fn the_district_enters_its_communes_figures_as_csv_and_a_bad_csv_changes_n
         .await
         .text();
     assert!(page.contains("Chưa gửi báo cáo kỳ này"), "{page}");
+}
+
+#[test]
+fn a_hidden_centre_cannot_be_worked_out_from_the_district_total() {
+    use hoclieu::district::report::{Figure, Plan, district_report};
+    let ddir = tempfile::tempdir().unwrap();
+    let d = district_store(ddir.path());
+    let rice = ("agriculture/lua-vu-xuan", Category::Agriculture);
+    // Three people at one centre (withheld there), twenty and thirty at two others; two women
+    // at the small one.
+    for (c, commune, n) in [("A", "Xã A", 3), ("B", "Xã B", 20), ("C", "Xã C", 30)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let visits: Vec<Visit<'_>> = (0..n)
+            .map(|i| {
+                let mut v = visit(&format!("{c}{i}"), "2026-10-05", rice);
+                v.profile.gender = Some(if i < 2 || i >= 14 { "nu" } else { "nam" }.into());
+                v
+            })
+            .collect();
+        record(&mut store, &visits);
+        let file = export(&store, &centre(&format!("TTHTCĐ {c}"), commune), "2026-H2");
+        district::import(&d, &file, DISTRICT, 1).unwrap();
+    }
+    let held = district::summaries(&d, Some("2026-H2")).unwrap();
+    let r = district_report(
+        summary::named_period("2026-H2").unwrap(),
+        &held,
+        &district::centres(&d).unwrap(),
+        &Plan::default(),
+    );
+    assert_eq!(r.total.participants, 53);
+    // Whatever the lines show, the total minus them is nobody or at least five people.
+    let shown_people: u64 = r
+        .centres
+        .iter()
+        .filter(|c| !c.report.withheld)
+        .map(|c| c.report.participants)
+        .sum();
+    let rest = r.total.participants - shown_people;
+    assert!(rest == 0 || rest >= 5, "{rest} people can be worked out");
+    assert!(
+        r.centres.iter().any(|c| !c.report.withheld),
+        "not everything is hidden"
+    );
+    let Figure::Exact(women) = r.total_groups.women else {
+        panic!("the district's women: {:?}", r.total_groups.women);
+    };
+    let shown_women: u64 = r
+        .centres
+        .iter()
+        .filter_map(|c| match c.groups.women {
+            Figure::Exact(n) => Some(n),
+            _ => None,
+        })
+        .sum();
+    let rest = women - shown_women;
+    assert!(rest == 0 || rest >= 5, "{rest} women can be worked out");
 }
