@@ -485,7 +485,9 @@ fn across_centres(lines: &mut [CentreLine], counts: &[&Counts]) {
     }
     type Pick = fn(&Groups) -> Figure;
     type Set = fn(&mut Groups);
-    let columns: [(Pick, Set, &str, fn(&str) -> bool); 5] = [
+    /// A figure of the plan's groups: read it, hide it, and the cells of the question it sums.
+    type Column = (Pick, Set, &'static str, fn(&str) -> bool);
+    let columns: [Column; 5] = [
         (
             |g| g.women,
             |g| g.women = Figure::Hidden,
