@@ -1132,7 +1132,7 @@ fn a_hidden_centre_cannot_be_worked_out_from_the_district_total() {
         let visits: Vec<Visit<'_>> = (0..n)
             .map(|i| {
                 let mut v = visit(&format!("{c}{i}"), "2026-10-05", rice);
-                v.profile.gender = Some(if i < 2 || i >= 14 { "nu" } else { "nam" }.into());
+                v.profile.gender = Some(if !(2..14).contains(&i) { "nu" } else { "nam" }.into());
                 v
             })
             .collect();
