@@ -44,14 +44,21 @@ impl Centre {
     /// What identifies the centre at the district: its commune and name, compared without
     /// case or spacing differences (a district has one centre per commune, by the plan).
     pub fn identity(&self) -> String {
-        format!("{} / {}", place_key(&self.commune), tidy(&self.name))
+        format!(
+            "{} / {} / {}",
+            place_key(&self.district),
+            place_key(&self.commune),
+            tidy(&self.name)
+        )
     }
 }
 
-/// A name compared without case, spacing or normalisation differences.
+/// A name compared without case, spacing, normalisation or invisible characters (a zero-width
+/// space must not make a look-alike of a known centre).
 fn tidy(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     s.nfc()
+        .filter(|c| !matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'))
         .collect::<String>()
         .to_lowercase()
         .split_whitespace()
@@ -65,7 +72,7 @@ pub fn place_key(s: &str) -> String {
     let t = tidy(s);
     let words: Vec<&str> = t.split(' ').collect();
     let skip = match words.as_slice() {
-        ["thị" | "thành", _, _, ..] => 2,
+        ["thị", "trấn" | "xã", _, ..] | ["thành", "phố", _, ..] => 2,
         ["xã" | "huyện" | "quận" | "phường" | "tỉnh", _, ..] => 1,
         _ => 0,
     };
@@ -249,7 +256,7 @@ pub fn make_named(
     let today = clock::local_day(made.now_ms);
     let last = clock::day_number(period.to).min(today);
     let days = (last - clock::day_number(period.from) + 1).max(0) as u64;
-    let (on, trusted) = crate::usage::store::days_on(conn, period.range())?;
+    let (on, trusted) = crate::usage::store::days_on(conn, (clock::day_number(period.from), last))?;
     let revision = next_revision(conn, &period_name)?;
     Ok(Summary {
         schema: SCHEMA,

@@ -161,8 +161,8 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
                 district::accept_key(&conn, &k.centre, &k.fingerprint, crate::clock::now_ms())?
                     .unwrap_or_default();
             println!("Key {} is now the key of {}.", k.fingerprint, k.name);
-            for d in done {
-                println!("{d}");
+            for d in &done {
+                println!("{}", district::outcome_text(d));
             }
             Ok(ExitCode::SUCCESS)
         }

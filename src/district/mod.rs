@@ -361,17 +361,20 @@ fn import_checked(
 /// Keeps a verified summary by the revision rules (the key is already the centre's).
 fn keep(tx: &Connection, v: &Verified, centre: &str, now_ms: i64) -> Result<Imported, ImportError> {
     let s = &v.summary;
-    let held: Option<(u64, String)> = tx
+    let held: Option<(u64, String, Vec<u8>)> = tx
         .query_row(
-            "SELECT revision, digest FROM district_summaries WHERE centre = ?1 AND period = ?2",
+            "SELECT revision, digest, key FROM district_summaries WHERE centre = ?1 AND period = ?2",
             params![centre, s.period],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let name = s.centre.name.clone();
     let period = s.period.clone();
+    // A summary signed by the centre's earlier key gives way to its current key's, whatever
+    // the revisions: a new box counts its revisions from 1 again.
+    let held = held.map(|(rev, digest, key)| (rev, digest, key.as_slice() == v.key.as_slice()));
     match held {
-        Some((rev, digest)) if rev == s.revision => {
+        Some((rev, digest, true)) if rev == s.revision => {
             if digest == v.digest {
                 return Ok(Imported::Again {
                     centre: name,
@@ -399,7 +402,7 @@ fn keep(tx: &Connection, v: &Verified, centre: &str, now_ms: i64) -> Result<Impo
                 revision: rev,
             })
         }
-        Some((rev, _)) if rev > s.revision => Ok(Imported::Older {
+        Some((rev, _, true)) if rev > s.revision => Ok(Imported::Older {
             centre: name,
             period,
             revision: s.revision,
@@ -426,9 +429,17 @@ fn keep(tx: &Connection, v: &Verified, centre: &str, now_ms: i64) -> Result<Impo
                 centre: name,
                 period,
                 revision: s.revision,
-                replaced: held.map(|(r, _)| r),
+                replaced: held.map(|(r, _, _)| r),
             })
         }
+    }
+}
+
+/// What importing a file did, or why it was refused, in words.
+pub fn outcome_text(r: &Result<Imported, ImportError>) -> String {
+    match r {
+        Ok(i) => i.to_string(),
+        Err(e) => format!("bị từ chối: {e}"),
     }
 }
 
@@ -490,14 +501,15 @@ pub fn held_keys(conn: &Connection) -> Result<Vec<HeldKey>, ImportError> {
 }
 
 /// A manager accepts the key with `fingerprint` as the centre's (after checking it with the
-/// centre, e.g. by phone): it replaces the pinned one, and the files it signed are imported.
-/// Returns what importing each did; `None` when no such key is waiting.
+/// centre, e.g. by phone): it replaces the pinned one, and the files it signed are imported
+/// (replacing what the earlier key signed). Returns what importing each did, or why it could
+/// not be; `None` when no such key is waiting.
 pub fn accept_key(
     conn: &Connection,
     centre: &str,
     fingerprint: &str,
     now_ms: i64,
-) -> Result<Option<Vec<Imported>>, ImportError> {
+) -> Result<Option<Vec<Result<Imported, ImportError>>>, ImportError> {
     let Some(key) = waiting_key(conn, centre, fingerprint)? else {
         return Ok(None);
     };
@@ -510,15 +522,21 @@ pub fn accept_key(
         .prepare("SELECT file FROM district_held WHERE centre = ?1 AND key = ?2")?
         .query_map(params![centre, key], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut verified: Vec<Verified> = files.iter().filter_map(|f| summary::open(f).ok()).collect();
+    let mut done: Vec<Result<Imported, ImportError>> = Vec::new();
+    let mut verified: Vec<Verified> = Vec::new();
+    for f in &files {
+        match summary::open(f) {
+            Ok(v) => verified.push(v),
+            Err(e) => done.push(Err(e.into())),
+        }
+    }
     verified.sort_by_key(|v| (v.summary.period.clone(), v.summary.revision));
-    let mut done = Vec::new();
     for v in &verified {
         match keep(&tx, v, centre, now_ms) {
-            Ok(i) => done.push(i),
-            // A conflicting file stays out; the others still go in.
-            Err(ImportError::Conflict { .. }) => {}
-            Err(e) => return Err(e),
+            Ok(i) => done.push(Ok(i)),
+            Err(ImportError::Db(e)) => return Err(ImportError::Db(e)),
+            // A conflicting file stays out, and is said so; the others still go in.
+            Err(e) => done.push(Err(e)),
         }
     }
     tx.execute(

@@ -115,20 +115,21 @@ pub struct Counts {
 impl Counts {
     /// Adds another centre's tallies of the same period (people at two centres count at both).
     pub fn add(&mut self, other: &Counts) {
-        self.participants += other.participants;
-        self.sessions += other.sessions;
-        self.views += other.views;
-        self.searches += other.searches;
+        // Saturating: a hostile file's huge numbers must not wrap (or panic) the district's sums.
+        self.participants = self.participants.saturating_add(other.participants);
+        self.sessions = self.sessions.saturating_add(other.sessions);
+        self.views = self.views.saturating_add(other.views);
+        self.searches = self.searches.saturating_add(other.searches);
         for (k, f) in &other.fields {
             let mine = self.fields.entry(k.clone()).or_default();
-            mine.participants += f.participants;
-            mine.views += f.views;
+            mine.participants = mine.participants.saturating_add(f.participants);
+            mine.views = mine.views.saturating_add(f.views);
         }
         for (q, cells) in &other.groups {
             let mine = self.groups.entry(q.clone()).or_default();
             for c in cells {
                 match mine.iter_mut().find(|m| m.group == c.group) {
-                    Some(m) => m.participants += c.participants,
+                    Some(m) => m.participants = m.participants.saturating_add(c.participants),
                     None => mine.push(c.clone()),
                 }
             }
@@ -143,7 +144,8 @@ impl Counts {
             .map(|d| (d.date.clone(), d.participants))
             .collect();
         for d in &other.days {
-            *days.entry(d.date.clone()).or_default() += d.participants;
+            let n = days.entry(d.date.clone()).or_default();
+            *n = n.saturating_add(d.participants);
         }
         self.days = days
             .into_iter()
@@ -156,8 +158,8 @@ fn add_uses(mine: &mut Vec<UseTally>, other: &[UseTally]) {
     for u in other {
         match mine.iter_mut().find(|m| m.id == u.id) {
             Some(m) => {
-                m.views += u.views;
-                m.participants += u.participants;
+                m.views = m.views.saturating_add(u.views);
+                m.participants = m.participants.saturating_add(u.participants);
                 if m.title.is_empty() {
                     m.title.clone_from(&u.title);
                 }
@@ -181,8 +183,8 @@ fn add_searches(mine: &mut Vec<SearchTally>, other: &[SearchTally]) {
     for s in other {
         match mine.iter_mut().find(|m| m.query == s.query) {
             Some(m) => {
-                m.searches += s.searches;
-                m.participants += s.participants;
+                m.searches = m.searches.saturating_add(s.searches);
+                m.participants = m.participants.saturating_add(s.participants);
             }
             None => mine.push(s.clone()),
         }

@@ -385,9 +385,10 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
     assert_eq!(keys[0].fingerprint, new_key.fingerprint());
 
     // A wrong fingerprint accepts nothing.
-    assert_eq!(
-        district::accept_key(&d, &keys[0].centre, "0000-0000-0000-0000", 4).unwrap(),
-        None
+    assert!(
+        district::accept_key(&d, &keys[0].centre, "0000-0000-0000-0000", 4)
+            .unwrap()
+            .is_none()
     );
     let done = district::accept_key(&d, &keys[0].centre, &keys[0].fingerprint, 4)
         .unwrap()
@@ -395,11 +396,11 @@ fn a_file_signed_by_another_key_waits_until_a_manager_accepts_the_key() {
     assert!(
         matches!(
             done[..],
-            [Imported::New {
+            [Ok(Imported::New {
                 revision: 3,
                 replaced: Some(1),
                 ..
-            }]
+            })]
         ),
         "{done:?}"
     );
@@ -1174,4 +1175,57 @@ fn a_hidden_centre_cannot_be_worked_out_from_the_district_total() {
         .sum();
     let rest = women - shown_women;
     assert!(rest == 0 || rest >= 5, "{rest} women can be worked out");
+}
+
+#[test]
+fn a_new_box_counting_its_revisions_from_one_replaces_the_old_boxs_numbers() {
+    let who = centre("TTHTCĐ Bản Bo", "Bản Bo");
+    let ddir = tempfile::tempdir().unwrap();
+    let d = district_store(ddir.path());
+    let old_dir = tempfile::tempdir().unwrap();
+    let mut old_box = Store::open(old_dir.path()).unwrap();
+    record(&mut old_box, &ban_bo_visits()[..6]);
+    export(&old_box, &who, "2026-H2");
+    export(&old_box, &who, "2026-H2");
+    district::import(&d, &export(&old_box, &who, "2026-H2"), DISTRICT, 1).unwrap();
+    // The card died; the new box starts again at revision 1.
+    let new_dir = tempfile::tempdir().unwrap();
+    let mut new_box = Store::open(new_dir.path()).unwrap();
+    record(&mut new_box, &ban_bo_visits());
+    let first = export(&new_box, &who, "2026-H2");
+    assert!(matches!(
+        district::import(&d, &first, DISTRICT, 2).unwrap(),
+        Imported::Held { .. }
+    ));
+    let k = &district::held_keys(&d).unwrap()[0];
+    let done = district::accept_key(&d, &k.centre, &k.fingerprint, 3)
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(
+            done[..],
+            [Ok(Imported::New {
+                revision: 1,
+                replaced: Some(3),
+                ..
+            })]
+        ),
+        "{done:?}"
+    );
+    let held = district::summaries(&d, None).unwrap();
+    assert_eq!(held[0].summary.counts.participants, 12);
+    // From now on the new key's own revisions count.
+    let again = export(&new_box, &who, "2026-H2");
+    assert!(matches!(
+        district::import(&d, &again, DISTRICT, 4).unwrap(),
+        Imported::New {
+            revision: 2,
+            replaced: Some(1),
+            ..
+        }
+    ));
+    assert!(matches!(
+        district::import(&d, &first, DISTRICT, 5).unwrap(),
+        Imported::Older { .. }
+    ));
 }

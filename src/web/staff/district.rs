@@ -359,7 +359,7 @@ pub async fn key(
                         match district::accept_key(conn, &centre, &fp, now)? {
                             None => none(),
                             Some(done) => std::iter::once(format!("Đã xác nhận khóa {fp}."))
-                                .chain(done.iter().map(ToString::to_string))
+                                .chain(done.iter().map(district::outcome_text))
                                 .collect(),
                         }
                     } else if district::refuse_key(conn, &centre, &fp)? {
