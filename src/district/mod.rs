@@ -37,6 +37,9 @@ pub enum ImportError {
         /// Revision.
         revision: u64,
     },
+    /// Signed by a key not yet accepted, and larger than a waiting file may be.
+    #[error("tệp ký bằng khóa chưa được xác nhận và lớn quá mức để giữ chờ")]
+    TooLargeToHold,
     /// Too many files are already waiting for a manager.
     #[error(
         "quá nhiều tệp đang chờ cán bộ xác nhận khóa; hãy xác nhận hoặc từ chối các khóa đang chờ trước"
@@ -174,6 +177,7 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          CREATE TABLE IF NOT EXISTS district_held(
             digest TEXT PRIMARY KEY,
             centre TEXT NOT NULL,
+            name TEXT NOT NULL,
             key BLOB NOT NULL,
             received_at INTEGER NOT NULL,
             file BLOB NOT NULL) WITHOUT ROWID;",
@@ -207,6 +211,9 @@ pub enum Arrival {
 pub const MAX_HELD: i64 = 1_000;
 /// See [`MAX_HELD`].
 pub const MAX_HELD_PER_CENTRE: i64 = 20;
+/// Largest file kept waiting (a real summary is tens of kB), so that waiting files take at
+/// most [`MAX_HELD`] × this on disk.
+pub const MAX_HELD_BYTES: usize = 1 << 20;
 
 /// Checks and imports one file. `district` is this office's district (empty: a province or
 /// national instance, which takes every district's files); `now_ms` stamps the import.
@@ -234,6 +241,26 @@ pub fn import_from(
     Ok(outcome)
 }
 
+/// Checks a file (signature, contents, district) without touching the database: done before
+/// the database is locked, so that checking many files holds up nobody.
+pub fn check_file(bytes: &[u8], district: &str) -> Result<Verified, ImportError> {
+    checked(bytes, district)
+}
+
+/// Imports a file [`check_file`] accepted.
+pub fn import_checked_file(
+    conn: &Connection,
+    v: &Verified,
+    bytes: &[u8],
+    now_ms: i64,
+    arrival: Arrival,
+) -> Result<Imported, ImportError> {
+    let tx = immediate(conn)?;
+    let outcome = import_checked(&tx, v, bytes, now_ms, arrival)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
 /// Imports many files by hand (a province's stick of a year's files): each taken whole or
 /// refused as [`import`] does, but committed together every [`BATCH`] files, so that a
 /// thousand files are not a thousand waits for the disk. Returns each file's outcome in order.
@@ -243,11 +270,16 @@ pub fn import_many<'a>(
     district: &str,
     now_ms: i64,
 ) -> rusqlite::Result<Vec<Result<Imported, ImportError>>> {
+    // Signatures are checked first, outside the transaction that holds the write lock.
+    let checked_files: Vec<(&[u8], Result<Verified, ImportError>)> = files
+        .into_iter()
+        .map(|b| (b, checked(b, district)))
+        .collect();
     let mut out = Vec::new();
     let mut tx = immediate(conn)?;
     let mut in_batch = 0;
-    for bytes in files {
-        let v = match checked(bytes, district) {
+    for (bytes, v) in checked_files {
+        let v = match v {
             Ok(v) => v,
             Err(e) => {
                 out.push(Err(e));
@@ -338,10 +370,20 @@ fn import_checked(
                  VALUES (?1, ?2, 0, ?3)",
                 params![centre, v.key.as_slice(), now_ms],
             )?;
+            if bytes.len() > MAX_HELD_BYTES {
+                return Err(ImportError::TooLargeToHold);
+            }
             tx.execute(
-                "INSERT OR IGNORE INTO district_held(digest, centre, key, received_at, file)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![v.digest, centre, v.key.as_slice(), now_ms, bytes],
+                "INSERT OR IGNORE INTO district_held(digest, centre, name, key, received_at, file)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    v.digest,
+                    centre,
+                    s.centre.name,
+                    v.key.as_slice(),
+                    now_ms,
+                    bytes
+                ],
             )?;
             return Ok(Imported::Held {
                 centre: s.centre.name.clone(),
@@ -460,23 +502,20 @@ pub struct HeldKey {
 
 /// Keys waiting for acceptance.
 pub fn held_keys(conn: &Connection) -> Result<Vec<HeldKey>, ImportError> {
-    let mut out = Vec::new();
-    let rows: Vec<(String, Vec<u8>, i64)> = conn
+    let rows: Vec<(String, Vec<u8>, String, i64)> = conn
         .prepare(
-            "SELECT centre, key, COUNT(*) FROM district_held GROUP BY centre, key
+            "SELECT centre, key, MAX(name), COUNT(*) FROM district_held GROUP BY centre, key
              ORDER BY centre, MIN(received_at)",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (centre, key, files) in rows {
-        let file: Vec<u8> = conn.query_row(
-            "SELECT file FROM district_held WHERE centre = ?1 AND key = ?2 LIMIT 1",
-            params![centre, key],
-            |r| r.get(0),
-        )?;
-        let name = summary::open(&file)
-            .map(|v| v.summary.centre.name)
-            .unwrap_or_else(|_| centre.clone());
+    let fp = |k: &[u8]| {
+        <[u8; 32]>::try_from(k)
+            .map(|k| box_key::fingerprint(&k))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for (centre, key, name, files) in rows {
         let pinned: Option<Vec<u8>> = conn
             .query_row(
                 "SELECT key FROM district_keys WHERE centre = ?1 AND pinned = 1",
@@ -484,11 +523,6 @@ pub fn held_keys(conn: &Connection) -> Result<Vec<HeldKey>, ImportError> {
                 |r| r.get(0),
             )
             .optional()?;
-        let fp = |k: &[u8]| {
-            <[u8; 32]>::try_from(k)
-                .map(|k| box_key::fingerprint(&k))
-                .unwrap_or_default()
-        };
         out.push(HeldKey {
             name,
             fingerprint: fp(&key),

@@ -177,8 +177,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/district/summaries",
-            post(district_inbox::receive)
-                .layer(DefaultBodyLimit::max(crate::summary::MAX_FILE_BYTES)),
+            post(district_inbox::receive).layer(DefaultBodyLimit::max(district_inbox::MAX_BYTES)),
         )
         .route(
             "/admin/district/plan",

@@ -1229,3 +1229,57 @@ fn a_new_box_counting_its_revisions_from_one_replaces_the_old_boxs_numbers() {
         Imported::Older { .. }
     ));
 }
+
+#[test]
+fn files_off_the_network_wait_and_a_flood_of_made_up_keys_is_bounded() {
+    use hoclieu::district::{Arrival, MAX_HELD_PER_CENTRE, import_from};
+    let who = centre("TTHTCĐ Bản Bo", "Bản Bo");
+    let ddir = tempfile::tempdir().unwrap();
+    let d = district_store(ddir.path());
+    let dir = tempfile::tempdir().unwrap();
+    let mut real = Store::open(dir.path()).unwrap();
+    record(&mut real, &ban_bo_visits()[..6]);
+    // The real box's first file by hand pins its key.
+    district::import(&d, &export(&real, &who, "2026-Q4"), DISTRICT, 1).unwrap();
+    // Someone on the network signs files for the same centre with keys of their own.
+    let made = |i: u8| {
+        let mut seed = [7u8; 32];
+        seed[0] = i;
+        let key = BoxKey::from_seed(seed);
+        let held = district::summaries(&d, None).unwrap();
+        let mut s = held[0].summary.clone();
+        s.counts.participants = 999;
+        summary::seal(&s, &key)
+    };
+    for i in 0..MAX_HELD_PER_CENTRE as u8 {
+        let done = import_from(&d, &made(i), DISTRICT, 2, Arrival::Network).unwrap();
+        assert!(matches!(done, Imported::Held { .. }), "{done:?}");
+    }
+    let e = import_from(&d, &made(200), DISTRICT, 3, Arrival::Network).unwrap_err();
+    assert!(matches!(e, ImportError::TooManyWaiting), "{e}");
+    // Nothing of theirs reached the numbers; the real box's next file still goes in.
+    assert_eq!(
+        district::summaries(&d, None).unwrap()[0]
+            .summary
+            .counts
+            .participants,
+        6
+    );
+    let next = export(&real, &who, "2026-Q4");
+    assert!(matches!(
+        import_from(&d, &next, DISTRICT, 4, Arrival::Network).unwrap(),
+        Imported::New { revision: 2, .. }
+    ));
+    // A centre never seen, over the network: waits, pins nothing.
+    let stranger = export(&real, &centre("TTHTCĐ Lạ", "Xã Lạ"), "2026-Q4");
+    assert!(matches!(
+        import_from(&d, &stranger, DISTRICT, 5, Arrival::Network).unwrap(),
+        Imported::Held { ref pinned, .. } if pinned.is_empty()
+    ));
+    let keys = district::held_keys(&d).unwrap();
+    assert_eq!(keys.len(), MAX_HELD_PER_CENTRE as usize + 1);
+    assert!(
+        keys.iter().any(|k| k.name == "TTHTCĐ Lạ"),
+        "names are listed without reading files"
+    );
+}
