@@ -58,12 +58,17 @@ pub async fn send(base: &str, file: Vec<u8>) -> Result<Answer, SendError> {
         return Err(bad());
     }
     let host = uri.host().ok_or_else(bad)?.to_string();
+    // An IPv6 address is written in brackets in a URL, not when connecting.
+    let connect_host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = uri.port_u16().unwrap_or(80);
     let path = format!("{}{PATH}", uri.path().trim_end_matches('/'));
     let exchange = async {
         let stream = tokio::time::timeout(
             CONNECT,
-            tokio::net::TcpStream::connect((host.as_str(), port)),
+            tokio::net::TcpStream::connect((connect_host.as_str(), port)),
         )
         .await
         .map_err(|_| SendError::Timeout)?

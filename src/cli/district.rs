@@ -84,8 +84,18 @@ pub fn run(command: DistrictCommand) -> anyhow::Result<ExitCode> {
             let mut refused = 0;
             // Read and imported a batch at a time: a year of a province's files is many.
             for chunk in args.files.chunks(district::BATCH) {
+                // A file larger than any summary is not read at all.
+                let read_one = |f: &std::path::PathBuf| -> std::io::Result<Vec<u8>> {
+                    let len = std::fs::metadata(f)?.len();
+                    if len > crate::summary::MAX_FILE_BYTES as u64 {
+                        return Err(std::io::Error::other(format!(
+                            "{len} byte, lớn hơn mọi tệp tổng hợp"
+                        )));
+                    }
+                    std::fs::read(f)
+                };
                 let read: Vec<(&std::path::PathBuf, std::io::Result<Vec<u8>>)> =
-                    chunk.iter().map(|f| (f, std::fs::read(f))).collect();
+                    chunk.iter().map(|f| (f, read_one(f))).collect();
                 let readable: Vec<&[u8]> = read
                     .iter()
                     .filter_map(|(_, r)| r.as_ref().ok().map(Vec::as_slice))

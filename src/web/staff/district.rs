@@ -124,10 +124,21 @@ struct Read {
     report: DistrictReport,
 }
 
-async fn read(state: &AppState, period: String) -> Result<(Read, Plan, bool), AppError> {
+async fn read(
+    state: &AppState,
+    period: String,
+) -> Result<(Read, Plan, bool, Option<String>), AppError> {
     district_only(state)?;
     let plan_path = crate::data_dir::DataDir::new(&state.site.settings.data).district_plan();
-    let (plan, example) = blocking(move || report::load_plan(&plan_path)).await?;
+    // A plan file broken by hand must not take the page (and its imports) with it.
+    let (plan, example, plan_error) = match blocking(move || report::load_plan(&plan_path)).await {
+        Ok((plan, example)) => (plan, example, None),
+        Err(e) => (
+            report::Plan::parse(report::EXAMPLE_PLAN).unwrap_or_default(),
+            true,
+            Some(e.to_string()),
+        ),
+    };
     let today = super::dashboard::today(state);
     let this_half = format!(
         "{}-H{}",
@@ -169,7 +180,7 @@ async fn read(state: &AppState, period: String) -> Result<(Read, Plan, bool), Ap
             })())
         })
         .await??;
-    Ok((read, plan, example))
+    Ok((read, plan, example, plan_error))
 }
 
 async fn page(
@@ -179,7 +190,13 @@ async fn page(
     messages: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let (read, plan, example) = read(&state, period).await?;
+    let (read, plan, example, plan_error) = read(&state, period).await?;
+    let mut messages = messages;
+    if let Some(e) = plan_error {
+        messages.push(format!(
+            "Tệp kế hoạch của huyện không đọc được ({e}); đang dùng chỉ tiêu mẫu. Hãy sửa tệp."
+        ));
+    }
     let today = super::dashboard::today(&state);
     let mut periods: Vec<(String, String)> = read
         .periods
@@ -402,7 +419,7 @@ pub async fn report_csv(
     axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
 ) -> Result<Response, StaffError> {
     let work = async {
-        let (read, _, _) = read(&state, q.period).await?;
+        let (read, _, _, _) = read(&state, q.period).await?;
         let body = crate::usage::export::csv_file(&report::table(&read.report))?;
         Ok(csv_response(
             body,
