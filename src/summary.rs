@@ -346,10 +346,10 @@ pub fn open(bytes: &[u8]) -> Result<Verified, SummaryError> {
     if env.schema > SCHEMA {
         return Err(SummaryError::NewerSchema(env.schema));
     }
-    let key: [u8; 32] = unhex(&env.key)
+    let key: [u8; 32] = crate::content::unhex(&env.key)
         .and_then(|k| k.try_into().ok())
         .ok_or(SummaryError::BadSignature)?;
-    let signature: [u8; 64] = unhex(&env.signature)
+    let signature: [u8; 64] = crate::content::unhex(&env.signature)
         .and_then(|s| s.try_into().ok())
         .ok_or(SummaryError::BadSignature)?;
     let mut message = DOMAIN.to_vec();
@@ -408,16 +408,6 @@ fn check(s: &Summary) -> Result<(), SummaryError> {
         return bad("số ngày bật máy không hợp lệ".to_string());
     }
     Ok(())
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 /// Reads the box's signing key (made at the server's first start).

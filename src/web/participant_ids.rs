@@ -119,7 +119,7 @@ impl Visitors {
         let (id, tag) = (v.get(..32), v.get(32..));
         match (id, tag) {
             (Some(id), Some(tag)) if is_participant_id(id) && is_participant_id(tag) => {
-                let Some(bytes) = unhex(tag) else {
+                let Some(bytes) = crate::content::unhex(tag) else {
                     return Cookied::Nothing;
                 };
                 match self.tag(id).verify_truncated_left(&bytes) {
@@ -186,13 +186,6 @@ impl Visitors {
         }
         seen.insert(n)
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
