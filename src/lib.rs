@@ -16,6 +16,7 @@ pub mod clock;
 pub mod content;
 pub mod data_dir;
 pub mod district;
+pub mod documents;
 pub mod error;
 pub mod fsutil;
 #[doc(hidden)]

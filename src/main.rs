@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hoclieu::cli::args::{Cli, Command};
-use hoclieu::cli::{admin, backup, check, config, district, doctor, package, report, serve};
+use hoclieu::cli::{
+    admin, backup, check, config, district, doctor, document, package, report, serve,
+};
 
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
@@ -30,6 +32,8 @@ fn main() -> ExitCode {
         Command::Package(command) => package::run(command),
         Command::Summary(command) => district::summary(command),
         Command::District(command) => district::run(command),
+        Command::Read(args) => document::read(args),
+        Command::ExtractWorker(args) => document::worker(args),
     };
     match result {
         Ok(code) => code,

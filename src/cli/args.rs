@@ -47,6 +47,34 @@ pub enum Command {
     /// The district office: import the centres' summaries, accept their keys.
     #[command(subcommand)]
     District(DistrictCommand),
+    /// Print the text read from a PDF, Word (.docx) or LibreOffice (.odt) document, as the
+    /// library indexes it (read in a bounded worker, like the server does).
+    Read(ReadArgs),
+    /// Read one document from standard input and answer in JSON (what `read` and the server
+    /// run, bounded by the kernel).
+    #[command(hide = true)]
+    ExtractWorker(ExtractWorkerArgs),
+}
+
+/// Options of `hoclieu read`.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// The document.
+    pub file: PathBuf,
+    /// Print the material file that would be made of it (front matter and Markdown).
+    #[arg(long)]
+    pub material: bool,
+}
+
+/// Options of the worker.
+#[derive(Debug, clap::Args)]
+pub struct ExtractWorkerArgs {
+    /// Address space allowed, bytes.
+    #[arg(long)]
+    pub memory: u64,
+    /// Processor time allowed, seconds.
+    #[arg(long)]
+    pub seconds: u64,
 }
 
 /// `hoclieu summary ...`.

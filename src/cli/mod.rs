@@ -8,6 +8,7 @@ pub mod check;
 pub mod config;
 pub mod district;
 pub mod doctor;
+pub mod document;
 pub mod package;
 pub mod report;
 pub mod serve;

@@ -230,6 +230,7 @@ impl Library {
                 summary: p.summary,
                 updated: p.updated,
                 featured: p.featured,
+                document: p.document,
                 attachments: Vec::new(),
                 file,
                 sha256,

@@ -89,6 +89,41 @@ struct FrontMatter {
     updated: Option<toml::value::Datetime>,
     #[serde(default)]
     featured: bool,
+    #[serde(default)]
+    document: Option<DocumentInfo>,
+}
+
+/// A material made from a document (PDF, Word, LibreOffice): which file beside it its text
+/// was read from, and what reading it found. Written by `documents::material`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+pub struct DocumentInfo {
+    /// The original's file name, in the material's folder.
+    pub file: String,
+    /// SHA-256 of the original as read, hex: when the file changes, it is read again.
+    pub sha256: String,
+    /// Its pages (PDF), 0 when unknown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pages: u32,
+    /// Pages that are pictures only (scanned), not read as text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub picture_pages: Vec<u32>,
+    /// The old encoding its text was typed in ("TCVN3", "VNI"), converted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted_from: Option<String>,
+    /// Reading stopped after this page: the rest is only in the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_after: Option<u32>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl DocumentInfo {
+    /// Whether page numbers mean anything (the original is a PDF).
+    pub fn is_pdf(&self) -> bool {
+        self.file.to_ascii_lowercase().ends_with(".pdf")
+    }
 }
 
 fn default_language() -> String {
@@ -116,6 +151,8 @@ pub struct Parsed {
     pub body: String,
     /// The file was typed in an old Vietnamese encoding, read as Unicode.
     pub converted_from: Option<OldEncoding>,
+    /// The document the text was read from, for a material made from one.
+    pub document: Option<DocumentInfo>,
 }
 
 /// Parses a material file's bytes. A file typed in TCVN3 or VNI (bytes that are not UTF-8, or
@@ -203,6 +240,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
         featured: fm.featured,
         body: body.to_string(),
         converted_from,
+        document: fm.document,
     })
 }
 
@@ -242,6 +280,8 @@ pub fn write(p: &Parsed) -> Result<String, MaterialError> {
         updated: Option<toml::value::Datetime>,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         featured: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        document: Option<&'a DocumentInfo>,
     }
     let updated = match &p.updated {
         Some(d) => Some(d.parse().map_err(|_| MaterialError::Toml {
@@ -259,6 +299,7 @@ pub fn write(p: &Parsed) -> Result<String, MaterialError> {
         summary: p.summary.trim(),
         updated,
         featured: p.featured,
+        document: p.document.as_ref(),
     };
     let front = toml::to_string(&t).map_err(|e| MaterialError::Toml {
         line: 1,
@@ -296,6 +337,14 @@ mod tests {
             featured: true,
             body: "## Đặt đõ\r\n\r\n+++ không phải front matter\r\n".into(),
             converted_from: None,
+            document: Some(DocumentInfo {
+                file: "nuoi-ong.pdf".into(),
+                sha256: "ab".repeat(32),
+                pages: 20,
+                picture_pages: vec![3, 4],
+                converted_from: Some("TCVN3".into()),
+                truncated_after: None,
+            }),
         };
         let text = write(&p).unwrap();
         let back = parse(text.as_bytes()).unwrap();

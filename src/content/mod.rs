@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use category::{Category, UnknownCategory};
 pub use library::{Library, library_url};
 pub use markdown::Link;
-pub use material::{MaterialError, Parsed};
+pub use material::{DocumentInfo, MaterialError, Parsed};
 pub use sort::sort_key;
 pub use source::{FileData, Source, SourceFile};
 
@@ -135,6 +135,8 @@ pub struct Material {
     pub updated: Option<String>,
     /// Recommended reading, listed first.
     pub featured: bool,
+    /// The document its text was read from, for a material made from one.
+    pub document: Option<material::DocumentInfo>,
     /// Attachments, sorted by name.
     pub attachments: Vec<Attachment>,
     /// The `.md` file.

@@ -245,8 +245,47 @@ pub fn detect_in_unicode(text: &str) -> Option<OldEncoding> {
     detect_in_share(text, 5)
 }
 
+/// Whether `text` shows any sign of `enc` and no letter only Unicode has: one block of a
+/// document the rest of which is known to be in `enc` (a heading of two words, say).
+pub fn has_signs_of(text: &str, enc: OldEncoding) -> bool {
+    tally(text).is_some_and(|t| t.of(enc) > 0)
+}
+
+/// How many words show the signs of each old encoding.
+struct Tally {
+    words: usize,
+    tcvn: usize,
+    vni: usize,
+    viqr: usize,
+}
+
+impl Tally {
+    fn of(&self, enc: OldEncoding) -> usize {
+        match enc {
+            OldEncoding::Tcvn3 => self.tcvn,
+            OldEncoding::Vni => self.vni,
+            OldEncoding::Viqr => self.viqr,
+        }
+    }
+}
+
 /// [`detect`], with the signs in at least one word in `one_in`.
 fn detect_in_share(text: &str, one_in: usize) -> Option<OldEncoding> {
+    let t = tally(text)?;
+    if t.words == 0 {
+        return None;
+    }
+    // A few signs can be anything (a French name, a question mark); a share of words cannot.
+    let enough = |n: usize| n >= 2 && n * one_in >= t.words;
+    let best = [OldEncoding::Tcvn3, OldEncoding::Vni, OldEncoding::Viqr]
+        .into_iter()
+        .map(|e| (t.of(e), e))
+        .max_by_key(|(n, _)| *n)?;
+    enough(best.0).then_some(best.1)
+}
+
+/// The words with each encoding's signs; `None` when a word holds a letter only Unicode has.
+fn tally(text: &str) -> Option<Tally> {
     let mut words = 0usize;
     let (mut tcvn, mut vni, mut viqr) = (0usize, 0usize, 0usize);
     for word in text.split_whitespace() {
@@ -280,19 +319,12 @@ fn detect_in_share(text: &str, one_in: usize) -> Option<OldEncoding> {
             viqr += 1;
         }
     }
-    if words == 0 {
-        return None;
-    }
-    // A few signs can be anything (a French name, a question mark); a share of words cannot.
-    let enough = |n: usize| n >= 2 && n * one_in >= words;
-    let best = [
-        (tcvn, OldEncoding::Tcvn3),
-        (vni, OldEncoding::Vni),
-        (viqr, OldEncoding::Viqr),
-    ]
-    .into_iter()
-    .max_by_key(|(n, _)| *n)?;
-    enough(best.0).then_some(best.1)
+    Some(Tally {
+        words,
+        tcvn,
+        vni,
+        viqr,
+    })
 }
 
 /// `text` from `from` as Unicode NFC.
@@ -324,6 +356,35 @@ pub fn decode(bytes: &[u8]) -> (String, Option<OldEncoding>) {
             to_unicode(&latin1)
         }
     }
+}
+
+/// TCVN3 text as a PDF reader gives it back: the code of "ư" (0xAD) is the soft hyphen's,
+/// and readers that follow WinAnsi turn it into "-". Where a "-" can only be that "ư" (after
+/// a consonant, before "ơ" with any tone, "a", "i", "u" or "ng": "h-íng" is "hướng"), it is
+/// put back; hyphens of loanwords ("ki-lô", "Xin-ga-po", "Béc-lin") stay.
+pub fn tcvn3_soft_hyphens(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let after2 = chars.get(i + 2).copied();
+        let consonant_before = before.is_some_and(|b| {
+            (b.is_ascii_alphabetic() && !is_vowel(b)) || b == '\u{ae}' || b == '\u{a7}'
+        });
+        let horn_o = |a: char| {
+            tcvn3(a).is_some_and(|v| v.nfd().next() == Some('o') && v.nfd().any(|m| m == '\u{31b}'))
+        };
+        let vowel_after = after.is_some_and(|a| {
+            matches!(a, 'a' | 'i' | 'u') || horn_o(a) || (a == 'n' && after2 == Some('g'))
+        });
+        if c == '-' && consonant_before && vowel_after {
+            out.push('\u{ad}');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn from_tcvn3(text: &str) -> String {

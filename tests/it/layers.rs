@@ -36,6 +36,8 @@ const FLOORS: &[&[&str]] = &[
     &["accounts", "search"],
     // The library's error type (over content's errors, used by search and above).
     &["error"],
+    // Documents (PDF, Word, LibreOffice) read as text for materials, in bounded workers.
+    &["documents"],
     &["content"],
     // The base: no imports from above.
     &[

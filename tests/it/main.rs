@@ -8,6 +8,8 @@ mod clock;
 mod connections;
 mod counting;
 mod district;
+mod docmaker;
+mod documents;
 mod files;
 mod full_disk;
 mod index;

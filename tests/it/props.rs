@@ -103,6 +103,7 @@ proptest! {
             featured: false,
             body: body.clone(),
             converted_from: None,
+            document: None,
         };
         if let Ok(text) = material::write(&p) {
             let back = material::parse(text.as_bytes()).unwrap();

@@ -171,6 +171,7 @@ fn blank() -> Parsed {
         featured: false,
         body: String::new(),
         converted_from: None,
+        document: None,
     }
 }
 
@@ -343,6 +344,8 @@ fn parsed(lib: &Library, id: &str, f: SaveForm) -> Result<Parsed, AppError> {
         body: f.body.unwrap_or_default(),
         // What the form sends is Unicode: the file is saved as UTF-8.
         converted_from: None,
+        // Still made from its document: the original stays its source.
+        document: old.as_ref().and_then(|o| o.document.clone()),
     })
 }
 

@@ -1,0 +1,60 @@
+//! `hoclieu read FILE`: the text the library would index from a document, read by the same
+//! bounded worker as the server's; and the worker itself.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sha2::Digest;
+
+use crate::cli::args::{ExtractWorkerArgs, ReadArgs};
+use crate::content::{Category, hex, material};
+use crate::documents::{self, worker};
+
+/// Runs `hoclieu read`.
+pub fn read(args: ReadArgs) -> anyhow::Result<ExitCode> {
+    let reader = worker::Reader::this_program().context("cannot find the hoclieu program")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let doc = match rt.block_on(reader.read(&args.file)) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{}: {e}", args.file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if args.material {
+        let bytes = std::fs::read(&args.file)?;
+        let name = args
+            .file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let p = documents::material::parsed(
+            &doc,
+            &name,
+            &hex(&sha2::Sha256::digest(&bytes)),
+            None,
+            Category::LifeSkills,
+        );
+        print!("{}", material::write(&p)?);
+    } else {
+        println!("{}", doc.plain_text());
+    }
+    if let Some(e) = &doc.converted_from {
+        eprintln!("{}: chuyển từ mã {e}", args.file.display());
+    }
+    if !doc.picture_pages.is_empty() {
+        eprintln!(
+            "{}: trang chỉ có ảnh (ảnh quét): {:?}",
+            args.file.display(),
+            doc.picture_pages
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the worker: one document from standard input, the answer on standard output.
+pub fn worker(args: ExtractWorkerArgs) -> anyhow::Result<ExitCode> {
+    worker::serve(args.memory, args.seconds)?;
+    Ok(ExitCode::SUCCESS)
+}

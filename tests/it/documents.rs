@@ -1,0 +1,256 @@
+//! Reading documents: PDF pages, headings and titles; Word and LibreOffice structure; old
+//! encodings; scanned pages; and the files that must be refused without harm, read through
+//! the real bounded worker.
+
+use std::time::{Duration, Instant};
+
+use hoclieu::content::{Category, markdown, material};
+use hoclieu::documents::worker::{Limits, Reader};
+use hoclieu::documents::{self, Block, DocError, Kind};
+
+use crate::docmaker;
+
+fn reader(limits: Limits) -> Reader {
+    Reader::new(env!("CARGO_BIN_EXE_hoclieu"), limits)
+}
+
+/// Reads `bytes` through the worker, as the server does.
+async fn read_in_worker(bytes: &[u8], limits: Limits) -> Result<documents::Document, DocError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc");
+    std::fs::write(&path, bytes).unwrap();
+    reader(limits).read(&path).await
+}
+
+fn texts(doc: &documents::Document) -> Vec<String> {
+    doc.blocks
+        .iter()
+        .map(|b| match b {
+            Block::Page(n) => format!("[{n}]"),
+            Block::Heading(l, t) => format!("h{l} {t}"),
+            Block::Paragraph(t) => t.clone(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_pdf_is_read_page_by_page_with_its_title_and_headings() {
+    let bytes = docmaker::pdf(
+        &[
+            &[
+                (20.0, "Nuôi gà thả vườn"),
+                (11.0, "Chuồng nuôi gà cần cao ráo, thoáng mát và"),
+                (11.0, "tránh gió lùa vào mùa đông."),
+            ],
+            &[
+                (16.0, "Tiêm phòng"),
+                (11.0, "Nhỏ vắc xin Newcastle lúc gà ba ngày tuổi."),
+            ],
+        ],
+        Some("Sổ tay nuôi gà"),
+    );
+    assert_eq!(Kind::sniff(&bytes), Some(Kind::Pdf));
+    let doc = read_in_worker(&bytes, Limits::default()).await.unwrap();
+    assert_eq!(doc.title.as_deref(), Some("Sổ tay nuôi gà"));
+    assert_eq!(doc.pages, 2);
+    assert_eq!(
+        texts(&doc),
+        [
+            "[1]",
+            "h1 Nuôi gà thả vườn",
+            "Chuồng nuôi gà cần cao ráo, thoáng mát và tránh gió lùa vào mùa đông.",
+            "[2]",
+            "h2 Tiêm phòng",
+            "Nhỏ vắc xin Newcastle lúc gà ba ngày tuổi.",
+        ]
+    );
+    // As a material: a section per page, whose anchor names the page.
+    let p = documents::material::parsed(
+        &doc,
+        "so-tay.pdf",
+        &"0".repeat(64),
+        None,
+        Category::Agriculture,
+    );
+    assert_eq!(p.title, "Sổ tay nuôi gà");
+    let text = material::write(&p).unwrap();
+    let back = material::parse(text.as_bytes()).unwrap();
+    assert_eq!(back.document.as_ref().unwrap().pages, 2);
+    let (plain, sections) = markdown::to_plain_text_with_sections(&back.body);
+    let anchors: Vec<&str> = sections.iter().map(|s| s.anchor.as_str()).collect();
+    assert_eq!(anchors, ["trang-1", "trang-2"], "{plain}");
+    assert_eq!(documents::material::page_of_anchor("trang-2"), Some(2));
+    assert!(plain.contains("Nhỏ vắc xin Newcastle"), "{plain}");
+}
+
+#[test]
+fn a_word_file_keeps_its_headings_and_drops_deleted_text() {
+    let bytes = docmaker::docx(
+        &[
+            (Some("Title"), "Phòng chống bạo lực gia đình"),
+            (
+                None,
+                "Bạo lực gia đình là hành vi cố ý của thành viên gia đình\tgây tổn hại.",
+            ),
+            (Some("Heading1"), "Khi bị đánh đập"),
+            (None, "Gọi 111 & báo công an xã <ngay>."),
+        ],
+        Some("Luật phòng, chống bạo lực gia đình 2022"),
+    );
+    assert_eq!(Kind::sniff(&bytes), Some(Kind::Docx));
+    let doc = documents::read(&bytes).unwrap();
+    assert_eq!(
+        doc.title.as_deref(),
+        Some("Luật phòng, chống bạo lực gia đình 2022")
+    );
+    assert_eq!(
+        texts(&doc),
+        [
+            "h1 Phòng chống bạo lực gia đình",
+            "Bạo lực gia đình là hành vi cố ý của thành viên gia đình gây tổn hại.",
+            "h1 Khi bị đánh đập",
+            "Gọi 111 & báo công an xã <ngay>.",
+        ]
+    );
+    // What the document says is text, never Markdown or HTML.
+    let p = documents::material::parsed(&doc, "bao-luc.docx", &"0".repeat(64), None, Category::Law);
+    let html = markdown::to_html(&p.body, |s| hoclieu::content::Link::Url(s.to_string()));
+    assert!(html.contains("&lt;ngay&gt;"), "{html}");
+    assert!(html.contains("<h2"), "{html}");
+}
+
+#[test]
+fn an_opendocument_text_keeps_its_headings_spaces_and_leaves_out_note_marks() {
+    let bytes = docmaker::odt(
+        &[
+            (Some(2), "Cách ủ phân chuồng"),
+            (None, "Trộn phân với vôi  bột rồi ủ kín ba tuần."),
+        ],
+        None,
+    );
+    assert_eq!(Kind::sniff(&bytes), Some(Kind::Odt));
+    let doc = documents::read(&bytes).unwrap();
+    assert_eq!(doc.title, None);
+    assert_eq!(doc.best_title().as_deref(), Some("Tiêu đề theo kiểu"));
+    assert_eq!(
+        texts(&doc),
+        [
+            "h1 Tiêu đề theo kiểu",
+            "h2 Cách ủ phân chuồng",
+            "Trộn phân với vôi bột rồi ủ kín ba tuần.",
+            "Chú thích.",
+        ]
+    );
+}
+
+#[test]
+fn text_typed_in_a_tcvn3_font_comes_out_as_unicode() {
+    // "Hướng dẫn trồng lúa nước" and "Chương trình khuyến nông của xã" in TCVN3 bytes.
+    let bytes = docmaker::pdf_tcvn3(&[
+        b"H\xad\xedng d\xc9n tr\xe5ng l\xf3a n\xad\xedc",
+        b"Ch\xad\xacng tr\xd7nh khuy\xd5n n\xabng c\xf1a x\xb7",
+    ]);
+    let doc = documents::read(&bytes).unwrap();
+    assert_eq!(doc.converted_from.as_deref(), Some("TCVN3"));
+    let text = doc.plain_text();
+    assert!(text.contains("trồng lúa"), "{text}");
+    assert!(text.contains("Chương trình khuyến nông của xã"), "{text}");
+}
+
+#[test]
+fn scanned_pages_are_found_not_indexed_as_empty() {
+    let doc = documents::read(&docmaker::pdf_with_scans("Trang đầu có chữ.", 2)).unwrap();
+    assert_eq!(doc.picture_pages, [2, 3]);
+    let p = documents::material::parsed(&doc, "x.pdf", &"0".repeat(64), None, Category::Health);
+    assert!(!p.body.contains("Trang 2"), "{}", p.body);
+    // Nothing but pictures: still a document, of scanned pages.
+    let doc = documents::read(&docmaker::pdf_with_scans("", 1));
+    assert!(matches!(&doc, Ok(d) if d.picture_pages == [2]), "{doc:?}");
+}
+
+#[test]
+fn a_locked_pdf_is_refused_and_one_locked_without_a_password_is_read() {
+    assert_eq!(
+        documents::read(&docmaker::pdf_locked("matkhau")),
+        Err(DocError::Encrypted)
+    );
+    let doc = documents::read(&docmaker::pdf_locked("")).unwrap();
+    assert!(doc.plain_text().contains("Tài liệu có khóa"), "{doc:?}");
+}
+
+#[test]
+fn damaged_and_foreign_files_are_refused_with_a_reason() {
+    assert_eq!(documents::read(b"just text"), Err(DocError::NotADocument));
+    let pdf = docmaker::pdf(&[&[(12.0, "Một trang")]], None);
+    for cut in [10, pdf.len() / 2] {
+        let r = documents::read(&pdf[..cut]);
+        assert!(
+            r.is_err() || r.as_ref().is_ok_and(|d| !d.blocks.is_empty()),
+            "{r:?}"
+        );
+    }
+    let docx = docmaker::docx(&[(None, "Đoạn văn")], None);
+    assert!(matches!(
+        documents::read(&docx[..docx.len() / 2]),
+        Err(DocError::Damaged(_)) | Err(DocError::NotADocument)
+    ));
+    let broken_xml = docmaker::zip(&[("word/document.xml", b"<w:document><w:body><w:p></w:bod")]);
+    assert!(matches!(
+        documents::read(&broken_xml),
+        Err(DocError::Damaged(_)) | Err(DocError::NoText)
+    ));
+}
+
+#[test]
+fn a_zip_bomb_is_refused_after_a_bounded_read() {
+    let zeros = vec![b' '; 1 << 20];
+    let mut xml = Vec::with_capacity(80 << 20);
+    xml.extend_from_slice(b"<w:document><w:body><w:p><w:r><w:t>");
+    for _ in 0..80 {
+        xml.extend_from_slice(&zeros);
+    }
+    let bomb = docmaker::zip(&[("word/document.xml", &xml)]);
+    drop(xml);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let started = Instant::now();
+    assert!(matches!(documents::read(&bomb), Err(DocError::TooLarge(_))));
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_pdf_that_loops_or_explodes_stops_its_worker_and_nothing_else() {
+    let r = read_in_worker(&docmaker::pdf_recursive(), Limits::default()).await;
+    assert!(r.is_err(), "{r:?}");
+    // A content stream of 300 MB of spaces, with the worker allowed 128 MB: refused, quickly.
+    let bomb = docmaker::pdf_stream_bomb(300);
+    let limits = Limits {
+        time: Duration::from_secs(20),
+        memory: 128 << 20,
+    };
+    let started = Instant::now();
+    let r = read_in_worker(&bomb, limits.clone()).await;
+    assert!(
+        matches!(
+            r,
+            Err(DocError::Worker(_)) | Err(DocError::Damaged(_)) | Err(DocError::NoText)
+        ),
+        "{r:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(25));
+    // The same reader goes on reading good files.
+    let good = docmaker::pdf(&[&[(12.0, "Vẫn đọc được")]], None);
+    let doc = read_in_worker(&good, limits).await.unwrap();
+    assert!(doc.plain_text().contains("Vẫn đọc được"));
+}
+
+#[tokio::test]
+async fn a_worker_out_of_time_is_stopped() {
+    let limits = Limits {
+        time: Duration::from_millis(1),
+        memory: 512 << 20,
+    };
+    let line: &[docmaker::Line<'_>] = &[(12.0, "Chữ")];
+    let bytes = docmaker::pdf(&[line; 200], None);
+    let r = read_in_worker(&bytes, limits).await;
+    assert!(matches!(r, Err(DocError::Worker(_))), "{r:?}");
+}
