@@ -153,6 +153,12 @@ impl Material {
             .filter(|a| !(a.in_body && a.kind() == "image"))
     }
 
+    /// The file its text was read from, for a material made from a document.
+    pub fn original(&self) -> Option<&Attachment> {
+        let d = self.document.as_ref()?;
+        self.attachments.iter().find(|a| a.name == d.file)
+    }
+
     /// The page URL, `/m/{id}` with each segment percent-encoded.
     pub fn url(&self) -> String {
         library_url(&self.id)

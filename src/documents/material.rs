@@ -33,7 +33,9 @@ pub fn parsed(
         .or_else(|| doc.best_title())
         .unwrap_or_else(|| file.to_string());
     Parsed {
-        summary: summary(doc, &title),
+        // No summary taken from the text: the index holds the summary before the sections,
+        // so a hit in it would point at no page. Staff can write one.
+        summary: String::new(),
         title,
         category,
         language: "vi".into(),
@@ -51,23 +53,6 @@ pub fn parsed(
             truncated_after: doc.truncated_after,
         }),
     }
-}
-
-/// The first paragraph that is not the title, cut to about 200 characters.
-fn summary(doc: &Document, title: &str) -> String {
-    let first = doc.blocks.iter().find_map(|b| match b {
-        Block::Paragraph(t) if t != title && t.chars().count() >= 40 => Some(t.as_str()),
-        _ => None,
-    });
-    let Some(t) = first else {
-        return String::new();
-    };
-    if t.chars().count() <= 200 {
-        return t.to_string();
-    }
-    let cut: String = t.chars().take(200).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
-    format!("{cut}…")
 }
 
 /// The text as Markdown. A PDF's pages are sections ("## Trang N"), and what its type sizes

@@ -81,6 +81,12 @@ pub struct Hit {
     /// Whether the material is about the whole query, or shares only part of it.
     #[serde(rename = "match")]
     pub matched: Match,
+    /// The page of a material read from a PDF that the snippet comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// The original PDF, opened at that page (`#page=N`, which browsers' viewers follow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
 }
 
 /// How much of a query a hit covers.
@@ -416,11 +422,17 @@ impl SearchIndex {
                 text.extend_from_slice(&rest.0);
                 found = snippet::snippet_at(&text, &present, SNIPPET_BYTES, &breaks);
             }
+            let mut page = None;
             let snippet = match found {
                 Some((html, at, _)) => {
                     if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
                         url.push('#');
                         url.push_str(anchor);
+                        page = m
+                            .document
+                            .as_ref()
+                            .filter(|d| d.is_pdf())
+                            .and_then(|_| crate::documents::material::page_of_anchor(anchor));
                     }
                     html
                 }
@@ -437,6 +449,15 @@ impl SearchIndex {
                 snippet,
                 url,
                 matched,
+                original: page.and_then(|n| {
+                    let d = m.document.as_ref()?;
+                    let rel = match m.dir() {
+                        "" => d.file.clone(),
+                        dir => format!("{dir}/{}", d.file),
+                    };
+                    Some(format!("{}#page={n}", crate::content::library_url(&rel)))
+                }),
+                page,
             });
         }
         Ok(results)

@@ -59,6 +59,8 @@ pub struct Options {
     pub listen_addr: SocketAddr,
     /// Largest upload accepted.
     pub upload_limit: usize,
+    /// How documents are read (by default this program, run again as a bounded worker).
+    pub documents: Option<crate::documents::worker::Reader>,
 }
 
 impl Options {
@@ -68,6 +70,7 @@ impl Options {
             source,
             listen_addr,
             upload_limit: MAX_UPLOAD_BYTES,
+            documents: crate::documents::worker::Reader::this_program(),
         }
     }
 }
@@ -137,6 +140,7 @@ impl App {
                 settings,
                 listen_addr: opts.listen_addr,
                 upload_limit: opts.upload_limit,
+                documents: opts.documents,
                 ethnic_groups,
                 storage,
             }),

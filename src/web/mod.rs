@@ -167,6 +167,10 @@ pub fn router(state: AppState) -> Router {
             post(staff::uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         .route(
+            "/admin/materials/documents",
+            post(staff::documents::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route(
             "/admin/packages/import",
             post(staff::packages::import).layer(DefaultBodyLimit::max(upload_body_limit)),
         )

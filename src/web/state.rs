@@ -50,6 +50,9 @@ pub struct SiteInfo {
     pub listen_addr: SocketAddr,
     /// Largest upload accepted.
     pub upload_limit: usize,
+    /// Reads PDF, Word and LibreOffice files in bounded workers (`None`: this program cannot
+    /// be run again as one, and documents are not read).
+    pub documents: Option<crate::documents::worker::Reader>,
     /// The ethnic groups the settings name, as the profile form offers and reports list them.
     pub ethnic_groups: Vec<(&'static str, &'static str)>,
     /// Whether the data folder could be written at start (if not, the staff area is closed

@@ -9,6 +9,8 @@ use hoclieu::documents::worker::{Limits, Reader};
 use hoclieu::documents::{self, Block, DocError, Kind};
 
 use crate::docmaker;
+use crate::lessons::teacher;
+use crate::util::{TestApp, multipart_files, upload_to};
 
 fn reader(limits: Limits) -> Reader {
     Reader::new(env!("CARGO_BIN_EXE_hoclieu"), limits)
@@ -253,4 +255,90 @@ async fn a_worker_out_of_time_is_stopped() {
     let bytes = docmaker::pdf(&[line; 200], None);
     let r = read_in_worker(&bytes, limits).await;
     assert!(matches!(r, Err(DocError::Worker(_))), "{r:?}");
+}
+
+// Library files are served with blocking reads, which need the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
+    let app = TestApp::with(|_| {});
+    let (cookie, token) = teacher(&app).await;
+    let leaflet = docmaker::pdf(
+        &[
+            &[
+                (18.0, "Phòng bệnh dại"),
+                (11.0, "Chó nuôi phải được tiêm phòng hằng năm."),
+            ],
+            &[(
+                11.0,
+                "Bị chó cắn: rửa vết thương bằng xà phòng dưới vòi nước chảy mười lăm phút.",
+            )],
+        ],
+        Some("Tờ rơi phòng bệnh dại"),
+    );
+    let outline = docmaker::docx(
+        &[
+            (Some("Heading1"), "Quyền của người cao tuổi"),
+            (None, "Người cao tuổi được khám bệnh miễn phí."),
+        ],
+        None,
+    );
+    let (ct, body) = multipart_files(
+        &[("token", &token), ("category", "health")],
+        &[
+            ("to-roi-dai.pdf", &leaflet),
+            ("de-cuong.docx", &outline),
+            ("anh.txt", b"not a document"),
+            ("khoa.pdf", &docmaker::pdf_locked("matkhau")),
+        ],
+    );
+    let page = app
+        .request(upload_to("/admin/materials/documents", &cookie, &ct, body))
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    assert_eq!(html.matches("Đã thêm:").count(), 2, "{html}");
+    assert!(html.contains("anh.txt: không phải tệp PDF"), "{html}");
+    assert!(html.contains("khoa.pdf: tệp có mật khẩu"), "{html}");
+
+    // The leaflet is a material of its field, with its original beside it.
+    let id = "health/to-roi-phong-benh-dai";
+    let m = app.get(&format!("/m/{id}")).await;
+    m.assert_status(200);
+    let html = m.text();
+    assert!(html.contains("Tờ rơi phòng bệnh dại"), "{html}");
+    assert!(html.contains("Tải tệp gốc"), "{html}");
+    assert!(html.contains(r#"id="trang-2""#), "{html}");
+    let original = app.get(&format!("/m/{id}.pdf")).await;
+    original.assert_status(200);
+    assert_eq!(original.body, leaflet);
+
+    // Searched without marks, it is found at its page, which the original opens at.
+    let api = app
+        .get("/api/search?q=cho%20can%20rua%20vet%20thuong")
+        .await;
+    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    let hit = &json["hits"][0];
+    assert_eq!(hit["id"], id, "{json}");
+    assert_eq!(hit["page"], 2, "{json}");
+    assert_eq!(hit["url"], format!("/m/{id}#trang-2"));
+    assert_eq!(hit["original"], format!("/m/{id}.pdf#page=2"));
+    let results = app
+        .get("/search?q=cho%20can%20rua%20vet%20thuong")
+        .await
+        .text();
+    assert!(results.contains("trang 2:"), "{results}");
+    assert!(results.contains("Mở tệp gốc ở trang 2"), "{results}");
+
+    // The Word outline is a material too, its heading kept.
+    let api = app.get("/api/search?q=nguoi%20cao%20tuoi").await;
+    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    assert!(
+        json["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["title"] == "Quyền của người cao tuổi"),
+        "{json}"
+    );
+    assert!(json["hits"][0].get("page").is_none(), "{json}");
 }

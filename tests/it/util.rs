@@ -103,6 +103,11 @@ impl TestApp {
         if let Some(limit) = upload_limit {
             opts.upload_limit = limit;
         }
+        // The harness is not hoclieu: documents are read by the real program.
+        opts.documents = Some(hoclieu::documents::worker::Reader::new(
+            env!("CARGO_BIN_EXE_hoclieu"),
+            hoclieu::documents::worker::Limits::default(),
+        ));
         let app = App::assemble(settings, opts).unwrap();
         TestApp {
             router: app.router(),

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod confirm;
 pub mod dashboard;
 pub mod district;
+pub mod documents;
 pub mod lessons;
 pub mod materials;
 pub mod packages;

@@ -139,7 +139,7 @@ pub async fn import(
     let up = receive(multipart, &data_dir, &s.csrf, state.site.upload_limit).await?;
     check_token(&s, up.fields.get("token").map(String::as_str))?;
     let file = up
-        .file
+        .file()
         .ok_or_else(|| AppError::BadRequest("Hãy chọn tệp gói.".into()))?;
     let file_name = file.name.clone();
     let checked = blocking(move || {

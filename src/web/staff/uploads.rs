@@ -38,17 +38,27 @@ pub struct Received {
     pub size: usize,
 }
 
-/// The text fields and the one file of a multipart form.
+/// The text fields and the files of a multipart form.
 #[derive(Debug)]
 pub struct Upload {
     /// Text fields by name.
     pub fields: HashMap<String, String>,
-    /// The field called `file`, if sent.
-    pub file: Option<Received>,
+    /// The fields called `file`, in the order sent.
+    pub files: Vec<Received>,
 }
 
-/// Reads a multipart form whose file goes into `dir`. `csrf` is the session token the form
-/// must carry (before the file); `limit` bounds the file's size (413 beyond it).
+/// Most files one form may send (a teacher's folder of leaflets).
+pub const MAX_FILES: usize = 50;
+
+impl Upload {
+    /// The first file, for forms that send one.
+    pub fn file(self) -> Option<Received> {
+        self.files.into_iter().next()
+    }
+}
+
+/// Reads a multipart form whose files go into `dir`. `csrf` is the session token the form
+/// must carry (before the files); `limit` bounds the files' sizes together (413 beyond it).
 pub async fn receive(
     mut multipart: Multipart,
     dir: &std::path::Path,
@@ -57,9 +67,10 @@ pub async fn receive(
 ) -> Result<Upload, AppError> {
     let mut out = Upload {
         fields: HashMap::new(),
-        file: None,
+        files: Vec::new(),
     };
     let mut text_budget = MAX_FIELDS_BYTES;
+    let mut total = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| broken(&e))? {
         let name = field.name().unwrap_or_default().to_string();
         if name != "file" {
@@ -72,6 +83,11 @@ pub async fn receive(
                 "Phiên làm việc không khớp. Hãy tải lại trang.".into(),
             ));
         }
+        if out.files.len() >= MAX_FILES {
+            return Err(AppError::bad(format!(
+                "Mỗi lần gửi được nhiều nhất {MAX_FILES} tệp."
+            )));
+        }
         let file_name = field.file_name().unwrap_or("tep").to_string();
         let tmp = tempfile::Builder::new()
             .prefix(".upload-")
@@ -81,7 +97,8 @@ pub async fn receive(
         let (mut size, mut head) = (0usize, Vec::new());
         while let Some(chunk) = field.chunk().await.map_err(|e| broken(&e))? {
             size += chunk.len();
-            if size > limit {
+            total += chunk.len();
+            if total > limit {
                 return Err(AppError::TooLarge);
             }
             if head.len() < HEAD_BYTES {
@@ -90,7 +107,11 @@ pub async fn receive(
             file.write_all(&chunk).await?;
         }
         file.sync_all().await?;
-        out.file = Some(Received {
+        // A file input left empty still sends a part, with no name and no bytes.
+        if size == 0 && file_name.is_empty() {
+            continue;
+        }
+        out.files.push(Received {
             name: file_name,
             path,
             head,
@@ -164,7 +185,7 @@ pub async fn upload(
         .library
         .get(&id)
         .ok_or_else(|| bad("Không có tài liệu này."))?;
-    let file = up.file.ok_or_else(|| bad("Hãy chọn một tệp."))?;
+    let file = up.file().ok_or_else(|| bad("Hãy chọn một tệp."))?;
     if file.size == 0 {
         return Err(bad("Tệp rỗng."));
     }
