@@ -353,6 +353,23 @@ impl Library {
         self.files.get(rel)
     }
 
+    /// Documents (PDF, Word, LibreOffice) on disk that no material holds: copied into a
+    /// library folder or brought by a package, waiting to be read into materials of their own.
+    pub fn loose_documents(&self) -> Vec<&SourceFile> {
+        let mut out: Vec<&SourceFile> = self
+            .files
+            .values()
+            .filter(|f| f.disk_path.is_some() && !self.owners.contains_key(&f.rel))
+            .filter(|f| {
+                f.rel.rsplit_once('.').is_some_and(|(_, ext)| {
+                    matches!(ext.to_ascii_lowercase().as_str(), "pdf" | "docx" | "odt")
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.rel.cmp(&b.rel));
+        out
+    }
+
     /// The material an attachment belongs to.
     pub fn owner(&self, rel: &str) -> Option<&Material> {
         self.owners.get(rel).map(|&i| &self.materials[i])

@@ -132,7 +132,17 @@ pub enum DocError {
 /// Reads a document's text. Runs the parsers in this process: the server calls it through
 /// [`worker`], which bounds its time and memory.
 pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
-    let mut doc = match Kind::sniff(bytes).ok_or(DocError::NotADocument)? {
+    let kind = match Kind::sniff(bytes) {
+        Some(k) => k,
+        // A zip that does not open, or holds neither kind's parts: a damaged office file.
+        None if bytes.starts_with(b"PK\x03\x04") => {
+            return Err(DocError::Damaged(
+                "không mở được như tệp Word hay LibreOffice".into(),
+            ));
+        }
+        None => return Err(DocError::NotADocument),
+    };
+    let mut doc = match kind {
         Kind::Pdf => pdf::read(bytes)?,
         Kind::Docx => office::read_docx(bytes)?,
         Kind::Odt => office::read_odt(bytes)?,
@@ -248,6 +258,28 @@ impl Document {
         })
     }
 
+    /// What staff should know about it: its old encoding, scanned pages, where reading stopped.
+    pub fn notes(&self) -> Vec<String> {
+        let doc = self;
+        let mut out = Vec::new();
+        if let Some(e) = &doc.converted_from {
+            out.push(format!("chuyển từ mã {e}"));
+        }
+        if !doc.picture_pages.is_empty() {
+            out.push(format!(
+                "{} trang là ảnh quét, chưa đọc được chữ ({})",
+                doc.picture_pages.len(),
+                pages_list(&doc.picture_pages)
+            ));
+        }
+        if let Some(n) = doc.truncated_after {
+            out.push(format!(
+                "chỉ đọc đến trang {n}: phần sau chỉ có trong tệp gốc"
+            ));
+        }
+        out
+    }
+
     /// The whole text, blocks joined by blank lines (for checks and measurements).
     pub fn plain_text(&self) -> String {
         let mut out = String::new();
@@ -270,4 +302,11 @@ fn first_words(t: &str, n: usize) -> String {
         return t.trim_end_matches(['.', ':', ';', ',']).to_string();
     }
     format!("{}…", words[..n].join(" "))
+}
+
+/// "trang 3, 4, 7" (the first ten).
+fn pages_list(pages: &[u32]) -> String {
+    let shown: Vec<String> = pages.iter().take(10).map(u32::to_string).collect();
+    let more = if pages.len() > 10 { ", …" } else { "" };
+    format!("trang {}{more}", shown.join(", "))
 }

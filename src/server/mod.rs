@@ -3,6 +3,7 @@
 //! cleanly on Ctrl-C or SIGTERM.
 
 pub mod accept;
+pub mod loose_documents;
 pub mod mdns;
 pub mod startup;
 

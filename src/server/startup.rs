@@ -40,6 +40,8 @@ pub struct App {
     watcher: Option<notify::RecommendedWatcher>,
     announced: Option<mdns_sd::ServiceDaemon>,
     loader: Option<tokio::task::JoinHandle<()>>,
+    /// Reads documents copied into the library folder (see [`super::loose_documents`]).
+    reading: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for App {
@@ -153,6 +155,7 @@ impl App {
             watcher: None,
             announced: None,
             loader: None,
+            reading: None,
         })
     }
 
@@ -172,6 +175,9 @@ impl App {
             }
         }));
         self.watch();
+        self.reading = Some(tokio::spawn(super::loose_documents::run(
+            self.state.clone(),
+        )));
         let settings = &self.state.site.settings;
         self.announced = settings
             .mdns
@@ -193,6 +199,9 @@ impl App {
     pub fn stop(mut self) {
         if let Some(l) = self.loader.take() {
             l.abort();
+        }
+        if let Some(r) = self.reading.take() {
+            r.abort();
         }
         self.watcher = None;
         if let Some(d) = self.announced.take() {

@@ -78,6 +78,9 @@ pub struct StaffMemory {
     pub drafts: super::drafts::Drafts,
     /// Held while a package export runs: one at a time, so exports cannot pile up.
     pub exporting: Arc<tokio::sync::Mutex<()>>,
+    /// Documents found in the library folder that could not be read: path, and (size, why).
+    /// Tried again when the file changes, or after a restart.
+    pub unread_documents: Mutex<std::collections::BTreeMap<String, (u64, String)>>,
 }
 
 /// A checked package waiting to be applied.

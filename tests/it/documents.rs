@@ -342,3 +342,80 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
     );
     assert!(json["hits"][0].get("page").is_none(), "{json}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_copied_into_the_library_folder_become_materials_of_their_folder() {
+    let app = TestApp::with(|_| {});
+    let dir = app.data.join("library/agriculture");
+    std::fs::create_dir_all(&dir).unwrap();
+    let leaflet = docmaker::pdf(
+        &[&[(11.0, "Ủ phân chuồng với vôi bột trong ba tuần.")]],
+        None,
+    );
+    std::fs::write(dir.join("u-phan.pdf"), &leaflet).unwrap();
+    std::fs::write(dir.join("hong.docx"), b"PK\x03\x04 broken").unwrap();
+    app.state.reload_library().await.unwrap();
+    let reader = app.state.site.documents.clone().unwrap();
+    assert_eq!(
+        hoclieu::server::loose_documents::read_pass(&app.state, &reader).await,
+        1
+    );
+    app.state.reload_library().await.unwrap();
+
+    let m = app.get("/m/agriculture/u-phan").await;
+    m.assert_status(200);
+    assert!(
+        m.text().contains("Ủ phân chuồng với vôi bột"),
+        "{}",
+        m.text()
+    );
+    let api = app.get("/api/search?q=u%20phan%20chuong").await;
+    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    assert_eq!(json["hits"][0]["id"], "agriculture/u-phan", "{json}");
+    assert_eq!(json["hits"][0]["category"], "agriculture", "{json}");
+
+    // Read once: the next pass has nothing to do, and the broken file is reported, not retried.
+    assert_eq!(
+        hoclieu::server::loose_documents::read_pass(&app.state, &reader).await,
+        0
+    );
+    let (cookie, _) = teacher(&app).await;
+    let list = app
+        .get_with("/admin/materials", &[("cookie", &cookie)])
+        .await;
+    assert!(
+        list.text().contains("agriculture/hong.docx: tệp hỏng"),
+        "{}",
+        list.text()
+    );
+}
+
+#[test]
+fn check_reads_the_documents_of_a_folder_and_reports_those_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let health = dir.path().join("library/health");
+    std::fs::create_dir_all(&health).unwrap();
+    std::fs::write(health.join("khoa.pdf"), docmaker::pdf_locked("matkhau")).unwrap();
+    std::fs::write(
+        health.join("to-roi.pdf"),
+        docmaker::pdf(&[&[(11.0, "Rửa tay bằng xà phòng.")]], None),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoclieu"))
+        .args(["check", "--library"])
+        .arg(dir.path().join("library"))
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("health/khoa.pdf: error (skipped): tệp có mật khẩu"),
+        "{text}"
+    );
+    assert!(
+        text.contains("health/to-roi.pdf: document, becomes a material"),
+        "{text}"
+    );
+}

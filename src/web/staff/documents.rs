@@ -12,7 +12,7 @@ use super::materials::slug;
 use super::session::{Staff, StaffError, StaffNav, check_token, framed};
 use super::uploads::receive;
 use crate::content::{hex, material};
-use crate::documents::{self, Document};
+use crate::documents;
 use crate::web::error::AppError;
 use crate::web::extract::category_field;
 use crate::web::offload::blocking;
@@ -37,34 +37,6 @@ struct DonePage {
     site: Site,
     nav: StaffNav,
     outcomes: Vec<Outcome>,
-}
-
-/// What a read document's staff should know about it.
-pub fn notes(doc: &Document) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(e) = &doc.converted_from {
-        out.push(format!("chuyển từ mã {e}"));
-    }
-    if !doc.picture_pages.is_empty() {
-        out.push(format!(
-            "{} trang là ảnh quét, chưa đọc được chữ ({})",
-            doc.picture_pages.len(),
-            pages_list(&doc.picture_pages)
-        ));
-    }
-    if let Some(n) = doc.truncated_after {
-        out.push(format!(
-            "chỉ đọc đến trang {n}: phần sau chỉ có trong tệp gốc"
-        ));
-    }
-    out
-}
-
-/// "trang 3, 4, 7" (the first ten).
-fn pages_list(pages: &[u32]) -> String {
-    let shown: Vec<String> = pages.iter().take(10).map(u32::to_string).collect();
-    let more = if pages.len() > 10 { ", …" } else { "" };
-    format!("trang {}{more}", shown.join(", "))
 }
 
 /// `POST /admin/materials/documents` (multipart: `token`, `category`, `file`…).
@@ -123,7 +95,7 @@ pub async fn upload(
             }
             let own = id.rsplit('/').next().unwrap_or(&id).to_string();
             let original = format!("{own}.{}", doc.kind.ext());
-            let notes = notes(&doc);
+            let notes = doc.notes();
             let (rel_md, rel_file) = (format!("{id}.md"), format!("{id}.{}", doc.kind.ext()));
             let (centre, today) = (centre.clone(), today.clone());
             let saved = blocking(move || -> Result<String, AppError> {

@@ -66,7 +66,19 @@ pub async fn list(
             site: Site::new(),
             nav: StaffNav::of(&s),
             message,
-            problems: lib.problems().iter().map(ToString::to_string).collect(),
+            problems: lib
+                .problems()
+                .iter()
+                .map(ToString::to_string)
+                .chain(state.staff.unread_documents.lock().map_or_else(
+                    |_| Vec::new(),
+                    |m| {
+                        m.iter()
+                            .map(|(rel, (_, why))| format!("{rel}: {why}"))
+                            .collect()
+                    },
+                ))
+                .collect(),
             materials: lib
                 .materials()
                 .iter()

@@ -1,0 +1,116 @@
+//! Documents copied into the centre's library folder (from a USB stick, or brought by a
+//! package) become materials without anyone filling a form: after each load, every PDF, Word
+//! or LibreOffice file that no material holds is read in the bounded worker, one at a time,
+//! and a material file is written beside it. Its field is the folder's, when the folder is
+//! named after one; staff can change it, and its title, in the editor.
+
+use std::time::Duration;
+
+use sha2::Digest;
+
+use crate::content::{Category, hex, material};
+use crate::documents;
+use crate::web::state::AppState;
+
+/// How often the catalogue is looked at for a new load.
+const POLL: Duration = Duration::from_secs(3);
+
+/// Runs for as long as the server: reads the loose documents of each new catalogue.
+pub async fn run(state: AppState) {
+    let Some(reader) = state.site.documents.clone() else {
+        return;
+    };
+    let mut seen_loads = 0;
+    loop {
+        let loads = state.library.loads();
+        if loads != seen_loads && state.library.current().is_some() {
+            seen_loads = loads;
+            let made = read_pass(&state, &reader).await;
+            if made > 0 {
+                let l = std::sync::Arc::clone(&state.library);
+                match tokio::task::spawn_blocking(move || l.reload()).await {
+                    Ok(Ok(_)) => seen_loads = state.library.loads(),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "reloading after reading documents failed")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reloading after reading documents failed")
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Reads the loose documents of the current catalogue; returns how many materials it wrote.
+pub async fn read_pass(state: &AppState, reader: &documents::worker::Reader) -> usize {
+    let (Some(catalog), Some(centre)) = (state.library.current(), state.library.centre().cloned())
+    else {
+        return 0;
+    };
+    let loose: Vec<(String, u64, std::path::PathBuf)> = catalog
+        .library
+        .loose_documents()
+        .into_iter()
+        .filter_map(|f| Some((f.rel.clone(), f.bytes, f.disk_path.clone()?)))
+        .filter(|(_, _, path)| path.starts_with(centre.root()))
+        .collect();
+    let mut made = 0;
+    for (rel, bytes, path) in loose {
+        let known = state
+            .staff
+            .unread_documents
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&rel).cloned());
+        if known.is_some_and(|(size, _)| size == bytes) {
+            continue;
+        }
+        let (stem, _) = rel.rsplit_once('.').unwrap_or((&rel, ""));
+        let md = format!("{stem}.md");
+        if catalog.library.file(&md).is_some() || catalog.library.get(stem).is_some() {
+            continue;
+        }
+        let doc = match reader.read(&path).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(file = %rel, error = %e, "document in the library folder not read");
+                if let Ok(mut m) = state.staff.unread_documents.lock() {
+                    m.insert(rel.clone(), (bytes, e.to_string()));
+                }
+                continue;
+            }
+        };
+        let category = rel
+            .split('/')
+            .next()
+            .and_then(|dir| dir.parse::<Category>().ok())
+            .unwrap_or(Category::LifeSkills);
+        let file_name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+        let today = crate::clock::iso(crate::web::staff::dashboard::today(state));
+        let centre = centre.clone();
+        let written = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let sha = hex(&sha2::Sha256::digest(std::fs::read(&path)?));
+            let mut p = documents::material::parsed(&doc, &file_name, &sha, None, category);
+            p.updated = Some(today);
+            let text = material::write(&p)?;
+            centre.save(&md, text.as_bytes())?;
+            Ok(())
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {
+                tracing::info!(file = %rel, "document in the library folder read into a material");
+                made += 1;
+            }
+            Ok(Err(e)) => {
+                tracing::error!(file = %rel, error = %e, "material for a document not written")
+            }
+            Err(e) => {
+                tracing::error!(file = %rel, error = %e, "material for a document not written")
+            }
+        }
+    }
+    made
+}
