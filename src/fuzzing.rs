@@ -43,6 +43,24 @@ pub fn material_file(data: &[u8]) {
     }
 }
 
+/// A document staff dropped in (PDF, Word, LibreOffice), read as the worker reads it, and
+/// the material made of it.
+pub fn document(data: &[u8]) {
+    if let Ok(doc) = crate::documents::read(data) {
+        let p = crate::documents::material::parsed(
+            &doc,
+            "x.pdf",
+            "",
+            None,
+            crate::content::Category::Health,
+        );
+        // What a document says must always make a material that reads back.
+        if material::write(&p).is_err() && !p.body.is_empty() {
+            panic!("a document's material does not read back");
+        }
+    }
+}
+
 fn starter() -> &'static (Library, SearchIndex) {
     static S: OnceLock<(Library, SearchIndex)> = OnceLock::new();
     S.get_or_init(|| {

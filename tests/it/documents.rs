@@ -419,3 +419,70 @@ fn check_reads_the_documents_of_a_folder_and_reports_those_it_cannot() {
         "{text}"
     );
 }
+
+/// The tests' own documents, as seeds for the mutations below and the fuzzer's corpus.
+fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (
+            "pdf",
+            docmaker::pdf(
+                &[
+                    &[(16.0, "Tiêu đề"), (11.0, "Đoạn văn một.")],
+                    &[(11.0, "Trang hai.")],
+                ],
+                Some("Tên"),
+            ),
+        ),
+        ("scan.pdf", docmaker::pdf_with_scans("Chữ", 1)),
+        (
+            "tcvn3.pdf",
+            docmaker::pdf_tcvn3(&[b"Ch\xad\xacng tr\xd7nh"]),
+        ),
+        (
+            "docx",
+            docmaker::docx(
+                &[(Some("Heading1"), "Mục"), (None, "Nội dung & <chữ>")],
+                Some("Tên"),
+            ),
+        ),
+        (
+            "odt",
+            docmaker::odt(&[(Some(1), "Mục"), (None, "Nội  dung")], Some("Tên")),
+        ),
+    ]
+}
+
+#[test]
+fn damaged_copies_of_real_documents_never_panic_the_reader() {
+    // A small deterministic generator: the same mutations on every run.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n.max(1) as u64) as usize
+    };
+    for (name, seed) in seeds() {
+        for round in 0..150 {
+            let mut bytes = seed.clone();
+            match round % 3 {
+                0 => {
+                    for _ in 0..1 + next(8) {
+                        let i = next(bytes.len());
+                        bytes[i] = next(256) as u8;
+                    }
+                }
+                1 => bytes.truncate(next(bytes.len())),
+                _ => {
+                    let (a, b) = (next(bytes.len()), next(bytes.len()));
+                    let (a, b) = (a.min(b), a.max(b));
+                    let piece = bytes[a..b].to_vec();
+                    let at = next(bytes.len());
+                    bytes.splice(at..at, piece);
+                }
+            }
+            let r = std::panic::catch_unwind(|| hoclieu::fuzzing::document(&bytes));
+            assert!(r.is_ok(), "{name}, round {round}: the reader panicked");
+        }
+    }
+}
