@@ -64,6 +64,9 @@ pub struct ReadArgs {
     /// Print the material file that would be made of it (front matter and Markdown).
     #[arg(long)]
     pub material: bool,
+    /// Read scanned pages with Tesseract (when installed, with its Vietnamese data).
+    #[arg(long)]
+    pub ocr: bool,
 }
 
 /// Options of the worker.
@@ -75,6 +78,9 @@ pub struct ExtractWorkerArgs {
     /// Processor time allowed, seconds.
     #[arg(long)]
     pub seconds: u64,
+    /// Read scanned pages with Tesseract, when it is installed.
+    #[arg(long)]
+    pub ocr: bool,
 }
 
 /// `hoclieu summary ...`.

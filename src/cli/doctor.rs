@@ -97,6 +97,10 @@ pub fn examine(settings: &Settings, library: &Library, now_ms: i64) -> Vec<Findi
     let latest = database(data, &mut out);
     out.push(index(data, library));
     out.push(library_problems(library));
+    out.push(scanned_pages(
+        library,
+        crate::documents::ocr::Ocr::find().is_some(),
+    ));
     out.push(clock(now_ms, latest));
     out.push(port(settings.listen));
     out
@@ -274,6 +278,41 @@ fn index(data: &Path, library: &Library) -> Finding {
             Level::Warn,
             "index",
             format!("{why}; the server rebuilds it on its next start (this takes a moment)."),
+        ),
+    }
+}
+
+/// Whether scanned PDF pages can be read as text here, and how many wait for it.
+fn scanned_pages(library: &Library, tesseract: bool) -> Finding {
+    let waiting: usize = library
+        .materials()
+        .iter()
+        .filter_map(|m| m.document.as_ref())
+        .map(|d| d.unread_scans().len())
+        .sum();
+    let how = crate::documents::ocr::HOW_TO_ADD;
+    match (tesseract, waiting) {
+        (true, 0) => finding(
+            Level::Ok,
+            "scans",
+            "Tesseract reads scanned PDF pages (Vietnamese).",
+        ),
+        (true, n) => finding(
+            Level::Ok,
+            "scans",
+            format!(
+                "Tesseract reads scanned PDF pages; {n} page(s) wait their turn in the background."
+            ),
+        ),
+        (false, 0) => finding(
+            Level::Ok,
+            "scans",
+            format!("No scanned pages in the library. To read scanned PDFs as text: {how}"),
+        ),
+        (false, n) => finding(
+            Level::Warn,
+            "scans",
+            format!("{n} scanned PDF page(s) are not searchable: {how}"),
         ),
     }
 }

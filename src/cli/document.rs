@@ -16,7 +16,14 @@ pub fn read(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let doc = match rt.block_on(reader.read(&args.file)) {
+    let read = async {
+        if args.ocr {
+            reader.read_scanned(&args.file).await
+        } else {
+            reader.read(&args.file).await
+        }
+    };
+    let doc = match rt.block_on(read) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{}: {e}", args.file.display());
@@ -40,21 +47,14 @@ pub fn read(args: ReadArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", doc.plain_text());
     }
-    if let Some(e) = &doc.converted_from {
-        eprintln!("{}: chuyển từ mã {e}", args.file.display());
-    }
-    if !doc.picture_pages.is_empty() {
-        eprintln!(
-            "{}: trang chỉ có ảnh (ảnh quét): {:?}",
-            args.file.display(),
-            doc.picture_pages
-        );
+    for note in doc.notes() {
+        eprintln!("{}: {note}", args.file.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the worker: one document from standard input, the answer on standard output.
 pub fn worker(args: ExtractWorkerArgs) -> anyhow::Result<ExitCode> {
-    worker::serve(args.memory, args.seconds)?;
+    worker::serve(args.memory, args.seconds, args.ocr)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -107,6 +107,9 @@ pub struct DocumentInfo {
     /// Pages that are pictures only (scanned), not read as text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub picture_pages: Vec<u32>,
+    /// Those of them read by Tesseract (machine-read, may hold mistakes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machine_read: Vec<u32>,
     /// The old encoding its text was typed in ("TCVN3", "VNI"), converted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<String>,
@@ -120,6 +123,15 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl DocumentInfo {
+    /// Scanned pages whose text nobody has read yet (no Tesseract on the box, or it failed).
+    pub fn unread_scans(&self) -> Vec<u32> {
+        self.picture_pages
+            .iter()
+            .copied()
+            .filter(|p| !self.machine_read.contains(p))
+            .collect()
+    }
+
     /// Whether page numbers mean anything (the original is a PDF).
     pub fn is_pdf(&self) -> bool {
         self.file.to_ascii_lowercase().ends_with(".pdf")
@@ -342,6 +354,7 @@ mod tests {
                 sha256: "ab".repeat(32),
                 pages: 20,
                 picture_pages: vec![3, 4],
+                machine_read: vec![4],
                 converted_from: Some("TCVN3".into()),
                 truncated_after: None,
             }),

@@ -31,7 +31,7 @@ pub fn parsed(
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .or_else(|| doc.best_title())
-        .unwrap_or_else(|| file.to_string());
+        .unwrap_or_else(|| title_of_file_name(file));
     Parsed {
         // No summary taken from the text: the index holds the summary before the sections,
         // so a hit in it would point at no page. Staff can write one.
@@ -49,6 +49,7 @@ pub fn parsed(
             sha256: sha256.to_string(),
             pages: doc.pages,
             picture_pages: doc.picture_pages.clone(),
+            machine_read: doc.machine_read.clone(),
             converted_from: doc.converted_from.clone(),
             truncated_after: doc.truncated_after,
         }),
@@ -91,6 +92,18 @@ fn body(doc: &Document) -> String {
         }
     }
     out
+}
+
+/// A title from a file name, for a document that gives none ("so-tay_soi.pdf" → "So tay soi").
+pub fn title_of_file_name(name: &str) -> String {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let words = stem.replace(['-', '_'], " ");
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => "Tài liệu".to_string(),
+    }
 }
 
 /// Text that Markdown shows exactly as it is: every character that could start or end

@@ -3,6 +3,7 @@
 //! text becomes a material ([`material`]); reading runs in a bounded worker ([`worker`]).
 
 pub mod material;
+pub mod ocr;
 mod office;
 mod pdf;
 pub mod worker;
@@ -96,6 +97,9 @@ pub struct Document {
     pub pages: u32,
     /// PDF pages that hold pictures and no text: scanned pages.
     pub picture_pages: Vec<u32>,
+    /// Those of them whose text was read by Tesseract (machine-read: it may hold mistakes).
+    #[serde(default)]
+    pub machine_read: Vec<u32>,
     /// The text was typed in an old encoding, converted to Unicode.
     pub converted_from: Option<String>,
     /// Reading stopped after this page (PDF) because the text reached [`MAX_TEXT_BYTES`].
@@ -132,6 +136,11 @@ pub enum DocError {
 /// Reads a document's text. Runs the parsers in this process: the server calls it through
 /// [`worker`], which bounds its time and memory.
 pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
+    read_with(bytes, None)
+}
+
+/// [`read`], with scanned PDF pages read by `ocr`.
+pub fn read_with(bytes: &[u8], ocr: Option<&ocr::Ocr>) -> Result<Document, DocError> {
     let kind = match Kind::sniff(bytes) {
         Some(k) => k,
         // A zip that does not open, or holds neither kind's parts: a damaged office file.
@@ -143,7 +152,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
         None => return Err(DocError::NotADocument),
     };
     let mut doc = match kind {
-        Kind::Pdf => pdf::read(bytes)?,
+        Kind::Pdf => pdf::read(bytes, ocr)?,
         Kind::Docx => office::read_docx(bytes)?,
         Kind::Odt => office::read_odt(bytes)?,
     };
@@ -265,11 +274,24 @@ impl Document {
         if let Some(e) = &doc.converted_from {
             out.push(format!("chuyển từ mã {e}"));
         }
-        if !doc.picture_pages.is_empty() {
+        if !doc.machine_read.is_empty() {
+            out.push(format!(
+                "{} trang ảnh quét do máy đọc (có thể có chữ sai): {}",
+                doc.machine_read.len(),
+                pages_list(&doc.machine_read)
+            ));
+        }
+        let unread: Vec<u32> = doc
+            .picture_pages
+            .iter()
+            .copied()
+            .filter(|p| !doc.machine_read.contains(p))
+            .collect();
+        if !unread.is_empty() {
             out.push(format!(
                 "{} trang là ảnh quét, chưa đọc được chữ ({})",
-                doc.picture_pages.len(),
-                pages_list(&doc.picture_pages)
+                unread.len(),
+                pages_list(&unread)
             ));
         }
         if let Some(n) = doc.truncated_after {

@@ -239,6 +239,7 @@ pub fn read_docx(bytes: &[u8]) -> Result<Document, DocError> {
         blocks: p.blocks,
         pages: 0,
         picture_pages: Vec::new(),
+        machine_read: Vec::new(),
         converted_from: None,
         truncated_after: None,
     })
@@ -346,6 +347,7 @@ pub fn read_odt(bytes: &[u8]) -> Result<Document, DocError> {
         blocks: p.blocks,
         pages: 0,
         picture_pages: Vec::new(),
+        machine_read: Vec::new(),
         converted_from: None,
         truncated_after: None,
     })

@@ -7,6 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use pdf_extract::{MediaBox, Object, OutputDev, OutputError, Transform};
 
+use super::ocr::{Ocr, picture_file};
 use super::{Block, DocError, Document, Kind, MAX_TEXT_BYTES};
 
 /// Most pages read; a longer PDF is read up to here and said to be cut.
@@ -105,9 +106,10 @@ fn damaged(e: impl std::fmt::Display) -> DocError {
     DocError::Damaged(e.to_string())
 }
 
-/// Reads a PDF's text. A page the parser cannot follow is skipped (its text is lost, the rest
-/// is kept); a document none of whose pages can be read is damaged.
-pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
+/// Reads a PDF's text; scanned pages too when `ocr` is given. A page the parser cannot follow
+/// is skipped (its text is lost, the rest is kept); a document none of whose pages can be read
+/// is damaged.
+pub fn read(bytes: &[u8], ocr: Option<&Ocr>) -> Result<Document, DocError> {
     let doc = pdf_extract::Document::load_mem(bytes).map_err(damaged)?;
     // Many PDFs are "encrypted" only to forbid copying, with an empty password: loading
     // decrypts those. The others need a password nobody here has.
@@ -117,7 +119,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
     let title = info_title(&doc);
     let page_ids = doc.get_pages();
     let mut pages: Vec<(u32, Vec<Para>)> = Vec::new();
-    let (mut picture_pages, mut failed) = (Vec::new(), 0u32);
+    let (mut picture_pages, mut machine_read, mut failed) = (Vec::new(), Vec::new(), 0u32);
     let mut truncated_after = None;
     let mut bytes_read = 0usize;
     for (&n, &id) in &page_ids {
@@ -141,6 +143,10 @@ pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
         if letters < 3 && has_pictures(&doc, id) {
             picture_pages.push(n);
             page.paras.clear();
+            if let Some(text) = ocr.and_then(|o| read_scanned(&doc, id, o)) {
+                machine_read.push(n);
+                page.paras = paragraphs_of(&text);
+            }
         }
         bytes_read += page.paras.iter().map(|p| p.text.len()).sum::<usize>();
         pages.push((n, page.paras));
@@ -167,9 +173,38 @@ pub fn read(bytes: &[u8]) -> Result<Document, DocError> {
         blocks,
         pages: page_ids.len() as u32,
         picture_pages,
+        machine_read,
         converted_from: None,
         truncated_after,
     })
+}
+
+/// The text Tesseract reads from a scanned page's largest picture, if any.
+fn read_scanned(
+    doc: &pdf_extract::Document,
+    page: pdf_extract::ObjectId,
+    ocr: &Ocr,
+) -> Option<String> {
+    let images = doc.get_page_images(page).ok()?;
+    let largest = images
+        .iter()
+        .max_by_key(|i| i.width.saturating_mul(i.height))?;
+    let stream = doc
+        .get_object(largest.id)
+        .ok()
+        .and_then(|o| o.as_stream().ok());
+    let (file, ext) = picture_file(largest, stream)?;
+    let text = ocr.read(&file, ext)?;
+    (text.chars().filter(|c| c.is_alphabetic()).count() >= 3).then_some(text)
+}
+
+/// Tesseract's text as paragraphs: blank lines part them, lines within one are joined.
+fn paragraphs_of(text: &str) -> Vec<Para> {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .map(|text| Para { text, size: 0.0 })
+        .collect()
 }
 
 /// The font size most of the text is set in (by characters), rounded to a half point.

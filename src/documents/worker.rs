@@ -15,6 +15,8 @@ use super::{DocError, Document};
 pub struct Limits {
     /// Wall time.
     pub time: Duration,
+    /// Wall time when scanned pages are read by Tesseract too (seconds a page on a small box).
+    pub scanned_time: Duration,
     /// Address space of the worker, bytes.
     pub memory: u64,
 }
@@ -26,6 +28,7 @@ impl Default for Limits {
         // into swap on a 1 GB box.
         Limits {
             time: Duration::from_secs(60),
+            scanned_time: Duration::from_secs(20 * 60),
             memory: 512 << 20,
         }
     }
@@ -63,13 +66,29 @@ impl Reader {
 
     /// Reads the document at `path` in a worker.
     pub async fn read(&self, path: &Path) -> Result<Document, DocError> {
+        self.run(path, false).await
+    }
+
+    /// [`read`](Self::read), with scanned pages read by Tesseract (slow: minutes for a long
+    /// scan on a small box, so the server does it in the background).
+    pub async fn read_scanned(&self, path: &Path) -> Result<Document, DocError> {
+        self.run(path, true).await
+    }
+
+    async fn run(&self, path: &Path, ocr: bool) -> Result<Document, DocError> {
+        let time = if ocr {
+            self.limits.scanned_time
+        } else {
+            self.limits.time
+        };
         let input = std::fs::File::open(path).map_err(|e| DocError::Damaged(e.to_string()))?;
         let mut child = tokio::process::Command::new(&self.program)
             .arg(WORKER_ARG)
             .arg("--memory")
             .arg(self.limits.memory.to_string())
             .arg("--seconds")
-            .arg(self.limits.time.as_secs().max(1).to_string())
+            .arg(time.as_secs().max(1).to_string())
+            .args(ocr.then_some("--ocr"))
             .stdin(input)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -95,14 +114,11 @@ impl Reader {
                 .map_err(|e| DocError::Worker(e.to_string()))?;
             Ok::<_, DocError>((answer, status))
         };
-        let (answer, status) = match tokio::time::timeout(self.limits.time, work).await {
+        let (answer, status) = match tokio::time::timeout(time, work).await {
             Ok(r) => r?,
             // Dropping the future kills the worker (kill_on_drop).
             Err(_) => {
-                return Err(DocError::Worker(format!(
-                    "quá {} giây",
-                    self.limits.time.as_secs()
-                )));
+                return Err(DocError::Worker(format!("quá {} giây", time.as_secs())));
             }
         };
         match serde_json::from_slice::<Result<Document, DocError>>(&answer) {
@@ -126,7 +142,7 @@ fn stopped(status: &std::process::ExitStatus) -> String {
 
 /// The worker's side: bounds itself, reads the document from standard input, and writes the
 /// result as JSON on standard output.
-pub fn serve(memory: u64, seconds: u64) -> std::io::Result<()> {
+pub fn serve(memory: u64, seconds: u64, ocr: bool) -> std::io::Result<()> {
     use rustix::process::{Resource, Rlimit, setrlimit};
     let limit = |r, v: u64| {
         setrlimit(
@@ -149,7 +165,8 @@ pub fn serve(memory: u64, seconds: u64) -> std::io::Result<()> {
     }));
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
-    let result = super::read(&bytes);
+    let ocr = if ocr { super::ocr::Ocr::find() } else { None };
+    let result = super::read_with(&bytes, ocr.as_ref());
     drop(bytes);
     let out = serde_json::to_vec(&result).map_err(std::io::Error::other)?;
     std::io::Write::write_all(&mut std::io::stdout().lock(), &out)

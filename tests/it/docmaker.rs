@@ -55,6 +55,45 @@ pub fn pdf_with_scans(text: &str, scanned: usize) -> Vec<u8> {
     save(&mut doc)
 }
 
+/// A PDF of one scanned page: the picture `png` (a file's bytes), embedded as a JPEG
+/// (DCTDecode) or as grey samples (FlateDecode), as scanners write them.
+pub fn pdf_scanned_page(png: &[u8], as_jpeg: bool) -> Vec<u8> {
+    let img = image::load_from_memory(png).unwrap().to_luma8();
+    let (w, h) = img.dimensions();
+    let stream = if as_jpeg {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode_image(&img)
+            .unwrap();
+        let mut s = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+            },
+            jpeg,
+        );
+        s.allows_compression = false;
+        s
+    } else {
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(img.as_raw()).unwrap();
+        let mut s = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode",
+            },
+            enc.finish().unwrap(),
+        );
+        s.allows_compression = false;
+        s
+    };
+    let mut stream = Some(stream);
+    let mut doc = pdf_doc(&[&[]], None, |doc: &mut Document| {
+        stream.take().map(|s| doc.add_object(s))
+    });
+    save(&mut doc)
+}
+
 /// A PDF typed in a TCVN3 font: bytes in a simple font, as .VnTime leaflets are, which read
 /// back as Latin-1 letters ("Ch­¬ng").
 pub fn pdf_tcvn3(lines: &[&[u8]]) -> Vec<u8> {

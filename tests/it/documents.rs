@@ -228,6 +228,7 @@ async fn a_pdf_that_loops_or_explodes_stops_its_worker_and_nothing_else() {
     let limits = Limits {
         time: Duration::from_secs(20),
         memory: 128 << 20,
+        ..Limits::default()
     };
     let started = Instant::now();
     let r = read_in_worker(&bomb, limits.clone()).await;
@@ -249,7 +250,7 @@ async fn a_pdf_that_loops_or_explodes_stops_its_worker_and_nothing_else() {
 async fn a_worker_out_of_time_is_stopped() {
     let limits = Limits {
         time: Duration::from_millis(1),
-        memory: 512 << 20,
+        ..Limits::default()
     };
     let line: &[docmaker::Line<'_>] = &[(12.0, "Chữ")];
     let bytes = docmaker::pdf(&[line; 200], None);
@@ -485,4 +486,107 @@ fn damaged_copies_of_real_documents_never_panic_the_reader() {
             assert!(r.is_ok(), "{name}, round {round}: the reader panicked");
         }
     }
+}
+
+/// Tesseract with its Vietnamese data here; under CI it must be (`.ci/run` installs it).
+fn tesseract() -> bool {
+    let here = hoclieu::documents::ocr::Ocr::find().is_some();
+    if !here {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have tesseract-ocr-vie"
+        );
+        eprintln!(
+            "skipped: no tesseract with Vietnamese ({})",
+            hoclieu::documents::ocr::HOW_TO_ADD
+        );
+    }
+    here
+}
+
+#[tokio::test]
+async fn scanned_pages_are_read_by_tesseract_when_the_box_has_it() {
+    if !tesseract() {
+        return;
+    }
+    let png = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/documents/scanned-line.png"),
+    )
+    .unwrap();
+    for as_jpeg in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.pdf");
+        std::fs::write(&path, docmaker::pdf_scanned_page(&png, as_jpeg)).unwrap();
+        let r = reader(Limits::default());
+        // Read quickly without it (as at upload), then in the background with it.
+        let quick = r.read(&path).await.unwrap();
+        assert_eq!(
+            (
+                quick.picture_pages.as_slice(),
+                quick.machine_read.as_slice()
+            ),
+            (&[1][..], &[][..])
+        );
+        let doc = r.read_scanned(&path).await.unwrap();
+        assert_eq!(doc.machine_read, [1], "jpeg {as_jpeg}");
+        let text = doc.plain_text();
+        assert!(text.contains("tiêm vắc xin sởi"), "jpeg {as_jpeg}: {text}");
+        assert!(
+            doc.notes().iter().any(|n| n.contains("do máy đọc")),
+            "{:?}",
+            doc.notes()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
+    if !tesseract() {
+        return;
+    }
+    let app = TestApp::with(|_| {});
+    let (cookie, token) = teacher(&app).await;
+    let png = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/documents/scanned-line.png"),
+    )
+    .unwrap();
+    let (ct, body) = multipart_files(
+        &[("token", &token), ("category", "health")],
+        &[("so-tay-soi.pdf", &docmaker::pdf_scanned_page(&png, true))],
+    );
+    let page = app
+        .request(upload_to("/admin/materials/documents", &cookie, &ct, body))
+        .await;
+    page.assert_status(200);
+    assert!(
+        page.text().contains("ảnh quét, chưa đọc được chữ"),
+        "{}",
+        page.text()
+    );
+    let api = app.get("/api/search?q=tiem%20vac%20xin%20soi").await;
+    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    assert_eq!(
+        json["found"], false,
+        "its text is not known before it is read: {json}"
+    );
+
+    let reader = app.state.site.documents.clone().unwrap();
+    assert_eq!(
+        hoclieu::server::loose_documents::scan_pass(&app.state, &reader).await,
+        1
+    );
+    app.state.reload_library().await.unwrap();
+    let api = app.get("/api/search?q=tiem%20vac%20xin%20soi").await;
+    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    assert_eq!(json["hits"][0]["id"], "health/so-tay-soi", "{json}");
+    assert_eq!(json["hits"][0]["page"], 1, "{json}");
+    let m = app.get("/m/health/so-tay-soi").await.text();
+    assert!(m.contains("do máy đọc"), "{m}");
+    // Done once: nothing more to read.
+    assert_eq!(
+        hoclieu::server::loose_documents::scan_pass(&app.state, &reader).await,
+        0
+    );
 }

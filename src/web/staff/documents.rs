@@ -82,7 +82,9 @@ pub async fn upload(
             };
             let catalog = state.catalog()?;
             let lib = &catalog.library;
-            let title_stem = doc.best_title().unwrap_or_else(|| name.clone());
+            let title_stem = doc
+                .best_title()
+                .unwrap_or_else(|| documents::material::title_of_file_name(&name));
             let stem = format!("{}/{}", category.slug(), slug(&title_stem));
             let mut id = stem.clone();
             let mut n = 2;
@@ -97,12 +99,13 @@ pub async fn upload(
             let original = format!("{own}.{}", doc.kind.ext());
             let notes = doc.notes();
             let (rel_md, rel_file) = (format!("{id}.md"), format!("{id}.{}", doc.kind.ext()));
-            let (centre, today) = (centre.clone(), today.clone());
+            let (centre, today, title) = (centre.clone(), today.clone(), title_stem.clone());
             let saved = blocking(move || -> Result<String, AppError> {
                 let bytes = std::fs::read(&file.path)?;
                 let sha = hex(&sha2::Sha256::digest(&bytes));
                 drop(bytes);
-                let mut p = documents::material::parsed(&doc, &original, &sha, None, category);
+                let mut p =
+                    documents::material::parsed(&doc, &original, &sha, Some(&title), category);
                 // Dated today: the home page lists new materials by their date.
                 p.updated = Some(today);
                 let text = material::write(&p).map_err(|e| AppError::bad(e.to_string()))?;
