@@ -3,12 +3,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use sha2::Digest;
-
 use crate::cli::args::{ExtractWorkerArgs, ReadArgs};
-use crate::content::{Category, hex, material};
+use crate::content::{Category, material};
 use crate::documents::{self, worker};
+use anyhow::Context;
 
 /// Runs `hoclieu read`.
 pub fn read(args: ReadArgs) -> anyhow::Result<ExitCode> {
@@ -31,7 +29,6 @@ pub fn read(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.material {
-        let bytes = std::fs::read(&args.file)?;
         let name = args
             .file
             .file_name()
@@ -39,7 +36,7 @@ pub fn read(args: ReadArgs) -> anyhow::Result<ExitCode> {
         let p = documents::material::parsed(
             &doc,
             &name,
-            &hex(&sha2::Sha256::digest(&bytes)),
+            &documents::sha256_of(&args.file)?,
             None,
             Category::LifeSkills,
         );

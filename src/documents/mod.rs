@@ -211,6 +211,15 @@ fn tidy(doc: &mut Document) {
     doc.converted_from = enc.map(|e| e.name().to_string());
 }
 
+/// SHA-256 of a file, hex, read in pieces (an upload may be hundreds of MB): the version of
+/// the original a material was read from.
+pub fn sha256_of(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(crate::content::hex(&hasher.finalize()))
+}
+
 /// NFC, control characters dropped, runs of white space as one space.
 pub(crate) fn clean(t: &str) -> String {
     let mut out = String::with_capacity(t.len());

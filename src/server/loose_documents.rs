@@ -8,9 +8,7 @@
 
 use std::time::Duration;
 
-use sha2::Digest;
-
-use crate::content::{Category, hex, material};
+use crate::content::{Category, material};
 use crate::documents;
 use crate::web::state::AppState;
 
@@ -101,7 +99,7 @@ pub async fn read_pass(state: &AppState, reader: &documents::worker::Reader) -> 
         let today = crate::clock::iso(crate::web::staff::dashboard::today(state));
         let centre = centre.clone();
         let written = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let sha = hex(&sha2::Sha256::digest(std::fs::read(&path)?));
+            let sha = documents::sha256_of(&path)?;
             let mut p = documents::material::parsed(&doc, &file_name, &sha, None, category);
             p.updated = Some(today);
             let text = material::write(&p)?;

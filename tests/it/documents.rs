@@ -590,3 +590,19 @@ async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_500_page_pdf_is_read_whole_within_its_bounds() {
+    let texts: Vec<String> = (1..=500)
+        .map(|n| format!("Trang số {n} của sổ tay khuyến nông."))
+        .collect();
+    let lines: Vec<[docmaker::Line<'_>; 1]> = texts.iter().map(|t| [(11.0, t.as_str())]).collect();
+    let pages: Vec<&[docmaker::Line<'_>]> = lines.iter().map(|l| &l[..]).collect();
+    let bytes = docmaker::pdf(&pages, None);
+    let started = Instant::now();
+    let doc = read_in_worker(&bytes, Limits::default()).await.unwrap();
+    assert_eq!(doc.pages, 500);
+    assert_eq!(doc.truncated_after, None);
+    assert!(doc.plain_text().contains("Trang số 500 của sổ tay"));
+    assert!(started.elapsed() < Duration::from_secs(60));
+}

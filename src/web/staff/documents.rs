@@ -6,12 +6,11 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use sha2::Digest;
 
 use super::materials::slug;
 use super::session::{Staff, StaffError, StaffNav, check_token, framed};
 use super::uploads::receive;
-use crate::content::{hex, material};
+use crate::content::material;
 use crate::documents;
 use crate::web::error::AppError;
 use crate::web::extract::category_field;
@@ -101,9 +100,7 @@ pub async fn upload(
             let (rel_md, rel_file) = (format!("{id}.md"), format!("{id}.{}", doc.kind.ext()));
             let (centre, today, title) = (centre.clone(), today.clone(), title_stem.clone());
             let saved = blocking(move || -> Result<String, AppError> {
-                let bytes = std::fs::read(&file.path)?;
-                let sha = hex(&sha2::Sha256::digest(&bytes));
-                drop(bytes);
+                let sha = documents::sha256_of(&file.path)?;
                 let mut p =
                     documents::material::parsed(&doc, &original, &sha, Some(&title), category);
                 // Dated today: the home page lists new materials by their date.
