@@ -45,8 +45,8 @@ t0=$(date +%s%3N)
 cp "$WORK"/pdf/*.pdf "$DATA/library/agriculture/"
 worker_kb=0
 while :; do
-  made=$(ls "$DATA/library/agriculture/"*.md 2>/dev/null | wc -l)
-  for c in $(pgrep -P $PID || true); do
+  made=$(find "$DATA/library/agriculture" -name '*.md' | wc -l)
+  for c in $(pgrep -P $PID 2>/dev/null || true); do
     k=$(awk '/VmHWM/ {print $2}' /proc/$c/status 2>/dev/null || echo 0)
     [ "${k:-0}" -gt "$worker_kb" ] && worker_kb=$k
   done

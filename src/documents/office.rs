@@ -122,6 +122,21 @@ struct Paragraphs {
 }
 
 impl Paragraphs {
+    /// The document these paragraphs make (the last one ended first).
+    fn into_document(mut self, kind: Kind, title: Option<String>) -> Result<Document, DocError> {
+        self.end()?;
+        Ok(Document {
+            kind,
+            title,
+            blocks: self.blocks,
+            pages: 0,
+            picture_pages: Vec::new(),
+            machine_read: Vec::new(),
+            converted_from: None,
+            truncated_after: None,
+        })
+    }
+
     fn end(&mut self) -> Result<(), DocError> {
         let text = super::clean(&std::mem::take(&mut self.text));
         if !text.is_empty() {
@@ -232,17 +247,7 @@ pub fn read_docx(bytes: &[u8]) -> Result<Document, DocError> {
         }
         buf.clear();
     }
-    p.end()?;
-    Ok(Document {
-        kind: Kind::Docx,
-        title,
-        blocks: p.blocks,
-        pages: 0,
-        picture_pages: Vec::new(),
-        machine_read: Vec::new(),
-        converted_from: None,
-        truncated_after: None,
-    })
+    p.into_document(Kind::Docx, title)
 }
 
 /// The heading level a built-in OpenDocument style name means ("Heading_20_2" → 2, "Title").
@@ -340,15 +345,5 @@ pub fn read_odt(bytes: &[u8]) -> Result<Document, DocError> {
         }
         buf.clear();
     }
-    p.end()?;
-    Ok(Document {
-        kind: Kind::Odt,
-        title,
-        blocks: p.blocks,
-        pages: 0,
-        picture_pages: Vec::new(),
-        machine_read: Vec::new(),
-        converted_from: None,
-        truncated_after: None,
-    })
+    p.into_document(Kind::Odt, title)
 }

@@ -24,6 +24,11 @@ async fn read_in_worker(bytes: &[u8], limits: Limits) -> Result<documents::Docum
     reader(limits).read(&path).await
 }
 
+/// `/api/search`'s answer as JSON.
+async fn search_api(app: &TestApp, uri: &str) -> serde_json::Value {
+    serde_json::from_slice(&app.get(uri).await.body).unwrap()
+}
+
 fn texts(doc: &documents::Document) -> Vec<String> {
     doc.blocks
         .iter()
@@ -331,8 +336,7 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
     assert!(results.contains("Mở tệp gốc ở trang 2"), "{results}");
 
     // The Word outline is a material too, its heading kept.
-    let api = app.get("/api/search?q=nguoi%20cao%20tuoi").await;
-    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    let json = search_api(&app, "/api/search?q=nguoi%20cao%20tuoi").await;
     assert!(
         json["hits"]
             .as_array()
@@ -370,8 +374,7 @@ async fn documents_copied_into_the_library_folder_become_materials_of_their_fold
         "{}",
         m.text()
     );
-    let api = app.get("/api/search?q=u%20phan%20chuong").await;
-    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    let json = search_api(&app, "/api/search?q=u%20phan%20chuong").await;
     assert_eq!(json["hits"][0]["id"], "agriculture/u-phan", "{json}");
     assert_eq!(json["hits"][0]["category"], "agriculture", "{json}");
 
@@ -565,8 +568,7 @@ async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
         "{}",
         page.text()
     );
-    let api = app.get("/api/search?q=tiem%20vac%20xin%20soi").await;
-    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    let json = search_api(&app, "/api/search?q=tiem%20vac%20xin%20soi").await;
     assert_eq!(
         json["found"], false,
         "its text is not known before it is read: {json}"
@@ -578,8 +580,7 @@ async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
         1
     );
     app.state.reload_library().await.unwrap();
-    let api = app.get("/api/search?q=tiem%20vac%20xin%20soi").await;
-    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    let json = search_api(&app, "/api/search?q=tiem%20vac%20xin%20soi").await;
     assert_eq!(json["hits"][0]["id"], "health/so-tay-soi", "{json}");
     assert_eq!(json["hits"][0]["page"], 1, "{json}");
     let m = app.get("/m/health/so-tay-soi").await.text();

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::materials::slug;
+use super::materials::free_id;
 use super::session::{Staff, StaffError, StaffNav, check_token, framed};
 use super::uploads::receive;
 use crate::content::material;
@@ -80,20 +80,10 @@ pub async fn upload(
                 }
             };
             let catalog = state.catalog()?;
-            let lib = &catalog.library;
             let title_stem = doc
                 .best_title()
                 .unwrap_or_else(|| documents::material::title_of_file_name(&name));
-            let stem = format!("{}/{}", category.slug(), slug(&title_stem));
-            let mut id = stem.clone();
-            let mut n = 2;
-            while lib.get(&id).is_some()
-                || lib.file(&format!("{id}.md")).is_some()
-                || taken.contains(&id)
-            {
-                id = format!("{stem}-{n}");
-                n += 1;
-            }
+            let id = free_id(&catalog.library, category, &title_stem, &taken);
             let own = id.rsplit('/').next().unwrap_or(&id).to_string();
             let original = format!("{own}.{}", doc.kind.ext());
             let notes = doc.notes();

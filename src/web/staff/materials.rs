@@ -422,13 +422,7 @@ pub async fn save(
         };
         if id.is_empty() {
             // A new material: a free name in its field's folder.
-            let stem = format!("{}/{}", p.category.slug(), slug(&p.title));
-            id = stem.clone();
-            let mut n = 2;
-            while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() {
-                id = format!("{stem}-{n}");
-                n += 1;
-            }
+            id = free_id(lib, p.category, &p.title, &[]);
         }
         let rel = format!("{id}.md");
         blocking(move || centre.save(&rel, text.as_bytes())).await?;
@@ -437,6 +431,19 @@ pub async fn save(
         Ok(redirect_to_edit(&id, "saved"))
     })
     .await
+}
+
+/// A new material's id: its field's folder and its title's slug, with "-2", "-3"… when that
+/// is taken in `lib` or by `taken` (ids given out but not loaded yet).
+pub fn free_id(lib: &Library, category: Category, title: &str, taken: &[String]) -> String {
+    let stem = format!("{}/{}", category.slug(), slug(title));
+    let mut id = stem.clone();
+    let mut n = 2;
+    while lib.get(&id).is_some() || lib.file(&format!("{id}.md")).is_some() || taken.contains(&id) {
+        id = format!("{stem}-{n}");
+        n += 1;
+    }
+    id
 }
 
 /// Back to the editor of `id`, saying what was done.
