@@ -42,7 +42,7 @@ pub fn parsed(
         tags: Vec::new(),
         updated: None,
         featured: false,
-        body: body(doc),
+        body: body(doc, file),
         converted_from: None,
         document: Some(DocumentInfo {
             file: file.to_string(),
@@ -59,7 +59,8 @@ pub fn parsed(
 /// The text as Markdown. A PDF's pages are sections ("## Trang N"), and what its type sizes
 /// made headings are bold lines within them; a Word or LibreOffice document keeps its
 /// headings (level 1 becomes 2: the title is the page's only level 1).
-fn body(doc: &Document) -> String {
+fn body(doc: &Document, file: &str) -> String {
+    let names = picture_names(doc, file);
     let mut out = String::new();
     let pdf = doc.kind == Kind::Pdf;
     for b in &doc.blocks {
@@ -89,9 +90,35 @@ fn body(doc: &Document) -> String {
                 out.push_str(&escape(t));
                 out.push_str("\n\n");
             }
+            Block::Picture(i) => {
+                // In angle brackets: a file name may hold spaces.
+                if let Some(name) = names.get(*i).filter(|n| !n.contains(['<', '>', '\n'])) {
+                    out.push_str(&format!("![Hình {}](<{name}>)\n\n", i + 1));
+                }
+            }
         }
     }
     out
+}
+
+/// The names the document's pictures are saved under, beside the original `file`: its name
+/// and "-hinh-N", so that the material owns them ("so-tay.docx" → "so-tay-hinh-1.png").
+pub fn picture_names(doc: &Document, file: &str) -> Vec<String> {
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    doc.pictures
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{stem}-hinh-{}.{}", i + 1, p.ext))
+        .collect()
+}
+
+/// The library path of `name` in the folder `dir` (`""` at the root).
+pub fn beside(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 /// A title from a file name, for a document that gives none ("so-tay_soi.pdf" → "So tay soi").

@@ -82,6 +82,17 @@ pub enum Block {
     Heading(u8, String),
     /// A paragraph.
     Paragraph(String),
+    /// A picture: its index in [`Document::pictures`].
+    Picture(usize),
+}
+
+/// A picture a Word or LibreOffice document holds, small enough to show on a phone as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picture {
+    /// Its file extension, from its bytes: jpg, png, gif or webp.
+    pub ext: String,
+    /// The file.
+    pub bytes: Vec<u8>,
 }
 
 /// A document's text and what is known about it.
@@ -100,6 +111,9 @@ pub struct Document {
     /// Those of them whose text was read by Tesseract (machine-read: it may hold mistakes).
     #[serde(default)]
     pub machine_read: Vec<u32>,
+    /// Pictures kept for the reading view (Word and LibreOffice only, the cheap ones).
+    #[serde(default)]
+    pub pictures: Vec<Picture>,
     /// The text was typed in an old encoding, converted to Unicode.
     pub converted_from: Option<String>,
     /// Reading stopped after this page (PDF) because the text reached [`MAX_TEXT_BYTES`].
@@ -157,7 +171,10 @@ pub fn read_with(bytes: &[u8], ocr: Option<&ocr::Ocr>) -> Result<Document, DocEr
         Kind::Odt => office::read_odt(bytes)?,
     };
     tidy(&mut doc);
-    let has_text = doc.blocks.iter().any(|b| !matches!(b, Block::Page(_)));
+    let has_text = doc
+        .blocks
+        .iter()
+        .any(|b| matches!(b, Block::Heading(..) | Block::Paragraph(_)));
     if !has_text && doc.picture_pages.is_empty() {
         return Err(DocError::NoText);
     }
@@ -206,7 +223,7 @@ fn tidy(doc: &mut Document) {
     doc.title = doc.title.take().filter(|t| is_real_title(t));
     doc.blocks.retain(|b| match b {
         Block::Heading(_, t) | Block::Paragraph(t) => !t.is_empty(),
-        Block::Page(_) => true,
+        Block::Page(_) | Block::Picture(_) => true,
     });
     doc.converted_from = enc.map(|e| e.name().to_string());
 }

@@ -7,13 +7,21 @@ use std::io::{Cursor, Read};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
-use super::{Block, DocError, Document, Kind};
+use super::{Block, DocError, Document, Kind, Picture};
 
 /// Largest inflated XML part read (a 500-page document's text is a few MB of XML).
 const MAX_PART_BYTES: u64 = 64 << 20;
 
 /// Most paragraphs read from one document.
 const MAX_PARAGRAPHS: usize = 200_000;
+
+/// A picture heavier than this is left in the original ("pictures kept where cheap").
+const MAX_PICTURE_BYTES: u64 = 300 * 1024;
+
+/// Most pictures kept from one document, and their bytes together (the worker's answer
+/// carries them).
+const MAX_PICTURES: usize = 30;
+const MAX_PICTURES_BYTES: usize = 4 << 20;
 
 type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
@@ -119,9 +127,48 @@ struct Paragraphs {
     blocks: Vec<Block>,
     text: String,
     heading: Option<u8>,
+    pictures: Vec<Picture>,
 }
 
 impl Paragraphs {
+    /// Keeps the picture at `name` in the zip, where the text has reached, if it is light and
+    /// of a kind every phone shows.
+    fn picture(&mut self, zip: &mut Zip<'_>, name: &str) {
+        let held: usize = self.pictures.iter().map(|p| p.bytes.len()).sum();
+        if self.pictures.len() >= MAX_PICTURES || held >= MAX_PICTURES_BYTES {
+            return;
+        }
+        let Ok(mut file) = zip.by_name(name) else {
+            return;
+        };
+        if file.size() > MAX_PICTURE_BYTES {
+            return;
+        }
+        let mut bytes = Vec::new();
+        if (&mut file)
+            .take(MAX_PICTURE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .is_err()
+            || bytes.len() as u64 > MAX_PICTURE_BYTES
+        {
+            return;
+        }
+        let ext = match infer::get(&bytes).map(|t| t.mime_type()) {
+            Some("image/jpeg") => "jpg",
+            Some("image/png") => "png",
+            Some("image/gif") => "gif",
+            Some("image/webp") => "webp",
+            _ => return,
+        };
+        // A picture inside a paragraph ends the text before it.
+        let _ = self.end();
+        self.blocks.push(Block::Picture(self.pictures.len()));
+        self.pictures.push(Picture {
+            ext: ext.to_string(),
+            bytes,
+        });
+    }
+
     /// The document these paragraphs make (the last one ended first).
     fn into_document(mut self, kind: Kind, title: Option<String>) -> Result<Document, DocError> {
         self.end()?;
@@ -132,6 +179,7 @@ impl Paragraphs {
             pages: 0,
             picture_pages: Vec::new(),
             machine_read: Vec::new(),
+            pictures: self.pictures,
             converted_from: None,
             truncated_after: None,
         })
@@ -151,6 +199,30 @@ impl Paragraphs {
         self.heading = None;
         Ok(())
     }
+}
+
+/// Word's relationships: id → target (the pictures' files, relative to `word/`).
+fn relationships(xml: Option<&[u8]>) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let Some(xml) = xml else { return out };
+    let mut r = Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    while let Ok(ev) = r.read_event_into(&mut buf) {
+        match ev {
+            Event::Start(e) | Event::Empty(e) if local(&e) == b"Relationship" => {
+                let external = attr(&e, b"TargetMode").is_some_and(|m| m == "External");
+                if let (Some(id), Some(target), false) =
+                    (attr(&e, b"Id"), attr(&e, b"Target"), external)
+                {
+                    out.insert(id, target);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
 }
 
 /// Word heading levels by style id, from `word/styles.xml`: a style named "heading N" or
@@ -205,6 +277,7 @@ pub fn read_docx(bytes: &[u8]) -> Result<Document, DocError> {
     let body = required(&mut zip, "word/document.xml")?;
     let styles = heading_styles(part(&mut zip, "word/styles.xml")?.as_deref());
     let title = part(&mut zip, "docProps/core.xml")?.and_then(|x| dc_title(&x));
+    let rels = relationships(part(&mut zip, "word/_rels/document.xml.rels")?.as_deref());
     let name = "word/document.xml";
     let mut r = Reader::from_reader(body.as_slice());
     let mut buf = Vec::new();
@@ -222,6 +295,16 @@ pub fn read_docx(bytes: &[u8]) -> Result<Document, DocError> {
                 _ => {}
             },
             Event::Empty(e) => match local(&e).as_slice() {
+                // A picture: DrawingML's blip, or VML's imagedata in older files.
+                b"blip" | b"imagedata" => {
+                    let id = attr(&e, b"embed").or_else(|| attr(&e, b"id"));
+                    if let Some(target) = id.and_then(|id| rels.get(&id)) {
+                        p.picture(
+                            &mut zip,
+                            &format!("word/{}", target.trim_start_matches('/')),
+                        );
+                    }
+                }
                 b"pStyle" => p.heading = attr(&e, b"val").and_then(|v| styles.get(&v).copied()),
                 b"outlineLvl" => {
                     if let Some(l) = attr(&e, b"val").and_then(|v| v.parse::<u8>().ok())
@@ -316,6 +399,11 @@ pub fn read_odt(bytes: &[u8]) -> Result<Document, DocError> {
                 b"note-citation" | b"annotation" | b"tracked-changes" => skip += 1,
                 _ => {}
             },
+            Event::Empty(e) if local(&e) == b"image" => {
+                if let Some(href) = attr(&e, b"href").filter(|h| !h.contains("://")) {
+                    p.picture(&mut zip, &href);
+                }
+            }
             Event::Empty(e) => match local(&e).as_slice() {
                 b"s" => {
                     let n: usize = attr(&e, b"c").and_then(|c| c.parse().ok()).unwrap_or(1);

@@ -174,6 +174,7 @@ pub fn read(bytes: &[u8], ocr: Option<&Ocr>) -> Result<Document, DocError> {
         pages: page_ids.len() as u32,
         picture_pages,
         machine_read,
+        pictures: Vec::new(),
         converted_from: None,
         truncated_after,
     })

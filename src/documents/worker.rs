@@ -44,8 +44,9 @@ pub struct Reader {
 /// The argument that makes the program a worker.
 pub const WORKER_ARG: &str = "extract-worker";
 
-/// Most bytes of answer a worker may write (the text of one material, as JSON).
-const MAX_ANSWER_BYTES: u64 = 16 << 20;
+/// Most bytes of answer a worker may write: the text of one material and its pictures (at
+/// most 4 MB, a few characters a byte in JSON), as JSON.
+const MAX_ANSWER_BYTES: u64 = 32 << 20;
 
 impl Reader {
     /// Workers run `program` (the hoclieu binary).

@@ -365,6 +365,17 @@ pub fn docx(paragraphs: &[(Option<&str>, &str)], title: Option<&str>) -> Vec<u8>
     ])
 }
 
+/// A Word file of a paragraph, a picture (`png`, in word/media) and another paragraph.
+pub fn docx_with_picture(png: &[u8]) -> Vec<u8> {
+    let document = r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body><w:p><w:r><w:t>Cách đặt bẫy chuột quanh ruộng.</w:t></w:r></w:p><w:p><w:r><w:drawing><a:graphic><a:graphicData><a:blip r:embed="rIdPic"/></a:graphicData></a:graphic></w:drawing></w:r></w:p><w:p><w:r><w:t>Kiểm tra bẫy mỗi sáng.</w:t></w:r></w:p></w:body></w:document>"#;
+    let rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdPic" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.png"/><Relationship Id="rIdWeb" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="http://example.com/x.png" TargetMode="External"/></Relationships>"#;
+    zip(&[
+        ("word/document.xml", document.as_bytes()),
+        ("word/_rels/document.xml.rels", rels.as_bytes()),
+        ("word/media/image1.png", png),
+    ])
+}
+
 /// An OpenDocument text: `(Some(level), text)` is a heading, `(None, text)` a paragraph; a
 /// run of two spaces is written as `text:s`.
 pub fn odt(paragraphs: &[(Option<u8>, &str)], title: Option<&str>) -> Vec<u8> {

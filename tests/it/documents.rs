@@ -36,6 +36,7 @@ fn texts(doc: &documents::Document) -> Vec<String> {
             Block::Page(n) => format!("[{n}]"),
             Block::Heading(l, t) => format!("h{l} {t}"),
             Block::Paragraph(t) => t.clone(),
+            Block::Picture(i) => format!("[hình {i}]"),
         })
         .collect()
 }
@@ -606,4 +607,36 @@ async fn a_500_page_pdf_is_read_whole_within_its_bounds() {
     assert_eq!(doc.truncated_after, None);
     assert!(doc.plain_text().contains("Trang số 500 của sổ tay"));
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_word_file_keeps_its_light_pictures_in_the_reading_view() {
+    let app = TestApp::with(|_| {});
+    let (cookie, token) = teacher(&app).await;
+    let png = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/documents/scanned-line.png"),
+    )
+    .unwrap();
+    let doc = documents::read(&docmaker::docx_with_picture(&png)).unwrap();
+    assert_eq!(doc.pictures.len(), 1);
+    assert!(
+        texts(&doc).len() == 3 && matches!(doc.blocks[1], Block::Picture(0)),
+        "{:?}",
+        texts(&doc)
+    );
+    let (ct, body) = multipart_files(
+        &[("token", &token), ("category", "agriculture")],
+        &[("Bẫy chuột.docx", &docmaker::docx_with_picture(&png))],
+    );
+    app.request(upload_to("/admin/materials/documents", &cookie, &ct, body))
+        .await
+        .assert_status(200);
+    let id = "agriculture/cach-dat-bay-chuot-quanh-ruong";
+    let page = app.get(&format!("/m/{id}")).await.text();
+    let src = format!(r#"src="/m/{id}-hinh-1.png""#);
+    assert!(page.contains(&src), "{page}");
+    let picture = app.get(&format!("/m/{id}-hinh-1.png")).await;
+    picture.assert_status(200);
+    assert_eq!(picture.body, png);
 }
