@@ -567,6 +567,24 @@ fn writer(index: &Index) -> Result<IndexWriter> {
     Ok(index.writer_with_options(options)?)
 }
 
+/// A PDF's page headings ("Trang 7.") are where a hit's page comes from, not words of the
+/// text: blanked with as many spaces, so the sections' offsets hold, they neither match
+/// "trang" nor show in snippets.
+fn blank_page_headings(plain: &mut String, sections: &[crate::content::markdown::Section]) {
+    for s in sections {
+        let Some(n) = crate::documents::material::page_of_anchor(&s.anchor) else {
+            continue;
+        };
+        let heading = format!("{}.", crate::documents::material::page_heading(n));
+        if plain[s.offset..].starts_with(&heading) {
+            plain.replace_range(
+                s.offset..s.offset + heading.len(),
+                &" ".repeat(heading.len()),
+            );
+        }
+    }
+}
+
 fn add_all(writer: &mut IndexWriter, f: &Fields, library: &Library) -> Result<()> {
     for m in library.materials() {
         add_one(writer, f, library, m)?;
@@ -588,7 +606,10 @@ fn add_one(
             return Ok(());
         }
     };
-    let (plain, sections) = crate::content::markdown::to_plain_text_with_sections(&parsed.body);
+    let (mut plain, sections) = crate::content::markdown::to_plain_text_with_sections(&parsed.body);
+    if m.document.as_ref().is_some_and(|d| d.is_pdf()) {
+        blank_page_headings(&mut plain, &sections);
+    }
     // Tags are keywords chosen by the author: they weigh like the title, and stay out of
     // the stored text so snippets read as prose.
     let heading = format!("{}\n{}", m.title, m.tags.join("\n"));

@@ -320,10 +320,7 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
     assert_eq!(original.body, leaflet);
 
     // Searched without marks, it is found at its page, which the original opens at.
-    let api = app
-        .get("/api/search?q=cho%20can%20rua%20vet%20thuong")
-        .await;
-    let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    let json = search_api(&app, "/api/search?q=cho%20can%20rua%20vet%20thuong").await;
     let hit = &json["hits"][0];
     assert_eq!(hit["id"], id, "{json}");
     assert_eq!(hit["page"], 2, "{json}");
@@ -333,6 +330,20 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
         .get("/search?q=cho%20can%20rua%20vet%20thuong")
         .await
         .text();
+    assert!(
+        !results.contains("Trang 1."),
+        "page headings are not snippet text: {results}"
+    );
+    // The page headings are not words of the text: "trang" finds no leaflet by them.
+    let json = search_api(&app, "/api/search?q=trang").await;
+    assert!(
+        json["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["id"] != id),
+        "{json}"
+    );
     assert!(results.contains("trang 2:"), "{results}");
     assert!(results.contains("Mở tệp gốc ở trang 2"), "{results}");
 
