@@ -112,6 +112,21 @@ pub fn picture_names(doc: &Document, file: &str) -> Vec<String> {
         .collect()
 }
 
+/// Saves the document's pictures into the centre library beside the material `md_rel`
+/// (before the material, so that it never shows without them); `file` is the original's name.
+pub fn save_pictures(
+    centre: &crate::content::centre::CentreLibrary,
+    md_rel: &str,
+    doc: &Document,
+    file: &str,
+) -> Result<(), crate::content::centre::CentreError> {
+    let dir = md_rel.rsplit_once('/').map_or("", |(d, _)| d);
+    for (name, picture) in picture_names(doc, file).iter().zip(&doc.pictures) {
+        centre.save(&beside(dir, name), &picture.bytes)?;
+    }
+    Ok(())
+}
+
 /// The library path of `name` in the folder `dir` (`""` at the root).
 pub fn beside(dir: &str, name: &str) -> String {
     if dir.is_empty() {

@@ -103,12 +103,7 @@ pub async fn read_pass(state: &AppState, reader: &documents::worker::Reader) -> 
             let mut p = documents::material::parsed(&doc, &file_name, &sha, None, category);
             p.updated = Some(today);
             let text = material::write(&p)?;
-            let dir = md.rsplit_once('/').map_or("", |(d, _)| d);
-            let beside = documents::material::beside;
-            let names = documents::material::picture_names(&doc, &file_name);
-            for (name, picture) in names.iter().zip(&doc.pictures) {
-                centre.save(&beside(dir, name), &picture.bytes)?;
-            }
+            documents::material::save_pictures(&centre, &md, &doc, &file_name)?;
             centre.save(&md, text.as_bytes())?;
             Ok(())
         })

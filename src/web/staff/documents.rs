@@ -98,12 +98,7 @@ pub async fn upload(
                 let text = material::write(&p).map_err(|e| AppError::bad(e.to_string()))?;
                 // The original and pictures first: a material is never shown without them.
                 centre.put_file(&rel_file, &file.path)?;
-                let dir = rel_file.rsplit_once('/').map_or("", |(d, _)| d);
-                let beside = documents::material::beside;
-                let names = documents::material::picture_names(&doc, &original);
-                for (name, picture) in names.iter().zip(&doc.pictures) {
-                    centre.save(&beside(dir, name), &picture.bytes)?;
-                }
+                documents::material::save_pictures(&centre, &rel_md, &doc, &original)?;
                 centre.save(&rel_md, text.as_bytes())?;
                 Ok(p.title)
             })
