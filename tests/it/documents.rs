@@ -651,3 +651,33 @@ async fn a_word_file_keeps_its_light_pictures_in_the_reading_view() {
     picture.assert_status(200);
     assert_eq!(picture.body, png);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn views_of_a_material_read_from_a_document_are_counted_like_any_other() {
+    let mut app = TestApp::new();
+    let dir = app.data.join("library/law");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = docmaker::pdf(
+        &[&[(11.0, "Người cao tuổi được khám bệnh miễn phí.")]],
+        None,
+    );
+    std::fs::write(dir.join("nguoi-cao-tuoi.pdf"), pdf).unwrap();
+    app.state.reload_library().await.unwrap();
+    let reader = app.state.site.documents.clone().unwrap();
+    hoclieu::server::loose_documents::read_pass(&app.state, &reader).await;
+    app.state.reload_library().await.unwrap();
+    for _ in 0..6 {
+        let c = app.device().await;
+        app.get_with("/m/law/nguoi-cao-tuoi", &[("cookie", &c)])
+            .await
+            .assert_status(200);
+    }
+    let d = hoclieu::clock::date_of(hoclieu::clock::local_day(app.state.now_ms()));
+    let period = hoclieu::usage::report::Period::new(d, d).unwrap();
+    let conn = app.flush();
+    let r =
+        hoclieu::usage::report::report(&conn, period, &hoclieu::usage::profile::default_groups())
+            .unwrap();
+    assert_eq!(r.by_category["law"].participants, 6);
+    assert_eq!(r.top_materials[0].participants, 6, "{:?}", r.top_materials);
+}
