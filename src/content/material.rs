@@ -172,7 +172,8 @@ pub struct Parsed {
 pub fn parse(bytes: &[u8]) -> Result<Parsed, MaterialError> {
     let converted;
     let (text, converted_from) = match std::str::from_utf8(bytes) {
-        Ok(t) => match old_encodings::detect_in_unicode(t) {
+        // Judged on the body: the front matter is keys and a title, too few words to tell.
+        Ok(t) => match old_encodings::detect_in_unicode(split(t).map_or(t, |(_, body, _)| body)) {
             // VIQR is left alone in UTF-8: Markdown is full of ASCII punctuation after letters.
             Some(e @ (OldEncoding::Tcvn3 | OldEncoding::Vni)) => {
                 converted = old_encodings::convert(t, e);

@@ -240,9 +240,20 @@ pub fn detect(text: &str) -> Option<OldEncoding> {
 }
 
 /// [`detect`] for text that claims to be Unicode (a UTF-8 file): the signs must be in at least
-/// one word in five, so that a few foreign names never change a Unicode text.
+/// one word in three, and three words at least, so that a few foreign names or signs never
+/// change a Unicode text.
 pub fn detect_in_unicode(text: &str) -> Option<OldEncoding> {
-    detect_in_share(text, 5)
+    // Only words that hold a plain letter beside their TCVN3 signs count here: a short
+    // Unicode text with a few "¡" or "©" standing alone is not TCVN3.
+    let t = tally(text)?;
+    let t = Tally {
+        tcvn: t.tcvn_lettered,
+        ..t
+    };
+    // Typed in an old encoding, most Vietnamese words carry its signs; three at least.
+    (t.of(OldEncoding::Tcvn3).max(t.of(OldEncoding::Vni)) >= 3)
+        .then(|| pick(&t, 3))
+        .flatten()
 }
 
 /// Whether `text` shows any sign of `enc` and no letter only Unicode has: one block of a
@@ -255,6 +266,8 @@ pub fn has_signs_of(text: &str, enc: OldEncoding) -> bool {
 struct Tally {
     words: usize,
     tcvn: usize,
+    /// TCVN3 words that also hold a plain ASCII letter ("Ch­¬ng", not "¡").
+    tcvn_lettered: usize,
     vni: usize,
     viqr: usize,
 }
@@ -271,7 +284,11 @@ impl Tally {
 
 /// [`detect`], with the signs in at least one word in `one_in`.
 fn detect_in_share(text: &str, one_in: usize) -> Option<OldEncoding> {
-    let t = tally(text)?;
+    pick(&tally(text)?, one_in)
+}
+
+/// The encoding whose signs are in at least one word in `one_in` (and two words at least).
+fn pick(t: &Tally, one_in: usize) -> Option<OldEncoding> {
     if t.words == 0 {
         return None;
     }
@@ -287,7 +304,7 @@ fn detect_in_share(text: &str, one_in: usize) -> Option<OldEncoding> {
 /// The words with each encoding's signs; `None` when a word holds a letter only Unicode has.
 fn tally(text: &str) -> Option<Tally> {
     let mut words = 0usize;
-    let (mut tcvn, mut vni, mut viqr) = (0usize, 0usize, 0usize);
+    let (mut tcvn, mut tcvn_lettered, mut vni, mut viqr) = (0usize, 0usize, 0usize, 0usize);
     for word in text.split_whitespace() {
         words += 1;
         let chars: Vec<char> = word.chars().collect();
@@ -296,6 +313,9 @@ fn tally(text: &str) -> Option<Tally> {
         }
         if chars.iter().any(|&c| tcvn3_only(c)) {
             tcvn += 1;
+            if chars.iter().any(char::is_ascii_alphabetic) {
+                tcvn_lettered += 1;
+            }
         }
         // A vowel then a VNI code; not the codes Unicode words also have after a vowel
         // ("hoà", "hoá", "khoẻ", "hoãn").
@@ -322,6 +342,7 @@ fn tally(text: &str) -> Option<Tally> {
     Some(Tally {
         words,
         tcvn,
+        tcvn_lettered,
         vni,
         viqr,
     })
@@ -513,6 +534,15 @@ mod tests {
         "ưứừửữự",
         "yýỳỷỹỵ",
     ];
+
+    #[test]
+    fn a_few_signs_standing_alone_in_unicode_text_are_not_tcvn3() {
+        let file = "+++\ntitle = \"¡\"\ncategory = \"agriculture\"\n+++\n¡\n";
+        assert_eq!(detect_in_unicode(file), None);
+        // Words of TCVN3 letters are, in a file that says it is UTF-8.
+        let typed = "Ch\u{ad}\u{ac}ng tr\u{d7}nh khuy\u{d5}n n\u{ab}ng c\u{f1}a x\u{b7}";
+        assert_eq!(detect_in_unicode(typed), Some(OldEncoding::Tcvn3));
+    }
 
     #[test]
     fn every_tcvn3_letter_converts() {
