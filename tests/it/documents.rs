@@ -24,11 +24,6 @@ async fn read_in_worker(bytes: &[u8], limits: Limits) -> Result<documents::Docum
     reader(limits).read(&path).await
 }
 
-/// `/api/search`'s answer as JSON.
-async fn search_api(app: &TestApp, uri: &str) -> serde_json::Value {
-    serde_json::from_slice(&app.get(uri).await.body).unwrap()
-}
-
 fn texts(doc: &documents::Document) -> Vec<String> {
     doc.blocks
         .iter()
@@ -320,7 +315,7 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
     assert_eq!(original.body, leaflet);
 
     // Searched without marks, it is found at its page, which the original opens at.
-    let json = search_api(&app, "/api/search?q=cho%20can%20rua%20vet%20thuong").await;
+    let json = app.search_json("cho can rua vet thuong").await;
     let hit = &json["hits"][0];
     assert_eq!(hit["id"], id, "{json}");
     assert_eq!(hit["page"], 2, "{json}");
@@ -335,7 +330,7 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
         "page headings are not snippet text: {results}"
     );
     // The page headings are not words of the text: "trang" finds no leaflet by them.
-    let json = search_api(&app, "/api/search?q=trang").await;
+    let json = app.search_json("trang").await;
     assert!(
         json["hits"]
             .as_array()
@@ -348,7 +343,7 @@ async fn staff_drop_in_documents_and_villagers_find_them_at_their_page() {
     assert!(results.contains("Mở tệp gốc ở trang 2"), "{results}");
 
     // The Word outline is a material too, its heading kept.
-    let json = search_api(&app, "/api/search?q=nguoi%20cao%20tuoi").await;
+    let json = app.search_json("nguoi cao tuoi").await;
     assert!(
         json["hits"]
             .as_array()
@@ -386,7 +381,7 @@ async fn documents_copied_into_the_library_folder_become_materials_of_their_fold
         "{}",
         m.text()
     );
-    let json = search_api(&app, "/api/search?q=u%20phan%20chuong").await;
+    let json = app.search_json("u phan chuong").await;
     assert_eq!(json["hits"][0]["id"], "agriculture/u-phan", "{json}");
     assert_eq!(json["hits"][0]["category"], "agriculture", "{json}");
 
@@ -503,6 +498,15 @@ fn damaged_copies_of_real_documents_never_panic_the_reader() {
     }
 }
 
+/// A picture of one line of Vietnamese text, as a scanner makes it (made here, 10 KB).
+fn scanned_line_png() -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/documents/scanned-line.png"),
+    )
+    .unwrap()
+}
+
 /// Tesseract with its Vietnamese data here; under CI it must be (`.ci/run` installs it).
 fn tesseract() -> bool {
     let here = hoclieu::documents::ocr::Ocr::find().is_some();
@@ -524,11 +528,7 @@ async fn scanned_pages_are_read_by_tesseract_when_the_box_has_it() {
     if !tesseract() {
         return;
     }
-    let png = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/documents/scanned-line.png"),
-    )
-    .unwrap();
+    let png = scanned_line_png();
     for as_jpeg in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scan.pdf");
@@ -562,11 +562,7 @@ async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
     }
     let app = TestApp::with(|_| {});
     let (cookie, token) = teacher(&app).await;
-    let png = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/documents/scanned-line.png"),
-    )
-    .unwrap();
+    let png = scanned_line_png();
     let (ct, body) = multipart_files(
         &[("token", &token), ("category", "health")],
         &[("so-tay-soi.pdf", &docmaker::pdf_scanned_page(&png, true))],
@@ -580,7 +576,7 @@ async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
         "{}",
         page.text()
     );
-    let json = search_api(&app, "/api/search?q=tiem%20vac%20xin%20soi").await;
+    let json = app.search_json("tiem vac xin soi").await;
     assert_eq!(
         json["found"], false,
         "its text is not known before it is read: {json}"
@@ -592,7 +588,7 @@ async fn a_scanned_leaflet_dropped_in_becomes_searchable_in_the_background() {
         1
     );
     app.state.reload_library().await.unwrap();
-    let json = search_api(&app, "/api/search?q=tiem%20vac%20xin%20soi").await;
+    let json = app.search_json("tiem vac xin soi").await;
     assert_eq!(json["hits"][0]["id"], "health/so-tay-soi", "{json}");
     assert_eq!(json["hits"][0]["page"], 1, "{json}");
     let m = app.get("/m/health/so-tay-soi").await.text();
@@ -624,11 +620,7 @@ async fn a_500_page_pdf_is_read_whole_within_its_bounds() {
 async fn a_word_file_keeps_its_light_pictures_in_the_reading_view() {
     let app = TestApp::with(|_| {});
     let (cookie, token) = teacher(&app).await;
-    let png = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/documents/scanned-line.png"),
-    )
-    .unwrap();
+    let png = scanned_line_png();
     let doc = documents::read(&docmaker::docx_with_picture(&png)).unwrap();
     assert_eq!(doc.pictures.len(), 1);
     assert!(
@@ -672,12 +664,7 @@ async fn views_of_a_material_read_from_a_document_are_counted_like_any_other() {
             .await
             .assert_status(200);
     }
-    let d = hoclieu::clock::date_of(hoclieu::clock::local_day(app.state.now_ms()));
-    let period = hoclieu::usage::report::Period::new(d, d).unwrap();
-    let conn = app.flush();
-    let r =
-        hoclieu::usage::report::report(&conn, period, &hoclieu::usage::profile::default_groups())
-            .unwrap();
+    let r = app.today_report();
     assert_eq!(r.by_category["law"].participants, 6);
     assert_eq!(r.top_materials[0].participants, 6, "{:?}", r.top_materials);
 }

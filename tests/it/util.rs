@@ -199,6 +199,15 @@ impl TestApp {
         TestApp::with(|_| {})
     }
 
+    /// Stops the app (committing every event) and reads today's report, as the dashboard does.
+    pub fn today_report(&mut self) -> hoclieu::usage::report::Report {
+        let d = hoclieu::clock::date_of(hoclieu::clock::local_day(self.state.now_ms()));
+        let period = hoclieu::usage::report::Period::new(d, d).unwrap();
+        let conn = self.flush();
+        hoclieu::usage::report::report(&conn, period, &hoclieu::usage::profile::default_groups())
+            .unwrap()
+    }
+
     /// The built-in starter library.
     pub fn embedded() -> TestApp {
         let app = TestApp::assemble(tempfile::tempdir().unwrap(), Source::Embedded, None);
@@ -260,12 +269,16 @@ impl TestApp {
         Served { addr, _stop: stop }
     }
 
+    /// `/api/search`'s answer to a query, as JSON.
+    pub async fn search_json(&self, q: &str) -> serde_json::Value {
+        let res = self.get(&format!("/api/search?q={}", urlencode(q))).await;
+        res.assert_status(200);
+        res.json()
+    }
+
     /// Ids of the hits for a query, best first.
     pub async fn search_ids(&self, q: &str) -> Vec<String> {
-        let url = format!("/api/search?q={}", urlencode(q));
-        let res = self.get(&url).await;
-        res.assert_status(200);
-        res.json()["hits"]
+        self.search_json(q).await["hits"]
             .as_array()
             .unwrap()
             .iter()
