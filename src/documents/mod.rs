@@ -185,22 +185,22 @@ pub fn read_with(bytes: &[u8], ocr: Option<&ocr::Ocr>) -> Result<Document, DocEr
 /// drops empty blocks. Fonts mix within a document (headings in Unicode, the body in
 /// .VnTime), so the encoding is found over the whole text and applied block by block.
 fn tidy(doc: &mut Document) {
-    let mut found: [(usize, Option<OldEncoding>); 2] =
-        [(0, Some(OldEncoding::Tcvn3)), (0, Some(OldEncoding::Vni))];
+    let (mut tcvn, mut vni) = (0usize, 0usize);
     for b in &doc.blocks {
         if let Block::Heading(_, t) | Block::Paragraph(t) = b {
             match old_encodings::detect(t) {
-                Some(OldEncoding::Tcvn3) => found[0].0 += 1,
-                Some(OldEncoding::Vni) => found[1].0 += 1,
+                Some(OldEncoding::Tcvn3) => tcvn += 1,
+                Some(OldEncoding::Vni) => vni += 1,
                 _ => {}
             }
         }
     }
-    let enc = found
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .max_by_key(|(n, _)| *n)
-        .and_then(|(_, e)| *e);
+    // The encoding more blocks are in (VNI on a tie).
+    let enc = match (tcvn, vni) {
+        (0, 0) => None,
+        (t, v) if t > v => Some(OldEncoding::Tcvn3),
+        _ => Some(OldEncoding::Vni),
+    };
     let fix = |t: &mut String| {
         if let Some(e) = enc
             && old_encodings::has_signs_of(t, e)
