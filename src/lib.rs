@@ -30,5 +30,6 @@ pub mod summary;
 pub mod summary_transport;
 pub mod usage;
 pub mod web;
+pub mod zim;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use hoclieu::cli::args::{Cli, Command};
 use hoclieu::cli::{
-    admin, backup, check, config, district, doctor, document, package, report, serve,
+    admin, backup, check, config, district, doctor, document, package, report, serve, zim,
 };
 
 fn main() -> ExitCode {
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Summary(command) => district::summary(command),
         Command::District(command) => district::run(command),
         Command::Read(args) => document::read(args),
+        Command::Zim(args) => zim::check(args),
         Command::ExtractWorker(args) => document::worker(args),
     };
     match result {

@@ -50,6 +50,9 @@ pub enum Command {
     /// Print the text read from a PDF, Word (.docx) or LibreOffice (.odt) document, as the
     /// library indexes it (read in a bounded worker, like the server does).
     Read(ReadArgs),
+    /// Check a ZIM file (Kiwix's offline libraries) whole: its directory, every cluster and
+    /// its checksum; print what it holds. Exits 1 if it cannot be read.
+    Zim(ZimArgs),
     /// Read one document from standard input and answer in JSON (what `read` and the server
     /// run, bounded by the kernel).
     #[command(hide = true)]
@@ -67,6 +70,30 @@ pub struct ReadArgs {
     /// Read scanned pages with Tesseract (when installed, with its Vietnamese data).
     #[arg(long)]
     pub ocr: bool,
+}
+
+/// Options of `hoclieu zim`.
+#[derive(Debug, clap::Args)]
+pub struct ZimArgs {
+    /// The ZIM file (or the first part, `.zimaa`, of a split one).
+    pub file: PathBuf,
+    /// Where the archive starts in the file, for one embedded in another file.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// The archive's pieces in a larger file, in order, as OFFSET:LENGTH (repeated).
+    #[arg(long = "range", value_parser = parse_range)]
+    pub ranges: Vec<(u64, u64)>,
+    /// Also read every article's content (slower: decodes everything).
+    #[arg(long)]
+    pub read_all: bool,
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (o, n) = s.split_once(':').ok_or("expected OFFSET:LENGTH")?;
+    Ok((
+        o.parse().map_err(|e| format!("offset: {e}"))?,
+        n.parse().map_err(|e| format!("length: {e}"))?,
+    ))
 }
 
 /// Options of the worker.

@@ -12,6 +12,7 @@ pub mod document;
 pub mod package;
 pub mod report;
 pub mod serve;
+pub mod zim;
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
