@@ -125,3 +125,26 @@ pub fn request_headers(data: &[u8]) {
         "unsafe name from {name:?}: {slug:?}"
     );
 }
+
+/// A ZIM archive a centre copied in: opened, checked whole, and every article resolved and
+/// read, as the server would.
+pub fn zim(data: &[u8]) {
+    let Ok(zim) = crate::zim::Archive::from_bytes(data.to_vec()) else {
+        return;
+    };
+    let _ = zim.verify(|_, _| {});
+    let _ = zim.main_page();
+    let _ = zim.metadata("Title");
+    if let Ok(articles) = zim.articles() {
+        for k in 0..articles.len().min(64) {
+            if let Ok(i) = zim.article(&articles, k)
+                && let Ok((_, d)) = zim.resolve(i)
+                && let crate::zim::Target::Item { cluster, blob, .. } = d.target
+                && let Ok(b) = zim.blob(cluster, blob)
+            {
+                let _ = zim.read_blob(&b, 1 << 20);
+                let _ = zim.lookup(&zim.url_path(&d));
+            }
+        }
+    }
+}

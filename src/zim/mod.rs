@@ -140,6 +140,11 @@ impl Archive {
         Archive::from_source(Source::open(&[(path.to_path_buf(), offset, Some(len))])?)
     }
 
+    /// An archive held in memory (tests and fuzzing; the server reads files).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Archive, ZimError> {
+        Archive::from_source(Source::memory(bytes))
+    }
+
     fn from_source(source: Source) -> Result<Archive, ZimError> {
         let mut head = [0u8; 80];
         let n = source.read_at(0, &mut head)?;

@@ -12,10 +12,32 @@ use std::path::{Path, PathBuf};
 
 use super::ZimError;
 
+/// Where a part's bytes are read from.
+#[derive(Debug)]
+enum Bytes {
+    File(File),
+    /// An archive held in memory (tests, fuzzing).
+    Memory(Vec<u8>),
+}
+
+impl Bytes {
+    fn read_at(&self, buf: &mut [u8], at: u64) -> io::Result<usize> {
+        match self {
+            Bytes::File(f) => f.read_at(buf, at),
+            Bytes::Memory(m) => {
+                let from = (at as usize).min(m.len());
+                let n = buf.len().min(m.len() - from);
+                buf[..n].copy_from_slice(&m[from..from + n]);
+                Ok(n)
+            }
+        }
+    }
+}
+
 /// `len` bytes of a file from `offset`, and where they start in the archive.
 #[derive(Debug)]
 struct Part {
-    file: File,
+    file: Bytes,
     offset: u64,
     start: u64,
     len: u64,
@@ -77,7 +99,7 @@ impl Source {
             // Empty parts (zimsplit leaves one at the end) hold nothing to read.
             if len > 0 {
                 parts.push(Part {
-                    file,
+                    file: Bytes::File(file),
                     offset: *offset,
                     start,
                     len,
@@ -90,6 +112,21 @@ impl Source {
             len: start,
             paths,
         })
+    }
+
+    /// An archive held in memory.
+    pub(super) fn memory(bytes: Vec<u8>) -> Source {
+        let len = bytes.len() as u64;
+        Source {
+            parts: vec![Part {
+                file: Bytes::Memory(bytes),
+                offset: 0,
+                start: 0,
+                len,
+            }],
+            len,
+            paths: Vec::new(),
+        }
     }
 
     /// The archive's length in bytes.

@@ -31,3 +31,5 @@ mod server;
 mod staff;
 mod usage;
 mod util;
+mod zim;
+mod zimmaker;

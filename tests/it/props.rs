@@ -136,12 +136,13 @@ proptest! {
 fn fuzz_corpora_replay() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     type Target = (&'static str, fn(&[u8]));
-    let targets: [Target; 5] = [
+    let targets: [Target; 6] = [
         ("front_matter", hoclieu::fuzzing::material_file),
         ("search_query", hoclieu::fuzzing::search_query),
         ("package_read", hoclieu::fuzzing::package),
         ("range_header", hoclieu::fuzzing::request_headers),
         ("document", hoclieu::fuzzing::document),
+        ("zim", hoclieu::fuzzing::zim),
     ];
     let mut replayed = 0;
     for (name, run) in targets {

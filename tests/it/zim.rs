@@ -1,0 +1,463 @@
+//! The ZIM reader on archives made by zim-tools as a centre's would be, on the layouts and
+//! compressions older archives use, and on damaged and hostile files.
+
+use hoclieu::zim::{Archive, Articles, Target, ZimError};
+
+use crate::zimmaker::{self, Item, Layout, Packing};
+
+/// The site the zimwriterfs tests pack: Vietnamese pages, a picture, a style sheet, a page in
+/// a folder and a redirect page.
+fn site() -> Vec<(&'static str, Vec<u8>)> {
+    let page = |title: &str, body: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <link rel=\"stylesheet\" href=\"style.css\"></head><body><h1>{title}</h1>{body}</body></html>"
+        )
+        .into_bytes()
+    };
+    vec![
+        (
+            "index.html",
+            page(
+                "Trang chính",
+                "<p><a href=\"trong_lua.html\">Trồng lúa</a> <a href=\"y_te/sot.html\">Sốt</a></p>",
+            ),
+        ),
+        (
+            "trong_lua.html",
+            page(
+                "Trồng lúa nước",
+                "<p>Gieo mạ, cấy lúa và bón phân đúng lúc.</p><img src=\"anh/lua.png\">",
+            ),
+        ),
+        (
+            "y_te/sot.html",
+            page("Trẻ bị sốt", "<p>Đo nhiệt độ, cho uống nhiều nước.</p>"),
+        ),
+        (
+            "lua.html",
+            b"<html><head><meta http-equiv=\"refresh\" content=\"0;url=trong_lua.html\"></head></html>"
+                .to_vec(),
+        ),
+        ("style.css", b"body { font-family: sans-serif }".to_vec()),
+        ("anh/lua.png", zimmaker::illustration()),
+    ]
+}
+
+fn content(zim: &Archive, url: &str) -> Option<(String, Vec<u8>)> {
+    let i = zim.lookup(url).unwrap()?;
+    let (_, d) = zim.resolve(i).unwrap();
+    let Target::Item {
+        mime,
+        cluster,
+        blob,
+    } = d.target
+    else {
+        return None;
+    };
+    let b = zim.blob(cluster, blob).unwrap();
+    Some((
+        zim.mime(mime).to_string(),
+        zim.read_blob(&b, 1 << 24).unwrap(),
+    ))
+}
+
+fn article_titles(zim: &Archive) -> Vec<String> {
+    let articles = zim.articles().unwrap();
+    (0..articles.len())
+        .map(|k| {
+            let (_, d) = zim.resolve(zim.article(&articles, k).unwrap()).unwrap();
+            String::from_utf8(d.title).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn an_archive_made_by_zimwriterfs_reads_back_byte_for_byte() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("thu.zim");
+    let files = site();
+    zimmaker::zimwriterfs(dir.path(), &files, "index.html", &out);
+    let zim = Archive::open(&out).unwrap();
+    assert!(zim.new_layout());
+    assert_eq!(
+        zim.metadata("Title").unwrap().as_deref(),
+        Some("Thư viện thử")
+    );
+    assert_eq!(zim.metadata("Language").unwrap().as_deref(), Some("vie"));
+    assert_eq!(zim.metadata("Nothing").unwrap(), None);
+    let main = zim.main_page().unwrap().unwrap();
+    assert_eq!(zim.url_path(&zim.dirent(main).unwrap()), "index.html");
+    for (path, bytes) in files.iter().filter(|f| f.0 != "lua.html") {
+        let (mime, got) = content(&zim, path).unwrap_or_else(|| panic!("{path} missing"));
+        assert_eq!(&got, bytes, "{path}");
+        assert!(!mime.is_empty());
+    }
+    // The meta-refresh page became a redirect to the page it names.
+    let i = zim.lookup("lua.html").unwrap().unwrap();
+    assert!(matches!(zim.dirent(i).unwrap().target, Target::Redirect(_)));
+    let (_, d) = zim.resolve(i).unwrap();
+    assert_eq!(d.path, b"trong_lua.html");
+    assert_eq!(zim.lookup("khong_co.html").unwrap(), None);
+    assert_eq!(zim.lookup("").unwrap(), None);
+    // The front articles are the pages, in title order, not the style sheet or the picture.
+    let titles = article_titles(&zim);
+    assert!(titles.contains(&"Trồng lúa nước".to_string()), "{titles:?}");
+    assert!(titles.contains(&"Trẻ bị sốt".to_string()), "{titles:?}");
+    assert!(
+        !titles
+            .iter()
+            .any(|t| t.ends_with(".css") || t.ends_with(".png"))
+    );
+    let checked = zim.verify(|_, _| {}).unwrap();
+    assert!(checked.checksum);
+    assert!(checked.redirects >= 2, "W/mainPage and lua.html");
+}
+
+#[test]
+fn a_split_archive_reads_as_the_whole() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("thu.zim");
+    // Big enough to need parts: a picture of noise that does not compress.
+    let mut files = site();
+    let noise: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    files.push(("anh/nhieu.bin", noise.clone()));
+    zimmaker::zimwriterfs(dir.path(), &files, "index.html", &out);
+    let parts = zimmaker::zimsplit(&out, 100_000);
+    let filled = parts
+        .iter()
+        .filter(|p| p.metadata().unwrap().len() > 0)
+        .count();
+    assert!(filled >= 2, "{parts:?}");
+    let whole = Archive::open(&out).unwrap();
+    let split = Archive::open(&parts[0]).unwrap();
+    assert_eq!(split.paths().len(), parts.len());
+    assert_eq!(split.size(), whole.size());
+    assert_eq!(split.uuid(), whole.uuid());
+    assert_eq!(content(&split, "anh/nhieu.bin").unwrap().1, noise);
+    assert_eq!(
+        content(&split, "trong_lua.html").unwrap(),
+        content(&whole, "trong_lua.html").unwrap()
+    );
+    split.verify(|_, _| {}).unwrap();
+    // The base name finds the parts too.
+    let by_name = dir.path().join("thu.split.zim");
+    assert_eq!(Archive::open(&by_name).unwrap().size(), whole.size());
+    // A missing part is refused: the archive is shorter than its header says.
+    std::fs::remove_file(&parts[filled - 1]).unwrap();
+    let err = Archive::open(&parts[0]).map(|_| ()).unwrap_err();
+    assert!(matches!(err, ZimError::Damaged(_)), "{err}");
+}
+
+/// An archive in the old layout (namespaces in URLs), in xz clusters of two items.
+fn old_xz() -> Vec<u8> {
+    let items = vec![
+        Item::page(b'A', "Trang_chính", "Trang chính", "<p>Xin chào</p>"),
+        Item::page(
+            b'A',
+            "Lúa",
+            "Lúa",
+            "<p>Cây lương thực.</p><img src=\"../I/lua.png\">",
+        ),
+        Item::page(b'A', "Sởi", "Bệnh sởi", "<p>Tiêm vắc xin phòng sởi.</p>"),
+        Item::redirect(b'A', "Benh_soi", "Benh soi", (b'A', "Sởi")),
+        Item::file(b'I', "lua.png", "image/png", zimmaker::illustration()),
+        Item::file(b'-', "style.css", "text/css", b"p { margin: 0 }".to_vec()),
+        Item::file(
+            b'M',
+            "Title",
+            "text/plain",
+            "Thư viện cũ".as_bytes().to_vec(),
+        ),
+    ];
+    zimmaker::write(
+        items,
+        &Layout {
+            new: false,
+            packing: Packing::Xz,
+            extended: false,
+            per_cluster: 2,
+            main: (b'A', "Trang_chính".into()),
+        },
+    )
+}
+
+#[test]
+fn old_layout_and_xz_clusters_read() {
+    let zim = Archive::from_bytes(old_xz()).unwrap();
+    assert!(!zim.new_layout());
+    assert_eq!(
+        zim.metadata("Title").unwrap().as_deref(),
+        Some("Thư viện cũ")
+    );
+    let main = zim.main_page().unwrap().unwrap();
+    assert_eq!(zim.url_path(&zim.dirent(main).unwrap()), "A/Trang_chính");
+    assert_eq!(
+        content(&zim, "A/Sởi").unwrap(),
+        (
+            "text/html".into(),
+            b"<p>Ti\xc3\xaam v\xe1\xba\xafc xin ph\xc3\xb2ng s\xe1\xbb\x9fi.</p>".to_vec()
+        )
+    );
+    assert_eq!(content(&zim, "A/Benh_soi"), content(&zim, "A/Sởi"));
+    assert_eq!(
+        content(&zim, "I/lua.png").unwrap().1,
+        zimmaker::illustration()
+    );
+    assert_eq!(content(&zim, "-/style.css").unwrap().0, "text/css");
+    // Without a namespace, an old archive has no such URL.
+    assert_eq!(zim.lookup("Sởi").unwrap(), None);
+    // The articles are the A namespace: pages and the redirect, not pictures or metadata.
+    let articles = zim.articles().unwrap();
+    assert!(matches!(articles, Articles::Range(_)));
+    assert_eq!(articles.len(), 4);
+    let checked = zim.verify(|_, _| {}).unwrap();
+    assert_eq!((checked.items, checked.redirects), (6, 1));
+}
+
+#[test]
+fn extended_zstd_and_stored_clusters_read() {
+    for (packing, extended) in [
+        (Packing::Zstd, true),
+        (Packing::Stored, true),
+        (Packing::Stored, false),
+        (Packing::Xz, true),
+    ] {
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let items = vec![
+            Item::page(b'C', "index.html", "Trang chính", "<p>Chào</p>"),
+            Item::page(b'C', "a/b.html", "Bài B", "<p>B</p>"),
+            Item::file(b'C', "video.webm", "video/webm", big.clone()),
+            Item::file(b'M', "Language", "text/plain", b"vie".to_vec()),
+        ];
+        let bytes = zimmaker::write(
+            items,
+            &Layout {
+                new: true,
+                packing,
+                extended,
+                per_cluster: 3,
+                main: (b'C', "index.html".into()),
+            },
+        );
+        let zim = Archive::from_bytes(bytes).unwrap();
+        let what = format!("{packing:?} extended={extended}");
+        assert_eq!(content(&zim, "video.webm").unwrap().1, big, "{what}");
+        assert_eq!(content(&zim, "a/b.html").unwrap().1, b"<p>B</p>", "{what}");
+        // A range of a big item, as an HTTP range request reads it.
+        let i = zim.lookup("video.webm").unwrap().unwrap();
+        let Target::Item { cluster, blob, .. } = zim.dirent(i).unwrap().target else {
+            panic!("{what}");
+        };
+        let b = zim.blob(cluster, blob).unwrap();
+        let mut buf = [0u8; 10];
+        assert_eq!(zim.read_blob_at(&b, 150_000, &mut buf).unwrap(), 10);
+        assert_eq!(&buf[..], &big[150_000..150_010], "{what}");
+        assert_eq!(zim.read_blob_at(&b, 199_995, &mut buf).unwrap(), 5);
+        assert!(matches!(
+            zim.read_blob(&b, 1000),
+            Err(ZimError::TooLarge(_))
+        ));
+        assert_eq!(article_titles(&zim), ["Bài B", "Trang chính"], "{what}");
+        zim.verify(|_, _| {}).unwrap();
+    }
+}
+
+#[test]
+fn a_cluster_that_inflates_past_the_limit_is_refused() {
+    // 80 MB of zeros in one zstd cluster: a few kilobytes on disk.
+    let zeros = vec![0u8; 80 << 20];
+    let items = vec![
+        Item::page(b'C', "index.html", "Trang", "<p>x</p>"),
+        Item::file(b'C', "bom.bin", "application/octet-stream", zeros),
+    ];
+    let bytes = zimmaker::write(
+        items,
+        &Layout {
+            new: true,
+            packing: Packing::Zstd,
+            extended: false,
+            per_cluster: 2,
+            main: (b'C', "index.html".into()),
+        },
+    );
+    assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+    let zim = Archive::from_bytes(bytes).unwrap();
+    let i = zim.lookup("index.html").unwrap().unwrap();
+    let Target::Item { cluster, blob, .. } = zim.dirent(i).unwrap().target else {
+        panic!()
+    };
+    let err = zim.blob(cluster, blob).unwrap_err();
+    assert!(matches!(err, ZimError::TooLarge(_)), "{err}");
+    assert!(zim.verify(|_, _| {}).is_err());
+}
+
+/// Header fields of a sound archive, each set to a value that breaks it.
+#[test]
+fn a_broken_header_is_refused_with_a_reason() {
+    let good = old_xz();
+    fn at(b: &mut [u8], off: usize, v: &[u8]) {
+        b[off..off + v.len()].copy_from_slice(v)
+    }
+    type Break = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(&str, Break)> = vec![
+        ("magic", Box::new(|b| at(b, 0, b"ZIM\x05"))),
+        ("major version", Box::new(|b| at(b, 4, &9u16.to_le_bytes()))),
+        (
+            "entry count",
+            Box::new(|b| at(b, 24, &u32::MAX.to_le_bytes())),
+        ),
+        (
+            "cluster count",
+            Box::new(|b| at(b, 28, &0u32.to_le_bytes())),
+        ),
+        (
+            "path pointers",
+            Box::new(|b| at(b, 32, &(u64::MAX - 4).to_le_bytes())),
+        ),
+        (
+            "title pointers",
+            Box::new(|b| at(b, 40, &(1u64 << 40).to_le_bytes())),
+        ),
+        (
+            "cluster pointers",
+            Box::new(|b| at(b, 48, &8u64.to_le_bytes())),
+        ),
+        ("mime list", Box::new(|b| at(b, 56, &81u64.to_le_bytes()))),
+        ("main page", Box::new(|b| at(b, 64, &1000u32.to_le_bytes()))),
+        (
+            "checksum position",
+            Box::new(|b| at(b, 72, &12u64.to_le_bytes())),
+        ),
+        ("too short", Box::new(|b| b.truncate(40))),
+        (
+            "mime list without end",
+            Box::new(|b| {
+                let end = b[80..].iter().position(|&c| c == 0).unwrap() + 80;
+                b[end] = b'x';
+                b[end + 1..].iter_mut().take(20_000).for_each(|c| {
+                    if *c == 0 {
+                        *c = b'y'
+                    }
+                });
+            }),
+        ),
+    ];
+    for (what, break_it) in cases {
+        let mut b = good.clone();
+        break_it(&mut b);
+        let refused = Archive::from_bytes(b).and_then(|z| z.verify(|_, _| {}).map(|_| ()));
+        let err = refused.expect_err(what);
+        assert!(!err.to_string().is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn damage_past_the_header_is_found_by_the_check() {
+    let good = old_xz();
+    let zim = Archive::from_bytes(good.clone()).unwrap();
+    zim.verify(|_, _| {}).unwrap();
+    let entries = zim.entry_count() as usize;
+    let path_ptrs = u64::from_le_bytes(good[32..40].try_into().unwrap()) as usize;
+    // Two directory pointers swapped: the entries are out of order.
+    let mut b = good.clone();
+    let (x, y) = (path_ptrs + 8, path_ptrs + 16);
+    let (p, q) = (b[x..x + 8].to_vec(), b[y..y + 8].to_vec());
+    b[x..x + 8].copy_from_slice(&q);
+    b[y..y + 8].copy_from_slice(&p);
+    zimmaker::seal(&mut b);
+    let err = Archive::from_bytes(b)
+        .unwrap()
+        .verify(|_, _| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("thứ tự"), "{err}");
+    // A redirect to an entry that does not exist.
+    let mut b = good.clone();
+    let zim = Archive::from_bytes(good.clone()).unwrap();
+    let r = zim.lookup("A/Benh_soi").unwrap().unwrap() as usize;
+    let pos = u64::from_le_bytes(
+        b[path_ptrs + 8 * r..path_ptrs + 8 * r + 8]
+            .try_into()
+            .unwrap(),
+    ) as usize;
+    b[pos + 8..pos + 12].copy_from_slice(&(entries as u32 + 5).to_le_bytes());
+    zimmaker::seal(&mut b);
+    let zim = Archive::from_bytes(b).unwrap();
+    assert!(zim.resolve(r as u32).is_err());
+    assert!(zim.verify(|_, _| {}).is_err());
+    // One byte changed anywhere: at least the checksum says so.
+    let mut b = good.clone();
+    b[200] ^= 0x55;
+    assert!(
+        Archive::from_bytes(b)
+            .and_then(|z| z.verify(|_, _| {}))
+            .is_err()
+    );
+}
+
+/// Deterministic damage of every kind (flipped bytes, cut files, zeroed runs) on archives of
+/// each layout and compression: never a panic, never a hang, and reads stay bounded.
+#[test]
+fn mangled_archives_never_panic() {
+    let mut seeds = vec![old_xz()];
+    for packing in [Packing::Zstd, Packing::Stored] {
+        seeds.push(zimmaker::write(
+            vec![
+                Item::page(b'C', "index.html", "Trang", "<p>Chào bà con</p>"),
+                Item::page(b'C', "b.html", "Bài", "<p>Bài hai</p>"),
+                Item::redirect(b'C', "c.html", "Ba", (b'C', "b.html")),
+                Item::file(b'M', "Title", "text/plain", b"T".to_vec()),
+            ],
+            &Layout {
+                new: true,
+                packing,
+                extended: packing == Packing::Stored,
+                per_cluster: 2,
+                main: (b'C', "index.html".into()),
+            },
+        ));
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let started = std::time::Instant::now();
+    for seed in &seeds {
+        for _ in 0..300 {
+            let mut b = seed.clone();
+            match next() % 4 {
+                0 => {
+                    for _ in 0..1 + next() % 4 {
+                        let i = (next() as usize) % b.len();
+                        b[i] ^= 1 << (next() % 8);
+                    }
+                }
+                1 => b.truncate((next() as usize) % b.len()),
+                2 => {
+                    let i = (next() as usize) % b.len();
+                    let n = (1 + next() as usize % 16).min(b.len() - i);
+                    b[i..i + n].fill(if next() % 2 == 0 { 0 } else { 0xff });
+                }
+                _ => {
+                    // Damage past the header, with the checksum made to match.
+                    let i = 80 + (next() as usize) % (b.len() - 96);
+                    b[i] = next() as u8;
+                    zimmaker::seal(&mut b);
+                }
+            }
+            hoclieu::fuzzing::zim(&b);
+        }
+    }
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
