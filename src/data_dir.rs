@@ -14,6 +14,8 @@ pub const HISTORY: &str = "history";
 pub const LESSONS: &str = "lessons";
 /// The search index (rebuilt whenever it is missing or stale).
 pub const INDEX: &str = "index";
+/// ZIM files (Kiwix's offline libraries), each served as a collection.
+pub const ZIM: &str = "zim";
 /// Which starter materials the centre hides.
 pub const LIBRARY_SETTINGS: &str = "library.toml";
 /// Where a restored backup puts the settings file it carried.
@@ -109,6 +111,11 @@ impl DataDir {
     /// The search index folder.
     pub fn index(&self) -> PathBuf {
         self.root.join(INDEX)
+    }
+
+    /// The ZIM collections folder.
+    pub fn zim(&self) -> PathBuf {
+        self.root.join(ZIM)
     }
 
     /// The hidden-materials list.

@@ -13,6 +13,7 @@ pub mod box_key;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
+pub mod collections;
 pub mod content;
 pub mod data_dir;
 pub mod district;

@@ -42,6 +42,7 @@ pub struct App {
     loader: Option<tokio::task::JoinHandle<()>>,
     /// Reads documents copied into the library folder (see [`super::loose_documents`]).
     reading: Option<tokio::task::JoinHandle<()>>,
+    shelving: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for App {
@@ -133,6 +134,11 @@ impl App {
             centre,
             Some(data.root().to_path_buf()),
         ));
+        let collections = Arc::new(crate::collections::Shelf::new(data.zim()));
+        if !storage.is_read_only() {
+            let _ = std::fs::create_dir_all(collections.dir());
+        }
+        collections.rescan();
         let state = AppState {
             library,
             lessons,
@@ -148,6 +154,7 @@ impl App {
             }),
             staff: Arc::new(StaffMemory::default()),
             search_permits: SearchPermits::default(),
+            collections,
         };
         Ok(App {
             state,
@@ -156,6 +163,7 @@ impl App {
             announced: None,
             loader: None,
             reading: None,
+            shelving: None,
         })
     }
 
@@ -178,6 +186,9 @@ impl App {
         self.reading = Some(tokio::spawn(super::loose_documents::run(
             self.state.clone(),
         )));
+        self.shelving = Some(tokio::spawn(watch_collections(Arc::clone(
+            &self.state.collections,
+        ))));
         let settings = &self.state.site.settings;
         self.announced = settings
             .mdns
@@ -202,6 +213,9 @@ impl App {
         }
         if let Some(r) = self.reading.take() {
             r.abort();
+        }
+        if let Some(s) = self.shelving.take() {
+            s.abort();
         }
         self.watcher = None;
         if let Some(d) = self.announced.take() {
@@ -358,4 +372,21 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
         },
         writer,
     ))
+}
+
+/// How often the collections folder is looked at again.
+const SHELF_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps the collections in step with `DATA/zim/`, and checks new archives whole, one at a
+/// time, in the background.
+async fn watch_collections(shelf: Arc<crate::collections::Shelf>) {
+    loop {
+        let s = Arc::clone(&shelf);
+        let _ = tokio::task::spawn_blocking(move || {
+            s.rescan();
+            while s.check_next() {}
+        })
+        .await;
+        tokio::time::sleep(SHELF_EVERY).await;
+    }
 }

@@ -132,3 +132,111 @@ pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Re
         }
     }))
 }
+
+/// An item of a ZIM collection: a small one held in memory, a big one (stored uncompressed)
+/// read from the archive a chunk at a time on the blocking pool.
+pub struct ZimEntity {
+    archive: std::sync::Arc<crate::zim::Archive>,
+    blob: crate::zim::Blob,
+    etag: HeaderValue,
+    headers: HeaderMap,
+}
+
+/// Bytes read from a ZIM file per chunk of a big item.
+const ZIM_CHUNK: u64 = 64 * 1024;
+
+impl ZimEntity {
+    /// The item `blob` of `archive`, entry `entry`, of type `content_type`, with `headers`
+    /// added to the response.
+    pub fn new(
+        archive: std::sync::Arc<crate::zim::Archive>,
+        blob: crate::zim::Blob,
+        entry: u32,
+        content_type: &str,
+        mut headers: HeaderMap,
+    ) -> ZimEntity {
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            headers.insert(header::CONTENT_TYPE, v);
+        }
+        // The archive's uuid changes with each edition: with the entry, it names the bytes.
+        let tag = format!("\"{}-{entry}\"", crate::content::hex(&archive.uuid()[..8]));
+        ZimEntity {
+            archive,
+            blob,
+            etag: HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\"")),
+            headers,
+        }
+    }
+}
+
+impl http_serve::Entity for ZimEntity {
+    type Error = BoxError;
+    type Data = Bytes;
+
+    fn len(&self) -> u64 {
+        self.blob.len()
+    }
+
+    fn get_range(
+        &self,
+        range: Range<u64>,
+    ) -> Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send + Sync>> {
+        let (archive, blob) = (std::sync::Arc::clone(&self.archive), self.blob.clone());
+        Box::pin(futures_util::stream::unfold(range.start, move |at| {
+            let (archive, blob) = (std::sync::Arc::clone(&archive), blob.clone());
+            let end = range.end;
+            async move {
+                if at >= end {
+                    return None;
+                }
+                let n = (end - at).min(ZIM_CHUNK) as usize;
+                let read = tokio::task::spawn_blocking(move || {
+                    let mut buf = vec![0u8; n];
+                    archive
+                        .read_blob_at(&blob, at, &mut buf)
+                        .map(|got| Bytes::from(buf).slice(..got))
+                })
+                .await;
+                let chunk: Result<Bytes, BoxError> = match read {
+                    Ok(Ok(b)) if !b.is_empty() => Ok(b),
+                    Ok(Ok(_)) => Err("ZIM item ended early".into()),
+                    Ok(Err(e)) => Err(Box::new(e)),
+                    Err(e) => Err(Box::new(e)),
+                };
+                // After an error the stream ends: the next state is past the end.
+                let next = match &chunk {
+                    Ok(b) => at + b.len() as u64,
+                    Err(_) => end,
+                };
+                Some((chunk, next))
+            }
+        }))
+    }
+
+    fn add_headers(&self, h: &mut HeaderMap) {
+        h.extend(self.headers.clone());
+    }
+
+    fn etag(&self) -> Option<HeaderValue> {
+        Some(self.etag.clone())
+    }
+
+    fn last_modified(&self) -> Option<SystemTime> {
+        None
+    }
+}
+
+/// Serves a ZIM item for `req` (GET or HEAD), with Range and conditional requests.
+pub fn serve_zim<B>(entity: ZimEntity, req: &Request<B>) -> Response {
+    if asks_only_empty_suffixes(req.headers()) {
+        return Response::builder()
+            .status(axum::http::StatusCode::RANGE_NOT_SATISFIABLE)
+            .header(
+                header::CONTENT_RANGE,
+                format!("bytes */{}", entity.blob.len()),
+            )
+            .body(Body::empty())
+            .unwrap_or_default();
+    }
+    http_serve::serve(entity, req).map(Body::new)
+}

@@ -39,6 +39,8 @@ pub struct AppState {
     pub staff: Arc<StaffMemory>,
     /// Searches running at once.
     pub search_permits: SearchPermits,
+    /// The ZIM files served as collections.
+    pub collections: Arc<crate::collections::Shelf>,
 }
 
 /// The box's settings as pages need them.

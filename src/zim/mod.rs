@@ -10,6 +10,7 @@ mod cluster;
 mod dirent;
 mod header;
 mod source;
+pub use source::split_parts;
 mod verify;
 
 use std::path::{Path, PathBuf};

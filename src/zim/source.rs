@@ -57,7 +57,7 @@ pub(super) struct Source {
 
 /// The parts of a split archive, in order: `name.zimaa`, `name.zimab`… up to the first one
 /// missing. `first` is the `.zimaa` file.
-pub(super) fn split_parts(first: &Path) -> Vec<PathBuf> {
+pub fn split_parts(first: &Path) -> Vec<PathBuf> {
     let Some(name) = first.file_name().and_then(|n| n.to_str()) else {
         return vec![first.to_path_buf()];
     };

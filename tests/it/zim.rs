@@ -461,3 +461,144 @@ fn mangled_archives_never_panic() {
     }
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
+
+/// A box with the site packed by zimwriterfs as `DATA/zim/thu.zim`, and the noise file's
+/// bytes (a big item, stored uncompressed).
+fn box_with_collection() -> (crate::util::TestApp, Vec<u8>) {
+    let app = crate::util::TestApp::new();
+    let work = tempfile::tempdir().unwrap();
+    let mut files = site();
+    let noise: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    files.push(("anh/nhieu.bin", noise.clone()));
+    let out = work.path().join("thu.zim");
+    zimmaker::zimwriterfs(work.path(), &files, "index.html", &out);
+    std::fs::create_dir_all(app.data.join("zim")).unwrap();
+    std::fs::copy(&out, app.data.join("zim/thu.zim")).unwrap();
+    assert!(app.state.collections.rescan());
+    (app, noise)
+}
+
+#[tokio::test]
+async fn a_zim_file_in_the_data_folder_is_a_collection() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (app, noise) = box_with_collection();
+    let home = app.get("/").await;
+    home.assert_status(200);
+    assert!(home.text().contains("Thư viện thử"), "{}", home.text());
+    assert!(home.text().contains("href=\"/z/thu/index.html\""));
+    let main = app.get("/z/thu/").await;
+    main.assert_status(303);
+    assert_eq!(main.header("location"), "/z/thu/index.html");
+    app.get("/z/thu").await.assert_status(303);
+    let page = app.get("/z/thu/trong_lua.html").await;
+    page.assert_status(200);
+    assert_eq!(page.body, site()[1].1);
+    assert!(page.header("content-type").starts_with("text/html"));
+    // Someone else's HTML: a sandbox of its own, no forms, nowhere to send data.
+    let csp = page.header("content-security-policy");
+    assert!(csp.starts_with("sandbox"), "{csp}");
+    assert!(
+        !csp.contains("allow-same-origin") && !csp.contains("allow-forms"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("connect-src 'none'") && csp.contains("form-action 'none'"),
+        "{csp}"
+    );
+    // Its folders, pictures and Vietnamese paths, percent-encoded or not.
+    let png = app.get("/z/thu/anh/lua.png").await;
+    png.assert_status(200);
+    assert_eq!(png.body, zimmaker::illustration());
+    assert_eq!(png.header("content-type"), "image/png");
+    app.get("/z/thu/y_te/sot.html").await.assert_status(200);
+    // A redirect entry sends the browser to its target.
+    let r = app.get("/z/thu/lua.html").await;
+    assert!(r.status.is_redirection(), "{}", r.status);
+    assert_eq!(r.header("location"), "/z/thu/trong_lua.html");
+    // A big item, by ranges, as a video player asks.
+    let part = app
+        .get_with("/z/thu/anh/nhieu.bin", &[("range", "bytes=100000-100099")])
+        .await;
+    part.assert_status(206);
+    assert_eq!(part.body, &noise[100_000..100_100]);
+    let whole = app.get("/z/thu/anh/nhieu.bin").await;
+    whole.assert_status(200);
+    assert_eq!(whole.body, noise);
+    let etag = whole.header("etag").to_string();
+    app.get_with("/z/thu/anh/nhieu.bin", &[("if-none-match", &etag)])
+        .await
+        .assert_status(304);
+    app.get_with("/z/thu/anh/nhieu.bin", &[("range", "bytes=400000-")])
+        .await
+        .assert_status(416);
+    // What it does not hold, and what no collection is.
+    for url in [
+        "/z/thu/khong_co.html",
+        "/z/thu/../../etc/passwd",
+        "/z/thu/%2e%2e/%2e%2e/etc/passwd",
+        "/z/thu/M/Title",
+        "/z/khac/index.html",
+        "/z/khac/",
+    ] {
+        app.get(url).await.assert_status(404);
+    }
+}
+
+#[tokio::test]
+async fn removing_the_file_removes_the_collection() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (app, _) = box_with_collection();
+    app.get("/z/thu/index.html").await.assert_status(200);
+    std::fs::remove_file(app.data.join("zim/thu.zim")).unwrap();
+    assert!(app.state.collections.rescan());
+    app.get("/z/thu/index.html").await.assert_status(404);
+    assert!(!app.get("/").await.text().contains("Thư viện thử"));
+}
+
+#[tokio::test]
+async fn a_damaged_zim_file_is_refused_with_its_reason_and_the_rest_is_served() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (app, _) = box_with_collection();
+    let zim_dir = app.data.join("zim");
+    let good = std::fs::read(zim_dir.join("thu.zim")).unwrap();
+    // Cut short: refused on opening.
+    std::fs::write(zim_dir.join("cut.zim"), &good[..good.len() / 2]).unwrap();
+    // One byte changed in the content: opens, then fails the whole check.
+    let mut flipped = good.clone();
+    flipped[good.len() / 3] ^= 0x40;
+    std::fs::write(zim_dir.join("flipped.zim"), &flipped).unwrap();
+    std::fs::write(zim_dir.join("notes.zim"), "không phải ZIM").unwrap();
+    app.state.collections.rescan();
+    let refused = app.state.collections.refused();
+    let files: Vec<&str> = refused.iter().map(|r| r.file.as_str()).collect();
+    assert!(
+        files.contains(&"cut.zim") && files.contains(&"notes.zim"),
+        "{refused:?}"
+    );
+    assert!(refused.iter().all(|r| !r.reason.is_empty()));
+    app.get("/z/cut/index.html").await.assert_status(404);
+    // Checked whole, one file at a time: the flipped one is withdrawn, the good one stays.
+    while app.state.collections.check_next() {}
+    let refused = app.state.collections.refused();
+    let flipped_reason = refused
+        .iter()
+        .find(|r| r.file == "flipped.zim")
+        .unwrap_or_else(|| panic!("{refused:?}"));
+    assert!(flipped_reason.reason.contains("hỏng"), "{flipped_reason:?}");
+    app.get("/z/flipped/index.html").await.assert_status(404);
+    app.get("/z/thu/index.html").await.assert_status(200);
+    // The outcome is kept: a new start refuses it without reading it whole again.
+    let again = hoclieu::collections::Shelf::new(&zim_dir);
+    again.rescan();
+    assert!(again.refused().iter().any(|r| r.file == "flipped.zim"));
+    assert!(again.unchecked().is_empty(), "{:?}", again.unchecked());
+    assert!(again.get("thu").is_some());
+}

@@ -24,6 +24,7 @@ struct HomePage<'a> {
     fields: Vec<FieldCard>,
     featured: Vec<&'a Material>,
     recent: Vec<&'a Material>,
+    collections: Vec<std::sync::Arc<crate::collections::Collection>>,
 }
 
 /// `GET /`.
@@ -44,6 +45,7 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, AppErro
         fields,
         featured: catalog.library.featured(),
         recent: catalog.library.recently_updated(5),
+        collections: state.collections.list(),
     })?)
 }
 

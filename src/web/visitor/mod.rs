@@ -1,6 +1,7 @@
 //! What villagers open: the home page and fields, materials and their files, search, lessons,
 //! the "about you" page, the wall poster and a lesson's projector page.
 
+pub mod collection;
 pub mod home;
 pub mod lesson;
 pub mod material;
