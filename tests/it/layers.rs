@@ -33,11 +33,14 @@ const FLOORS: &[&[&str]] = &[
     &["summary", "summary_transport"],
     &["lessons"],
     &["usage"],
+    // ZIM files served as collections.
+    &["collections"],
     &["accounts", "search"],
     // The library's error type (over content's errors, used by search and above).
     &["error"],
-    // Documents (PDF, Word, LibreOffice) read as text for materials, in bounded workers.
-    &["documents"],
+    // Documents (PDF, Word, LibreOffice) read as text for materials, in bounded workers; ZIM
+    // archives read.
+    &["documents", "zim"],
     &["content"],
     // The base: no imports from above.
     &[

@@ -465,7 +465,7 @@ fn mangled_archives_never_panic() {
 /// A box with the site packed by zimwriterfs as `DATA/zim/thu.zim`, and the noise file's
 /// bytes (a big item, stored uncompressed).
 fn box_with_collection() -> (crate::util::TestApp, Vec<u8>) {
-    let app = crate::util::TestApp::new();
+    let app = crate::admin::app();
     let work = tempfile::tempdir().unwrap();
     let mut files = site();
     let noise: Vec<u8> = (0..300_000u32)
@@ -595,6 +595,24 @@ async fn a_damaged_zim_file_is_refused_with_its_reason_and_the_rest_is_served() 
     assert!(flipped_reason.reason.contains("hỏng"), "{flipped_reason:?}");
     app.get("/z/flipped/index.html").await.assert_status(404);
     app.get("/z/thu/index.html").await.assert_status(200);
+    // Staff see both: what is served and what is not, with why.
+    let cookie = crate::admin::log_in(&app).await;
+    let page = app
+        .get_with("/admin/materials", &[("cookie", &cookie)])
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(
+        html.contains("Thư viện thử") && html.contains("href=\"/z/thu/index.html\""),
+        "{html}"
+    );
+    for file in [
+        "cut.zim: tệp ZIM hỏng",
+        "flipped.zim: tệp ZIM hỏng",
+        "notes.zim: không phải tệp ZIM",
+    ] {
+        assert!(html.contains(file), "{file} in {html}");
+    }
     // The outcome is kept: a new start refuses it without reading it whole again.
     let again = hoclieu::collections::Shelf::new(&zim_dir);
     again.rescan();

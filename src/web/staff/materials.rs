@@ -33,6 +33,12 @@ struct ListPage {
     /// (id, title, field, the centre's own)
     materials: Vec<(String, String, &'static str, bool)>,
     hidden: Vec<String>,
+    /// ZIM collections: (title, URL, articles, still being checked whole).
+    collections: Vec<(String, String, u32, bool)>,
+    /// ZIM files not served, with their reasons.
+    zim_refused: Vec<String>,
+    /// Where ZIM files go.
+    zim_dir: String,
 }
 
 /// What just happened, shown on the next page.
@@ -92,6 +98,29 @@ pub async fn list(
                 })
                 .collect(),
             hidden,
+            collections: {
+                let unchecked = state.collections.unchecked();
+                state
+                    .collections
+                    .list()
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.title.clone(),
+                            c.url(),
+                            c.articles,
+                            unchecked.contains(&c.name),
+                        )
+                    })
+                    .collect()
+            },
+            zim_refused: state
+                .collections
+                .refused()
+                .into_iter()
+                .map(|r| format!("{}: {}", r.file, r.reason))
+                .collect(),
+            zim_dir: state.collections.dir().display().to_string(),
         })?
         .into_response())
     })
