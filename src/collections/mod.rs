@@ -6,6 +6,8 @@
 //! whole-archive check (directory, clusters, MD5) runs in the background, once per file: its
 //! outcome is kept in `DATA/zim/.checked.json` by size, modification time and uuid.
 
+pub mod text;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
