@@ -16,6 +16,9 @@ pub const LESSONS: &str = "lessons";
 pub const INDEX: &str = "index";
 /// ZIM files (Kiwix's offline libraries), each served as a collection.
 pub const ZIM: &str = "zim";
+/// The ZIM collections' search indexes, one folder each (beside the library's index, which
+/// is rebuilt whole and must not take them with it).
+pub const ZIM_INDEX: &str = "zim-index";
 /// Which starter materials the centre hides.
 pub const LIBRARY_SETTINGS: &str = "library.toml";
 /// Where a restored backup puts the settings file it carried.
@@ -116,6 +119,11 @@ impl DataDir {
     /// The ZIM collections folder.
     pub fn zim(&self) -> PathBuf {
         self.root.join(ZIM)
+    }
+
+    /// The ZIM collections' indexes.
+    pub fn zim_index(&self) -> PathBuf {
+        self.root.join(ZIM_INDEX)
     }
 
     /// The hidden-materials list.

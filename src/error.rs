@@ -34,6 +34,9 @@ pub enum Error {
     /// The box's signing key could not be made or read.
     #[error(transparent)]
     BoxKey(#[from] crate::box_key::KeyError),
+    /// A ZIM archive could not be read.
+    #[error("ZIM: {0}")]
+    Zim(#[from] crate::zim::ZimError),
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -6,6 +6,7 @@
 //! whole-archive check (directory, clusters, MD5) runs in the background, once per file: its
 //! outcome is kept in `DATA/zim/.checked.json` by size, modification time and uuid.
 
+pub mod index;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -86,16 +87,104 @@ pub struct Shelf {
     refused: RwLock<Vec<Refused>>,
     /// Collections whose whole-archive check has not run yet.
     unchecked: RwLock<Vec<String>>,
+    /// Where the collections' search indexes are (`DATA/zim-index`).
+    index_root: PathBuf,
+    /// How far each collection's index is.
+    progress: RwLock<BTreeMap<String, index::Progress>>,
 }
 
 impl Shelf {
-    /// A shelf over `dir` (`DATA/zim`), empty until [`Shelf::rescan`].
-    pub fn new(dir: impl Into<PathBuf>) -> Shelf {
+    /// A shelf over `dir` (`DATA/zim`) with its indexes in `index_root`, empty until
+    /// [`Shelf::rescan`].
+    pub fn new(dir: impl Into<PathBuf>, index_root: impl Into<PathBuf>) -> Shelf {
         Shelf {
             dir: dir.into(),
             served: RwLock::new(Vec::new()),
             refused: RwLock::new(Vec::new()),
             unchecked: RwLock::new(Vec::new()),
+            index_root: index_root.into(),
+            progress: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    /// How far the search index of collection `name` is.
+    pub fn progress(&self, name: &str) -> Option<index::Progress> {
+        read(&self.progress).get(name).copied()
+    }
+
+    /// The index folder of a collection.
+    pub fn index_dir(&self, c: &Collection) -> PathBuf {
+        index::index_dir(&self.index_root, c)
+    }
+
+    /// Indexes the first checked collection whose index is not complete, for at most `time`
+    /// or until `stop`. Returns whether there was one. Blocking.
+    pub fn index_next(
+        &self,
+        time: std::time::Duration,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> bool {
+        let unchecked = self.unchecked();
+        let next = self.list().into_iter().find(|c| {
+            !unchecked.contains(&c.name) && self.progress(&c.name).is_none_or(|p| !p.complete())
+        });
+        let Some(c) = next else {
+            return false;
+        };
+        let dir = self.index_dir(&c);
+        match index::index_some(&c, &dir, time, stop) {
+            Ok(p) => {
+                tracing::info!(
+                    collection = %c.name,
+                    done = p.done,
+                    total = p.total,
+                    rate = format!("{:.0}/s", p.rate),
+                    seconds_left = p.seconds_left().unwrap_or(0),
+                    "indexing ZIM collection"
+                );
+                write(&self.progress).insert(c.name.clone(), p);
+                true
+            }
+            Err(e) => {
+                // Not retried until the file changes or the box restarts.
+                tracing::error!(collection = %c.name, error = %e, "ZIM collection cannot be indexed");
+                write(&self.progress).insert(
+                    c.name.clone(),
+                    index::Progress {
+                        done: u32::MAX,
+                        total: 0,
+                        rate: 0.0,
+                    },
+                );
+                false
+            }
+        }
+    }
+
+    /// Index folders of collections no longer served are removed; the served ones' progress
+    /// is read from their last commit.
+    fn tidy_indexes(&self) {
+        let served = self.list();
+        let keep: Vec<PathBuf> = served.iter().map(|c| self.index_dir(c)).collect();
+        if let Ok(entries) = std::fs::read_dir(&self.index_root) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir()
+                    && !keep.contains(&p)
+                    && let Err(err) = std::fs::remove_dir_all(&p)
+                {
+                    tracing::warn!(dir = %p.display(), error = %err, "old ZIM index not removed");
+                }
+            }
+        }
+        let mut progress = write(&self.progress);
+        progress.retain(|name, _| served.iter().any(|c| c.name == *name));
+        for c in &served {
+            if !progress.contains_key(&c.name)
+                && let Some(p) = index::progress(&self.index_dir(c))
+            {
+                progress.insert(c.name.clone(), p);
+            }
         }
     }
 
@@ -192,6 +281,7 @@ impl Shelf {
         *write(&self.served) = served;
         *write(&self.refused) = refused;
         *write(&self.unchecked) = unchecked;
+        self.tidy_indexes();
         changed
     }
 

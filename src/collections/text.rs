@@ -32,9 +32,40 @@ const HIDDEN: &[&str] = &[
 
 /// Elements that end a line of text.
 const BLOCKS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th", "table", "h1", "h2",
-    "h3", "h4", "h5", "h6", "section", "article", "blockquote", "pre", "figure", "figcaption",
-    "hr", "header", "footer", "main", "nav", "aside", "caption", "details", "summary",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "hr",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+    "caption",
+    "details",
+    "summary",
 ];
 
 #[derive(Default)]
@@ -106,7 +137,8 @@ impl State {
         if BLOCKS.contains(&name) {
             self.owe('\n');
         }
-        let heading = name.len() == 2 && name.starts_with('h') && name.as_bytes()[1].is_ascii_digit();
+        let heading =
+            name.len() == 2 && name.starts_with('h') && name.as_bytes()[1].is_ascii_digit();
         if heading && start {
             // The heading starts after the line break it owes.
             let at = self.out.text.len() + usize::from(!self.out.text.is_empty());
@@ -114,7 +146,11 @@ impl State {
         } else if heading {
             if let Some((at, id)) = self.heading.take() {
                 if name == "h1" && self.h1.is_none() && at <= self.out.text.len() {
-                    self.h1 = Some(self.out.text[at.min(self.out.text.len())..].trim().to_string());
+                    self.h1 = Some(
+                        self.out.text[at.min(self.out.text.len())..]
+                            .trim()
+                            .to_string(),
+                    );
                 }
                 if let Some(id) = id
                     && at <= self.out.text.len()
@@ -226,7 +262,10 @@ mod tests {
         assert_eq!(names.len(), 2, "{a:?}");
         assert!(names[0].0.starts_with("Cách gieo\nNgâm thóc."), "{names:?}");
         assert_eq!(names[0].1, "cach-gieo");
-        assert!(names[1].0.starts_with("Bón phân\nPhân chuồng."), "{names:?}");
+        assert!(
+            names[1].0.starts_with("Bón phân\nPhân chuồng."),
+            "{names:?}"
+        );
         assert_eq!(names[1].1, "Bón_phân");
         // No <title>: the first <h1> names it.
         let b = extract("<h1>Bệnh <i>sởi</i></h1><p>x</p>".as_bytes(), 100);

@@ -614,29 +614,52 @@ fn add_one(
     // the stored text so snippets read as prose.
     let heading = format!("{}\n{}", m.title, m.tags.join("\n"));
     let body = format!("{}\n{}", m.summary, plain);
+    // Offsets are in `body`, which starts with the summary and a line break.
+    let shift = m.summary.len() + 1;
+    let sections: Vec<(usize, &str)> = sections
+        .iter()
+        .map(|s| (s.offset + shift, s.anchor.as_str()))
+        .collect();
+    writer.add_document(document(
+        f,
+        &m.id,
+        m.category.slug(),
+        &heading,
+        &body,
+        &sections,
+    ))?;
+    Ok(())
+}
+
+/// The indexed document of one text: `heading` (title and keywords) weighs as a title,
+/// `body` is searched and stored for snippets, `sections` say where each section of `body`
+/// begins and its anchor. Materials and ZIM articles are both made into documents here.
+pub fn document(
+    f: &Fields,
+    id: &str,
+    category: &str,
+    heading: &str,
+    body: &str,
+    sections: &[(usize, &str)],
+) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
-    doc.add_text(f.id, &m.id);
-    doc.add_text(f.category, m.category.slug());
+    doc.add_text(f.id, id);
+    doc.add_text(f.category, category);
     for field in [f.title_fold, f.title_exact, f.title_pair] {
-        doc.add_text(field, &heading);
+        doc.add_text(field, heading);
     }
-    doc.add_text(f.body_fold, &body);
-    doc.add_text(f.body_exact, &body);
-    doc.add_text(f.body_pair, &body);
+    doc.add_text(f.body_fold, body);
+    doc.add_text(f.body_exact, body);
+    doc.add_text(f.body_pair, body);
     let all = format!("{heading}\n{body}");
     for field in [f.all_fold, f.all_exact, f.all_pair] {
         doc.add_text(field, &all);
     }
     // Stored in the order a result page reads them, so it can stop before the rest of the
-    // text: its length and sections, its head, the rest. Offsets are in `body`, which starts
-    // with the summary and a line break.
+    // text: its length and sections, its head, the rest.
     let mut index = format!("{}\n", body.len());
-    for s in sections {
-        index.push_str(&format!(
-            "{} {}\n",
-            s.offset + m.summary.len() + 1,
-            s.anchor
-        ));
+    for (offset, anchor) in sections {
+        index.push_str(&format!("{offset} {anchor}\n"));
     }
     doc.add_bytes(f.sections, index.as_bytes());
     let mut cut = body.len().min(schema::HEAD_BYTES);
@@ -645,8 +668,22 @@ fn add_one(
     }
     doc.add_bytes(f.snippet_head, &body.as_bytes()[..cut]);
     doc.add_bytes(f.snippet_text, &body.as_bytes()[cut..]);
-    writer.add_document(doc)?;
-    Ok(())
+    doc
+}
+
+/// An index of the same schema and analysis as the library's, in `dir` (made if missing),
+/// for another shelf's texts (a ZIM collection's articles), with a writer of the box's size.
+pub fn shelf_index(dir: &Path) -> Result<(Index, Fields, IndexWriter)> {
+    std::fs::create_dir_all(dir)?;
+    let (schema, fields) = schema::build();
+    let directory = tantivy::directory::MmapDirectory::open(dir)?;
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings())
+        .open_or_create(directory)?;
+    analyzer::register(&index);
+    let w = writer(&index)?;
+    Ok((index, fields, w))
 }
 
 /// Builds a fresh index beside `dir`, then swaps it in.

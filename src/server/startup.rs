@@ -134,7 +134,7 @@ impl App {
             centre,
             Some(data.root().to_path_buf()),
         ));
-        let collections = Arc::new(crate::collections::Shelf::new(data.zim()));
+        let collections = Arc::new(crate::collections::Shelf::new(data.zim(), data.zim_index()));
         if !storage.is_read_only() {
             let _ = std::fs::create_dir_all(collections.dir());
         }
@@ -374,6 +374,9 @@ fn open_usage(data: &DataDir, retention_days: i64) -> crate::Result<(UsageLog, u
     ))
 }
 
+/// Longest the collections' indexing runs before the folder is looked at again.
+const INDEX_SLICE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How often the collections folder is looked at again.
 const SHELF_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -385,6 +388,9 @@ async fn watch_collections(shelf: Arc<crate::collections::Shelf>) {
         let _ = tokio::task::spawn_blocking(move || {
             s.rescan();
             while s.check_next() {}
+            // A slice of indexing at a time, so the folder is looked at again meanwhile.
+            let never = std::sync::atomic::AtomicBool::new(false);
+            s.index_next(INDEX_SLICE, &never);
         })
         .await;
         tokio::time::sleep(SHELF_EVERY).await;

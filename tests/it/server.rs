@@ -54,7 +54,7 @@ fn device(port: u16) -> String {
     line
 }
 
-fn start(args: &[&str], data: &std::path::Path) -> Server {
+pub(crate) fn start(args: &[&str], data: &std::path::Path) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_hoclieu"))
         .arg("serve")

@@ -606,6 +606,7 @@ async fn a_damaged_zim_file_is_refused_with_its_reason_and_the_rest_is_served() 
         html.contains("Thư viện thử") && html.contains("href=\"/z/thu/index.html\""),
         "{html}"
     );
+    assert!(html.contains("chờ lập chỉ mục"), "{html}");
     for file in [
         "cut.zim: tệp ZIM hỏng",
         "flipped.zim: tệp ZIM hỏng",
@@ -614,9 +615,212 @@ async fn a_damaged_zim_file_is_refused_with_its_reason_and_the_rest_is_served() 
         assert!(html.contains(file), "{file} in {html}");
     }
     // The outcome is kept: a new start refuses it without reading it whole again.
-    let again = hoclieu::collections::Shelf::new(&zim_dir);
+    let again = hoclieu::collections::Shelf::new(&zim_dir, app.data.join("zim-index"));
     again.rescan();
     assert!(again.refused().iter().any(|r| r.file == "flipped.zim"));
     assert!(again.unchecked().is_empty(), "{:?}", again.unchecked());
     assert!(again.get("thu").is_some());
+}
+
+/// `n` articles in the new layout, zstd clusters of 100; article `k` holds the word `mã{k}x`
+/// (unique) among common ones.
+fn many_articles(n: u32) -> Vec<u8> {
+    let words = [
+        "lúa", "ngô", "phân", "bón", "nước", "trẻ", "sốt", "bệnh", "cây", "đất",
+    ];
+    let mut items: Vec<Item> = (0..n)
+        .map(|k| {
+            let body: Vec<&str> = (0..40).map(|j| words[((k * 7 + j) % 10) as usize]).collect();
+            Item::page(
+                b'C',
+                &format!("bai/{k}.html"),
+                &format!("Bài số {k}"),
+                &format!(
+                    "<html><head><title>Bài số {k}</title></head><body><h2 id=\"dau\">Đầu</h2><p>{} mã{k}x</p></body></html>",
+                    body.join(" ")
+                ),
+            )
+        })
+        .collect();
+    items.push(Item::page(
+        b'C',
+        "index.html",
+        "Trang chính",
+        "<p>Mục lục</p>",
+    ));
+    items.push(Item::file(b'C', "s.css", "text/css", b"p{}".to_vec()));
+    zimmaker::write(
+        items,
+        &Layout {
+            new: true,
+            packing: Packing::Zstd,
+            extended: false,
+            per_cluster: 100,
+            main: (b'C', "index.html".into()),
+        },
+    )
+}
+
+/// Every stored id of the index in `dir`, and whether a word is found in the bodies.
+fn indexed_ids(dir: &std::path::Path) -> Vec<String> {
+    let index = tantivy::Index::open_in_dir(dir).unwrap();
+    let id = index.schema().get_field("id").unwrap();
+    let searcher = index.reader().unwrap().searcher();
+    let mut ids = Vec::new();
+    for seg in searcher.segment_readers() {
+        let store = seg.get_store_reader(1).unwrap();
+        for doc in 0..seg.max_doc() {
+            if seg.is_deleted(doc) {
+                continue;
+            }
+            let d: tantivy::TantivyDocument = store.get(doc).unwrap();
+            use tantivy::schema::Value;
+            ids.push(d.get_first(id).unwrap().as_str().unwrap().to_string());
+        }
+    }
+    ids.sort();
+    ids
+}
+
+fn shelf_with(data: &std::path::Path, zim: &[u8]) -> hoclieu::collections::Shelf {
+    std::fs::create_dir_all(data.join("zim")).unwrap();
+    std::fs::write(data.join("zim/nhieu.zim"), zim).unwrap();
+    let shelf = hoclieu::collections::Shelf::new(data.join("zim"), data.join("zim-index"));
+    shelf.rescan();
+    assert!(shelf.check_next());
+    shelf
+}
+
+#[test]
+fn a_collection_is_indexed_in_batches_and_goes_on_where_it_stopped() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let n = 2500;
+    let dir = tempfile::tempdir().unwrap();
+    let shelf = shelf_with(dir.path(), &many_articles(n));
+    let c = shelf.get("nhieu").unwrap();
+    let idx = shelf.index_dir(&c);
+    // Stopped from outside part of the way: what was done is committed.
+    let stop = AtomicBool::new(false);
+    let first = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            hoclieu::collections::index::index_some(
+                &c,
+                &idx,
+                std::time::Duration::from_secs(600),
+                &stop,
+            )
+            .unwrap()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+        run.join().unwrap()
+    });
+    // The main page is an article too; the style sheet is not.
+    assert_eq!(first.total, n + 1);
+    assert!(
+        first.done < first.total,
+        "stopped before the end: {first:?}"
+    );
+    assert_eq!(indexed_ids(&idx).len() as u32, first.done, "{first:?}");
+    assert_eq!(
+        hoclieu::collections::index::progress(&idx).unwrap().done,
+        first.done
+    );
+    // A time slice of nothing indexes nothing and loses nothing.
+    let none = hoclieu::collections::index::index_some(
+        &c,
+        &idx,
+        std::time::Duration::ZERO,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(none.done, first.done);
+    // Slices of a few milliseconds, each going on from the last commit.
+    let mut slices = 0;
+    let mut last = none.done;
+    while slices < 3 {
+        let p = hoclieu::collections::index::index_some(
+            &c,
+            &idx,
+            std::time::Duration::from_millis(20),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert!(p.done >= last);
+        assert_eq!(indexed_ids(&idx).len() as u32, p.done);
+        last = p.done;
+        slices += 1;
+    }
+    // Through the shelf, as the server runs it, until done.
+    let never = AtomicBool::new(false);
+    while shelf.index_next(std::time::Duration::from_secs(600), &never) {}
+    let p = shelf.progress("nhieu").unwrap();
+    assert!(p.complete(), "{p:?}");
+    let ids = indexed_ids(&idx);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an article indexed twice");
+    assert_eq!(ids.len() as u32, n + 1);
+    assert!(ids.contains(&"bai/1234.html".to_string()) && ids.contains(&"index.html".to_string()));
+    // Removing the file removes its index.
+    std::fs::remove_file(dir.path().join("zim/nhieu.zim")).unwrap();
+    shelf.rescan();
+    assert!(!idx.exists());
+}
+
+/// The payload of the last commit of the one collection index under `data`: (done, total).
+fn committed(data: &std::path::Path) -> Option<(u64, u64)> {
+    let dir = std::fs::read_dir(data.join("zim-index"))
+        .ok()?
+        .flatten()
+        .next()?
+        .path();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("meta.json")).ok()?).ok()?;
+    let payload: serde_json::Value = serde_json::from_str(meta["payload"].as_str()?).ok()?;
+    Some((payload["done"].as_u64()?, payload["total"].as_u64()?))
+}
+
+/// The real server, killed (SIGKILL) in the middle of indexing a collection, goes on from
+/// its last commit when started again: no article lost, none twice.
+#[test]
+fn indexing_survives_a_kill_and_goes_on() {
+    let n = 20_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("zim")).unwrap();
+    std::fs::write(data.join("zim/nhieu.zim"), many_articles(n)).unwrap();
+    let wait_for = |what: &dyn Fn(u64, u64) -> bool, secs: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if let Some((done, total)) = committed(&data)
+                && what(done, total)
+            {
+                return (done, total);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("not reached in {secs} s: {:?}", committed(&data));
+    };
+    let mut server = crate::server::start(&[], &data);
+    let (done, total) = wait_for(&|d, _| d >= 1000, 120);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert_eq!(total, u64::from(n) + 1);
+    let at_kill = committed(&data).unwrap().0;
+    assert!(at_kill < total, "killed before the end ({done} of {total})");
+    let server = crate::server::start(&[], &data);
+    wait_for(&|d, t| d == t, 300);
+    drop(server);
+    let dir = std::fs::read_dir(data.join("zim-index"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let ids = indexed_ids(&dir);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an article indexed twice");
+    assert_eq!(ids.len() as u64, total);
 }

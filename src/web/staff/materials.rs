@@ -33,8 +33,8 @@ struct ListPage {
     /// (id, title, field, the centre's own)
     materials: Vec<(String, String, &'static str, bool)>,
     hidden: Vec<String>,
-    /// ZIM collections: (title, URL, articles, still being checked whole).
-    collections: Vec<(String, String, u32, bool)>,
+    /// ZIM collections: (title, URL, articles, where its checking and indexing are).
+    collections: Vec<(String, String, u32, String)>,
     /// ZIM files not served, with their reasons.
     zim_refused: Vec<String>,
     /// Where ZIM files go.
@@ -48,6 +48,22 @@ pub struct Done {
     done: Option<String>,
     /// Show the form this browser posted after its session had expired.
     draft: Option<String>,
+}
+
+/// Where a collection's search index is, in words.
+fn index_status(p: Option<crate::collections::index::Progress>) -> String {
+    match p {
+        Some(p) if p.done == u32::MAX => "không lập được chỉ mục tìm kiếm (xem nhật ký)".into(),
+        Some(p) if p.complete() => "tìm kiếm được".into(),
+        Some(p) => {
+            let left = p
+                .seconds_left()
+                .map(|s| format!(", còn khoảng {} phút", s.div_ceil(60)))
+                .unwrap_or_default();
+            format!("đang lập chỉ mục: {} / {} bài{left}", p.done, p.total)
+        }
+        None => "chờ lập chỉ mục".into(),
+    }
 }
 
 /// `GET /admin/materials`.
@@ -105,12 +121,12 @@ pub async fn list(
                     .list()
                     .iter()
                     .map(|c| {
-                        (
-                            c.title.clone(),
-                            c.url(),
-                            c.articles,
-                            unchecked.contains(&c.name),
-                        )
+                        let status = if unchecked.contains(&c.name) {
+                            "đang kiểm tra tệp".to_string()
+                        } else {
+                            index_status(state.collections.progress(&c.name))
+                        };
+                        (c.title.clone(), c.url(), c.articles, status)
                     })
                     .collect()
             },
