@@ -120,9 +120,18 @@ pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Re
             http_serve::serve(entity, req)
         }
     };
-    // Fused: http-serve's file stream panics if polled again after its end, and the
-    // compression layer does poll once more (a download cut short, a worker panic).
-    Ok(response.map(|body| {
+    Ok(fused(response))
+}
+
+/// The response with its body fused: http-serve's streams (and `unfold`) panic if polled again
+/// after their end, and the compression layer does poll once more (a download cut short, a
+/// worker panic).
+fn fused<B>(response: http::Response<B>) -> Response
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    response.map(|body| {
         let length = http_body::Body::size_hint(&body).exact();
         let stream = futures_util::StreamExt::fuse(Body::new(body).into_data_stream());
         match length {
@@ -130,7 +139,7 @@ pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Re
             Some(0) => Body::empty(),
             _ => Body::from_stream(stream),
         }
-    }))
+    })
 }
 
 /// An item of a ZIM collection: a small one held in memory, a big one (stored uncompressed)
@@ -238,5 +247,5 @@ pub fn serve_zim<B>(entity: ZimEntity, req: &Request<B>) -> Response {
             .body(Body::empty())
             .unwrap_or_default();
     }
-    http_serve::serve(entity, req).map(Body::new)
+    fused(http_serve::serve(entity, req))
 }

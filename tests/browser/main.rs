@@ -12,6 +12,7 @@ mod pages;
 mod site;
 
 mod axe;
+mod collections;
 mod district_print;
 mod downloads;
 mod lesson_editor;
