@@ -498,6 +498,7 @@ async fn a_zim_file_in_the_data_folder_is_a_collection() {
     page.assert_status(200);
     assert_eq!(page.body, site()[1].1);
     assert!(page.header("content-type").starts_with("text/html"));
+    assert_eq!(page.header("cache-control"), "private, max-age=86400");
     // Someone else's HTML: a sandbox of its own, no forms, nowhere to send data.
     let csp = page.header("content-security-policy");
     assert!(csp.starts_with("sandbox"), "{csp}");

@@ -91,9 +91,11 @@ pub async fn entry(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(ZIM_CSP),
             );
+            // A day in the phone's own cache (an edition's items never change; a new edition
+            // has other tags); never in a shared one, as a first visit also sets the cookie.
             headers.insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
+                HeaderValue::from_static("private, max-age=86400"),
             );
             let entity = ZimEntity::new(std::sync::Arc::clone(&c.archive), blob, i, &mime, headers);
             Ok(serve_zim(entity, &req))
