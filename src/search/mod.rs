@@ -99,9 +99,9 @@ pub enum Match {
     Partial,
 }
 
-/// The answer to one query.
+/// The answer to one query: hits of type `H` (materials' [`Hit`]s, or a collection's).
 #[derive(Debug, Clone, Serialize)]
-pub struct Results {
+pub struct Results<H = Hit> {
     /// The query as received.
     pub query: String,
     /// Whether any material is about the whole query; a search that is not is a gap in the
@@ -112,7 +112,7 @@ pub struct Results {
     /// Number of matching materials, full and partial.
     pub total: usize,
     /// Full matches first, then partial ones, best first; at most the requested limit.
-    pub hits: Vec<Hit>,
+    pub hits: Vec<H>,
     /// Syllables typed with marks that no material has, with the words shown instead.
     pub missing: Vec<query::Missing>,
     /// Whether full matches are listed before partial ones (short queries); a long question's
@@ -340,6 +340,69 @@ impl SearchIndex {
         limit: usize,
         offset: usize,
     ) -> Result<Results> {
+        self.search_with(
+            text,
+            category,
+            limit,
+            offset,
+            // The catalogue is the truth; an indexed id it no longer has is skipped.
+            |id| library.get(id),
+            |m, found, sections, matched| {
+                let mut url = m.url();
+                let mut page = None;
+                let snippet = match found {
+                    Some((html, at)) => {
+                        if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
+                            url.push('#');
+                            url.push_str(anchor);
+                            page = m
+                                .document
+                                .as_ref()
+                                .filter(|d| d.is_pdf())
+                                .and_then(|_| crate::documents::material::page_of_anchor(anchor));
+                        }
+                        html
+                    }
+                    None => {
+                        let mut s = String::new();
+                        snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
+                        s
+                    }
+                };
+                Hit {
+                    id: m.id.clone(),
+                    title: m.title.clone(),
+                    category: m.category,
+                    snippet,
+                    url,
+                    matched,
+                    original: page.and_then(|n| {
+                        let d = m.document.as_ref()?;
+                        let rel = match m.dir() {
+                            "" => d.file.clone(),
+                            dir => format!("{dir}/{}", d.file),
+                        };
+                        Some(format!("{}#page={n}", crate::content::library_url(&rel)))
+                    }),
+                    page,
+                }
+            },
+        )
+    }
+
+    /// The search behind [`SearchIndex::search`], for any index of this schema: `resolve`
+    /// names what a stored id is (`None`: no longer there, skipped and not counted), `hit`
+    /// makes the result of it from its snippet (HTML and where in the text it starts, if the
+    /// text holds a query word), the text's sections (offset, anchor) and how it matched.
+    pub fn search_with<R, H>(
+        &self,
+        text: &str,
+        category: Option<Category>,
+        limit: usize,
+        offset: usize,
+        mut resolve: impl FnMut(&str) -> Option<R>,
+        mut hit: impl FnMut(R, Option<(String, usize)>, &[(usize, &str)], Match) -> H,
+    ) -> Result<Results<H>> {
         let searcher = self.reader.searcher();
         let mut results = Results {
             query: text.to_string(),
@@ -402,8 +465,7 @@ impl SearchIndex {
             let Some(id) = doc.id else {
                 continue;
             };
-            // The catalogue is the truth; an indexed id it no longer has is skipped.
-            let Some(m) = library.get(&id) else {
+            let Some(named) = resolve(&id) else {
                 results.total = results.total.saturating_sub(1);
                 if matched == Match::Full {
                     results.full = results.full.saturating_sub(1);
@@ -411,7 +473,6 @@ impl SearchIndex {
                 }
                 continue;
             };
-            let mut url = m.url();
             let (length, sections) = sections(&doc.sections);
             let breaks: Vec<usize> = sections.iter().map(|s| s.0).collect();
             let mut found = snippet::snippet_at(&doc.head, &present, SNIPPET_BYTES, &breaks);
@@ -422,43 +483,8 @@ impl SearchIndex {
                 text.extend_from_slice(&rest.0);
                 found = snippet::snippet_at(&text, &present, SNIPPET_BYTES, &breaks);
             }
-            let mut page = None;
-            let snippet = match found {
-                Some((html, at, _)) => {
-                    if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
-                        url.push('#');
-                        url.push_str(anchor);
-                        page = m
-                            .document
-                            .as_ref()
-                            .filter(|d| d.is_pdf())
-                            .and_then(|_| crate::documents::material::page_of_anchor(anchor));
-                    }
-                    html
-                }
-                None => {
-                    let mut s = String::new();
-                    snippet::escape_into(&truncate_chars(&m.summary, 180), &mut s);
-                    s
-                }
-            };
-            results.hits.push(Hit {
-                id: m.id.clone(),
-                title: m.title.clone(),
-                category: m.category,
-                snippet,
-                url,
-                matched,
-                original: page.and_then(|n| {
-                    let d = m.document.as_ref()?;
-                    let rel = match m.dir() {
-                        "" => d.file.clone(),
-                        dir => format!("{dir}/{}", d.file),
-                    };
-                    Some(format!("{}#page={n}", crate::content::library_url(&rel)))
-                }),
-                page,
-            });
+            let found = found.map(|(html, at, _)| (html, at));
+            results.hits.push(hit(named, found, &sections, matched));
         }
         Ok(results)
     }
