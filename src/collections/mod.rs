@@ -7,6 +7,7 @@
 //! outcome is kept in `DATA/zim/.checked.json` by size, modification time and uuid.
 
 pub mod index;
+pub mod search;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -91,6 +92,8 @@ pub struct Shelf {
     index_root: PathBuf,
     /// How far each collection's index is.
     progress: RwLock<BTreeMap<String, index::Progress>>,
+    /// Collections' indexes opened for searching, by folder.
+    searchers: RwLock<BTreeMap<PathBuf, crate::search::SearchIndex>>,
 }
 
 impl Shelf {
@@ -104,6 +107,7 @@ impl Shelf {
             unchecked: RwLock::new(Vec::new()),
             index_root: index_root.into(),
             progress: RwLock::new(BTreeMap::new()),
+            searchers: RwLock::new(BTreeMap::new()),
         }
     }
 
@@ -166,6 +170,7 @@ impl Shelf {
     fn tidy_indexes(&self) {
         let served = self.list();
         let keep: Vec<PathBuf> = served.iter().map(|c| self.index_dir(c)).collect();
+        self.close_searchers(&keep);
         if let Ok(entries) = std::fs::read_dir(&self.index_root) {
             for e in entries.flatten() {
                 let p = e.path();

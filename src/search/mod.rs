@@ -258,6 +258,28 @@ impl SearchIndex {
         Ok(idx)
     }
 
+    /// Opens another shelf's index (see [`shelf_index`]) for searching; the batches its
+    /// indexer commits are seen as they come.
+    pub fn open_shelf(dir: &Path) -> Result<SearchIndex> {
+        let index = Index::open_in_dir(dir)?;
+        let (schema, fields) = schema::build();
+        if index.schema() != schema {
+            return Err(tantivy::TantivyError::SchemaError("index schema differs".into()).into());
+        }
+        analyzer::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir: Some(dir.to_path_buf()),
+        })
+    }
+
     fn with_index(index: Index, fields: Fields) -> Result<SearchIndex> {
         let reader = index
             .reader_builder()
@@ -355,11 +377,10 @@ impl SearchIndex {
                         if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
                             url.push('#');
                             url.push_str(anchor);
-                            page = m
-                                .document
-                                .as_ref()
-                                .filter(|d| d.is_pdf())
-                                .and_then(|_| crate::documents::material::page_of_anchor(anchor));
+                            page =
+                                m.document.as_ref().filter(|d| d.is_pdf()).and_then(|_| {
+                                    crate::documents::material::page_of_anchor(anchor)
+                                });
                         }
                         html
                     }

@@ -42,15 +42,31 @@ pub async fn health(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
+/// The answer of `GET /api/search`: the materials' results, and each ZIM collection's.
+#[derive(Debug, Serialize)]
+pub struct SearchAnswer {
+    #[serde(flatten)]
+    results: Results,
+    collections: Vec<crate::collections::search::ShelfResults>,
+}
+
 /// `GET /api/search?q=&category=&limit=`.
 pub async fn search(
     State(state): State<AppState>,
     Params(p): Params<SearchParams>,
-) -> Result<Json<Results>, ApiError> {
+) -> Result<Json<SearchAnswer>, ApiError> {
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
-    Ok(Json(state.search(p.q, p.category, limit, 0).await?))
+    let results = state.search(p.q.clone(), p.category, limit, 0).await?;
+    let collections = state.search_collections(p.q, p.category, SHELF_HITS).await;
+    Ok(Json(SearchAnswer {
+        results,
+        collections,
+    }))
 }
+
+/// Articles shown at most per collection.
+pub const SHELF_HITS: usize = 5;
 
 /// `GET /api/suggest?q=`: up to 8 titles for the search box.
 pub async fn suggest(

@@ -223,6 +223,26 @@ impl AppState {
         .await
     }
 
+    /// The ZIM collections' answers to `q` (first page only: at most `limit` articles each).
+    /// A search with a field chosen is about materials, and asks none.
+    pub async fn search_collections(
+        &self,
+        q: String,
+        category: Option<crate::content::Category>,
+        limit: usize,
+    ) -> Vec<crate::collections::search::ShelfResults> {
+        if category.is_some() || q.trim().is_empty() || self.collections.list().is_empty() {
+            return Vec::new();
+        }
+        let Ok(_permit) = self.search_permits.0.acquire().await else {
+            return Vec::new();
+        };
+        let shelf = Arc::clone(&self.collections);
+        tokio::task::spawn_blocking(move || shelf.search(&q, limit))
+            .await
+            .unwrap_or_default()
+    }
+
     /// Now, by the trusted clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()

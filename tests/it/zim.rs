@@ -32,7 +32,11 @@ fn site() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "y_te/sot.html",
-            page("Trẻ bị sốt", "<p>Đo nhiệt độ, cho uống nhiều nước.</p>"),
+            page(
+                "Trẻ bị sốt",
+                "<p>Đo nhiệt độ, cho uống nhiều nước.</p>\
+                 <h2 id=\"ha-sot\">Hạ sốt</h2><p>Chườm ấm, mặc thoáng.</p>",
+            ),
         ),
         (
             "lua.html",
@@ -837,4 +841,74 @@ fn indexing_survives_a_kill_and_goes_on() {
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "an article indexed twice");
     assert_eq!(ids.len() as u64, total);
+}
+
+#[tokio::test]
+async fn a_collection_is_searched_beside_the_materials() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (app, _) = box_with_collection();
+    // Not yet indexed: searched without it.
+    let before = app.search_json("gieo ma").await;
+    assert_eq!(before["collections"], serde_json::json!([]), "{before}");
+    while app.state.collections.check_next() {}
+    let never = std::sync::atomic::AtomicBool::new(false);
+    while app
+        .state
+        .collections
+        .index_next(std::time::Duration::from_secs(60), &never)
+    {}
+    // Typed without marks, as villagers do.
+    let json = app.search_json("gieo ma").await;
+    let shelf = &json["collections"][0];
+    assert_eq!(shelf["name"], "thu", "{json}");
+    assert_eq!(shelf["title"], "Thư viện thử");
+    assert_eq!(shelf["found"], true);
+    assert_eq!(shelf["hits"][0]["title"], "Trồng lúa nước");
+    assert_eq!(shelf["hits"][0]["url"], "/z/thu/trong_lua.html");
+    assert_eq!(shelf["hits"][0]["match"], "full");
+    assert!(
+        shelf["hits"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<b>")
+    );
+    // Into the passage: the hit links to the heading above its snippet.
+    let json = app.search_json("chuom am").await;
+    assert_eq!(
+        json["collections"][0]["hits"][0]["url"], "/z/thu/y_te/sot.html#ha-sot",
+        "{json}"
+    );
+    // The page lists them, marked with the collection's name.
+    let page = app.get("/search?q=gieo+ma").await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(
+        html.contains("Trong thư viện khác") && html.contains("href=\"/z/thu/trong_lua.html\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=\"badge\">Thư viện thử</span>"),
+        "{html}"
+    );
+    // Nothing anywhere: no collection section; a field chosen asks only the materials.
+    assert_eq!(
+        app.search_json("xyzxyz").await["collections"],
+        serde_json::json!([])
+    );
+    let in_field = app
+        .get("/api/search?q=gieo+ma&category=health")
+        .await
+        .json();
+    assert_eq!(in_field["collections"], serde_json::json!([]));
+    // Hostile queries get an ordinary answer.
+    for q in [
+        "%22%22%22",
+        "(((((",
+        "a%20AND%20OR%20NOT",
+        &"lúa%20".repeat(60),
+    ] {
+        app.get(&format!("/search?q={q}")).await.assert_status(200);
+    }
 }

@@ -25,6 +25,8 @@ struct SearchPage {
     offset: usize,
     next_url: Option<String>,
     lessons: Vec<Lesson>,
+    /// What the ZIM collections found (first page only).
+    shelves: Vec<crate::collections::search::ShelfResults>,
 }
 
 /// Published lessons matching a query (first page only; there are few lessons).
@@ -64,13 +66,21 @@ pub async fn search(
     let results = state
         .search(p.q.clone(), p.category, limit, p.offset)
         .await?;
+    let shelves = if p.offset == 0 {
+        state
+            .search_collections(p.q.clone(), p.category, crate::web::api::SHELF_HITS)
+            .await
+    } else {
+        Vec::new()
+    };
     // Only the first page of a search counts as a search.
     if let (Some(who), 0, false) = (visitor.id(), p.offset, p.q.trim().is_empty()) {
+        // Only materials or articles about the whole query count as found: a search answered
+        // with partial matches alone is a gap in the library.
+        let full = results.full + shelves.iter().map(|s| s.results.full).sum::<usize>();
         state.records.record(EventKind::Search, who, |e| {
             e.query = Some(p.q.clone());
-            // Only materials about the whole query count as found: a search answered with
-            // partial matches alone is a gap in the library.
-            e.results = Some(results.full as u64);
+            e.results = Some(full as u64);
             e.category = p.category;
         });
     }
@@ -97,5 +107,6 @@ pub async fn search(
         offset: p.offset,
         next_url,
         lessons,
+        shelves,
     })?)
 }

@@ -1,0 +1,134 @@
+//! Searching the collections: each collection's index is asked the same query as the
+//! library's, with the same analysis and the same full/partial split, and its hits link into
+//! the article at the section their snippet comes from.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Collection, Shelf, encode_path};
+use crate::search::{Match, Results, SearchIndex};
+
+/// One article found in a collection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShelfHit {
+    /// The article's title.
+    pub title: String,
+    /// Its URL, at the section the snippet comes from.
+    pub url: String,
+    /// HTML fragment: escaped text with matched words in `<b>`.
+    pub snippet: String,
+    /// Whether it is about the whole query.
+    #[serde(rename = "match")]
+    pub matched: Match,
+}
+
+/// What one collection answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShelfResults {
+    /// The collection's name in URLs.
+    pub name: String,
+    /// The collection's title.
+    pub title: String,
+    /// Its hits.
+    #[serde(flatten)]
+    pub results: Results<ShelfHit>,
+}
+
+impl Shelf {
+    /// The collections' answers to `text`, at most `limit` hits each, for collections whose
+    /// index has at least one batch in; collections with no hit are left out.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<ShelfResults> {
+        let mut out = Vec::new();
+        for c in self.list() {
+            if self
+                .progress(&c.name)
+                .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
+            {
+                continue;
+            }
+            let Some(index) = self.searcher(&c) else {
+                continue;
+            };
+            let results = index.search_with(
+                text,
+                None,
+                limit,
+                0,
+                |id| Some(id.to_string()),
+                |id, found, sections, matched| hit(&c, &id, found, sections, matched),
+            );
+            match results {
+                Ok(r) if !r.hits.is_empty() => out.push(ShelfResults {
+                    name: c.name.clone(),
+                    title: c.title.clone(),
+                    results: r,
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(collection = %c.name, error = %e, "collection not searched")
+                }
+            }
+        }
+        out
+    }
+
+    /// The open index of `c`, opened on first use.
+    fn searcher(&self, c: &Collection) -> Option<SearchIndex> {
+        let dir = self.index_dir(c);
+        if let Some(s) = super::read(&self.searchers).get(&dir) {
+            return Some(s.clone());
+        }
+        match SearchIndex::open_shelf(&dir) {
+            Ok(s) => {
+                super::write(&self.searchers).insert(dir, s.clone());
+                Some(s)
+            }
+            Err(e) => {
+                tracing::warn!(collection = %c.name, error = %e, "collection index cannot be opened");
+                None
+            }
+        }
+    }
+
+    /// Forgets the open indexes other than those in `keep`.
+    pub(super) fn close_searchers(&self, keep: &[PathBuf]) {
+        super::write(&self.searchers).retain(|dir, _| keep.contains(dir));
+    }
+}
+
+fn hit(
+    c: &Arc<Collection>,
+    id: &str,
+    found: Option<(String, usize)>,
+    sections: &[(usize, &str)],
+    matched: Match,
+) -> ShelfHit {
+    let mut url = format!("/z/{}/{}", c.name, encode_path(id));
+    let snippet = match found {
+        Some((html, at)) => {
+            if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
+                url.push('#');
+                url.push_str(&encode_path(anchor));
+            }
+            html
+        }
+        None => String::new(),
+    };
+    // The title is the archive's: looked up by path (a binary search of its directory).
+    let title = c
+        .archive
+        .lookup(id)
+        .ok()
+        .flatten()
+        .and_then(|i| c.archive.dirent(i).ok())
+        .map(|d| String::from_utf8_lossy(&d.title).into_owned())
+        .unwrap_or_else(|| id.to_string());
+    ShelfHit {
+        title,
+        url,
+        snippet,
+        matched,
+    }
+}
