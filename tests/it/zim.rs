@@ -912,3 +912,32 @@ async fn a_collection_is_searched_beside_the_materials() {
         app.get(&format!("/search?q={q}")).await.assert_status(200);
     }
 }
+
+#[tokio::test]
+async fn a_search_answered_by_a_collection_is_not_a_gap() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (mut app, _) = box_with_collection();
+    while app.state.collections.check_next() {}
+    let never = std::sync::atomic::AtomicBool::new(false);
+    while app
+        .state
+        .collections
+        .index_next(std::time::Duration::from_secs(60), &never)
+    {}
+    // Five people (the report hides fewer): one search only the collection answers, one
+    // nothing answers.
+    for _ in 0..5 {
+        let c = app.device().await;
+        app.get_with("/search?q=chuom+am", &[("cookie", &c)]).await;
+        app.get_with("/search?q=nuoi+ong", &[("cookie", &c)]).await;
+    }
+    let r = app.today_report();
+    let gaps: Vec<&str> = r
+        .zero_result_searches
+        .iter()
+        .map(|s| s.query.as_str())
+        .collect();
+    assert_eq!(gaps, ["nuoi ong"], "{:?}", r.zero_result_searches);
+}
