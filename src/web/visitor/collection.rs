@@ -22,9 +22,6 @@ pub const ZIM_CSP: &str = "sandbox allow-scripts allow-popups allow-popups-to-es
      font-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'self'; \
      form-action 'none'; frame-ancestors 'self'";
 
-/// Largest item served from memory in one piece; bigger ones stream from the file.
-const MAX_ITEM: u64 = crate::zim::MAX_DECODED as u64;
-
 /// `GET /z/{name}` and `/z/{name}/`: the collection's main page.
 pub async fn main_page(
     State(state): State<AppState>,
@@ -83,9 +80,6 @@ pub async fn entry(
             Ok(Redirect::to(&format!("/z/{}/{}", c.name, encode_path(&to))).into_response())
         }
         Some(Ok((i, mime, blob))) => {
-            if blob.len() > MAX_ITEM && matches!(blob, crate::zim::Blob::Shared(..)) {
-                return Err(AppError::NotFound);
-            }
             let mut headers = HeaderMap::new();
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
