@@ -17,6 +17,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::encode_path;
 use crate::zim::{Archive, ZimError};
 
 /// Where the check outcomes are kept, in the collections folder.
@@ -463,24 +464,4 @@ fn open(file: &Path, stamp: Stamp, taken: &[String]) -> Result<Arc<Collection>, 
         archive: Arc::new(archive),
         stamp,
     }))
-}
-
-/// A ZIM path as it goes in a URL: each segment percent-encoded, the slashes kept.
-pub fn encode_path(path: &str) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'%')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'\\')
-        .add(b'^')
-        .add(b'|');
-    utf8_percent_encode(path, SEGMENT).to_string()
 }

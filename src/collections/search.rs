@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Collection, Shelf, encode_path};
+use super::{Collection, Shelf};
+use crate::content::encode_path;
 use crate::search::{Match, Results, SearchIndex};
 
 /// One article found in a collection.

@@ -63,9 +63,16 @@ fn too_large(bytes: u64) -> String {
 
 /// URL under `/m/` for a library path (a material id or an attachment path).
 pub fn library_url(rel: &str) -> String {
-    let mut url = String::from("/m");
-    for seg in rel.split('/') {
-        url.push('/');
+    format!("/m/{}", encode_path(rel))
+}
+
+/// A relative path as it goes in a URL: each segment percent-encoded, the slashes kept.
+pub fn encode_path(rel: &str) -> String {
+    let mut url = String::with_capacity(rel.len());
+    for (i, seg) in rel.split('/').enumerate() {
+        if i > 0 {
+            url.push('/');
+        }
         url.extend(utf8_percent_encode(seg, SEGMENT));
     }
     url

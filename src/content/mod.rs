@@ -22,7 +22,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use category::{Category, UnknownCategory};
-pub use library::{Library, library_url};
+pub use library::{Library, encode_path, library_url};
 pub use markdown::Link;
 pub use material::{DocumentInfo, MaterialError, Parsed};
 pub use sort::sort_key;

@@ -7,7 +7,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::collections::encode_path;
+use crate::content::encode_path;
 use crate::web::error::AppError;
 use crate::web::files::{ZimEntity, serve_zim};
 use crate::web::state::AppState;
