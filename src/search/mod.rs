@@ -267,23 +267,19 @@ impl SearchIndex {
             return Err(tantivy::TantivyError::SchemaError("index schema differs".into()).into());
         }
         analyzer::register(&index);
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
-            .try_into()?;
-        Ok(SearchIndex {
-            index,
-            reader,
-            fields,
-            dir: Some(dir.to_path_buf()),
-        })
+        let mut idx = Self::with_reader(index, fields, ReloadPolicy::OnCommitWithDelay)?;
+        idx.dir = Some(dir.to_path_buf());
+        Ok(idx)
     }
 
     fn with_index(index: Index, fields: Fields) -> Result<SearchIndex> {
+        Self::with_reader(index, fields, ReloadPolicy::Manual)
+    }
+
+    fn with_reader(index: Index, fields: Fields, policy: ReloadPolicy) -> Result<SearchIndex> {
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(policy)
             // Decompressed blocks of stored text kept for reuse: popular results are fetched
             // again and again for snippets (~100 × 16 KB at most).
             .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)

@@ -89,23 +89,23 @@ fn asks_only_empty_suffixes(h: &HeaderMap) -> bool {
     })
 }
 
-/// 416 with the length, as for any range outside the file.
-fn unsatisfiable(blob: &Blob) -> std::io::Result<Response> {
-    let len = match blob {
-        Blob::Memory { data, .. } => data.len() as u64,
-        Blob::File(f) => f.metadata()?.len(),
-    };
+/// 416 with the length `len`, as for any range outside the file.
+fn unsatisfiable(len: u64) -> Response {
     Response::builder()
         .status(axum::http::StatusCode::RANGE_NOT_SATISFIABLE)
         .header(header::CONTENT_RANGE, format!("bytes */{len}"))
         .body(Body::empty())
-        .map_err(std::io::Error::other)
+        .unwrap_or_default()
 }
 
 /// Serves an opened blob for `req` (GET or HEAD), with `content_type`.
 pub fn serve<B>(blob: Blob, content_type: &str, req: &Request<B>) -> std::io::Result<Response> {
     if asks_only_empty_suffixes(req.headers()) {
-        return unsatisfiable(&blob);
+        let len = match &blob {
+            Blob::Memory { data, .. } => data.len() as u64,
+            Blob::File(f) => f.metadata()?.len(),
+        };
+        return Ok(unsatisfiable(len));
     }
     let response = match blob {
         Blob::Memory { data, sha256 } => {
@@ -238,14 +238,7 @@ impl http_serve::Entity for ZimEntity {
 /// Serves a ZIM item for `req` (GET or HEAD), with Range and conditional requests.
 pub fn serve_zim<B>(entity: ZimEntity, req: &Request<B>) -> Response {
     if asks_only_empty_suffixes(req.headers()) {
-        return Response::builder()
-            .status(axum::http::StatusCode::RANGE_NOT_SATISFIABLE)
-            .header(
-                header::CONTENT_RANGE,
-                format!("bytes */{}", entity.blob.len()),
-            )
-            .body(Body::empty())
-            .unwrap_or_default();
+        return unsatisfiable(entity.blob.len());
     }
     fused(http_serve::serve(entity, req))
 }
