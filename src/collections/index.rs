@@ -66,8 +66,9 @@ pub fn index_dir(root: &Path, c: &Collection) -> PathBuf {
     ))
 }
 
-/// The articles to index, in the order they are read: HTML items by cluster and blob.
-fn reading_order(zim: &Archive) -> crate::Result<Vec<u32>> {
+/// The articles to index, in the order they are read: HTML items by cluster and blob. It reads
+/// the whole directory: callers that index in slices keep it between them.
+pub fn reading_order(zim: &Archive) -> crate::Result<Vec<u32>> {
     let articles = zim.articles()?;
     let mut items: Vec<(u32, u32, u32)> = Vec::with_capacity(articles.len() as usize);
     for k in 0..articles.len() {
@@ -111,6 +112,17 @@ pub fn index_some(
     time: Duration,
     stop: &AtomicBool,
 ) -> crate::Result<Progress> {
+    index_with(c, dir, &reading_order(&c.archive)?, time, stop)
+}
+
+/// [`index_some`] with the collection's [`reading_order`] already read.
+pub fn index_with(
+    c: &Collection,
+    dir: &Path,
+    order: &[u32],
+    time: Duration,
+    stop: &AtomicBool,
+) -> crate::Result<Progress> {
     let started = Instant::now();
     let uuid = crate::content::hex(&c.archive.uuid());
     let (index, fields, mut writer) = crate::search::shelf_index(dir)?;
@@ -122,7 +134,6 @@ pub fn index_some(
             total: 0,
         },
     };
-    let order = reading_order(&c.archive)?;
     at.total = order.len() as u32;
     let first = at.done;
     let mut since_commit = 0;

@@ -93,6 +93,9 @@ pub struct Shelf {
     index_root: PathBuf,
     /// How far each collection's index is.
     progress: RwLock<BTreeMap<String, index::Progress>>,
+    /// Reading orders of collections being indexed, by index folder (one per edition), kept
+    /// between slices: reading one walks the whole directory.
+    orders: RwLock<BTreeMap<PathBuf, Arc<Vec<u32>>>>,
     /// Collections' indexes opened for searching, by folder.
     searchers: RwLock<BTreeMap<PathBuf, crate::search::SearchIndex>>,
 }
@@ -109,6 +112,7 @@ impl Shelf {
             index_root: index_root.into(),
             progress: RwLock::new(BTreeMap::new()),
             searchers: RwLock::new(BTreeMap::new()),
+            orders: RwLock::new(BTreeMap::new()),
         }
     }
 
@@ -137,8 +141,19 @@ impl Shelf {
             return false;
         };
         let dir = self.index_dir(&c);
-        match index::index_some(&c, &dir, time, stop) {
+        let order = match read(&self.orders).get(&dir).cloned() {
+            Some(o) => Ok(o),
+            None => index::reading_order(&c.archive).map(Arc::new),
+        };
+        let indexed = order.and_then(|order| {
+            write(&self.orders).insert(dir.clone(), Arc::clone(&order));
+            index::index_with(&c, &dir, &order, time, stop)
+        });
+        match indexed {
             Ok(p) => {
+                if p.complete() {
+                    write(&self.orders).remove(&dir);
+                }
                 tracing::info!(
                     collection = %c.name,
                     done = p.done,
@@ -183,6 +198,7 @@ impl Shelf {
                 }
             }
         }
+        write(&self.orders).retain(|dir, _| keep.contains(dir));
         let mut progress = write(&self.progress);
         progress.retain(|name, _| served.iter().any(|c| c.name == *name));
         for c in &served {
