@@ -253,6 +253,9 @@ pub fn make_named(
     for l in &mut counts.lessons {
         l.title = made.titles.lesson(&l.id);
     }
+    for c in &mut counts.collections {
+        c.title = made.titles.collection(&c.id);
+    }
     let today = clock::local_day(made.now_ms);
     let last = clock::day_number(period.to).min(today);
     let days = (last - clock::day_number(period.from) + 1).max(0) as u64;
@@ -399,7 +402,11 @@ fn check(s: &Summary) -> Result<(), SummaryError> {
     {
         return bad(format!("có mục «{q}», mục này không được rời trung tâm"));
     }
-    let listed = c.materials.len().max(c.lessons.len());
+    let listed = c
+        .materials
+        .len()
+        .max(c.lessons.len())
+        .max(c.collections.len());
     let searched = c.top_searches.len().max(c.not_found.len());
     if listed > counts::MAX_LISTED || searched > counts::MAX_LISTED || c.days.len() > 400 {
         return bad("danh sách dài quá mức".to_string());

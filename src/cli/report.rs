@@ -44,17 +44,19 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The titles of the box's materials and lessons, as the web export shows them; ids when the
+/// The titles of the box's materials, lessons and collections, as the web export shows them; ids when the
 /// library cannot be read (the numbers still come out).
 pub(crate) fn titles(place: &Place) -> Titles {
     let read = || -> anyhow::Result<Titles> {
         let at = place.settings()?;
         let (library, _, lessons) = local_library(&at, library_source(at.library.as_deref())?)?;
         let lessons = lessons.list()?;
+        let zim = crate::data_dir::DataDir::new(&at.data).zim();
         Ok(Titles::new(
             Some(&library),
             lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
-        ))
+        )
+        .with_collections(crate::collections::Shelf::titles_in(&zim)))
     };
     read().unwrap_or_else(|e| {
         eprintln!("note: titles unavailable ({e:#}); ids are shown instead");

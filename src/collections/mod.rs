@@ -225,6 +225,20 @@ impl Shelf {
         read(&self.served).iter().find(|c| c.name == name).cloned()
     }
 
+    /// (name, title) of each archive in `dir` that opens, as a report names them; reads
+    /// headers and metadata only, and changes nothing (for the command line, beside a server).
+    pub fn titles_in(dir: &Path) -> Vec<(String, String)> {
+        let mut names = Vec::new();
+        let mut out = Vec::new();
+        for (file, stamp) in archive_files(dir) {
+            if let Ok(c) = open(&file, stamp, &names) {
+                names.push(c.name.clone());
+                out.push((c.name.clone(), c.title.clone()));
+            }
+        }
+        out
+    }
+
     /// Files in the folder that are not served, with their reasons.
     pub fn refused(&self) -> Vec<Refused> {
         read(&self.refused).clone()

@@ -238,6 +238,7 @@ pub fn export(conn: &Connection, dir: &Path) -> Result<Vec<(PathBuf, u64)>, Expo
     ]);
     let mut materials = Table::create(dir, "materials", &uses)?;
     let mut lessons = Table::create(dir, "lessons", &uses)?;
+    let mut collections = Table::create(dir, "collections", &uses)?;
     let mut searches = Table::create(
         dir,
         "searches",
@@ -310,6 +311,7 @@ pub fn export(conn: &Connection, dir: &Path) -> Result<Vec<(PathBuf, u64)>, Expo
         for (table, list) in [
             (&mut materials, &s.counts.materials),
             (&mut lessons, &s.counts.lessons),
+            (&mut collections, &s.counts.collections),
         ] {
             for u in list {
                 let [a, b] = key();
@@ -346,7 +348,14 @@ pub fn export(conn: &Connection, dir: &Path) -> Result<Vec<(PathBuf, u64)>, Expo
         }
     }
     [
-        summaries, fields, groups, materials, lessons, searches, days,
+        summaries,
+        fields,
+        groups,
+        materials,
+        lessons,
+        collections,
+        searches,
+        days,
     ]
     .into_iter()
     .map(Table::finish)

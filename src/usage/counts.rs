@@ -18,6 +18,10 @@ pub const MIN_GROUP: u64 = 5;
 /// How lesson pages are named in the usage log (`lesson:CODE`).
 pub const LESSON_PREFIX: &str = "lesson:";
 
+/// How a ZIM collection's articles are named in the usage log (`zim:NAME`): per collection,
+/// not per article, as a centre reports which libraries are read, not who read what page.
+pub const COLLECTION_PREFIX: &str = "zim:";
+
 /// Only ids whose cookie came back are counted.
 pub(crate) const COUNTED: &str = "participant IN (SELECT participant FROM kept)";
 
@@ -103,6 +107,10 @@ pub struct Counts {
     pub materials: Vec<UseTally>,
     /// Lessons joined, most people first (at most [`MAX_LISTED`]).
     pub lessons: Vec<UseTally>,
+    /// ZIM collections read (by collection name), most people first (at most [`MAX_LISTED`]).
+    /// Absent from summaries made before collections existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collections: Vec<UseTally>,
     /// Search texts made by at least [`MIN_GROUP`] people, most searches first: a text typed
     /// by fewer may name a person, and never leaves the box.
     pub top_searches: Vec<SearchTally>,
@@ -136,6 +144,7 @@ impl Counts {
         }
         add_uses(&mut self.materials, &other.materials);
         add_uses(&mut self.lessons, &other.lessons);
+        add_uses(&mut self.collections, &other.collections);
         add_searches(&mut self.top_searches, &other.top_searches);
         add_searches(&mut self.not_found, &other.not_found);
         let mut days: BTreeMap<String, u64> = self
@@ -237,17 +246,26 @@ pub fn counts(
             group_cells(conn, a, b, question, choices)?,
         );
     }
-    let used = |lessons: bool| -> rusqlite::Result<Vec<UseTally>> {
+    // Materials are the ids with neither prefix.
+    let used = |prefix: Option<&str>| -> rusqlite::Result<Vec<UseTally>> {
+        let which = match prefix {
+            Some(p) => format!("material LIKE '{p}%'"),
+            None => format!(
+                "material NOT LIKE '{LESSON_PREFIX}%' AND material NOT LIKE '{COLLECTION_PREFIX}%'"
+            ),
+        };
         conn.prepare_cached(&format!(
             "SELECT material, SUM(views), COUNT(DISTINCT participant) AS people FROM material_day
-             WHERE day BETWEEN ?1 AND ?2 AND {} material LIKE '{LESSON_PREFIX}%' AND {COUNTED}
-             GROUP BY material ORDER BY 3 DESC, 2 DESC, material LIMIT ?3",
-            if lessons { "" } else { "NOT" }
+             WHERE day BETWEEN ?1 AND ?2 AND {which} AND {COUNTED}
+             GROUP BY material ORDER BY 3 DESC, 2 DESC, material LIMIT ?3"
         ))?
         .query_map(params![a, b, MAX_LISTED as i64], |r| {
             let id: String = r.get(0)?;
             Ok(UseTally {
-                id: id.strip_prefix(LESSON_PREFIX).unwrap_or(&id).to_string(),
+                id: prefix
+                    .and_then(|p| id.strip_prefix(p))
+                    .unwrap_or(&id)
+                    .to_string(),
                 title: String::new(),
                 views: r.get::<_, i64>(1)? as u64,
                 participants: r.get::<_, i64>(2)? as u64,
@@ -290,8 +308,9 @@ pub fn counts(
         searches,
         fields: field_tallies(conn, a, b)?,
         groups,
-        materials: used(false)?,
-        lessons: used(true)?,
+        materials: used(None)?,
+        lessons: used(Some(LESSON_PREFIX))?,
+        collections: used(Some(COLLECTION_PREFIX))?,
         top_searches: searches_by("searches")?,
         not_found: searches_by("zero")?,
         days,

@@ -42,12 +42,14 @@ pub const QUESTIONS: &[(&str, &str)] = &[
     ("village", "Thôn, bản"),
 ];
 
-/// What a person reads instead of a stored id: material titles by id, lesson titles by code.
-/// An id without a title (a material since removed) is shown as it is.
+/// What a person reads instead of a stored id: material titles by id, lesson titles by code,
+/// collection titles by name. An id without a title (a material since removed) is shown as it
+/// is.
 #[derive(Debug, Clone, Default)]
 pub struct Titles {
     materials: HashMap<String, String>,
     lessons: HashMap<String, String>,
+    collections: HashMap<String, String>,
 }
 
 impl Titles {
@@ -66,7 +68,22 @@ impl Titles {
                 })
                 .unwrap_or_default(),
             lessons: lessons.into_iter().collect(),
+            collections: HashMap::new(),
         }
+    }
+
+    /// With the titles of the shelf's collections, given as (name, title).
+    pub fn with_collections(mut self, c: impl IntoIterator<Item = (String, String)>) -> Titles {
+        self.collections = c.into_iter().collect();
+        self
+    }
+
+    /// A collection's title (its name when it is no longer on the shelf).
+    pub fn collection(&self, name: &str) -> String {
+        self.collections
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// A material's title (its id when it has none).
@@ -206,6 +223,16 @@ pub fn tables(r: &Report, titles: &Titles) -> Vec<Table> {
             .lessons
             .iter()
             .map(|m| vec![titles.lesson(&m.id), n(m.participants), n(m.views)])
+            .collect(),
+    });
+    out.push(Table {
+        name: "collections",
+        title: "Thư viện khác (ZIM) có người đọc",
+        header: vec!["Thư viện", "Số người đọc", "Lượt đọc bài"],
+        rows: r
+            .collections
+            .iter()
+            .map(|m| vec![titles.collection(&m.id), n(m.participants), n(m.views)])
             .collect(),
     });
     out.push(Table {

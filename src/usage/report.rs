@@ -315,6 +315,8 @@ pub struct Report {
     pub top_materials: Vec<MaterialCount>,
     /// Lessons joined: the id is the lesson's code.
     pub lessons: Vec<MaterialCount>,
+    /// ZIM collections read, by name, with enough people.
+    pub collections: Vec<MaterialCount>,
     /// Most frequent searches.
     pub top_searches: Vec<SearchCount>,
     /// Searches that found nothing: what the library is missing.
@@ -435,6 +437,7 @@ pub fn shown(period: Period, c: &Counts) -> Report {
             .collect(),
         top_materials: Vec::new(),
         lessons: Vec::new(),
+        collections: Vec::new(),
         top_searches: Vec::new(),
         zero_result_searches: Vec::new(),
         busy_days: Vec::new(),
@@ -469,6 +472,7 @@ pub fn shown(period: Period, c: &Counts) -> Report {
     };
     r.top_materials = listed(&c.materials);
     r.lessons = listed(&c.lessons);
+    r.collections = listed(&c.collections);
     let searched = |s: &[SearchTally]| -> Vec<SearchCount> {
         s.iter()
             .filter(|s| s.participants >= MIN_GROUP && s.searches > 0)

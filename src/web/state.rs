@@ -243,6 +243,26 @@ impl AppState {
             .unwrap_or_default()
     }
 
+    /// What reports show instead of stored ids: the titles of the materials, lessons and
+    /// collections on the box now.
+    pub async fn report_titles(&self) -> crate::usage::export::Titles {
+        let catalog = self.catalog().ok();
+        let store = self.lessons.clone();
+        let lessons = super::offload::blocking(move || store.list())
+            .await
+            .unwrap_or_default();
+        crate::usage::export::Titles::new(
+            catalog.as_ref().map(|c| &c.library),
+            lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
+        )
+        .with_collections(
+            self.collections
+                .list()
+                .iter()
+                .map(|c| (c.name.clone(), c.title.clone())),
+        )
+    }
+
     /// Now, by the trusted clock.
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()

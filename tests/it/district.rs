@@ -812,6 +812,7 @@ fn the_parquet_export_reads_back_with_the_parquet_reader() {
         "groups",
         "materials",
         "lessons",
+        "collections",
         "searches",
         "days",
     ] {

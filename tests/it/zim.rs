@@ -941,3 +941,62 @@ async fn a_search_answered_by_a_collection_is_not_a_gap() {
         .collect();
     assert_eq!(gaps, ["nuoi ong"], "{:?}", r.zero_result_searches);
 }
+
+#[tokio::test]
+async fn reading_a_collection_counts_in_the_report_per_collection() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (mut app, _) = box_with_collection();
+    // Five people read two articles each; a picture, a range of a big item and a redirect
+    // are not reading.
+    for _ in 0..5 {
+        let c = app.device().await;
+        for url in [
+            "/z/thu/trong_lua.html",
+            "/z/thu/y_te/sot.html",
+            "/z/thu/anh/lua.png",
+            "/z/thu/lua.html",
+        ] {
+            app.get_with(url, &[("cookie", &c)]).await;
+        }
+        app.get_with(
+            "/z/thu/anh/nhieu.bin",
+            &[("cookie", &c), ("range", "bytes=0-99")],
+        )
+        .await;
+    }
+    // A sixth reads once: under the report's threshold on its own, but counted in the total.
+    let c = app.device().await;
+    app.get_with("/z/thu/index.html", &[("cookie", &c)]).await;
+    let r = app.today_report();
+    assert_eq!(r.collections.len(), 1, "{:?}", r.collections);
+    assert_eq!(r.collections[0].id, "thu");
+    assert_eq!(r.collections[0].participants, 6);
+    assert_eq!(r.collections[0].views, 11);
+    // A collection is not a material: its views are not listed among the materials'.
+    assert!(
+        r.top_materials.iter().all(|m| !m.id.contains("thu")),
+        "{:?}",
+        r.top_materials
+    );
+    assert_eq!(r.participants, 6);
+    // The manager reads it by title, on the page and in the download.
+    let staff = crate::admin::log_in(&app).await;
+    let page = app.get_with("/admin", &[("cookie", &staff)]).await;
+    page.assert_status(200);
+    let html = page.text();
+    let section = &html[html
+        .find("Thư viện khác (ZIM) có người đọc")
+        .expect("section")..];
+    assert!(
+        section
+            .contains("<a href=\"/z/thu/index.html\">Thư viện thử</a></td><td>6</td><td>11</td>"),
+        "{section}"
+    );
+    let csv = app
+        .get_with("/admin/export/collections.csv", &[("cookie", &staff)])
+        .await;
+    csv.assert_status(200);
+    assert!(csv.text().contains("Thư viện thử,6,11"), "{}", csv.text());
+}

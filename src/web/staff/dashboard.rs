@@ -105,6 +105,10 @@ struct Dashboard<'a> {
     groups: Vec<(&'static str, Vec<crate::usage::report::GroupCount>)>,
     materials: Vec<(String, String, u64, u64)>,
     lessons: Vec<(String, String, &'static str, u64, u64)>,
+    /// ZIM collections read: (URL if still on the shelf, title, people, views).
+    collections: Vec<(String, String, u64, u64)>,
+    /// Whether the box has collections (the section shows even when none was read).
+    shelf: bool,
     days: Vec<Column>,
     hours: Vec<Column>,
     /// The fingerprint of the key this box signs its summaries with.
@@ -217,6 +221,21 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
             )
         })
         .collect();
+    let on_shelf = state.collections.list();
+    let collections = c
+        .current
+        .collections
+        .iter()
+        .map(|u| {
+            let known = on_shelf.iter().find(|k| k.name == u.id);
+            (
+                known.map_or_else(String::new, |k| k.url()),
+                known.map_or_else(|| u.id.clone(), |k| k.title.clone()),
+                u.participants,
+                u.views,
+            )
+        })
+        .collect();
     let active: Vec<(String, u64)> = c
         .current
         .busy_days
@@ -270,6 +289,8 @@ async fn report_page(state: AppState, s: &Session, q: PeriodQuery) -> Result<Res
         groups,
         materials,
         lessons,
+        shelf: !on_shelf.is_empty(),
+        collections,
         days,
         hours,
         c,

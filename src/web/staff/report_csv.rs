@@ -11,7 +11,6 @@ use crate::clock::iso;
 use crate::usage::export;
 use crate::web::error::AppError;
 use crate::web::extract::Params;
-use crate::web::offload::blocking;
 use crate::web::state::AppState;
 
 /// `GET /admin/export/{table}`: one table of the report as CSV.
@@ -28,13 +27,7 @@ async fn table_file(state: AppState, table: String, q: PeriodQuery) -> Result<Re
     let name = table.strip_suffix(".csv").unwrap_or(&table).to_string();
     let period = q.resolve(today(&state))?;
     let c = compared(&state, period).await?;
-    let catalog = state.catalog().ok();
-    let store = state.lessons.clone();
-    let lessons = blocking(move || store.list()).await.unwrap_or_default();
-    let titles = export::Titles::new(
-        catalog.as_ref().map(|c| &c.library),
-        lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
-    );
+    let titles = state.report_titles().await;
     let t = export::tables(&c.current, &titles)
         .into_iter()
         .find(|t| t.name == name)

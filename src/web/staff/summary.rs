@@ -9,9 +9,7 @@ use serde::Deserialize;
 
 use super::session::ManagerForm;
 use crate::summary::{self, Centre, Made};
-use crate::usage::export::Titles;
 use crate::web::error::AppError;
-use crate::web::offload::blocking;
 use crate::web::state::AppState;
 
 /// The period asked for.
@@ -108,13 +106,7 @@ pub async fn signed(
     state: &AppState,
     named: (String, crate::usage::report::Period),
 ) -> Result<(String, Vec<u8>), AppError> {
-    let catalog = state.catalog().ok();
-    let store = state.lessons.clone();
-    let lessons = blocking(move || store.list()).await.unwrap_or_default();
-    let titles = Titles::new(
-        catalog.as_ref().map(|c| &c.library),
-        lessons.iter().map(|l| (l.code.clone(), l.title.clone())),
-    );
+    let titles = state.report_titles().await;
     let settings = &state.site.settings;
     let centre = Centre {
         name: settings.centre.clone(),

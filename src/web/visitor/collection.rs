@@ -8,7 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::content::encode_path;
+use crate::usage::EventKind;
+use crate::usage::counts::COLLECTION_PREFIX;
 use crate::web::error::AppError;
+use crate::web::extract::Visitor;
 use crate::web::files::{ZimEntity, serve_zim};
 use crate::web::state::AppState;
 use crate::zim::Target;
@@ -35,10 +38,12 @@ pub async fn main_page(
 }
 
 /// `GET /z/{name}/{*path}`: an entry; a redirect entry sends the browser to its target, so
-/// that the target's relative links resolve from its own address.
+/// that the target's relative links resolve from its own address. An article (an HTML page,
+/// not its pictures or styles) read whole counts as a view of the collection.
 pub async fn entry(
     State(state): State<AppState>,
     Path((name, path)): Path<(String, String)>,
+    visitor: Visitor,
     req: Request,
 ) -> Result<Response, AppError> {
     let c = state.collections.get(&name).ok_or(AppError::NotFound)?;
@@ -91,6 +96,15 @@ pub async fn entry(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, max-age=86400"),
             );
+            if mime.starts_with("text/html")
+                && req.method() == axum::http::Method::GET
+                && !req.headers().contains_key(header::RANGE)
+                && let Some(who) = visitor.id()
+            {
+                state.records.record(EventKind::View, who, |e| {
+                    e.material = Some(format!("{COLLECTION_PREFIX}{}", c.name));
+                });
+            }
             let entity = ZimEntity::new(std::sync::Arc::clone(&c.archive), blob, i, &mime, headers);
             Ok(serve_zim(entity, &req))
         }
