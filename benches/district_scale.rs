@@ -130,6 +130,7 @@ fn counts(rng: &mut Rng, base: u64, days_in: u64) -> Counts {
         groups,
         materials: uses(rng, 40, "agriculture"),
         lessons: uses(rng, 5, "lesson"),
+        collections: uses(rng, 2, "wikipedia"),
         top_searches: searches(rng, 15),
         not_found: searches(rng, 8),
         days: (0..active)
