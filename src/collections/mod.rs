@@ -46,10 +46,15 @@ pub struct Collection {
 }
 
 impl Collection {
+    /// The URL of the entry at `path`.
+    pub fn url_of(&self, path: &str) -> String {
+        format!("/z/{}/{}", self.name, encode_path(path))
+    }
+
     /// The URL of its main page (or of the collection).
     pub fn url(&self) -> String {
         match &self.main {
-            Some(m) => format!("/z/{}/{}", self.name, encode_path(m)),
+            Some(m) => self.url_of(m),
             None => format!("/z/{}/", self.name),
         }
     }

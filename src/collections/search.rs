@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Collection, Shelf};
 use crate::content::encode_path;
+use crate::search::suggest::{Suggestion, Typed};
 use crate::search::{Match, Results, SearchIndex};
 
 /// One article found in a collection.
@@ -75,6 +76,52 @@ impl Shelf {
         out
     }
 
+    /// Articles whose titles hold what was typed (the last syllable may be unfinished), at
+    /// most `limit`, ranked as the library's own suggestions are. Titles are read from the
+    /// archives: a Wikipedia's are too many to keep in memory.
+    pub fn suggest(&self, typed: &str, limit: usize) -> Vec<Suggestion> {
+        let Some(t) = Typed::new(typed) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for c in self.list() {
+            if self
+                .progress(&c.name)
+                .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
+            {
+                continue;
+            }
+            let Some(index) = self.searcher(&c) else {
+                continue;
+            };
+            // Best scored first; a few times the asked number, to rank by how titles begin.
+            let ids = match index.title_candidates(&t, limit * 4) {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(collection = %c.name, error = %e, "collection titles not searched");
+                    continue;
+                }
+            };
+            for id in ids {
+                let title = title_of(&c, &id);
+                if let Some(standing) = t.standing(&title) {
+                    found.push((standing, c.url_of(&id), title, Arc::clone(&c)));
+                }
+            }
+        }
+        found.sort_by_key(|f| f.0);
+        found
+            .into_iter()
+            .take(limit)
+            .map(|(_, url, title, c)| Suggestion {
+                id: String::new(),
+                title,
+                url,
+                collection: Some(c.title.clone()),
+            })
+            .collect()
+    }
+
     /// The open index of `c`, opened on first use.
     fn searcher(&self, c: &Collection) -> Option<SearchIndex> {
         let dir = self.index_dir(c);
@@ -106,7 +153,7 @@ fn hit(
     sections: &[(usize, &str)],
     matched: Match,
 ) -> ShelfHit {
-    let mut url = format!("/z/{}/{}", c.name, encode_path(id));
+    let mut url = c.url_of(id);
     let snippet = match found {
         Some((html, at)) => {
             if let Some((_, anchor)) = sections.iter().rev().find(|s| s.0 <= at) {
@@ -117,19 +164,24 @@ fn hit(
         }
         None => String::new(),
     };
-    // The title is the archive's: looked up by path (a binary search of its directory).
-    let title = c
-        .archive
-        .lookup(id)
-        .ok()
-        .flatten()
-        .and_then(|i| c.archive.dirent(i).ok())
-        .map(|d| String::from_utf8_lossy(&d.title).into_owned())
-        .unwrap_or_else(|| id.to_string());
+    let title = title_of(c, id);
     ShelfHit {
         title,
         url,
         snippet,
         matched,
     }
+}
+
+/// The title of the article at path `id`: the archive's, looked up by path (a binary search of
+/// its directory); the path when it has none.
+fn title_of(c: &Collection, id: &str) -> String {
+    c.archive
+        .lookup(id)
+        .ok()
+        .flatten()
+        .and_then(|i| c.archive.dirent(i).ok())
+        .map(|d| String::from_utf8_lossy(&d.title).into_owned())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| id.to_string())
 }

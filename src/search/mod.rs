@@ -506,6 +506,40 @@ impl SearchIndex {
         Ok(results)
     }
 
+    /// Stored ids of at most `limit` documents whose title holds every typed syllable, the last
+    /// as a prefix (when it has two letters or more), best scored first: candidates for title
+    /// suggestions from an index whose titles are too many to keep in memory.
+    pub fn title_candidates(&self, typed: &suggest::Typed, limit: usize) -> Result<Vec<String>> {
+        use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, TermQuery};
+        let searcher = self.reader.searcher();
+        let field = self.fields.title_fold;
+        let last = typed.words.len() - 1;
+        let parts: Vec<(Occur, Box<dyn tantivy::query::Query>)> = typed
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let term = Term::from_field_text(field, &w.folded);
+                let q: Box<dyn tantivy::query::Query> = if i == last && w.folded.len() >= 2 {
+                    Box::new(FuzzyTermQuery::new_prefix(term, 0, false))
+                } else {
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+                };
+                (Occur::Must, q)
+            })
+            .collect();
+        let top = searcher.search(
+            &BooleanQuery::new(parts),
+            &tantivy::collector::TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).order_by_score(),
+        )?;
+        let mut ids = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let doc: StoredId = searcher.doc(addr)?;
+            ids.extend(doc.0);
+        }
+        Ok(ids)
+    }
+
     /// Within the first [`RERANK`] hits, adds to each hit's score what `cover` gives for the
     /// query syllables it holds, and sorts them again.
     fn add_cover(
@@ -799,6 +833,23 @@ struct StoredHead {
 /// The rest of a stored snippet text, after its head.
 #[derive(Default)]
 struct StoredRest(Vec<u8>);
+
+/// A stored document's id alone (the first value stored).
+#[derive(Default)]
+struct StoredId(Option<String>);
+
+impl DocumentDeserialize for StoredId {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut d: D,
+    ) -> std::result::Result<Self, DeserializeError> {
+        while let Some((_, value)) = d.next_field::<StoredValue>()? {
+            if let StoredValue::Text(id) = value {
+                return Ok(StoredId(Some(id)));
+            }
+        }
+        Ok(StoredId(None))
+    }
+}
 
 /// The stored text's length, and where each of its sections begins with its anchor.
 fn sections(stored: &[u8]) -> (usize, Vec<(usize, &str)>) {

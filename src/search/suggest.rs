@@ -20,6 +20,9 @@ pub struct Suggestion {
     pub title: String,
     /// Page URL.
     pub url: String,
+    /// The ZIM collection it is an article of (its title); none for the library's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
 }
 
 /// Folded titles ready for prefix matching.
@@ -102,33 +105,64 @@ impl Suggester {
     /// Titles containing the typed syllables in order, starting at a syllable boundary; the
     /// last syllable may be unfinished. Titles matching the typed marks come first.
     pub fn suggest(&self, typed: &str) -> Vec<Suggestion> {
-        let mut ws = words(typed);
-        ws.truncate(super::query::MAX_WORDS);
-        if ws.is_empty() {
+        let Some(t) = Typed::new(typed) else {
             return Vec::new();
-        }
-        let folded = joined(&ws, false);
-        let exact = joined(&ws, true);
-        let mut found: Vec<(bool, usize, usize, &Entry)> = self
-            .candidates(&ws[0].folded, ws.len() == 1)
+        };
+        let mut found: Vec<((bool, usize, usize), &Entry)> = self
+            .candidates(&t.words[0].folded, t.words.len() == 1)
             .into_iter()
             .filter_map(|i| self.entries.get(i as usize))
-            .filter_map(|e| {
-                let pos = e.folded.find(&folded)?;
-                let exact_match = e.exact.contains(&exact);
-                Some((!exact_match, pos, e.title.len(), e))
-            })
+            .filter_map(|e| Some((t.standing_of(&e.folded, &e.exact, e.title.len())?, e)))
             .collect();
-        found.sort_by_key(|f| (f.0, f.1, f.2));
+        found.sort_by_key(|f| f.0);
         found
             .into_iter()
             .take(MAX_SUGGESTIONS)
-            .map(|(_, _, _, e)| Suggestion {
+            .map(|(_, e)| Suggestion {
                 id: e.id.clone(),
                 title: e.title.clone(),
                 url: e.url.clone(),
+                collection: None,
             })
             .collect()
+    }
+}
+
+/// What was typed into the search box, ready to be matched against titles.
+#[derive(Debug)]
+pub struct Typed {
+    /// Its syllables (at most a query's worth).
+    pub words: Vec<super::analyzer::Word>,
+    folded: String,
+    exact: String,
+}
+
+impl Typed {
+    /// `None` when nothing searchable was typed.
+    pub fn new(typed: &str) -> Option<Typed> {
+        let mut words = words(typed);
+        words.truncate(super::query::MAX_WORDS);
+        if words.is_empty() {
+            return None;
+        }
+        Some(Typed {
+            folded: joined(&words, false),
+            exact: joined(&words, true),
+            words,
+        })
+    }
+
+    /// Where `title` stands as an answer, lower first: `None` when it does not hold the typed
+    /// syllables in order from a syllable boundary (the last may be unfinished); otherwise
+    /// (marks not as typed, where it starts, length).
+    pub fn standing(&self, title: &str) -> Option<(bool, usize, usize)> {
+        let ws = words(title);
+        self.standing_of(&joined(&ws, false), &joined(&ws, true), title.len())
+    }
+
+    fn standing_of(&self, folded: &str, exact: &str, len: usize) -> Option<(bool, usize, usize)> {
+        let pos = folded.find(&self.folded)?;
+        Some((!exact.contains(&self.exact), pos, len))
     }
 }
 

@@ -10,7 +10,7 @@ use super::extract::{DEFAULT_LIMIT, Params, SearchParams, SuggestParams};
 use super::state::AppState;
 use crate::content::{Attachment, Category};
 use crate::search::Results;
-use crate::search::suggest::Suggestion;
+use crate::search::suggest::{MAX_SUGGESTIONS, Suggestion};
 
 /// `GET /healthz`: 200 once the index is ready, 503 before. `status` is `degraded` (still 200:
 /// the library is served) when something is missing, each named in `degraded`: a data folder
@@ -68,15 +68,30 @@ pub async fn search(
 /// Articles shown at most per collection.
 pub const SHELF_HITS: usize = 5;
 
-/// `GET /api/suggest?q=`: up to 8 titles for the search box.
+/// Suggestion places kept for the collections' articles when they have some: a Wikipedia
+/// must not crowd out the centre's own materials, nor be crowded out by them.
+pub const SHELF_SUGGESTIONS: usize = 3;
+
+/// `GET /api/suggest?q=`: up to 8 titles for the search box, the library's first, then the
+/// collections' articles.
 pub async fn suggest(
     State(state): State<AppState>,
     Params(p): Params<SuggestParams>,
 ) -> Result<Json<Vec<Suggestion>>, ApiError> {
     let catalog = state.catalog()?;
-    Ok(Json(
-        catalog.suggester.suggest(p.q.as_deref().unwrap_or("")),
-    ))
+    let typed = p.q.unwrap_or_default();
+    let mut own = catalog.suggester.suggest(&typed);
+    if state.collections.list().is_empty() || typed.trim().chars().count() < 2 {
+        return Ok(Json(own));
+    }
+    let shelf = std::sync::Arc::clone(&state.collections);
+    let theirs = tokio::task::spawn_blocking(move || shelf.suggest(&typed, MAX_SUGGESTIONS))
+        .await
+        .unwrap_or_default();
+    own.truncate(MAX_SUGGESTIONS - theirs.len().min(SHELF_SUGGESTIONS));
+    let room = MAX_SUGGESTIONS - own.len();
+    own.extend(theirs.into_iter().take(room));
+    Ok(Json(own))
 }
 
 /// One material in `GET /api/materials`.

@@ -484,6 +484,17 @@ fn box_with_collection() -> (crate::util::TestApp, Vec<u8>) {
     (app, noise)
 }
 
+/// Checks and indexes every collection of `app`'s shelf.
+fn index_all(app: &crate::util::TestApp) {
+    while app.state.collections.check_next() {}
+    let never = std::sync::atomic::AtomicBool::new(false);
+    while app
+        .state
+        .collections
+        .index_next(std::time::Duration::from_secs(60), &never)
+    {}
+}
+
 #[tokio::test]
 async fn a_zim_file_in_the_data_folder_is_a_collection() {
     if !zimmaker::have_zim_tools() {
@@ -852,13 +863,7 @@ async fn a_collection_is_searched_beside_the_materials() {
     // Not yet indexed: searched without it.
     let before = app.search_json("gieo ma").await;
     assert_eq!(before["collections"], serde_json::json!([]), "{before}");
-    while app.state.collections.check_next() {}
-    let never = std::sync::atomic::AtomicBool::new(false);
-    while app
-        .state
-        .collections
-        .index_next(std::time::Duration::from_secs(60), &never)
-    {}
+    index_all(&app);
     // Typed without marks, as villagers do.
     let json = app.search_json("gieo ma").await;
     let shelf = &json["collections"][0];
@@ -919,13 +924,7 @@ async fn a_search_answered_by_a_collection_is_not_a_gap() {
         return;
     }
     let (mut app, _) = box_with_collection();
-    while app.state.collections.check_next() {}
-    let never = std::sync::atomic::AtomicBool::new(false);
-    while app
-        .state
-        .collections
-        .index_next(std::time::Duration::from_secs(60), &never)
-    {}
+    index_all(&app);
     // Five people (the report hides fewer): one search only the collection answers, one
     // nothing answers.
     for _ in 0..5 {
@@ -999,4 +998,50 @@ async fn reading_a_collection_counts_in_the_report_per_collection() {
         .await;
     csv.assert_status(200);
     assert!(csv.text().contains("Thư viện thử,6,11"), "{}", csv.text());
+}
+
+#[tokio::test]
+async fn a_collections_titles_are_suggested_beside_the_librarys() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    let (app, _) = box_with_collection();
+    let suggest = |q: &str| {
+        let app = &app;
+        let q = q.replace(' ', "+");
+        async move {
+            let r = app.get(&format!("/api/suggest?q={q}")).await;
+            r.assert_status(200);
+            r.json().as_array().unwrap().clone()
+        }
+    };
+    let theirs = |s: &[serde_json::Value]| -> Vec<String> {
+        s.iter()
+            .filter(|s| s.get("collection").is_some())
+            .map(|s| s["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Not indexed yet: nothing from it.
+    assert!(theirs(&suggest("tre bi").await).is_empty());
+    index_all(&app);
+    // Without marks, the last syllable unfinished.
+    let s = suggest("tre bi so").await;
+    let found = s
+        .iter()
+        .find(|s| s["title"] == "Trẻ bị sốt")
+        .unwrap_or_else(|| panic!("{s:?}"));
+    assert_eq!(found["url"], "/z/thu/y_te/sot.html");
+    assert_eq!(found["collection"], "Thư viện thử");
+    // Beside the library's own titles, which come first; never more than eight.
+    let s = suggest("trồng lúa").await;
+    assert!(s.len() <= 8, "{s:?}");
+    assert_eq!(theirs(&s), ["Trồng lúa nước"], "{s:?}");
+    assert!(s[0]["url"].as_str().unwrap().starts_with("/m/"), "{s:?}");
+    // A syllable in the middle of a word is not a match, nor are the words out of order.
+    assert!(theirs(&suggest("rong lua").await).is_empty());
+    assert!(theirs(&suggest("lua trong").await).is_empty());
+    // Hostile or empty input: an ordinary (maybe empty) answer.
+    for q in ["", "t", "%22%22", "(((", &"lua ".repeat(100), "*", "%00"] {
+        suggest(q).await;
+    }
 }
