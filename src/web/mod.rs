@@ -50,6 +50,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest an upload may take (300 MB at 0.5 MB/s).
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Longest a ZIM upload may take (10 GB at 1 MB/s is under three hours).
+const ZIM_UPLOAD_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// Policy for pages: only our own scripts, styles, images and media.
 const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; \
@@ -121,6 +123,10 @@ pub fn router(state: AppState) -> Router {
             get(staff::accounts::list).post(staff::accounts::save),
         )
         .route("/admin/accounts/remove", post(staff::accounts::remove))
+        .route(
+            "/admin/collections/remove",
+            post(staff::collections::remove),
+        )
         .route("/admin/backup", post(staff::backup::download))
         .route("/admin/summary", post(staff::summary::download))
         .route("/admin/summary/send", post(staff::summary::send))
@@ -209,6 +215,15 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             UPLOAD_TIMEOUT,
         ));
+    // A ZIM is gigabytes over the centre's Wi-Fi: a manager's upload may take hours. It is
+    // bounded by the free space on the card (checked as it streams) and MAX_ZIM_BYTES.
+    let zim_upload = Router::new()
+        .route("/admin/collections", post(staff::collections::upload))
+        .layer(DefaultBodyLimit::max(staff::collections::body_limit()))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            ZIM_UPLOAD_TIMEOUT,
+        ));
     // A material's whole text comes in one form: allow a long one.
     let long_forms = Router::new()
         .route("/admin/materials/save", post(staff::materials::save))
@@ -222,6 +237,7 @@ pub fn router(state: AppState) -> Router {
     quick
         .merge(long_forms)
         .merge(uploads)
+        .merge(zim_upload)
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(

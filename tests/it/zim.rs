@@ -1045,3 +1045,138 @@ async fn a_collections_titles_are_suggested_beside_the_librarys() {
         suggest(q).await;
     }
 }
+
+/// Files in the collections folder other than the check outcomes.
+fn shelf_files(data: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join("zim"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".checked.json")
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_manager_adds_a_zim_from_the_browser_and_takes_it_off_again() {
+    if !zimmaker::have_zim_tools() {
+        return;
+    }
+    use crate::util::{multipart, upload_to};
+    let app = crate::admin::app();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("thu.zim");
+    zimmaker::zimwriterfs(work.path(), &site(), "index.html", &out);
+    let zim = std::fs::read(&out).unwrap();
+    let staff = crate::admin::log_in(&app).await;
+    let page = app
+        .get_with("/admin/materials", &[("cookie", &staff)])
+        .await;
+    page.assert_status(200);
+    let token = crate::admin::token_in(&page.text());
+    assert!(page.text().contains("action=\"/admin/collections\""));
+    let send = |name: &str, bytes: &[u8], token: &str, cookie: &str| {
+        let (ct, body) = multipart(&[("token", token)], name, bytes);
+        upload_to("/admin/collections", cookie, &ct, body)
+    };
+    // Not a ZIM, cut short, a split part, a forged form: refused, and nothing is left behind.
+    let cut = &zim[..zim.len() / 3];
+    for (name, bytes, why) in [
+        (
+            "anh.png",
+            &zimmaker::illustration()[..],
+            "Chỉ nhận tệp .zim",
+        ),
+        ("gia.zim", &b"khong phai zim"[..], "không dùng được"),
+        ("cut.zim", cut, "không dùng được"),
+        ("thu.zimaa", &zim[..], "chép bằng USB"),
+    ] {
+        let r = app.request(send(name, bytes, &token, &staff)).await;
+        r.assert_status(400);
+        assert!(r.text().contains(why), "{name}: {}", r.text());
+    }
+    let forged = app.request(send("thu.zim", &zim, "sai", &staff)).await;
+    assert!(forged.status.is_client_error(), "{}", forged.status);
+    assert_eq!(shelf_files(&app.data), Vec::<String>::new());
+    // A teacher may not add one.
+    let (teacher, teacher_token) = crate::lessons::teacher(&app).await;
+    let r = app
+        .request(send("thu.zim", &zim, &teacher_token, &teacher))
+        .await;
+    r.assert_status(403);
+    assert_eq!(shelf_files(&app.data), Vec::<String>::new());
+    // The manager's goes on the shelf at once, under the name it was sent with.
+    let r = app
+        .request(send("C:\\USB\\thu.zim", &zim, &token, &staff))
+        .await;
+    r.assert_status(303);
+    assert_eq!(r.header("location"), "/admin/materials?done=zim#zim");
+    assert_eq!(shelf_files(&app.data), ["thu.zim"]);
+    assert_eq!(std::fs::read(app.data.join("zim/thu.zim")).unwrap(), zim);
+    app.get("/z/thu/trong_lua.html").await.assert_status(200);
+    let listed = app
+        .get_with("/admin/materials?done=zim", &[("cookie", &staff)])
+        .await;
+    assert!(
+        listed.text().contains("Đã thêm tệp ZIM"),
+        "{}",
+        listed.text()
+    );
+    // The same name again is refused; the first stays.
+    let again = app.request(send("thu.zim", &zim, &token, &staff)).await;
+    again.assert_status(400);
+    assert!(
+        again.text().contains("Đã có tệp «thu.zim»"),
+        "{}",
+        again.text()
+    );
+    assert_eq!(shelf_files(&app.data), ["thu.zim"]);
+    // Taking it off: asked first, then the file and its index go.
+    index_all(&app);
+    let index_root = app.data.join("zim-index");
+    assert_eq!(std::fs::read_dir(&index_root).unwrap().count(), 1);
+    let ask = app
+        .request(crate::admin::post(
+            "/admin/collections/remove",
+            &staff,
+            &format!("token={token}&name=thu"),
+        ))
+        .await;
+    ask.assert_status(200);
+    assert!(
+        ask.text().contains("Gỡ thư viện «Thư viện thử»?"),
+        "{}",
+        ask.text()
+    );
+    assert_eq!(shelf_files(&app.data), ["thu.zim"]);
+    let teacher_try = app
+        .request(crate::admin::post(
+            "/admin/collections/remove",
+            &teacher,
+            &format!("token={teacher_token}&name=thu&confirm=yes"),
+        ))
+        .await;
+    teacher_try.assert_status(403);
+    let done = app
+        .request(crate::admin::post(
+            "/admin/collections/remove",
+            &staff,
+            &format!("token={token}&name=thu&confirm=yes"),
+        ))
+        .await;
+    done.assert_status(303);
+    assert_eq!(shelf_files(&app.data), Vec::<String>::new());
+    assert_eq!(std::fs::read_dir(&index_root).unwrap().count(), 0);
+    app.get("/z/thu/trong_lua.html").await.assert_status(404);
+    let gone = app
+        .request(crate::admin::post(
+            "/admin/collections/remove",
+            &staff,
+            &format!("token={token}&name=thu&confirm=yes"),
+        ))
+        .await;
+    gone.assert_status(404);
+}

@@ -33,8 +33,8 @@ struct ListPage {
     /// (id, title, field, the centre's own)
     materials: Vec<(String, String, &'static str, bool)>,
     hidden: Vec<String>,
-    /// ZIM collections: (title, URL, articles, where its checking and indexing are).
-    collections: Vec<(String, String, u32, String)>,
+    /// ZIM collections: (name, title, URL, articles, where its checking and indexing are).
+    collections: Vec<(String, String, String, u32, String)>,
     /// ZIM files not served, with their reasons.
     zim_refused: Vec<String>,
     /// Where ZIM files go.
@@ -82,6 +82,12 @@ pub async fn list(
         let message = match q.done.as_deref() {
             Some("hidden") => Some("Đã ẩn tài liệu.".to_string()),
             Some("shown") => Some("Tài liệu đã hiện lại.".to_string()),
+            Some("zim") => Some(
+                "Đã thêm tệp ZIM. Máy kiểm tra cả tệp rồi làm chỉ mục tìm kiếm; trong lúc đó \
+                 thư viện vẫn đọc được."
+                    .to_string(),
+            ),
+            Some("zim-removed") => Some("Đã gỡ thư viện ZIM.".to_string()),
             _ => None,
         };
         Ok(render(&ListPage {
@@ -126,7 +132,7 @@ pub async fn list(
                         } else {
                             index_status(state.collections.progress(&c.name))
                         };
-                        (c.title.clone(), c.url(), c.articles, status)
+                        (c.name.clone(), c.title.clone(), c.url(), c.articles, status)
                     })
                     .collect()
             },

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backup;
 pub mod charts;
 pub mod clock;
+pub mod collections;
 pub mod confirm;
 pub mod dashboard;
 pub mod district;
