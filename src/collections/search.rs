@@ -42,38 +42,58 @@ impl Shelf {
     /// The collections' answers to `text`, at most `limit` hits each, for collections whose
     /// index has at least one batch in; collections with no hit are left out.
     pub fn search(&self, text: &str, limit: usize) -> Vec<ShelfResults> {
-        let mut out = Vec::new();
-        for c in self.list() {
-            if self
-                .progress(&c.name)
-                .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
-            {
-                continue;
-            }
-            let Some(index) = self.searcher(&c) else {
-                continue;
-            };
-            let results = index.search_with(
-                text,
-                None,
-                limit,
-                0,
-                |id| Some(id.to_string()),
-                |id, found, sections, matched| hit(&c, &id, found, sections, matched),
-            );
-            match results {
-                Ok(r) if !r.hits.is_empty() => out.push(ShelfResults {
-                    name: c.name.clone(),
-                    title: c.title.clone(),
-                    results: r,
-                }),
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(collection = %c.name, error = %e, "collection not searched")
-                }
+        self.list()
+            .iter()
+            .filter_map(|c| self.search_one(c, text, limit, 0))
+            .filter(|r| !r.results.hits.is_empty())
+            .collect()
+    }
+
+    /// Collection `name`'s answer to `text`, `limit` hits from `offset` on; `None` when no
+    /// such collection is served or its index has nothing in yet.
+    pub fn search_in(
+        &self,
+        name: &str,
+        text: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Option<ShelfResults> {
+        self.search_one(&self.get(name)?, text, limit, offset)
+    }
+
+    fn search_one(
+        &self,
+        c: &Arc<Collection>,
+        text: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Option<ShelfResults> {
+        if self
+            .progress(&c.name)
+            .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
+        {
+            return None;
+        }
+        let index = self.searcher(c)?;
+        let results = index.search_with(
+            text,
+            None,
+            limit,
+            offset,
+            |id| Some(id.to_string()),
+            |id, found, sections, matched| hit(c, &id, found, sections, matched),
+        );
+        match results {
+            Ok(r) => Some(ShelfResults {
+                name: c.name.clone(),
+                title: c.title.clone(),
+                results: r,
+            }),
+            Err(e) => {
+                tracing::warn!(collection = %c.name, error = %e, "collection not searched");
+                None
             }
         }
-        out
     }
 
     /// Articles whose titles hold what was typed (the last syllable may be unfinished), at

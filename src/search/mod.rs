@@ -121,6 +121,21 @@ pub struct Results<H = Hit> {
     pub split: bool,
 }
 
+impl<H> Results<H> {
+    /// No hits for `query`.
+    pub fn empty(query: &str) -> Results<H> {
+        Results {
+            query: query.to_string(),
+            found: false,
+            full: 0,
+            total: 0,
+            hits: Vec::new(),
+            missing: Vec::new(),
+            split: false,
+        }
+    }
+}
+
 impl Results {
     /// Whether hit `i` of this page is the first partial match (where "may be related" begins).
     pub fn starts_partial(&self, i: usize) -> bool {
@@ -421,15 +436,7 @@ impl SearchIndex {
         mut hit: impl FnMut(R, Option<(String, usize)>, &[(usize, &str)], Match) -> H,
     ) -> Result<Results<H>> {
         let searcher = self.reader.searcher();
-        let mut results = Results {
-            query: text.to_string(),
-            found: false,
-            full: 0,
-            total: 0,
-            hits: Vec::new(),
-            missing: Vec::new(),
-            split: false,
-        };
+        let mut results = Results::empty(text);
         let Some(built) = query::build(&searcher, &self.fields, text, category) else {
             return Ok(results);
         };

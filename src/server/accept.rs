@@ -174,6 +174,11 @@ pub async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
+        // A response goes out as its head and then its body's chunks: with Nagle's algorithm
+        // the last small segment waited for the phone's delayed ACK, 40 ms for every ZIM item.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
         let Some(admitted) = per_address.admit(peer.ip()) else {
             // Closed at once (the stream is dropped); the address is never logged.
             refusals.count(per_address.cap);

@@ -50,13 +50,25 @@ pub struct SearchAnswer {
     collections: Vec<crate::collections::search::ShelfResults>,
 }
 
-/// `GET /api/search?q=&category=&limit=`.
+/// `GET /api/search?q=&category=&limit=`, or `?q=&in=COLLECTION&limit=&offset=` for one
+/// collection's hits alone.
 pub async fn search(
     State(state): State<AppState>,
     Params(p): Params<SearchParams>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if let Some(name) = p.within {
+        // Within one collection: its hits alone, page by page.
+        let found = state
+            .search_collection(name, p.q.clone(), limit, p.offset)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Ok(Json(SearchAnswer {
+            results: Results::empty(&p.q),
+            collections: vec![found],
+        }));
+    }
     let results = state.search(p.q.clone(), p.category, limit, 0).await?;
     let collections = state.search_collections(p.q, p.category, SHELF_HITS).await;
     Ok(Json(SearchAnswer {

@@ -35,6 +35,9 @@ pub struct SearchParams {
     category: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
+    /// A ZIM collection's name: search it alone, page by page.
+    #[serde(rename = "in")]
+    within: Option<String>,
 }
 
 /// Checked search parameters.
@@ -48,6 +51,8 @@ pub struct Search {
     pub limit: Option<usize>,
     /// Hits to skip.
     pub offset: usize,
+    /// The one ZIM collection searched, if the search is within one.
+    pub within: Option<String>,
 }
 
 /// Results per page when the client does not say.
@@ -82,6 +87,7 @@ impl SearchParams {
             category,
             limit: number("limit", self.limit, MAX_LIMIT)?,
             offset: number("offset", self.offset, MAX_OFFSET)?.unwrap_or(0),
+            within: self.within.filter(|w| !w.trim().is_empty()),
         })
     }
 }

@@ -243,6 +243,29 @@ impl AppState {
             .unwrap_or_default()
     }
 
+    /// One collection's answer to `q`, a page of `limit` from `offset`: `None` when there is
+    /// no such collection (or nothing of it indexed yet).
+    pub async fn search_collection(
+        &self,
+        name: String,
+        q: String,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Option<crate::collections::search::ShelfResults>, AppError> {
+        let _permit = self
+            .search_permits
+            .0
+            .acquire()
+            .await
+            .map_err(|_| AppError::Starting)?;
+        let shelf = Arc::clone(&self.collections);
+        Ok(
+            tokio::task::spawn_blocking(move || shelf.search_in(&name, &q, limit, offset))
+                .await
+                .unwrap_or_default(),
+        )
+    }
+
     /// What reports show instead of stored ids: the titles of the materials, lessons and
     /// collections on the box now.
     pub async fn report_titles(&self) -> crate::usage::export::Titles {

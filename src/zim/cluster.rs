@@ -15,6 +15,10 @@ use super::source::Source;
 /// A compressed cluster decodes to at most this much. libzim's clusters are 2 MiB; big files
 /// are stored uncompressed in clusters of their own. More is a damaged or hostile file.
 pub const MAX_DECODED: usize = 64 * 1024 * 1024;
+
+/// Largest zstd window accepted (2^26, [`MAX_DECODED`]): no cluster needs more, and a hostile
+/// frame asking for more is refused before its window is allocated.
+const ZSTD_WINDOW_LOG_MAX: u32 = 26;
 /// Memory the xz decoder may use for its dictionary (xz's own preset 9 needs 64 MiB).
 const XZ_MEMORY_KB: u32 = 96 * 1024;
 
@@ -23,7 +27,8 @@ const XZ_MEMORY_KB: u32 = 96 * 1024;
 pub(super) enum Cluster {
     /// Stored: the offset table starts at `table` in the archive.
     Stored { table: u64, wide: bool, blobs: u32 },
-    /// Decoded into memory: `offsets` (count + 1 of them) index into `data`.
+    /// Decoded into memory: `offsets` (count + 1 of them) index into `data`, which may hold
+    /// only the cluster's first blobs (see [`Cluster::read`]).
     Decoded { data: Vec<u8>, offsets: Vec<u64> },
 }
 
@@ -70,8 +75,15 @@ fn offset_at(b: &[u8], wide: bool) -> u64 {
 
 impl Cluster {
     /// Reads the cluster at archive offset `pos`. `major` is the archive's major version
-    /// (extended clusters exist only in version 6).
-    pub(super) fn read(source: &Source, pos: u64, major: u16) -> Result<Cluster, ZimError> {
+    /// (extended clusters exist only in version 6). A compressed cluster is decoded up to the
+    /// end of blob `upto` (a page needs one article, on average half the cluster's work), or
+    /// whole, its end checked, when `upto` is `None`.
+    pub(super) fn read(
+        source: &Source,
+        pos: u64,
+        major: u16,
+        upto: Option<u32>,
+    ) -> Result<Cluster, ZimError> {
         let mut info = [0u8; 1];
         source.read_exact_at(pos, &mut info)?;
         let wide = info[0] & 0x10 != 0;
@@ -100,48 +112,85 @@ impl Cluster {
             4 => {
                 let input = std::io::BufReader::new(source.reader_from(pos + 1));
                 let xz = lzma_rust2::XzReader::new_mem_limit(input, false, XZ_MEMORY_KB);
-                Cluster::decoded(xz, wide)
+                Cluster::decoded(xz, wide, upto)
             }
             5 => {
                 let input = std::io::BufReader::new(source.reader_from(pos + 1));
-                let zstd = ruzstd::decoding::StreamingDecoder::new(input)
+                let mut zstd = zstd::stream::read::Decoder::with_buffer(input)
+                    .map_err(|e| ZimError::Damaged(format!("cụm zstd: {e}")))?
+                    .single_frame();
+                // A frame may not ask for a window larger than any cluster accepted.
+                zstd.window_log_max(ZSTD_WINDOW_LOG_MAX)
                     .map_err(|e| ZimError::Damaged(format!("cụm zstd: {e}")))?;
-                Cluster::decoded(zstd, wide)
+                Cluster::decoded(zstd, wide, upto)
             }
             c => Err(ZimError::Damaged(format!("cách nén không biết ({c})"))),
         }
     }
 
-    fn decoded(stream: impl Read, wide: bool) -> Result<Cluster, ZimError> {
-        let mut data = Vec::new();
-        stream
-            .take(MAX_DECODED as u64 + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| ZimError::Damaged(format!("giải nén cụm: {e}")))?;
-        if data.len() > MAX_DECODED {
-            return Err(ZimError::TooLarge(format!(
-                "một cụm giải nén ra hơn {} MB",
-                MAX_DECODED >> 20
-            )));
-        }
+    fn decoded(mut stream: impl Read, wide: bool, upto: Option<u32>) -> Result<Cluster, ZimError> {
         let w = if wide { 8 } else { 4 };
-        if data.len() < w {
-            return Err(ZimError::Damaged("cụm rỗng".into()));
-        }
+        let broken = |e: std::io::Error| ZimError::Damaged(format!("giải nén cụm: {e}"));
+        // The offset table first: its first entry is its own length.
+        let mut data = vec![0u8; w];
+        stream.read_exact(&mut data).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => ZimError::Damaged("cụm rỗng".into()),
+            _ => broken(e),
+        })?;
         let blobs = check_first(offset_at(&data, wide), w as u64)? as usize;
-        let table = &data[..];
-        if (blobs + 1) * w > table.len() {
-            return Err(ZimError::Damaged(
-                "bảng vị trí trong cụm vượt quá cụm".into(),
-            ));
+        let table = (blobs + 1) * w;
+        if table > MAX_DECODED {
+            return Err(too_large());
         }
+        data.resize(table, 0);
+        stream
+            .read_exact(&mut data[w..])
+            .map_err(|_| ZimError::Damaged("bảng vị trí trong cụm vượt quá cụm".into()))?;
         let offsets: Vec<u64> = (0..=blobs)
-            .map(|i| offset_at(&table[i * w..], wide))
+            .map(|i| offset_at(&data[i * w..], wide))
             .collect();
-        if offsets.windows(2).any(|p| p[0] > p[1]) || offsets[blobs] > data.len() as u64 {
+        if offsets.windows(2).any(|p| p[0] > p[1]) {
             return Err(ZimError::Damaged("vị trí trong cụm sai".into()));
         }
+        let end = offsets[blobs];
+        match upto {
+            Some(i) if (i as usize) < blobs => {
+                let want = offsets[i as usize + 1];
+                if want > MAX_DECODED as u64 {
+                    return Err(too_large());
+                }
+                data.resize(want as usize, 0);
+                stream
+                    .read_exact(&mut data[table..])
+                    .map_err(|_| ZimError::Damaged("vị trí trong cụm sai".into()))?;
+            }
+            _ => {
+                // Whole: what the table promises (within bounds), then whatever else there is.
+                data.reserve((end.min(MAX_DECODED as u64) as usize).saturating_sub(table));
+                stream
+                    .take((MAX_DECODED - table) as u64 + 1)
+                    .read_to_end(&mut data)
+                    .map_err(broken)?;
+                if data.len() > MAX_DECODED {
+                    return Err(too_large());
+                }
+                if end > data.len() as u64 {
+                    return Err(ZimError::Damaged("vị trí trong cụm sai".into()));
+                }
+            }
+        }
         Ok(Cluster::Decoded { data, offsets })
+    }
+
+    /// Whether blob `i` is in memory, or in the file: false for a cluster decoded only up to
+    /// an earlier blob.
+    pub(super) fn holds(&self, i: u32) -> bool {
+        match self {
+            Cluster::Stored { .. } => true,
+            Cluster::Decoded { data, offsets } => offsets
+                .get(i as usize + 1)
+                .is_none_or(|&end| end <= data.len() as u64),
+        }
     }
 
     /// Where blob `i` is.
@@ -172,6 +221,10 @@ impl Cluster {
                 if i >= n {
                     return Err(missing_blob(i, n));
                 }
+                if !this.0.holds(i) {
+                    // Archive::blob decodes far enough first; never slice past what is here.
+                    return Err(ZimError::Damaged("cụm chưa giải nén tới phần này".into()));
+                }
                 let r = offsets[i as usize] as usize..offsets[i as usize + 1] as usize;
                 Ok(Blob::Shared(this.clone(), r))
             }
@@ -195,6 +248,10 @@ impl DecodedCluster {
             Cluster::Stored { .. } => &[],
         }
     }
+}
+
+fn too_large() -> ZimError {
+    ZimError::TooLarge(format!("một cụm giải nén ra hơn {} MB", MAX_DECODED >> 20))
 }
 
 fn missing_blob(i: u32, n: u32) -> ZimError {

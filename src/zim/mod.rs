@@ -1,7 +1,7 @@
 //! Reading ZIM archives (Kiwix's offline libraries: Wikipedia, Wiktionary, WikiHow…), so a
 //! centre's ZIM file can be one more shelf of the library.
 //!
-//! A small reader of our own on pure-Rust decoders (ruzstd, lzma-rust2): every offset read
+//! A small reader of our own on libzstd (the `zstd` crate) and lzma-rust2: every offset read
 //! from the file is checked against the file before it is followed, clusters decode at most
 //! [`cluster::MAX_DECODED`] bytes, and a damaged archive is an error, never a panic or a hang.
 //! Both namespace layouts, split archives and embedded ones are read.
@@ -322,14 +322,20 @@ impl Archive {
 
     /// Where the bytes of blob `blob` of cluster `cluster` are.
     pub fn blob(&self, cluster: u32, blob: u32) -> Result<Blob, ZimError> {
-        let c = self.cluster(cluster)?;
+        let c = self.cluster(cluster, blob)?;
         cluster::Cluster::blob(&c, &self.source, blob)
     }
 
-    fn cluster(&self, n: u32) -> Result<Arc<cluster::DecodedCluster>, ZimError> {
-        if let Some(c) = self.lock_cache().clusters.get(&n) {
-            return Ok(c.clone());
-        }
+    /// Cluster `n`, holding at least blob `blob`. A page asks for one article: the first ask
+    /// decodes the cluster up to it; a later ask past it decodes the cluster whole, so that
+    /// reading a cluster's articles in order (indexing) decodes it at most twice.
+    fn cluster(&self, n: u32, blob: u32) -> Result<Arc<cluster::DecodedCluster>, ZimError> {
+        let cached = self.lock_cache().clusters.get(&n).cloned();
+        let upto = match cached {
+            Some(c) if c.0.holds(blob) => return Ok(c),
+            Some(_) => None,
+            None => Some(blob),
+        };
         if n >= self.header.cluster_count {
             return Err(ZimError::Damaged(format!(
                 "mục trỏ tới cụm {n}, tệp chỉ có {}",
@@ -348,14 +354,22 @@ impl Archive {
             &self.source,
             pos,
             self.header.major,
+            upto,
         )?));
         let size = c.0.memory();
         if size <= CACHE_BYTES / 2 {
             let mut cache = self.lock_cache();
-            if let Some(old) = cache.clusters.put(n, c.clone()) {
-                cache.bytes -= old.0.memory();
+            // A request that decoded less at the same time must not replace a longer prefix.
+            let keep_old = cache
+                .clusters
+                .peek(&n)
+                .is_some_and(|old| old.0.memory() > size);
+            if !keep_old {
+                if let Some(old) = cache.clusters.put(n, c.clone()) {
+                    cache.bytes -= old.0.memory();
+                }
+                cache.bytes += size;
             }
-            cache.bytes += size;
             while cache.bytes > CACHE_BYTES {
                 match cache.clusters.pop_lru() {
                     Some((_, old)) => cache.bytes -= old.0.memory(),

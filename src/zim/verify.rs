@@ -106,7 +106,7 @@ impl Archive {
             if pos < h.mime_list_pos || pos >= self.source.len() {
                 return Err(ZimError::Damaged(format!("cụm {n} ở vị trí ngoài tệp")));
             }
-            let blobs = match Cluster::read(&self.source, pos, h.major)? {
+            let blobs = match Cluster::read(&self.source, pos, h.major, None)? {
                 Cluster::Stored { blobs, .. } => blobs,
                 Cluster::Decoded { offsets, .. } => (offsets.len() - 1) as u32,
             };

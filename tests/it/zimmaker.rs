@@ -156,10 +156,7 @@ pub struct Layout {
 fn pack(raw: Vec<u8>, packing: Packing) -> Vec<u8> {
     match packing {
         Packing::Stored => raw,
-        Packing::Zstd => ruzstd::encoding::compress_to_vec(
-            raw.as_slice(),
-            ruzstd::encoding::CompressionLevel::Fastest,
-        ),
+        Packing::Zstd => zstd::bulk::compress(&raw, 1).unwrap(),
         Packing::Xz => {
             use std::io::Write;
             let mut w =

@@ -51,6 +51,9 @@ pub struct Done {
 }
 
 /// Where a collection's search index is, in words.
+/// The editor's address, before its query.
+const EDIT_PAGE: &str = "/admin/materials/edit?";
+
 fn index_status(p: Option<crate::collections::index::Progress>) -> String {
     match p {
         Some(p) if p.done == u32::MAX => "không lập được chỉ mục tìm kiếm (xem nhật ký)".into(),
@@ -499,7 +502,7 @@ pub fn free_id(lib: &Library, category: Category, title: &str, taken: &[String])
 
 /// Back to the editor of `id`, saying what was done.
 pub fn redirect_to_edit(id: &str, done: &str) -> Response {
-    let mut ser = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
+    let mut ser = form_urlencoded::Serializer::for_suffix(EDIT_PAGE.to_string(), EDIT_PAGE.len());
     ser.append_pair("id", id);
     ser.append_pair("done", done);
     Redirect::to(&ser.finish()).into_response()
@@ -584,7 +587,7 @@ pub async fn remove_file(
             ));
         }
         if !confirmed(f.confirm.as_deref()) {
-            let mut back = form_urlencoded::Serializer::new(String::from("/admin/materials/edit?"));
+            let mut back = form_urlencoded::Serializer::for_suffix(EDIT_PAGE.to_string(), EDIT_PAGE.len());
             back.append_pair("id", &id);
             return confirm::page(
                 &s,

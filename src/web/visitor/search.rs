@@ -27,6 +27,37 @@ struct SearchPage {
     lessons: Vec<Lesson>,
     /// What the ZIM collections found (first page only).
     shelves: Vec<crate::collections::search::ShelfResults>,
+    /// The collection searched alone (`in=`): its name; its hits are `shelves[0]`.
+    within: Option<String>,
+}
+
+impl SearchPage {
+    /// Where a collection's other hits are listed, a page at a time.
+    fn more_in(&self, name: &str) -> String {
+        page_url(&self.q, None, Some(name), 0)
+    }
+
+    /// The same search over the whole library.
+    fn everywhere(&self) -> String {
+        page_url(&self.q, None, None, 0)
+    }
+}
+
+/// The address of a page of results.
+fn page_url(q: &str, category: Option<Category>, within: Option<&str>, offset: usize) -> String {
+    let start = "/search?";
+    let mut ser = form_urlencoded::Serializer::for_suffix(start.to_string(), start.len());
+    ser.append_pair("q", q);
+    if let Some(c) = category {
+        ser.append_pair("category", c.slug());
+    }
+    if let Some(w) = within {
+        ser.append_pair("in", w);
+    }
+    if offset > 0 {
+        ser.append_pair("offset", &offset.to_string());
+    }
+    ser.finish()
 }
 
 /// Published lessons matching a query (first page only; there are few lessons).
@@ -55,7 +86,8 @@ async fn matching_lessons(state: &AppState, q: &str, category: Option<Category>)
     })
 }
 
-/// `GET /search?q=&category=&offset=`.
+/// `GET /search?q=&category=&offset=`, or `?q=&in=COLLECTION&offset=` for one collection's
+/// hits alone.
 pub async fn search(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -63,6 +95,27 @@ pub async fn search(
 ) -> Result<Html<String>, AppError> {
     let p = p.validate()?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if let Some(name) = p.within {
+        // One collection's hits, page by page: the rest of a search already counted.
+        let found = state
+            .search_collection(name.clone(), p.q.clone(), limit, p.offset)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let shown = p.offset + found.results.hits.len();
+        let next_url = (shown < found.results.total && shown < MAX_OFFSET)
+            .then(|| page_url(&p.q, None, Some(&name), shown));
+        return Ok(render(&SearchPage {
+            site: Site::new(),
+            results: crate::search::Results::empty(&p.q),
+            q: p.q,
+            category: None,
+            offset: p.offset,
+            next_url,
+            lessons: Vec::new(),
+            shelves: vec![found],
+            within: Some(name),
+        })?);
+    }
     let results = state
         .search(p.q.clone(), p.category, limit, p.offset)
         .await?;
@@ -90,15 +143,8 @@ pub async fn search(
         Vec::new()
     };
     let shown = p.offset + results.hits.len();
-    let next_url = (shown < results.total && shown < MAX_OFFSET).then(|| {
-        let mut ser = form_urlencoded::Serializer::new(String::from("/search?"));
-        ser.append_pair("q", &p.q);
-        if let Some(c) = p.category {
-            ser.append_pair("category", c.slug());
-        }
-        ser.append_pair("offset", &shown.to_string());
-        ser.finish()
-    });
+    let next_url = (shown < results.total && shown < MAX_OFFSET)
+        .then(|| page_url(&p.q, p.category, None, shown));
     Ok(render(&SearchPage {
         site: Site::new(),
         q: p.q,
@@ -108,5 +154,6 @@ pub async fn search(
         next_url,
         lessons,
         shelves,
+        within: None,
     })?)
 }
