@@ -8,7 +8,11 @@ whole words (any case): what the person meant. Relevance is read from the genera
 from either engine. Prints a Markdown section: per query, the relevant articles among each
 engine's first 10 and the rank of the first; then the counts.
 
-usage: zim_quality.py HTML_DIR HOCLIEU_URL KIWIX_URL
+usage: zim_quality.py generated HTML_DIR HOCLIEU_URL KIWIX_URL
+       zim_quality.py titles LIST_FILE BOOK HOCLIEU_URL KIWIX_URL
+
+The second form is a known-item search over a real ZIM in its own language: each article's
+title (from `hoclieu zim FILE --list`), typed in lower case, should find that article.
 """
 import html
 import json
@@ -24,6 +28,7 @@ from gen_library import QUERIES  # noqa: E402
 
 TOP = 10
 ARTICLE = re.compile(r"/(?:z|content)/book/([a-z-]+/tl-\d+)\.html")
+BOOK = "book"
 
 
 def fold(s):
@@ -62,19 +67,20 @@ def dedup(keys):
     return out
 
 
-def hoclieu(base, q):
-    body = get(f"{base}/api/search?q={urllib.parse.quote(q)}&limit={TOP}")
+def hoclieu(base, q, article=ARTICLE, book=BOOK):
+    # The collection alone, as its "all articles" link lists them (the search page shows 5).
+    body = get(f"{base}/api/search?q={urllib.parse.quote(q)}&in={book}&limit={TOP}")
     try:
         d = json.loads(body)
     except ValueError:
         return []
-    hits = [h["url"] for c in d.get("collections", []) if c["name"] == "book" for h in c["hits"]]
-    return dedup(m.group(1) for u in hits for m in [ARTICLE.search(u)] if m)[:TOP]
+    hits = [h["url"] for c in d.get("collections", []) if c["name"] == book for h in c["hits"]]
+    return dedup(m.group(1) for u in hits for m in [article.search(urllib.parse.unquote(u))] if m)[:TOP]
 
 
-def kiwix(base, q):
-    body = get(f"{base}/search?content=book&pattern={urllib.parse.quote(q)}&pageLength={TOP}")
-    return dedup(m.group(1) for m in ARTICLE.finditer(body))[:TOP]
+def kiwix(base, q, article=ARTICLE, book=BOOK):
+    body = get(f"{base}/search?content={book}&pattern={urllib.parse.quote(q)}&pageLength={TOP}")
+    return dedup(m.group(1) for m in article.finditer(html.unescape(urllib.parse.unquote(body))))[:TOP]
 
 
 def score(hits, rel):
@@ -82,8 +88,43 @@ def score(hits, rel):
     return len(good), (good[0] + 1 if good else None)
 
 
+def titles(list_file, book, h_base, k_base):
+    """Known-item search: each article by its own title."""
+    article = re.compile(r"/(?:z|content)/" + re.escape(book) + r"/([^\"'#?<>]+)")
+    items = []
+    for line in open(list_file, encoding="utf-8"):
+        path, _, title = line.rstrip("\n").partition("\t")
+        if title.strip() and not path.startswith("-/"):
+            items.append((path, title))
+    found = {"hoclieu": [], "kiwix": []}
+    for path, title in items:
+        q = unicodedata.normalize("NFC", title).lower()
+        for name, engine in (("hoclieu", hoclieu), ("kiwix", kiwix)):
+            hits = engine(h_base if name == "hoclieu" else k_base, q, article, book)
+            found[name].append(hits.index(path) + 1 if path in hits else None)
+    print(f"## Known-item search on {book} (its own language)")
+    print()
+    print(f"Each of its {len(items)} articles searched by its own title, in lower case; "
+          f"the article should be in the first {TOP}.")
+    print()
+    print(f"| engine | found in first {TOP} | first | MRR@{TOP} |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, ranks in found.items():
+        got = [r for r in ranks if r]
+        mrr = sum(1 / r for r in got) / max(len(ranks), 1)
+        print(f"| {name} | {len(got)} of {len(ranks)} | {sum(1 for r in got if r == 1)} | {mrr:.3f} |")
+    both = sum(1 for a, b in zip(found["hoclieu"], found["kiwix"]) if a and not b)
+    other = sum(1 for a, b in zip(found["hoclieu"], found["kiwix"]) if b and not a)
+    print()
+    print(f"hoclieu finds the article where kiwix-serve does not for **{both}**; the other way "
+          f"round for **{other}**.")
+
+
 def main():
-    html_dir, h_base, k_base = sys.argv[1:4]
+    if sys.argv[1] == "titles":
+        titles(*sys.argv[2:6])
+        return
+    html_dir, h_base, k_base = sys.argv[2:5]
     phrases = [unicodedata.normalize("NFC", q).lower() for q in QUERIES[:30]]
     rel = relevant_sets(html_dir, phrases)
     rows, tally = [], {"forms": 0, "h_only": 0, "k_only": 0, "neither": 0, "both": 0,

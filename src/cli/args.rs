@@ -86,6 +86,9 @@ pub struct ZimArgs {
     /// Also read every article's content (slower: decodes everything).
     #[arg(long)]
     pub read_all: bool,
+    /// Then list the articles, one a line: URL path, a tab, title.
+    #[arg(long)]
+    pub list: bool,
 }
 
 fn parse_range(s: &str) -> Result<(u64, u64), String> {

@@ -62,5 +62,12 @@ fn describe(args: &ZimArgs) -> Result<(), ZimError> {
         }
         println!("article bytes: {bytes}");
     }
+    if args.list {
+        for k in 0..articles.len() {
+            let d = zim.dirent(zim.article(&articles, k)?)?;
+            let title = String::from_utf8_lossy(&d.title).replace(['\t', '\n'], " ");
+            println!("{}\t{title}", zim.url_path(&d));
+        }
+    }
     Ok(())
 }

@@ -641,6 +641,19 @@ fn settings() -> tantivy::IndexSettings {
     }
 }
 
+/// A collection's stored texts: a Wikipedia's are gigabytes, so they are kept in zstd blocks
+/// of 16 KB, at the price of a few more microseconds a snippet (measured at 200k articles:
+/// 241 MB where lz4 in 4 KB blocks took 391, the whole index 709 MB where it was 859).
+fn shelf_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 16384,
+        docstore_compression: tantivy::store::Compressor::Zstd(
+            tantivy::store::ZstdCompressor::default(),
+        ),
+        ..Default::default()
+    }
+}
+
 fn writer(index: &Index) -> Result<IndexWriter> {
     // One indexing and one merge thread: the box has few cores and little memory.
     let options = tantivy::indexer::IndexWriterOptions::builder()
@@ -763,7 +776,7 @@ pub fn shelf_index(dir: &Path) -> Result<(Index, Fields, IndexWriter)> {
     let directory = tantivy::directory::MmapDirectory::open(dir)?;
     let index = Index::builder()
         .schema(schema)
-        .settings(settings())
+        .settings(shelf_settings())
         .open_or_create(directory)?;
     analyzer::register(&index);
     let w = writer(&index)?;
