@@ -68,13 +68,7 @@ impl Shelf {
         limit: usize,
         offset: usize,
     ) -> Option<ShelfResults> {
-        if self
-            .progress(&c.name)
-            .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
-        {
-            return None;
-        }
-        let index = self.searcher(c)?;
+        let index = self.searchable(c)?;
         let results = index.search_with(
             text,
             None,
@@ -105,13 +99,7 @@ impl Shelf {
         };
         let mut found = Vec::new();
         for c in self.list() {
-            if self
-                .progress(&c.name)
-                .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
-            {
-                continue;
-            }
-            let Some(index) = self.searcher(&c) else {
+            let Some(index) = self.searchable(&c) else {
                 continue;
             };
             // Best scored first; a few times the asked number, to rank by how titles begin.
@@ -140,6 +128,17 @@ impl Shelf {
                 collection: Some(c.title.clone()),
             })
             .collect()
+    }
+
+    /// The index of `c` when at least one batch of it is in (and it did not fail).
+    fn searchable(&self, c: &Collection) -> Option<SearchIndex> {
+        if self
+            .progress(&c.name)
+            .is_none_or(|p| p.done == 0 || p.done == u32::MAX)
+        {
+            return None;
+        }
+        self.searcher(c)
     }
 
     /// The open index of `c`, opened on first use.
