@@ -126,6 +126,11 @@ impl DataDir {
         self.root.join(ZIM_INDEX)
     }
 
+    /// What the last load learnt of each library file (a cache, see `content::manifest`).
+    pub fn library_manifest(&self) -> PathBuf {
+        self.root.join("library-manifest.json")
+    }
+
     /// The hidden-materials list.
     pub fn library_settings(&self) -> PathBuf {
         self.root.join(LIBRARY_SETTINGS)

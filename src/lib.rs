@@ -23,6 +23,7 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod lessons;
+pub mod memory;
 pub mod package;
 pub mod search;
 pub mod server;

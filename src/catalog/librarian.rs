@@ -3,7 +3,6 @@
 //! slot the web layer reads, and a cheap stamp of the library folders (names, sizes, times) so
 //! that the watcher seeing the server's own write does not load everything a second time.
 
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -89,9 +88,14 @@ impl Librarian {
     }
 
     fn library(&self) -> Library {
-        match &self.centre {
-            Some(centre) => centre.library(self.base.clone()),
-            None => Library::load(self.base.clone()),
+        let manifest = self
+            .data_dir
+            .as_ref()
+            .map(|d| crate::data_dir::DataDir::new(d).library_manifest());
+        match (&self.centre, manifest) {
+            (Some(centre), manifest) => centre.library(self.base.clone(), manifest.as_deref()),
+            (None, Some(m)) => Library::load_cached(self.base.clone(), &Default::default(), &m),
+            (None, None) => Library::load(self.base.clone()),
         }
     }
 
@@ -117,9 +121,10 @@ impl Librarian {
     /// (blocking: run it off the async workers).
     pub fn load(&self) -> Result<Opened> {
         let _one = self.guard();
-        // Taken before reading: a change made while reading shows as a new stamp later.
-        let stamp = self.stamp_now();
         let library = self.library();
+        // Taken when listing, before reading: a change made while reading shows as a new
+        // stamp later.
+        let stamp = library.listing_stamp();
         let (index, opened) = match &self.data_dir {
             Some(dir) => match SearchIndex::open_or_build(dir, &library) {
                 Ok(opened) => opened,
@@ -141,6 +146,7 @@ impl Librarian {
             None => (SearchIndex::in_memory(&library)?, Opened::Reused),
         };
         self.install(Catalog::assemble(library, index), stamp);
+        crate::memory::give_back();
         Ok(opened)
     }
 
@@ -169,6 +175,8 @@ impl Librarian {
             "library reloaded"
         );
         self.install(Catalog::assemble(library, current.index.clone()), stamp);
+        drop(current);
+        crate::memory::give_back();
         Ok(touched)
     }
 
@@ -187,29 +195,15 @@ impl Librarian {
         self.reload_stamped(Some(now)).map(Some)
     }
 
-    /// Names, sizes and modification times of every file in the library folders, hashed:
-    /// cheap next to reading and hashing every file, and changed by any edit.
+    /// What listing the library folders says now (names, sizes, times and the hidden list),
+    /// hashed as [`Library::listing_stamp`]: cheap next to reading every file, and changed by
+    /// any edit.
     fn stamp_now(&self) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for dir in self.folders() {
-            let mut entries: Vec<_> = walkdir::WalkDir::new(&dir)
-                .follow_links(true)
-                .into_iter()
-                .filter_map(std::result::Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .filter_map(|e| {
-                    let m = e.metadata().ok()?;
-                    Some((e.into_path(), m.len(), m.modified().ok()))
-                })
-                .collect();
-            entries.sort();
-            dir.hash(&mut h);
-            entries.hash(&mut h);
-        }
-        if let Some(c) = &self.centre {
-            c.hidden().ok().hash(&mut h);
-        }
-        h.finish()
+        let (source, hidden) = match &self.centre {
+            Some(c) => (c.over(self.base.clone()), c.hidden().unwrap_or_default()),
+            None => (self.base.clone(), Default::default()),
+        };
+        crate::content::source::listing_stamp(&source.list().0, &hidden)
     }
 }
 

@@ -75,7 +75,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .then(|| CentreLibrary::open(&settings.data).ok())
         .flatten();
     let library = match &centre {
-        Some(c) => c.library(base),
+        Some(c) => c.library(base, None),
         None => Library::load(base),
     };
     let findings = examine(&settings, &library, now_ms());

@@ -98,13 +98,17 @@ impl CentreLibrary {
 
     /// The library as the server shows it: `base` with this folder layered over it, minus the
     /// hidden materials. An unreadable hidden list is logged and hides nothing, so a damaged
-    /// `library.toml` never takes the library away.
-    pub fn library(&self, base: Source) -> Library {
+    /// `library.toml` never takes the library away. With a `manifest`, files unchanged since
+    /// it was saved are not read again.
+    pub fn library(&self, base: Source, manifest: Option<&Path>) -> Library {
         let hidden = self.hidden().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "library settings unreadable; nothing hidden");
             Default::default()
         });
-        Library::load_hiding(self.over(base), &hidden)
+        match manifest {
+            Some(m) => Library::load_cached(self.over(base), &hidden, m),
+            None => Library::load_hiding(self.over(base), &hidden),
+        }
     }
 
     /// Ids of the materials to leave out.
@@ -447,7 +451,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
 
-        let library = lib.library(source());
+        let library = lib.library(source(), None);
         assert_eq!(ids(&library), ["health/b", "health/c"]);
         assert_eq!(
             library.get("health/b").unwrap().title,
@@ -457,7 +461,7 @@ mod tests {
         // A damaged hidden list hides nothing rather than failing.
         std::fs::write(d.path().join("library.toml"), "hidden = [").unwrap();
         assert_eq!(
-            ids(&lib.library(source())),
+            ids(&lib.library(source(), None)),
             ["health/a", "health/b", "health/c"]
         );
     }

@@ -2,11 +2,13 @@
 //! attachments and links, collecting problems instead of failing, and looking things up.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
+use super::manifest::{Entry, Manifest};
 use super::*;
 
 /// The catalogue of one library.
@@ -22,6 +24,8 @@ pub struct Library {
     copies: HashMap<String, Vec<PictureCopy>>,
     problems: Vec<Problem>,
     fingerprint: String,
+    /// [`source::listing_stamp`] of the files as listed before any was read.
+    listing_stamp: u64,
 }
 
 /// What loading keeps of a material's body.
@@ -87,7 +91,25 @@ impl Library {
     /// Loads a library leaving out the materials whose ids are in `hidden` (starter materials a
     /// centre chose not to show).
     pub fn load_hiding(source: Source, hidden: &BTreeSet<String>) -> Library {
+        Library::load_with(source, hidden, None)
+    }
+
+    /// Loads a library as [`Library::load_hiding`] does, reading again only the files that
+    /// changed since the manifest at `manifest` was saved (then saving it).
+    pub fn load_cached(source: Source, hidden: &BTreeSet<String>, manifest: &Path) -> Library {
+        let mut m = Manifest::open(manifest);
+        let lib = Library::load_with(source, hidden, Some(&mut m));
+        m.save();
+        lib
+    }
+
+    pub(super) fn load_with(
+        source: Source,
+        hidden: &BTreeSet<String>,
+        mut manifest: Option<&mut Manifest>,
+    ) -> Library {
         let (listed, list_problems) = source.list();
+        let listing_stamp = source::listing_stamp(&listed, hidden);
         let mut problems: Vec<Problem> = list_problems
             .into_iter()
             .map(|p| Problem {
@@ -115,6 +137,18 @@ impl Library {
                 problems.push(error(&file.rel, None, too_large(file.bytes)));
                 continue;
             }
+            if let Some(known) = manifest.as_deref_mut().and_then(|m| m.get(&file)) {
+                hasher.update(file.rel.as_bytes());
+                hasher.update([0]);
+                hasher.update(known.sha256.as_bytes());
+                let body = Body {
+                    links: known.links.clone(),
+                    empty_sections: known.empty_sections.clone(),
+                };
+                let (p, sha256) = (known.parsed.clone(), known.sha256.clone());
+                parsed.push((id, file, p, body, sha256));
+                continue;
+            }
             let bytes = match source.read_at_most(&file, material::MAX_BYTES) {
                 Ok(b) => b,
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
@@ -139,6 +173,18 @@ impl Library {
                         empty_sections: markdown::empty_sections(&p.body),
                     };
                     p.body = String::new();
+                    if let Some(m) = manifest.as_deref_mut() {
+                        m.put(&file, |bytes, changed| {
+                            Entry::new(
+                                bytes,
+                                changed,
+                                sha256.clone(),
+                                p.clone(),
+                                body.links.clone(),
+                                body.empty_sections.clone(),
+                            )
+                        });
+                    }
                     parsed.push((id, file, p, body, sha256));
                 }
                 Err(e) => problems.push(error(&file.rel, Some(e.line()), e.to_string())),
@@ -153,6 +199,7 @@ impl Library {
             copies: HashMap::new(),
             problems: Vec::new(),
             fingerprint: hex(&hasher.finalize()),
+            listing_stamp,
         };
         lib.find_copies();
         let links = lib.add_materials(parsed, &mut problems);
@@ -385,6 +432,12 @@ impl Library {
     /// What was wrong, sorted by path and line.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
+    }
+
+    /// What the listing this catalogue was read from said of the files (see
+    /// [`source::listing_stamp`]): a later listing with the same stamp finds nothing changed.
+    pub fn listing_stamp(&self) -> u64 {
+        self.listing_stamp
     }
 
     /// A digest of every material file's path and bytes: equal digests, equal index.

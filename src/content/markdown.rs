@@ -390,7 +390,7 @@ pub fn to_plain_text_with_sections(body: &str) -> (String, Vec<Section>) {
 }
 
 /// A relative link or picture of a body, with the words a reader sees for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyLink {
     /// Destination, without `#fragment` or `?query`.
     pub dest: String,

@@ -143,7 +143,7 @@ fn default_language() -> String {
 }
 
 /// A parsed material file (metadata and Markdown body).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Parsed {
     /// Title.
     pub title: String,
@@ -159,7 +159,8 @@ pub struct Parsed {
     pub updated: Option<String>,
     /// Shown first on the home and field pages ("nên đọc").
     pub featured: bool,
-    /// Markdown body.
+    /// Markdown body (not kept in the library's manifest).
+    #[serde(skip)]
     pub body: String,
     /// The file was typed in an old Vietnamese encoding, read as Unicode.
     pub converted_from: Option<OldEncoding>,

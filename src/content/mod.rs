@@ -8,6 +8,7 @@ pub mod ascii;
 mod category;
 pub mod centre;
 mod library;
+pub mod manifest;
 pub mod markdown;
 pub mod material;
 pub mod media;

@@ -6,7 +6,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// An old way of writing Vietnamese.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OldEncoding {
     /// TCVN 5712:1993 VN3 ("ABC"): one 8-bit code per letter with its marks.
     Tcvn3,

@@ -92,7 +92,7 @@ pub async fn suggest(
 ) -> Result<Json<Vec<Suggestion>>, ApiError> {
     let catalog = state.catalog()?;
     let typed = p.q.unwrap_or_default();
-    let mut own = catalog.suggester.suggest(&typed);
+    let mut own = catalog.suggester.suggest(&catalog.library, &typed);
     if state.collections.list().is_empty() || typed.trim().chars().count() < 2 {
         return Ok(Json(own));
     }

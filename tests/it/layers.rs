@@ -49,6 +49,7 @@ const FLOORS: &[&[&str]] = &[
         "clock",
         "data_dir",
         "fsutil",
+        "memory",
         "settings",
     ],
 ];

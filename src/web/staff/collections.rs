@@ -40,7 +40,7 @@ pub async fn upload(
             Err(AppError::TooLarge) if free < MAX_ZIM_BYTES => {
                 return Err(AppError::bad(format!(
                     "Thẻ nhớ không đủ chỗ: còn trống {} (cần giữ {} cho sổ ghi và chỉ mục). \
-                     Hãy xoá bớt tệp cũ hoặc chép tệp bằng USB vào ổ lớn hơn.",
+                     Hãy xóa bớt tệp cũ hoặc chép tệp bằng USB vào ổ lớn hơn.",
                     crate::content::human_size(free.saturating_add(KEEP_FREE_BYTES)),
                     crate::content::human_size(KEEP_FREE_BYTES)
                 )));
@@ -108,7 +108,7 @@ pub async fn remove(
                 Confirm {
                     heading: format!("Gỡ thư viện «{}»?", c.title),
                     detail: format!(
-                        "Tệp {} và chỉ mục tìm kiếm của nó sẽ bị xoá khỏi máy ({} bài). Số liệu \
+                        "Tệp {} và chỉ mục tìm kiếm của nó sẽ bị xóa khỏi máy ({} bài). Số liệu \
                          người đọc đã ghi vẫn còn trong báo cáo.",
                         c.file.file_name().unwrap_or_default().to_string_lossy(),
                         c.articles

@@ -1,0 +1,241 @@
+//! What loading learnt of each material file on disk (its digest, front matter and links),
+//! kept in the data folder under the file's size, times and inode, so that an unchanged
+//! library starts without reading and parsing every file again.
+//!
+//! It is a cache: a missing, damaged or older-version manifest is simply rebuilt, and a file
+//! whose size, times or inode differ from the entry is read again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::markdown::BodyLink;
+use super::material::Parsed;
+use super::source::{Changed, SourceFile};
+
+/// Bumped whenever what an entry holds, or how a file is parsed into it, changes.
+const VERSION: u32 = 1;
+
+/// A file changed this close to the load (nanoseconds) may change again within the same tick
+/// of the clock without its times moving: it is read again next time rather than trusted.
+const SETTLING_NS: i64 = 2_000_000_000;
+
+/// What a material file gave when it was last read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Entry {
+    bytes: u64,
+    changed: Changed,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Its front matter (without the body).
+    pub parsed: Parsed,
+    /// The body's relative links and pictures.
+    pub links: Vec<BodyLink>,
+    /// Headings of the body's empty sections.
+    pub empty_sections: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u32,
+    files: HashMap<PathBuf, Entry>,
+}
+
+/// The manifest of one load: the entries read from disk, and those this load confirmed or
+/// made, which replace them when it is saved.
+#[derive(Debug)]
+pub struct Manifest {
+    path: PathBuf,
+    old: HashMap<PathBuf, Entry>,
+    new: HashMap<PathBuf, Entry>,
+    /// Whether the new entries differ from the old ones.
+    changed: bool,
+    now_ns: i64,
+}
+
+impl Manifest {
+    /// Reads the manifest at `path`; one that is missing or unreadable starts empty.
+    pub fn open(path: &Path) -> Manifest {
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        Manifest::open_as_of(path, now_ns)
+    }
+
+    /// [`Manifest::open`] as if it were `now_ns` (tests: files just written count as settled).
+    fn open_as_of(path: &Path, now_ns: i64) -> Manifest {
+        let old = match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice::<Stored>(&bytes) {
+                Ok(s) if s.version == VERSION => s.files,
+                Ok(_) => HashMap::new(),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "library manifest unreadable; every file is read again");
+                    HashMap::new()
+                }
+            },
+            Err(_) => HashMap::new(),
+        };
+        Manifest {
+            path: path.to_path_buf(),
+            old,
+            new: HashMap::new(),
+            changed: false,
+            now_ns,
+        }
+    }
+
+    /// What `file` gave when last read, if it has not changed since.
+    pub(super) fn get(&mut self, file: &SourceFile) -> Option<&Entry> {
+        let (path, changed) = (file.disk_path.as_ref()?, file.changed?);
+        let entry = self.old.remove(path)?;
+        if entry.bytes != file.bytes || entry.changed != changed {
+            self.changed = true;
+            return None;
+        }
+        Some(self.new.entry(path.clone()).or_insert(entry))
+    }
+
+    /// Records what `file` gave, unless it changed too recently to be trusted.
+    pub(super) fn put(&mut self, file: &SourceFile, entry: impl FnOnce(u64, Changed) -> Entry) {
+        let (Some(path), Some(changed)) = (&file.disk_path, file.changed) else {
+            return;
+        };
+        if changed.latest_ns() > self.now_ns - SETTLING_NS {
+            return;
+        }
+        self.changed = true;
+        self.new.insert(path.clone(), entry(file.bytes, changed));
+    }
+
+    /// Writes the manifest back when this load found anything different (files changed,
+    /// added or gone). A failure is logged: the next start reads the files again.
+    pub fn save(mut self) {
+        if !self.changed && self.old.is_empty() {
+            return;
+        }
+        let stored = Stored {
+            version: VERSION,
+            files: std::mem::take(&mut self.new),
+        };
+        let written = serde_json::to_vec(&stored)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| crate::fsutil::write_atomic(&self.path, &bytes));
+        if let Err(e) = written {
+            tracing::warn!(path = %self.path.display(), error = %e, "library manifest not saved");
+        }
+    }
+}
+
+impl Entry {
+    pub(super) fn new(
+        bytes: u64,
+        changed: Changed,
+        sha256: String,
+        parsed: Parsed,
+        links: Vec<BodyLink>,
+        empty_sections: Vec<String>,
+    ) -> Entry {
+        Entry {
+            bytes,
+            changed,
+            sha256,
+            parsed,
+            links,
+            empty_sections,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::content::{Library, Source};
+
+    const LATER: i64 = i64::MAX / 2;
+
+    fn material(title: &str) -> String {
+        format!(
+            "+++\ntitle = \"{title}\"\ncategory = \"agriculture\"\n+++\n\n## Cách làm\n\nXem [lịch](lich.pdf).\n\n## Trống\n"
+        )
+    }
+
+    fn load(root: &Path, manifest: &Path, now_ns: i64) -> Library {
+        let mut m = Manifest::open_as_of(manifest, now_ns);
+        let lib = Library::load_with(Source::dir(root).unwrap(), &BTreeSet::new(), Some(&mut m));
+        m.save();
+        lib
+    }
+
+    fn titles(lib: &Library) -> Vec<String> {
+        lib.materials().iter().map(|m| m.title.clone()).collect()
+    }
+
+    #[test]
+    fn an_unchanged_file_is_taken_from_the_manifest_and_a_changed_one_read_again() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("lib");
+        std::fs::create_dir_all(root.join("agriculture")).unwrap();
+        std::fs::write(root.join("agriculture/lua.md"), material("Trồng lúa")).unwrap();
+        std::fs::write(root.join("agriculture/ngo.md"), material("Trồng ngô")).unwrap();
+        let manifest = d.path().join("manifest.json");
+        let plain = Library::load(Source::dir(&root).unwrap());
+        let first = load(&root, &manifest, LATER);
+        assert_eq!(titles(&first), titles(&plain));
+        assert_eq!(first.fingerprint(), plain.fingerprint());
+        assert_eq!(first.problems().len(), plain.problems().len());
+
+        // Proof that the entry is used, not the file: an entry altered by hand shows.
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert_eq!(text.matches("Trồng lúa").count(), 1);
+        std::fs::write(&manifest, text.replace("Trồng lúa", "Từ sổ ghi")).unwrap();
+        let second = load(&root, &manifest, LATER);
+        assert_eq!(titles(&second), ["Từ sổ ghi", "Trồng ngô"]);
+        assert_eq!(second.fingerprint(), plain.fingerprint());
+        // Links and empty sections come back from it too.
+        assert_eq!(second.problems().len(), plain.problems().len());
+        assert_eq!(
+            second.materials()[1].attachments.len(),
+            plain.materials()[1].attachments.len()
+        );
+
+        // A changed file (same size even) is read again; a removed one leaves the manifest.
+        std::fs::write(root.join("agriculture/ngo.md"), material("Trồng mía")).unwrap();
+        std::fs::remove_file(root.join("agriculture/lua.md")).unwrap();
+        let third = load(&root, &manifest, LATER);
+        assert_eq!(titles(&third), ["Trồng mía"]);
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(
+            !text.contains("lua.md") && text.contains("Trồng mía"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_just_now_is_not_trusted_and_a_damaged_manifest_is_rebuilt() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("lib");
+        std::fs::create_dir_all(root.join("agriculture")).unwrap();
+        std::fs::write(root.join("agriculture/lua.md"), material("Trồng lúa")).unwrap();
+        let manifest = d.path().join("manifest.json");
+        // Written a moment ago: it could change again within the clock's tick unseen.
+        let lib = Library::load_cached(Source::dir(&root).unwrap(), &BTreeSet::new(), &manifest);
+        assert_eq!(titles(&lib), ["Trồng lúa"]);
+        assert!(
+            !std::fs::read_to_string(&manifest)
+                .unwrap_or_default()
+                .contains("lua.md")
+        );
+
+        std::fs::write(&manifest, b"{\"version\": 1, \"files\": [tru").unwrap();
+        let lib = load(&root, &manifest, LATER);
+        assert_eq!(titles(&lib), ["Trồng lúa"]);
+        assert!(
+            std::fs::read_to_string(&manifest)
+                .unwrap()
+                .contains("lua.md")
+        );
+    }
+}
