@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
-use super::manifest::{Entry, Manifest};
+use super::manifest::Manifest;
 use super::*;
 
 /// The catalogue of one library.
@@ -97,10 +97,7 @@ impl Library {
     /// Loads a library as [`Library::load_hiding`] does, reading again only the files that
     /// changed since the manifest at `manifest` was saved (then saving it).
     pub fn load_cached(source: Source, hidden: &BTreeSet<String>, manifest: &Path) -> Library {
-        let mut m = Manifest::open(manifest);
-        let lib = Library::load_with(source, hidden, Some(&mut m));
-        m.save();
-        lib
+        Library::load_with(source, hidden, Some(&mut Manifest::open(manifest)))
     }
 
     pub(super) fn load_with(
@@ -137,17 +134,19 @@ impl Library {
                 problems.push(error(&file.rel, None, too_large(file.bytes)));
                 continue;
             }
-            if let Some(known) = manifest.as_deref_mut().and_then(|m| m.get(&file)) {
+            if let Some(known) = manifest.as_deref_mut().and_then(|m| m.take(&file)) {
                 hasher.update(file.rel.as_bytes());
                 hasher.update([0]);
                 hasher.update(known.sha256.as_bytes());
                 let body = Body {
-                    links: known.links.clone(),
-                    empty_sections: known.empty_sections.clone(),
+                    links: known.links,
+                    empty_sections: known.empty_sections,
                 };
-                let (p, sha256) = (known.parsed.clone(), known.sha256.clone());
-                parsed.push((id, file, p, body, sha256));
+                parsed.push((id, file, known.parsed, body, known.sha256));
                 continue;
+            }
+            if let Some(m) = manifest.as_deref_mut() {
+                m.read_anew();
             }
             let bytes = match source.read_at_most(&file, material::MAX_BYTES) {
                 Ok(b) => b,
@@ -173,22 +172,21 @@ impl Library {
                         empty_sections: markdown::empty_sections(&p.body),
                     };
                     p.body = String::new();
-                    if let Some(m) = manifest.as_deref_mut() {
-                        m.put(&file, |bytes, changed| {
-                            Entry::new(
-                                bytes,
-                                changed,
-                                sha256.clone(),
-                                p.clone(),
-                                body.links.clone(),
-                                body.empty_sections.clone(),
-                            )
-                        });
-                    }
                     parsed.push((id, file, p, body, sha256));
                 }
                 Err(e) => problems.push(error(&file.rel, Some(e.line()), e.to_string())),
             }
+        }
+        if let Some(m) = manifest.filter(|m| m.needs_saving()) {
+            m.save(parsed.iter().map(|(_, file, p, body, sha256)| {
+                (
+                    file,
+                    sha256.as_str(),
+                    p,
+                    body.links.as_slice(),
+                    body.empty_sections.as_slice(),
+                )
+            }));
         }
         let mut lib = Library {
             source,

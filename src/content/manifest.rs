@@ -22,7 +22,7 @@ const VERSION: u32 = 1;
 const SETTLING_NS: i64 = 2_000_000_000;
 
 /// What a material file gave when it was last read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct Entry {
     bytes: u64,
     changed: Changed,
@@ -36,20 +36,57 @@ pub(super) struct Entry {
     pub empty_sections: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// An [`Entry`] to be written, borrowing from the loaded library.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    bytes: u64,
+    changed: Changed,
+    sha256: &'a str,
+    parsed: &'a Parsed,
+    links: &'a [BodyLink],
+    empty_sections: &'a [String],
+}
+
+/// The manifest being written: its entries as a map by path, without copying them.
+#[derive(Serialize)]
+struct StoredRef<'b, 'a> {
+    version: u32,
+    files: Files<'b, 'a>,
+}
+
+struct Files<'b, 'a>(&'b [(&'a Path, EntryRef<'a>)]);
+
+impl Serialize for Files<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[derive(Deserialize)]
 struct Stored {
     version: u32,
     files: HashMap<PathBuf, Entry>,
 }
 
-/// The manifest of one load: the entries read from disk, and those this load confirmed or
-/// made, which replace them when it is saved.
+/// What one material file gave, to be saved: the file, its digest, front matter, links and
+/// empty sections.
+pub(super) type Known<'a> = (
+    &'a SourceFile,
+    &'a str,
+    &'a Parsed,
+    &'a [BodyLink],
+    &'a [String],
+);
+
+/// The manifest of one load. Entries are moved out as files are found unchanged (what they
+/// hold becomes the catalogue's own, not a copy: copies left the freed manifest scattered in
+/// the heap, 13 MB more held at 50k materials), and the whole is written again from the
+/// loaded materials when anything differs.
 #[derive(Debug)]
 pub struct Manifest {
     path: PathBuf,
     old: HashMap<PathBuf, Entry>,
-    new: HashMap<PathBuf, Entry>,
-    /// Whether the new entries differ from the old ones.
+    /// Whether a file was read anew (changed, added or not in the manifest).
     changed: bool,
     now_ns: i64,
 }
@@ -79,70 +116,60 @@ impl Manifest {
         Manifest {
             path: path.to_path_buf(),
             old,
-            new: HashMap::new(),
             changed: false,
             now_ns,
         }
     }
 
-    /// What `file` gave when last read, if it has not changed since.
-    pub(super) fn get(&mut self, file: &SourceFile) -> Option<&Entry> {
+    /// What `file` gave when last read, if it has not changed since (taken out: asked once).
+    pub(super) fn take(&mut self, file: &SourceFile) -> Option<Entry> {
         let (path, changed) = (file.disk_path.as_ref()?, file.changed?);
         let entry = self.old.remove(path)?;
         if entry.bytes != file.bytes || entry.changed != changed {
-            self.changed = true;
             return None;
         }
-        Some(self.new.entry(path.clone()).or_insert(entry))
+        Some(entry)
     }
 
-    /// Records what `file` gave, unless it changed too recently to be trusted.
-    pub(super) fn put(&mut self, file: &SourceFile, entry: impl FnOnce(u64, Changed) -> Entry) {
-        let (Some(path), Some(changed)) = (&file.disk_path, file.changed) else {
-            return;
-        };
-        if changed.latest_ns() > self.now_ns - SETTLING_NS {
-            return;
-        }
+    /// Notes that a file was read from disk: the manifest is written again.
+    pub(super) fn read_anew(&mut self) {
         self.changed = true;
-        self.new.insert(path.clone(), entry(file.bytes, changed));
     }
 
-    /// Writes the manifest back when this load found anything different (files changed,
-    /// added or gone). A failure is logged: the next start reads the files again.
-    pub fn save(mut self) {
-        if !self.changed && self.old.is_empty() {
-            return;
-        }
-        let stored = Stored {
+    /// Whether the files differ from what the manifest says: some were read anew, or some it
+    /// lists were not asked for (removed, hidden).
+    pub(super) fn needs_saving(&self) -> bool {
+        self.changed || !self.old.is_empty()
+    }
+
+    /// Writes the manifest from what each material file gave, leaving out files changed too
+    /// recently to be trusted. A failure is logged: the next start reads the files again.
+    pub(super) fn save<'a>(&self, known: impl Iterator<Item = Known<'a>>) {
+        let now = self.now_ns;
+        let files: Vec<(&Path, EntryRef<'a>)> = known
+            .filter_map(|(file, sha256, parsed, links, empty_sections)| {
+                let (path, changed) = (file.disk_path.as_deref()?, file.changed?);
+                (changed.latest_ns() <= now - SETTLING_NS).then_some((
+                    path,
+                    EntryRef {
+                        bytes: file.bytes,
+                        changed,
+                        sha256,
+                        parsed,
+                        links,
+                        empty_sections,
+                    },
+                ))
+            })
+            .collect();
+        let written = serde_json::to_vec(&StoredRef {
             version: VERSION,
-            files: std::mem::take(&mut self.new),
-        };
-        let written = serde_json::to_vec(&stored)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| crate::fsutil::write_atomic(&self.path, &bytes));
+            files: Files(&files),
+        })
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| crate::fsutil::write_atomic(&self.path, &bytes));
         if let Err(e) = written {
             tracing::warn!(path = %self.path.display(), error = %e, "library manifest not saved");
-        }
-    }
-}
-
-impl Entry {
-    pub(super) fn new(
-        bytes: u64,
-        changed: Changed,
-        sha256: String,
-        parsed: Parsed,
-        links: Vec<BodyLink>,
-        empty_sections: Vec<String>,
-    ) -> Entry {
-        Entry {
-            bytes,
-            changed,
-            sha256,
-            parsed,
-            links,
-            empty_sections,
         }
     }
 }
@@ -164,9 +191,7 @@ mod tests {
 
     fn load(root: &Path, manifest: &Path, now_ns: i64) -> Library {
         let mut m = Manifest::open_as_of(manifest, now_ns);
-        let lib = Library::load_with(Source::dir(root).unwrap(), &BTreeSet::new(), Some(&mut m));
-        m.save();
-        lib
+        Library::load_with(Source::dir(root).unwrap(), &BTreeSet::new(), Some(&mut m))
     }
 
     fn titles(lib: &Library) -> Vec<String> {
