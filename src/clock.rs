@@ -180,7 +180,10 @@ impl Clock {
                 source: Source::Guess,
                 taken_at: now,
                 agreed_at: now,
-                known_ms: floor_ms,
+                // The time the clock starts at: a box set up weeks after its release, its
+                // clock a few days behind, must still take the phones' word at once (with
+                // the release date as base, every box fell "far" behind a week after it).
+                known_ms: floor_ms.max(now),
                 known_sys: now,
                 pruned_ms: floor_ms,
                 pruned_sys: now,

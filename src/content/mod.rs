@@ -137,7 +137,7 @@ pub struct Material {
     /// Recommended reading, listed first.
     pub featured: bool,
     /// The document its text was read from, for a material made from one.
-    pub document: Option<material::DocumentInfo>,
+    pub document: Option<Box<material::DocumentInfo>>,
     /// Attachments, sorted by name.
     pub attachments: Vec<Attachment>,
     /// The `.md` file.
