@@ -14,8 +14,12 @@ use super::markdown::BodyLink;
 use super::material::Parsed;
 use super::source::{Changed, SourceFile};
 
-/// Bumped whenever what an entry holds, or how a file is parsed into it, changes.
+/// Bumped whenever what an entry holds changes. A manifest written by another release of the
+/// program is not used either: how a file is parsed may have changed with it.
 const VERSION: u32 = 1;
+
+/// The release that wrote a manifest.
+const PROGRAM: &str = env!("CARGO_PKG_VERSION");
 
 /// A file changed this close to the load (nanoseconds) may change again within the same tick
 /// of the clock without its times moving: it is read again next time rather than trusted.
@@ -51,6 +55,7 @@ struct EntryRef<'a> {
 #[derive(Serialize)]
 struct StoredRef<'b, 'a> {
     version: u32,
+    program: &'static str,
     files: Files<'b, 'a>,
 }
 
@@ -65,6 +70,7 @@ impl Serialize for Files<'_, '_> {
 #[derive(Deserialize)]
 struct Stored {
     version: u32,
+    program: String,
     files: HashMap<PathBuf, Entry>,
 }
 
@@ -104,7 +110,7 @@ impl Manifest {
     fn open_as_of(path: &Path, now_ns: i64) -> Manifest {
         let old = match std::fs::read(path) {
             Ok(bytes) => match serde_json::from_slice::<Stored>(&bytes) {
-                Ok(s) if s.version == VERSION => s.files,
+                Ok(s) if s.version == VERSION && s.program == PROGRAM => s.files,
                 Ok(_) => HashMap::new(),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "library manifest unreadable; every file is read again");
@@ -164,6 +170,7 @@ impl Manifest {
             .collect();
         let written = serde_json::to_vec(&StoredRef {
             version: VERSION,
+            program: PROGRAM,
             files: Files(&files),
         })
         .map_err(std::io::Error::other)
@@ -225,6 +232,14 @@ mod tests {
             second.materials()[1].attachments.len(),
             plain.materials()[1].attachments.len()
         );
+
+        // One written by another release of the program is not used.
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let ours = format!("\"program\":\"{PROGRAM}\"");
+        assert!(text.contains(&ours), "{text}");
+        std::fs::write(&manifest, text.replace(&ours, "\"program\":\"0.0.1\"")).unwrap();
+        assert_eq!(titles(&load(&root, &manifest, LATER)), titles(&plain));
+        assert!(std::fs::read_to_string(&manifest).unwrap().contains(&ours));
 
         // A changed file (same size even) is read again; a removed one leaves the manifest.
         std::fs::write(root.join("agriculture/ngo.md"), material("Trồng mía")).unwrap();
