@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Indexing a ZIM collection on the release server: time, articles/s, peak and idle memory,
-# index size. A first measure for issue 18 (the 200k-article run against kiwix-serve is to do).
+# index size (the 200k-article run against kiwix-serve is zim_scale.sh).
 #
 #   scripts/bench/zim_index.sh FILE.zim        SMALL_BOX=1: one core (taskset)
 set -euo pipefail
@@ -31,8 +31,9 @@ secs=$(( ($(date +%s%N) - start) / 1000000 ))
 peak=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$PID/status)
 sleep 6
 idle=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$PID/status)
+anon=$(awk '/RssAnon/ {printf "%.1f", $2/1024}' /proc/$PID/status)
 total=$(python3 -c "import json,glob; print(json.loads(json.load(open(glob.glob('$WORK/data/zim-index/*/meta.json')[0]))['payload'])['total'])")
 size=$(du -sm "$WORK"/data/zim-index | cut -f1)
 echo "articles: $total, from start to indexed: $secs ms ($(( total * 1000 / secs )) articles/s including start and check)"
-echo "peak RSS: $peak MB, idle RSS after: $idle MB, index: $size MB, ZIM: $(du -m "$ZIM" | cut -f1) MB"
+echo "peak RSS: $peak MB, idle RSS after: $idle MB (own heap $anon MB), index: $size MB, ZIM: $(du -m "$ZIM" | cut -f1) MB"
 grep "indexing ZIM collection\|checked whole" "$WORK/log" | tail -3
