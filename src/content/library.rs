@@ -137,9 +137,7 @@ impl Library {
                 continue;
             }
             if let Some(known) = manifest.as_deref_mut().and_then(|m| m.take(&file)) {
-                hasher.update(file.rel.as_bytes());
-                hasher.update([0]);
-                hasher.update(known.sha256.as_bytes());
+                fingerprint(&mut hasher, &file.rel, &known.sha256);
                 let body = Body {
                     links: known.links,
                     empty_sections: known.empty_sections,
@@ -162,9 +160,7 @@ impl Library {
                 }
             };
             let sha256 = hex(&Sha256::digest(&bytes));
-            hasher.update(file.rel.as_bytes());
-            hasher.update([0]);
-            hasher.update(sha256.as_bytes());
+            fingerprint(&mut hasher, &file.rel, &sha256);
             match material::parse(&bytes) {
                 Ok(mut p) => {
                     // Only what the body says about the catalogue is kept: holding every body
@@ -567,6 +563,13 @@ impl Library {
         }
         out
     }
+}
+
+/// Adds a material file's path and digest to the library's fingerprint.
+fn fingerprint(hasher: &mut Sha256, rel: &str, sha256: &str) {
+    hasher.update(rel.as_bytes());
+    hasher.update([0]);
+    hasher.update(sha256.as_bytes());
 }
 
 fn warning(path: &str, message: String) -> Problem {

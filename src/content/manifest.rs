@@ -196,6 +196,18 @@ mod tests {
         )
     }
 
+    /// A library folder holding `agriculture/lua.md` and `agriculture/ngo.md` with these
+    /// titles, in that order (as many as given).
+    fn folder(titles: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("lib");
+        std::fs::create_dir_all(root.join("agriculture")).unwrap();
+        for (name, title) in ["lua", "ngo"].iter().zip(titles) {
+            std::fs::write(root.join(format!("agriculture/{name}.md")), material(title)).unwrap();
+        }
+        (d, root)
+    }
+
     fn load(root: &Path, manifest: &Path, now_ns: i64) -> Library {
         let mut m = Manifest::open_as_of(manifest, now_ns);
         Library::load_with(Source::dir(root).unwrap(), &BTreeSet::new(), Some(&mut m))
@@ -207,11 +219,7 @@ mod tests {
 
     #[test]
     fn an_unchanged_file_is_taken_from_the_manifest_and_a_changed_one_read_again() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path().join("lib");
-        std::fs::create_dir_all(root.join("agriculture")).unwrap();
-        std::fs::write(root.join("agriculture/lua.md"), material("Trồng lúa")).unwrap();
-        std::fs::write(root.join("agriculture/ngo.md"), material("Trồng ngô")).unwrap();
+        let (d, root) = folder(&["Trồng lúa", "Trồng ngô"]);
         let manifest = d.path().join("manifest.json");
         let plain = Library::load(Source::dir(&root).unwrap());
         let first = load(&root, &manifest, LATER);
@@ -255,10 +263,7 @@ mod tests {
 
     #[test]
     fn a_file_changed_just_now_is_not_trusted_and_a_damaged_manifest_is_rebuilt() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path().join("lib");
-        std::fs::create_dir_all(root.join("agriculture")).unwrap();
-        std::fs::write(root.join("agriculture/lua.md"), material("Trồng lúa")).unwrap();
+        let (d, root) = folder(&["Trồng lúa"]);
         let manifest = d.path().join("manifest.json");
         // Written a moment ago: it could change again within the clock's tick unseen.
         let lib = Library::load_cached(Source::dir(&root).unwrap(), &BTreeSet::new(), &manifest);

@@ -391,9 +391,11 @@ async fn watch_collections(shelf: Arc<crate::collections::Shelf>) {
             // A slice of indexing at a time, so the folder is looked at again meanwhile.
             let never = std::sync::atomic::AtomicBool::new(false);
             let indexing = s.index_next(INDEX_SLICE, &never);
-            // The slice's writer (its buffers, the merges') is gone: 200 MB stayed held
-            // after a 200k-article archive on one core otherwise.
-            crate::memory::give_back();
+            if indexing {
+                // The slice's writer (its buffers, the merges') is gone: 200 MB stayed held
+                // after a 200k-article archive on one core otherwise.
+                crate::memory::give_back();
+            }
             indexing
         })
         .await
