@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use hoclieu::content::{Library, Source};
-use hoclieu::search::SearchIndex;
+use hoclieu::search::{Match, SearchIndex};
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
@@ -33,6 +33,48 @@ pub struct Scores {
     pub r10: f64,
     pub mrr: f64,
     pub ms: f64,
+    /// Share of queries answered "found" (some hit covers the whole query).
+    pub found: f64,
+    /// Of the queries whose relevant document is in the first 10, the share where it is
+    /// marked a full match: the rest would be reported to the manager as a gap.
+    pub rel_full: f64,
+    /// Median number of full matches, as a share of the corpus: how honest "Tìm thấy N" is.
+    pub full_share: f64,
+}
+
+/// What one query returned: ids best first, whether each is a full match, the full count.
+pub struct Answer {
+    pub ids: Vec<String>,
+    pub full: Vec<bool>,
+    pub found: bool,
+    pub n_full: usize,
+}
+
+/// Ranking scores plus, from `answers` (when the system labels its hits), how honest the labels
+/// are against the relevance judgments.
+pub fn score_answers(
+    answers: &[Answer],
+    queries: &[QueryRow],
+    docs: usize,
+    elapsed_ms: f64,
+) -> Scores {
+    let ranked: Vec<Vec<String>> = answers.iter().map(|a| a.ids.clone()).collect();
+    let mut s = score(&ranked, queries, elapsed_ms);
+    let n = answers.len().max(1) as f64;
+    s.found = 100.0 * answers.iter().filter(|a| a.found).count() as f64 / n;
+    let (mut seen, mut full) = (0usize, 0usize);
+    for (a, q) in answers.iter().zip(queries) {
+        if let Some(p) = a.ids.iter().take(10).position(|h| q.relevant.contains(h)) {
+            seen += 1;
+            full += usize::from(a.full[p]);
+        }
+    }
+    s.rel_full = 100.0 * full as f64 / seen.max(1) as f64;
+    let mut counts: Vec<usize> = answers.iter().map(|a| a.n_full).collect();
+    counts.sort_unstable();
+    s.full_share =
+        100.0 * counts.get(counts.len() / 2).copied().unwrap_or(0) as f64 / docs.max(1) as f64;
+    s
 }
 
 pub fn score(ranked: &[Vec<String>], queries: &[QueryRow], elapsed_ms: f64) -> Scores {
@@ -58,6 +100,7 @@ pub fn score(ranked: &[Vec<String>], queries: &[QueryRow], elapsed_ms: f64) -> S
         r10: 100.0 * s.r10 / n,
         mrr: 100.0 * s.mrr / n,
         ms: elapsed_ms / n,
+        ..Scores::default()
     }
 }
 
@@ -158,7 +201,7 @@ pub fn run_hoclieu(docs: &[Doc], queries: &[QueryRow], strip: bool) -> (Scores, 
         .map(|d| (format!("health/{}", safe_name(&d.id)), d.id.clone()))
         .collect();
     let t = Instant::now();
-    let ranked: Vec<Vec<String>> = queries
+    let answers: Vec<Answer> = queries
         .iter()
         .map(|q| {
             let text = if strip {
@@ -166,17 +209,26 @@ pub fn run_hoclieu(docs: &[Doc], queries: &[QueryRow], strip: bool) -> (Scores, 
             } else {
                 q.query.clone()
             };
-            index
-                .search(&lib, &text, None, 10, 0)
-                .expect("search")
-                .hits
-                .into_iter()
-                .map(|h| by_file.get(&h.id).cloned().unwrap_or(h.id))
-                .collect()
+            let r = index.search(&lib, &text, None, 10, 0).expect("search");
+            Answer {
+                full: r.hits.iter().map(|h| h.matched == Match::Full).collect(),
+                ids: r
+                    .hits
+                    .into_iter()
+                    .map(|h| by_file.get(&h.id).cloned().unwrap_or(h.id))
+                    .collect(),
+                found: r.found,
+                n_full: r.full,
+            }
         })
         .collect();
     (
-        score(&ranked, queries, t.elapsed().as_secs_f64() * 1000.0),
+        score_answers(
+            &answers,
+            queries,
+            docs.len(),
+            t.elapsed().as_secs_f64() * 1000.0,
+        ),
         build_s,
     )
 }

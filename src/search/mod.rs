@@ -17,7 +17,7 @@ pub mod suggest;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::postings::SegmentPostings;
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::schema::IndexRecordOption;
 use tantivy::schema::document::{
     DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
@@ -548,7 +548,8 @@ impl SearchIndex {
     }
 
     /// Within the first [`RERANK`] hits, adds to each hit's score what `cover` gives for the
-    /// query syllables it holds, and sorts them again.
+    /// query syllables it holds, and more for those it holds close together, and sorts them
+    /// again.
     fn add_cover(
         &self,
         searcher: &Searcher,
@@ -558,21 +559,95 @@ impl SearchIndex {
         let n = hits.len().min(RERANK);
         let window = &mut hits[..n];
         let addrs: Vec<(Score, DocAddress)> = window.iter().map(|h| h.1).collect();
-        let mut gain = vec![0.0f32; n];
-        for (forms, g) in cover {
-            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
-            let present = self.terms_present_in(searcher, self.fields.all_fold, &addrs, &forms)?;
-            for (i, p) in present.into_iter().enumerate() {
-                if !p.is_empty() {
-                    gain[i] += g;
-                }
-            }
-        }
+        let held = self.cover_held(searcher, &addrs, cover, query::weight::NEAR_SPAN)?;
+        // One syllable is always "near" itself: proximity only means something from two.
+        let near = if cover.len() >= 2 {
+            query::weight::NEAR
+        } else {
+            0.0
+        };
+        let gain = held.into_iter().map(|(all, window)| all + near * window);
         for (h, g) in window.iter_mut().zip(gain) {
             h.1.0 += g;
         }
         window.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
         Ok(())
+    }
+
+    /// For each hit, the `cover` weight of the distinct query syllables its folded text holds,
+    /// and the most of that weight found within `span` positions of each other. Read from the
+    /// positions of the re-ranked hits only: a phrase-style query would score every candidate.
+    fn cover_held(
+        &self,
+        searcher: &Searcher,
+        hits: &[(Score, DocAddress)],
+        cover: &[(Vec<String>, f32)],
+        span: u32,
+    ) -> Result<Vec<(f32, f32)>> {
+        let field = self.fields.all_fold;
+        let mut at: Vec<Vec<(u32, u16)>> = vec![Vec::new(); hits.len()];
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by_key(|&i| hits[i].1);
+        let mut buf = Vec::new();
+        for (k, (forms, _)) in cover.iter().enumerate() {
+            for form in forms {
+                let term_key = Term::from_field_text(field, form);
+                let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
+                for &i in &order {
+                    let DocAddress {
+                        segment_ord,
+                        doc_id,
+                    } = hits[i].1;
+                    if postings.as_ref().map(|p| p.0) != Some(segment_ord) {
+                        let inverted =
+                            searcher.segment_reader(segment_ord).inverted_index(field)?;
+                        let p = inverted
+                            .read_postings(&term_key, IndexRecordOption::WithFreqsAndPositions)?;
+                        postings = Some((segment_ord, p));
+                    }
+                    if let Some((_, Some(p))) = postings.as_mut()
+                        && p.doc() <= doc_id
+                        && p.seek(doc_id) == doc_id
+                    {
+                        buf.clear();
+                        p.positions(&mut buf);
+                        at[i].extend(buf.iter().map(|&x| (x, k as u16)));
+                    }
+                }
+            }
+        }
+        let mut best = vec![(0.0f32, 0.0f32); hits.len()];
+        let mut count = vec![0u32; cover.len()];
+        for (i, list) in at.iter_mut().enumerate() {
+            list.sort_unstable();
+            count.fill(0);
+            for &(_, k) in list.iter() {
+                if count[k as usize] == 0 {
+                    best[i].0 += cover[k as usize].1;
+                    count[k as usize] = 1;
+                }
+            }
+            count.fill(0);
+            let mut sum = 0.0f32;
+            let mut lo = 0;
+            for hi in 0..list.len() {
+                let (p, k) = list[hi];
+                if count[k as usize] == 0 {
+                    sum += cover[k as usize].1;
+                }
+                count[k as usize] += 1;
+                while list[lo].0 + span < p {
+                    let kk = list[lo].1 as usize;
+                    count[kk] -= 1;
+                    if count[kk] == 0 {
+                        sum -= cover[kk].1;
+                    }
+                    lo += 1;
+                }
+                best[i].1 = best[i].1.max(sum);
+            }
+        }
+        Ok(best)
     }
 
     /// For each hit, the highlight syllables its body holds, read from the postings. The

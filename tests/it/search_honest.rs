@@ -418,3 +418,52 @@ async fn a_common_folded_syllable_typed_with_marks_is_not_a_stopword() {
         assert_eq!(hit(&v, "agriculture/trau-bo")["match"], "full", "{q}: {v}");
     }
 }
+
+/// Two materials that both hold every word of a teacher's question: one says it in a sentence,
+/// the other mentions each word often but in different places.
+fn near_and_scattered(lib: &std::path::Path) {
+    std::fs::remove_dir_all(lib).unwrap();
+    std::fs::create_dir_all(lib.join("agriculture")).unwrap();
+    let filler =
+        "Chuồng trại phải khô ráo, thoáng mát, được quét dọn hằng ngày, có rãnh thoát nước. ";
+    let together = format!(
+        "{}\n\nLợn nái sốt cao, bỏ ăn sau khi đẻ: gọi thú y xã ngay.\n\n{}\n",
+        filler.repeat(12),
+        filler.repeat(12)
+    );
+    let apart = format!(
+        "## Lợn nái\n\nLợn nái cần chuồng rộng. Lợn nái nuôi con cần thêm cám.\n\n{f}\n\n\
+         ## Gà\n\nGà bị sốt thì nhốt riêng. Gà sốt cao uống thuốc theo thú y.\n\n{f}\n\n\
+         ## Bò\n\nBò bỏ ăn là bò ốm. Bò bỏ ăn hai ngày thì gọi thú y.\n\n{f}\n\n\
+         ## Vịt\n\nVịt đẻ nhiều vào mùa xuân. Sau khi đẻ, vịt cần ăn nhiều.\n",
+        f = filler.repeat(8)
+    );
+    for (name, title, body) in [
+        ("lon-nai", "Ghi chép của thú y xã", together),
+        ("vat-nuoi", "Chăm sóc vật nuôi", apart),
+        ("chuong-trai", "Làm chuồng trại", filler.repeat(20)),
+        (
+            "ao-ca",
+            "Đào ao thả cá",
+            "Ao sâu hai mét, thả cá giống vào mùa xuân.".to_string(),
+        ),
+    ] {
+        std::fs::write(
+            lib.join(format!("agriculture/{name}.md")),
+            format!("+++\ntitle = \"{title}\"\ncategory = \"agriculture\"\n+++\n{body}"),
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_question_ranks_the_material_that_holds_its_words_together_first() {
+    let app = TestApp::with(near_and_scattered);
+    for q in [
+        "lợn nái sốt cao bỏ ăn sau khi đẻ",
+        "lon nai sot cao bo an sau khi de thi phai lam gi",
+    ] {
+        let v = api(&app, q).await;
+        assert_eq!(ids(&v)[0], "agriculture/lon-nai", "{q}: {v}");
+    }
+}
