@@ -467,3 +467,91 @@ async fn a_question_ranks_the_material_that_holds_its_words_together_first() {
         assert_eq!(ids(&v)[0], "agriculture/lon-nai", "{q}: {v}");
     }
 }
+
+/// One material about a six-syllable topic, and others that hold each of its syllables
+/// somewhere in other words; one material that answers a question without repeating its words.
+fn topic_and_question(lib: &std::path::Path) {
+    std::fs::remove_dir_all(lib).unwrap();
+    let write = |path: &str, title: &str, body: &str| {
+        let p = lib.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let category = path.split('/').next().unwrap();
+        std::fs::write(
+            p,
+            format!("+++\ntitle = \"{title}\"\ncategory = \"{category}\"\n+++\n{body}\n"),
+        )
+        .unwrap();
+    };
+    write(
+        "law/bao-luc.md",
+        "Bạo lực trong nhà",
+        "Phòng chống bạo lực gia đình là việc của cả thôn. Người bị đánh gọi công an xã.",
+    );
+    // Every syllable of "phong chong bao luc gia dinh", folded, none of them side by side.
+    write(
+        "health/kham-dinh-ky.md",
+        "Khám sức khỏe",
+        "Phòng khám xã mở cửa lúc bảy giờ. Thuốc có chống chỉ định thì hỏi y sĩ. \
+         Bảo quản thuốc nơi khô. Giá khám thấp. Đi khám định kỳ mỗi năm.",
+    );
+    write(
+        "agriculture/kho-thoc.md",
+        "Cất giữ thóc",
+        "Kho thóc cần phòng ẩm. Chống chuột bằng lưới. Bao tải kê cao. \
+         Lúc trời nồm mở cửa. Gia chủ định ngày phơi lại.",
+    );
+    write(
+        "health/sot.md",
+        "Khi trẻ sốt",
+        "Trẻ dưới 2 tháng tuổi bị sốt phải đưa đi khám ngay, không tự mua thuốc hạ sốt. \
+         Lau mát cho trẻ bằng nước ấm và cho bú nhiều hơn.",
+    );
+    write(
+        "agriculture/vuon.md",
+        "Vườn rau",
+        "Rau cải gieo từ tháng mười. Vào buổi sáng, cha mẹ dạy con tưới rau bằng nước ấm.",
+    );
+}
+
+#[tokio::test]
+async fn a_six_syllable_topic_is_found_only_where_it_is_said() {
+    let app = TestApp::with(topic_and_question);
+    for q in [
+        "phong chong bao luc gia dinh",
+        "phòng chống bạo lực gia đình",
+    ] {
+        let v = api(&app, q).await;
+        assert_eq!(v["found"], true, "{q}: {v}");
+        assert_eq!(v["full"], 1, "{q}: {v}");
+        assert_eq!(ids(&v)[0], "law/bao-luc", "{q}: {v}");
+        assert_eq!(
+            hit(&v, "health/kham-dinh-ky")["match"],
+            "partial",
+            "{q}: {v}"
+        );
+        assert_eq!(
+            hit(&v, "agriculture/kho-thoc")["match"],
+            "partial",
+            "{q}: {v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pasted_question_is_answered_by_a_passage_that_does_not_repeat_it() {
+    let app = TestApp::with(topic_and_question);
+    // "từ buổi sáng", "cha mẹ", "cần" are nowhere in the answer (but elsewhere in the library,
+    // so each counts as telling); it still answers.
+    let q = "Trẻ dưới 2 tháng tuổi bị sốt từ buổi sáng thì cha mẹ có cần đưa đi khám ngay không?";
+    let v = api(&app, q).await;
+    assert_eq!(v["found"], true, "{v}");
+    assert_eq!(ids(&v)[0], "health/sot", "{v}");
+    assert_eq!(hit(&v, "health/sot")["match"], "full", "{v}");
+    // A question about what the library does not hold stays unanswered.
+    let v = api(
+        &app,
+        "Cách nuôi ong lấy mật cho năng suất cao là như thế nào?",
+    )
+    .await;
+    assert_eq!(v["found"], false, "{v}");
+}
