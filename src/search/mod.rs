@@ -584,36 +584,22 @@ impl SearchIndex {
         cover: &[(Vec<String>, f32)],
         span: u32,
     ) -> Result<Vec<(f32, f32)>> {
-        let field = self.fields.all_fold;
         let mut at: Vec<Vec<(u32, u16)>> = vec![Vec::new(); hits.len()];
-        let mut order: Vec<usize> = (0..hits.len()).collect();
-        order.sort_by_key(|&i| hits[i].1);
         let mut buf = Vec::new();
         for (k, (forms, _)) in cover.iter().enumerate() {
             for form in forms {
-                let term_key = Term::from_field_text(field, form);
-                let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
-                for &i in &order {
-                    let DocAddress {
-                        segment_ord,
-                        doc_id,
-                    } = hits[i].1;
-                    if postings.as_ref().map(|p| p.0) != Some(segment_ord) {
-                        let inverted =
-                            searcher.segment_reader(segment_ord).inverted_index(field)?;
-                        let p = inverted
-                            .read_postings(&term_key, IndexRecordOption::WithFreqsAndPositions)?;
-                        postings = Some((segment_ord, p));
-                    }
-                    if let Some((_, Some(p))) = postings.as_mut()
-                        && p.doc() <= doc_id
-                        && p.seek(doc_id) == doc_id
-                    {
+                Self::each_holding(
+                    searcher,
+                    self.fields.all_fold,
+                    hits,
+                    form,
+                    IndexRecordOption::WithFreqsAndPositions,
+                    |i, p| {
                         buf.clear();
                         p.positions(&mut buf);
                         at[i].extend(buf.iter().map(|&x| (x, k as u16)));
-                    }
-                }
+                    },
+                )?;
             }
         }
         let mut best = vec![(0.0f32, 0.0f32); hits.len()];
@@ -671,31 +657,51 @@ impl SearchIndex {
         terms: &[&'t str],
     ) -> Result<Vec<Vec<&'t str>>> {
         let mut present = vec![Vec::new(); hits.len()];
+        for term in terms {
+            Self::each_holding(
+                searcher,
+                field,
+                hits,
+                term,
+                IndexRecordOption::Basic,
+                |i, _| present[i].push(*term),
+            )?;
+        }
+        Ok(present)
+    }
+
+    /// Calls `found` with each hit (by its index in `hits`) whose `field` holds `term`, and the
+    /// term's postings positioned on it.
+    fn each_holding(
+        searcher: &Searcher,
+        field: tantivy::schema::Field,
+        hits: &[(Score, DocAddress)],
+        term: &str,
+        option: IndexRecordOption,
+        mut found: impl FnMut(usize, &mut SegmentPostings),
+    ) -> Result<()> {
         // Postings only move forward: visit the hits in index order.
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_by_key(|&i| hits[i].1);
-        for term in terms {
-            let term_key = Term::from_field_text(field, term);
-            let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
-            for &i in &order {
-                let DocAddress {
-                    segment_ord,
-                    doc_id,
-                } = hits[i].1;
-                if postings.as_ref().map(|p| p.0) != Some(segment_ord) {
-                    let inverted = searcher.segment_reader(segment_ord).inverted_index(field)?;
-                    let p = inverted.read_postings(&term_key, IndexRecordOption::Basic)?;
-                    postings = Some((segment_ord, p));
-                }
-                if let Some((_, Some(p))) = postings.as_mut()
-                    && p.doc() <= doc_id
-                    && p.seek(doc_id) == doc_id
-                {
-                    present[i].push(*term);
-                }
+        let term_key = Term::from_field_text(field, term);
+        let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
+        for i in order {
+            let DocAddress {
+                segment_ord,
+                doc_id,
+            } = hits[i].1;
+            if postings.as_ref().map(|p| p.0) != Some(segment_ord) {
+                let inverted = searcher.segment_reader(segment_ord).inverted_index(field)?;
+                postings = Some((segment_ord, inverted.read_postings(&term_key, option)?));
+            }
+            if let Some((_, Some(p))) = postings.as_mut()
+                && p.doc() <= doc_id
+                && p.seek(doc_id) == doc_id
+            {
+                found(i, p);
             }
         }
-        Ok(present)
+        Ok(())
     }
 
     /// Whether a material id is in the index (used by tests and `check`).

@@ -285,7 +285,7 @@ pub fn build(
         f,
         &words,
         &asking,
-        short,
+        said,
         &same,
         !missing.is_empty(),
     ));
@@ -413,16 +413,18 @@ fn form_query(f: &Fields, form: &[&str]) -> Box<dyn Query> {
     }
 }
 
-/// Which materials are about the whole query (see the module doc).
+/// Which materials are about the whole query (see the module doc); `said` counts the query's
+/// syllables that do not ask.
 fn full_filter(
     searcher: &Searcher,
     f: &Fields,
     words: &[QueryWord],
     asking: &[bool],
-    short: bool,
+    said: usize,
     same: &[same_words::Match],
     missing_marked: bool,
 ) -> Box<dyn Query> {
+    let short = said <= MAX_SHORT;
     if short && missing_marked {
         // "lụa" typed, and no material has "lụa": the rice materials are not about it.
         return Box::new(EmptyQuery);
@@ -455,12 +457,6 @@ fn full_filter(
     let mut run: Vec<&QueryWord> = Vec::new();
     let flush = |run: &mut Vec<&QueryWord>, must: &mut Vec<(Occur, Box<dyn Query>)>| {
         if run.len() >= 2 {
-            let pair = |field: Field, a: &str, b: &str| -> Box<dyn Query> {
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, &analyzer::pair_term(a, b)),
-                    IndexRecordOption::Basic,
-                ))
-            };
             // Every syllable side by side with a neighbour somewhere: "cơn ho", "ho lâu", "lâu
             // ngày"; from four syllables on, the run may fall into pieces of two or more ("trẻ
             // em" in one place, "bị tiêu chảy" in another), but no syllable stands alone.
@@ -614,17 +610,10 @@ fn full_filter(
             .windows(2)
             .enumerate()
             .filter(|(k, p)| p[1].word.joined_to_previous && !asking[*k] && !asking[*k + 1])
-            .map(|(_, p)| analyzer::pair_term(&p[0].word.folded, &p[1].word.folded))
-            .filter(|t| seen_pair.insert(t.clone()))
-            .map(|t| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(f.all_pair, &t),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Should, q)
-            })
+            .map(|(_, p)| (p[0].word.folded.as_str(), p[1].word.folded.as_str()))
+            .filter(|ab| seen_pair.insert(*ab))
+            .map(|(a, b)| (Occur::Should, pair(f.all_pair, a, b)))
             .collect();
-        let said = asking.iter().filter(|a| !**a).count();
         let most = if said <= MAX_PHRASE {
             PHRASE_PAIRS
         } else {
@@ -642,6 +631,14 @@ fn full_filter(
         return Box::new(AllQuery);
     }
     Box::new(BooleanQuery::new(must))
+}
+
+/// A material holding syllables `a` and `b` side by side (in a pair field).
+fn pair(field: Field, a: &str, b: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, &analyzer::pair_term(a, b)),
+        IndexRecordOption::Basic,
+    ))
 }
 
 /// A material holding one query syllable: as typed with its marks in a short query, else

@@ -7,17 +7,24 @@ use serde_json::Value;
 
 use crate::util::{TestApp, urlencode};
 
+/// Writes one material of a test library at `path` ("category/name.md").
+fn material(lib: &std::path::Path, path: &str, title: &str, body: &str) {
+    let p = lib.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let category = path.split('/').next().unwrap();
+    std::fs::write(
+        p,
+        format!("+++\ntitle = \"{title}\"\ncategory = \"{category}\"\n+++\n{body}\n"),
+    )
+    .unwrap();
+}
+
 /// The library of these tests, replacing the fixture's.
 fn small_library(lib: &std::path::Path) {
     std::fs::remove_dir_all(lib).unwrap();
     let write = |path: &str, title: &str, category: &str, body: &str| {
-        let p = lib.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(
-            p,
-            format!("+++\ntitle = \"{title}\"\ncategory = \"{category}\"\n+++\n{body}\n"),
-        )
-        .unwrap();
+        assert!(path.starts_with(category));
+        material(lib, path, title, body);
     };
     write(
         "agriculture/trong-lua.md",
@@ -423,7 +430,6 @@ async fn a_common_folded_syllable_typed_with_marks_is_not_a_stopword() {
 /// the other mentions each word often but in different places.
 fn near_and_scattered(lib: &std::path::Path) {
     std::fs::remove_dir_all(lib).unwrap();
-    std::fs::create_dir_all(lib.join("agriculture")).unwrap();
     let filler =
         "Chuồng trại phải khô ráo, thoáng mát, được quét dọn hằng ngày, có rãnh thoát nước. ";
     let together = format!(
@@ -448,11 +454,7 @@ fn near_and_scattered(lib: &std::path::Path) {
             "Ao sâu hai mét, thả cá giống vào mùa xuân.".to_string(),
         ),
     ] {
-        std::fs::write(
-            lib.join(format!("agriculture/{name}.md")),
-            format!("+++\ntitle = \"{title}\"\ncategory = \"agriculture\"\n+++\n{body}"),
-        )
-        .unwrap();
+        material(lib, &format!("agriculture/{name}.md"), title, &body);
     }
 }
 
@@ -472,16 +474,7 @@ async fn a_question_ranks_the_material_that_holds_its_words_together_first() {
 /// somewhere in other words; one material that answers a question without repeating its words.
 fn topic_and_question(lib: &std::path::Path) {
     std::fs::remove_dir_all(lib).unwrap();
-    let write = |path: &str, title: &str, body: &str| {
-        let p = lib.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let category = path.split('/').next().unwrap();
-        std::fs::write(
-            p,
-            format!("+++\ntitle = \"{title}\"\ncategory = \"{category}\"\n+++\n{body}\n"),
-        )
-        .unwrap();
-    };
+    let write = |path: &str, title: &str, body: &str| material(lib, path, title, body);
     write(
         "law/bao-luc.md",
         "Bạo lực trong nhà",
