@@ -301,10 +301,8 @@ impl Library {
         }
         let mut by_id = HashTable::with_capacity(self.materials.len());
         for (i, m) in self.materials.iter().enumerate() {
-            let hash = self.ids_hasher.hash_one(m.id.as_str());
-            by_id.insert_unique(hash, i as u32, |&j| {
-                self.ids_hasher
-                    .hash_one(self.materials[j as usize].id.as_str())
+            by_id.insert_unique(self.id_hash(&m.id), i as u32, |&j| {
+                self.id_hash(&self.materials[j as usize].id)
             });
         }
         self.by_id = by_id;
@@ -422,10 +420,14 @@ impl Library {
 
     /// Where the material `id` is in [`Library::materials`].
     fn position(&self, id: &str) -> Option<usize> {
-        let hash = self.ids_hasher.hash_one(id);
         self.by_id
-            .find(hash, |&i| self.materials[i as usize].id == id)
+            .find(self.id_hash(id), |&i| self.materials[i as usize].id == id)
             .map(|&i| i as usize)
+    }
+
+    /// The hash `by_id` places a material id by.
+    fn id_hash(&self, id: &str) -> u64 {
+        self.ids_hasher.hash_one(id)
     }
 
     /// A non-Markdown file by library path.
