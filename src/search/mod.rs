@@ -12,6 +12,7 @@ mod same_words;
 pub mod schema;
 pub mod snippet;
 mod split;
+mod stored;
 pub mod suggest;
 
 use std::path::{Path, PathBuf};
@@ -19,10 +20,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::schema::IndexRecordOption;
-use tantivy::schema::document::{
-    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
-    ValueDeserializer, ValueVisitor,
-};
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
     TantivyDocument, Term,
@@ -151,6 +148,8 @@ pub struct SearchIndex {
     fields: Fields,
     /// The folder, for on-disk indexes (synced after each commit).
     dir: Option<PathBuf>,
+    /// Readers of the stored texts, kept across searches with their caches.
+    stores: stored::Stores,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -304,6 +303,7 @@ impl SearchIndex {
             reader,
             fields,
             dir: None,
+            stores: stored::Stores::default(),
         })
     }
 
@@ -484,12 +484,14 @@ impl SearchIndex {
         let addrs: Vec<(Score, DocAddress)> = top.iter().map(|t| t.1).collect();
         let highlight: Vec<&str> = built.highlight.iter().map(String::as_str).collect();
         let present = self.terms_present(&searcher, &addrs, &highlight)?;
+        let stores = self.stores.of(&searcher, DOC_STORE_CACHE_BLOCKS)?;
         for ((matched, (_score, addr)), present) in top.into_iter().zip(present) {
-            let doc: StoredHead = searcher.doc(addr)?;
+            let raw = stored::bytes(&stores, addr)?;
+            let doc = stored::Stored::parse(&raw)?;
             let Some(id) = doc.id else {
                 continue;
             };
-            let Some(named) = resolve(&id) else {
+            let Some(named) = resolve(id) else {
                 results.total = results.total.saturating_sub(1);
                 if matched == Match::Full {
                     results.full = results.full.saturating_sub(1);
@@ -497,14 +499,12 @@ impl SearchIndex {
                 }
                 continue;
             };
-            let (length, sections) = sections(&doc.sections);
+            let (length, sections) = sections(doc.sections);
             let breaks: Vec<usize> = sections.iter().map(|s| s.0).collect();
-            let mut found = snippet::snippet_at(&doc.head, &present, SNIPPET_BYTES, &breaks);
-            // The head lacks some of the words the text holds: read the rest too.
+            let mut found = snippet::snippet_at(doc.head, &present, SNIPPET_BYTES, &breaks);
+            // The head lacks some of the words the text holds: look at the rest too.
             if length > doc.head.len() && found.as_ref().is_none_or(|f| f.2 < present.len()) {
-                let rest: StoredRest = searcher.doc(addr)?;
-                let mut text = doc.head;
-                text.extend_from_slice(&rest.0);
+                let text = [doc.head, doc.rest].concat();
                 found = snippet::snippet_at(&text, &present, SNIPPET_BYTES, &breaks);
             }
             let found = found.map(|(html, at, _)| (html, at));
@@ -539,10 +539,11 @@ impl SearchIndex {
             &BooleanQuery::new(parts),
             &tantivy::collector::TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).order_by_score(),
         )?;
+        let stores = self.stores.of(&searcher, DOC_STORE_CACHE_BLOCKS)?;
         let mut ids = Vec::with_capacity(top.len());
         for (_, addr) in top {
-            let doc: StoredId = searcher.doc(addr)?;
-            ids.extend(doc.0);
+            let raw = stored::bytes(&stores, addr)?;
+            ids.extend(stored::Stored::parse(&raw)?.id.map(str::to_string));
         }
         Ok(ids)
     }
@@ -921,37 +922,6 @@ fn truncate_chars(s: &str, n: usize) -> String {
     }
 }
 
-/// What a result page reads first of a stored document: its id, where its sections begin and
-/// the head of its snippet text (taken as bytes, so only the part scanned is ever validated as
-/// UTF-8). Reading stops there, before the rest of the text.
-#[derive(Default)]
-struct StoredHead {
-    id: Option<String>,
-    sections: Vec<u8>,
-    head: Vec<u8>,
-}
-
-/// The rest of a stored snippet text, after its head.
-#[derive(Default)]
-struct StoredRest(Vec<u8>);
-
-/// A stored document's id alone (the first value stored).
-#[derive(Default)]
-struct StoredId(Option<String>);
-
-impl DocumentDeserialize for StoredId {
-    fn deserialize<'de, D: DocumentDeserializer<'de>>(
-        mut d: D,
-    ) -> std::result::Result<Self, DeserializeError> {
-        while let Some((_, value)) = d.next_field::<StoredValue>()? {
-            if let StoredValue::Text(id) = value {
-                return Ok(StoredId(Some(id)));
-            }
-        }
-        Ok(StoredId(None))
-    }
-}
-
 /// The stored text's length, and where each of its sections begins with its anchor.
 fn sections(stored: &[u8]) -> (usize, Vec<(usize, &str)>) {
     let text = std::str::from_utf8(stored).unwrap_or_default();
@@ -964,70 +934,4 @@ fn sections(stored: &[u8]) -> (usize, Vec<(usize, &str)>) {
         })
         .collect();
     (length, sections)
-}
-
-/// A stored value of the two kinds the schema stores (the id is text, the snippet text bytes).
-enum StoredValue {
-    Text(String),
-    Bytes(Vec<u8>),
-}
-
-impl DocumentDeserialize for StoredHead {
-    fn deserialize<'de, D: DocumentDeserializer<'de>>(
-        mut d: D,
-    ) -> std::result::Result<Self, DeserializeError> {
-        let mut hit = StoredHead::default();
-        while let Some((field, value)) = d.next_field::<StoredValue>()? {
-            match value {
-                StoredValue::Text(id) => hit.id = Some(id),
-                StoredValue::Bytes(b) if field.field_id() == schema::SNIPPET_HEAD_ID => {
-                    hit.head = b;
-                    break;
-                }
-                StoredValue::Bytes(b) if field.field_id() == schema::SECTIONS_ID => {
-                    hit.sections = b;
-                }
-                StoredValue::Bytes(_) => {}
-            }
-        }
-        Ok(hit)
-    }
-}
-
-impl DocumentDeserialize for StoredRest {
-    fn deserialize<'de, D: DocumentDeserializer<'de>>(
-        mut d: D,
-    ) -> std::result::Result<Self, DeserializeError> {
-        let mut rest = StoredRest::default();
-        while let Some((field, value)) = d.next_field::<StoredValue>()? {
-            if let StoredValue::Bytes(b) = value
-                && field.field_id() == schema::SNIPPET_TEXT_ID
-            {
-                rest.0 = b;
-            }
-        }
-        Ok(rest)
-    }
-}
-
-impl ValueDeserialize for StoredValue {
-    fn deserialize<'de, D: ValueDeserializer<'de>>(
-        d: D,
-    ) -> std::result::Result<Self, DeserializeError> {
-        d.deserialize_any(StoredVisitor)
-    }
-}
-
-struct StoredVisitor;
-
-impl ValueVisitor for StoredVisitor {
-    type Value = StoredValue;
-
-    fn visit_string(&self, v: String) -> std::result::Result<StoredValue, DeserializeError> {
-        Ok(StoredValue::Text(v))
-    }
-
-    fn visit_bytes(&self, v: Vec<u8>) -> std::result::Result<StoredValue, DeserializeError> {
-        Ok(StoredValue::Bytes(v))
-    }
 }
