@@ -449,11 +449,27 @@ impl SearchIndex {
             .weight(tantivy::query::EnableScoring::disabled_from_searcher(
                 &searcher,
             ))?;
-        let kept = searcher.search(
-            built.any.as_ref(),
-            &split::Split::new(full, (offset + limit).max(RERANK)),
-        )?;
-        let (n_full, n_partial) = (kept.n_full, kept.n_partial);
+        let split = split::Split::new(&searcher, full.as_ref())?;
+        let n_full = split.n_full();
+        let page_end = offset + limit;
+        let n = page_end.max(RERANK);
+        let keep = if built.short {
+            // Partial matches are listed after every full one: needed only when the full
+            // ones end before the page does.
+            split::Keep::Each {
+                n,
+                partial: n_full < page_end,
+            }
+        } else {
+            split::Keep::Mixed(n)
+        };
+        let count = built
+            .any
+            .weight(tantivy::query::EnableScoring::disabled_from_searcher(
+                &searcher,
+            ))?;
+        let kept = searcher.search(built.any.as_ref(), &split.keeping(keep, count))?;
+        let n_partial = kept.n_any.saturating_sub(n_full);
         let mut full: Vec<(Match, (Score, DocAddress))> =
             kept.full.into_iter().map(|h| (Match::Full, h)).collect();
         let mut partial: Vec<(Match, (Score, DocAddress))> = kept
