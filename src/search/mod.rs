@@ -449,8 +449,8 @@ impl SearchIndex {
             .weight(tantivy::query::EnableScoring::disabled_from_searcher(
                 &searcher,
             ))?;
-        let split = split::Split::new(&searcher, full.as_ref())?;
-        let n_full = split.n_full();
+        let full = split::FullMatches::read(&searcher, full.as_ref())?;
+        let n_full = full.count();
         let page_end = offset + limit;
         let n = page_end.max(RERANK);
         let keep = if built.short {
@@ -468,7 +468,7 @@ impl SearchIndex {
             .weight(tantivy::query::EnableScoring::disabled_from_searcher(
                 &searcher,
             ))?;
-        let kept = searcher.search(built.any.as_ref(), &split.keeping(keep, count))?;
+        let kept = searcher.search(built.any.as_ref(), &split::Split::new(full, keep, count))?;
         let n_partial = kept.n_any.saturating_sub(n_full);
         let mut full: Vec<(Match, (Score, DocAddress))> =
             kept.full.into_iter().map(|h| (Match::Full, h)).collect();
@@ -760,6 +760,21 @@ fn writer(index: &Index) -> Result<IndexWriter> {
         .num_merge_threads(1)
         .build();
     Ok(index.writer_with_options(options)?)
+}
+
+/// An empty in-memory index of the library's schema, settings and analysis, with its writer,
+/// for unit tests that index documents of their own.
+#[cfg(test)]
+pub(crate) fn test_index() -> (Index, Fields, IndexWriter) {
+    let (schema, fields) = schema::build();
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings())
+        .create_in_ram()
+        .expect("index in memory");
+    analyzer::register(&index);
+    let w = writer(&index).expect("writer");
+    (index, fields, w)
 }
 
 /// A PDF's page headings ("Trang 7.") are where a hit's page comes from, not words of the

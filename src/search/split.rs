@@ -36,28 +36,32 @@ pub enum Keep {
     Each { n: usize, partial: bool },
 }
 
+impl Keep {
+    /// How many hits of each kind are kept.
+    fn n(self) -> usize {
+        match self {
+            Keep::Mixed(n) | Keep::Each { n, .. } => n,
+        }
+    }
+}
+
 /// Segments of fewer documents are scored whole, counting as they go: below this, pruning
 /// and then counting on their own took longer than scoring everything (measured at 10,000
 /// materials in one segment: 5% slower).
 const PRUNE_FROM: u32 = 20_000;
 
-/// A collector of the best hits of a query, each marked full or partial.
-pub struct Split {
-    /// For each segment, bit `d` set when document `d` is a live full match.
-    full: Vec<Vec<u64>>,
-    n_full: usize,
-    keep: Keep,
-    /// The query's weight without scores, to count its hits where they are pruned.
-    count: Option<Box<dyn Weight>>,
-    /// Segments from this size on are pruned ([`PRUNE_FROM`]; tests prune every one).
-    prune_from: u32,
+/// The full matches of a search: for each segment, bit `d` set when document `d` is a live
+/// full match.
+pub struct FullMatches {
+    sets: Vec<Vec<u64>>,
+    n: usize,
 }
 
-impl Split {
+impl FullMatches {
     /// Reads the full-match filter (`full`, a weight of the searcher's) of every segment.
-    pub fn new(searcher: &tantivy::Searcher, full: &dyn Weight) -> tantivy::Result<Split> {
+    pub fn read(searcher: &tantivy::Searcher, full: &dyn Weight) -> tantivy::Result<FullMatches> {
         let mut sets = Vec::with_capacity(searcher.segment_readers().len());
-        let mut n_full = 0;
+        let mut n = 0;
         for reader in searcher.segment_readers() {
             let mut set = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
             let mut scorer = full.scorer(reader, 1.0)?;
@@ -68,32 +72,53 @@ impl Split {
                     && let Some(w) = set.get_mut(doc as usize / 64)
                 {
                     *w |= 1 << (doc % 64);
-                    n_full += 1;
+                    n += 1;
                 }
                 doc = scorer.advance();
             }
             sets.push(set);
         }
-        Ok(Split {
-            full: sets,
-            n_full,
-            keep: Keep::Mixed(0),
-            count: None,
-            prune_from: PRUNE_FROM,
-        })
+        Ok(FullMatches { sets, n })
     }
 
     /// Number of full matches, live ones only.
-    pub fn n_full(&self) -> usize {
-        self.n_full
+    pub fn count(&self) -> usize {
+        self.n
     }
 
-    /// Sets what the search keeps, and the query's weight without scores (`count`), which
-    /// counts the hits of large segments.
-    pub fn keeping(mut self, keep: Keep, count: Box<dyn Weight>) -> Split {
-        self.keep = keep;
-        self.count = Some(count);
-        self
+    fn holds(&self, addr: DocAddress) -> bool {
+        self.sets
+            .get(addr.segment_ord as usize)
+            .is_some_and(|set| holds(set, addr.doc_id))
+    }
+}
+
+/// Whether bit `doc` of `set` is set.
+fn holds(set: &[u64], doc: DocId) -> bool {
+    set.get(doc as usize / 64)
+        .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+}
+
+/// A collector of the best hits of a query, each marked full or partial.
+pub struct Split {
+    full: FullMatches,
+    keep: Keep,
+    /// The query's weight without scores, to count its hits where they are pruned.
+    count: Box<dyn Weight>,
+    /// Segments from this size on are pruned ([`PRUNE_FROM`]; tests prune every one).
+    prune_from: u32,
+}
+
+impl Split {
+    /// Keeps what `keep` says of the hits, marked by `full`; `count` is the query's weight
+    /// without scores, which counts the hits of large segments.
+    pub fn new(full: FullMatches, keep: Keep, count: Box<dyn Weight>) -> Split {
+        Split {
+            full,
+            keep,
+            count,
+            prune_from: PRUNE_FROM,
+        }
     }
 }
 
@@ -174,17 +199,11 @@ pub struct SplitSegment<'a> {
 }
 
 impl SplitSegment<'_> {
-    fn is_full(&self, doc: DocId) -> bool {
-        self.full
-            .get(doc as usize / 64)
-            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
-    }
-
     /// Keeps a hit if it is among the best so far, and says what a hit must now beat to be
     /// kept. `only` is the kind a pruned pass looks for (`None`: every hit is offered, the
     /// plain `collect` path).
     fn offer(&mut self, doc: DocId, score: Score, only: Option<bool>) -> Score {
-        let full = self.is_full(doc);
+        let full = holds(self.full, doc);
         let hit = Ranked(score, DocAddress::new(self.segment, doc));
         match self.keep {
             // One list for both kinds; `merge_fruits` sorts them out.
@@ -243,11 +262,12 @@ impl Collector for Split {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Kept> {
-        let empty = Vec::new();
-        let full = self.full.get(segment as usize).unwrap_or(&empty);
-        let n = match self.keep {
-            Keep::Mixed(n) | Keep::Each { n, .. } => n,
-        };
+        let full = self
+            .full
+            .sets
+            .get(segment as usize)
+            .map_or(&[][..], Vec::as_slice);
+        let n = self.keep.n();
         let mut seg = SplitSegment {
             segment,
             full,
@@ -256,7 +276,7 @@ impl Collector for Split {
             best_partial: Best::new(n),
         };
         let alive = reader.alive_bitset();
-        if reader.num_docs() < self.prune_from || self.count.is_none() {
+        if reader.num_docs() < self.prune_from {
             let mut n_any = 0;
             weight.for_each(reader, &mut |doc, score| {
                 if alive.is_none_or(|a| a.is_alive(doc)) {
@@ -298,17 +318,12 @@ impl Collector for Split {
                 }
             }
         }
-        let n_any = match &self.count {
-            Some(c) => c.count(reader)? as usize,
-            None => 0,
-        };
+        let n_any = self.count.count(reader)? as usize;
         Ok(seg.harvest(n_any))
     }
 
     fn merge_fruits(&self, fruits: Vec<Kept>) -> tantivy::Result<Kept> {
-        let n = match self.keep {
-            Keep::Mixed(n) | Keep::Each { n, .. } => n,
-        };
+        let n = self.keep.n();
         let mut full = Best::new(n);
         let mut partial = Best::new(n);
         let mut n_any = 0;
@@ -327,12 +342,7 @@ impl Collector for Split {
         if let Keep::Mixed(_) = self.keep {
             // One list of the best, marked by kind.
             let mixed = std::mem::take(&mut out.full);
-            let (f, p): (Vec<_>, Vec<_>) = mixed.into_iter().partition(|h| {
-                self.full
-                    .get(h.1.segment_ord as usize)
-                    .and_then(|s| s.get(h.1.doc_id as usize / 64))
-                    .is_some_and(|w| w & (1 << (h.1.doc_id % 64)) != 0)
-            });
+            let (f, p): (Vec<_>, Vec<_>) = mixed.into_iter().partition(|h| self.full.holds(h.1));
             out.full = f;
             out.partial = p;
         }
@@ -396,14 +406,11 @@ mod tests {
     /// are common and rare, short and long, over several segments with deleted documents.
     #[test]
     fn pruning_keeps_what_scoring_everything_keeps() {
-        use crate::search::{document, query, schema};
+        use crate::search::{document, query};
+        use tantivy::Term;
         use tantivy::query::EnableScoring;
-        use tantivy::{Index, Term};
 
-        let (s, f) = schema::build();
-        let index = Index::create_in_ram(s);
-        crate::search::analyzer::register(&index);
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let (index, f, mut w) = crate::search::test_index();
         let words = [
             "trồng", "lúa", "nước", "phân", "bón", "cho", "cây", "và", "của", "bệnh", "sởi", "trẻ",
             "em", "tiêm", "chủng", "lợn", "gà", "nuôi", "trong", "mùa", "rét",
@@ -454,21 +461,21 @@ mod tests {
                 .unwrap();
             // Every hit scored, as the search did before it was pruned.
             let mut all: Vec<(bool, Ranked)> = Vec::new();
-            let split = Split::new(&searcher, full.as_ref()).unwrap();
+            let matches = || FullMatches::read(&searcher, full.as_ref()).unwrap();
+            let split = matches();
             for (ord, reader) in searcher.segment_readers().iter().enumerate() {
                 let alive = reader.alive_bitset();
                 any.for_each(reader, &mut |doc, score| {
                     if alive.is_none_or(|a| a.is_alive(doc)) {
-                        let set = &split.full[ord];
-                        let is_full = set[doc as usize / 64] & (1 << (doc % 64)) != 0;
-                        all.push((is_full, Ranked(score, DocAddress::new(ord as u32, doc))));
+                        let addr = DocAddress::new(ord as u32, doc);
+                        all.push((split.holds(addr), Ranked(score, addr)));
                     }
                 })
                 .unwrap();
             }
             all.sort_by_key(|h| Reverse(h.1));
             let n_full = all.iter().filter(|h| h.0).count();
-            assert_eq!(split.n_full(), n_full, "{text}");
+            assert_eq!(split.count(), n_full, "{text}");
             let ids = |hits: &[(Score, DocAddress)]| -> Vec<DocAddress> {
                 hits.iter().map(|h| h.1).collect()
             };
@@ -486,24 +493,17 @@ mod tests {
                     .unwrap()
             };
             for (n, prune_from) in [(1, 0), (10, 0), (30, 0), (10, u32::MAX)] {
-                let mut mixed = Split::new(&searcher, full.as_ref()).unwrap();
+                let mut mixed = Split::new(matches(), Keep::Mixed(n), count());
                 mixed.prune_from = prune_from;
-                let kept = searcher
-                    .search(built.any.as_ref(), &mixed.keeping(Keep::Mixed(n), count()))
-                    .unwrap();
+                let kept = searcher.search(built.any.as_ref(), &mixed).unwrap();
                 assert_eq!(kept.n_any, all.len(), "{text}");
                 let mut got: Vec<(Score, DocAddress)> =
                     kept.full.iter().chain(&kept.partial).copied().collect();
                 got.sort_by_key(|h| Reverse(Ranked(h.0, h.1)));
                 assert_eq!(ids(&got), best(None, n), "{text}, mixed {n}");
-                let mut each = Split::new(&searcher, full.as_ref()).unwrap();
+                let mut each = Split::new(matches(), Keep::Each { n, partial: true }, count());
                 each.prune_from = prune_from;
-                let kept = searcher
-                    .search(
-                        built.any.as_ref(),
-                        &each.keeping(Keep::Each { n, partial: true }, count()),
-                    )
-                    .unwrap();
+                let kept = searcher.search(built.any.as_ref(), &each).unwrap();
                 assert_eq!(kept.n_any, all.len(), "{text}");
                 assert_eq!(ids(&kept.full), best(Some(true), n), "{text}, full {n}");
                 assert_eq!(

@@ -132,16 +132,12 @@ fn corrupt(what: &str) -> TantivyError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::schema;
+    use tantivy::TantivyDocument;
     use tantivy::schema::Value;
-    use tantivy::{Index, TantivyDocument};
 
     #[test]
     fn reads_what_tantivy_reads() {
-        let (s, f) = schema::build();
-        let index = Index::create_in_ram(s);
-        crate::search::analyzer::register(&index);
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let (index, f, mut w) = crate::search::test_index();
         // Long enough for a rest after the head, and a length needing a VInt of two bytes.
         let body = "Trồng lúa nước cần giữ nước trong ruộng. ".repeat(200);
         let sections = [(0, "mo-dau"), (120, "cach-trong")];
