@@ -548,3 +548,58 @@ async fn a_pasted_question_is_answered_by_a_passage_that_does_not_repeat_it() {
     .await;
     assert_eq!(v["found"], false, "{v}");
 }
+
+/// Bamboo (tre, written without marks) and children (trẻ, which folds the same), and a
+/// material that has both measles (sởi) and "soi" (to candle eggs).
+fn bamboo_and_children(lib: &std::path::Path) {
+    std::fs::remove_dir_all(lib).unwrap();
+    material(
+        lib,
+        "agriculture/cay-tre.md",
+        "Trồng tre quanh vườn",
+        "Cây tre mọc nhanh, giữ đất bờ ao. Bánh chưng gói bằng lá dong, có nơi gói bằng lá \
+         của cây tre.\n",
+    );
+    material(
+        lib,
+        "health/tre-nho.md",
+        "Chăm sóc trẻ nhỏ",
+        "Trẻ nhỏ thích xem gói bánh chưng. Cho trẻ phụ gói bánh, trẻ vui. Lá dong rửa sạch \
+         rồi mới gói. Trẻ uống nhiều nước khi trời nóng; trẻ ốm thì đưa đi khám.\n",
+    );
+    material(
+        lib,
+        "health/benh-soi.md",
+        "Bệnh sởi",
+        "Bệnh sởi lây qua đường hô hấp. Trẻ bị sởi sốt cao và phát ban.\n",
+    );
+    material(
+        lib,
+        "agriculture/ap-trung.md",
+        "Cho gà ấp trứng",
+        "Soi trứng sau bảy ngày ấp: trứng không phôi thì bỏ. Gà mái bị bệnh không cho ấp. \
+         Bệnh của gà con hay gặp khi ổ ấp ẩm. Soi lại trứng lúc mười tám ngày.\n",
+    );
+}
+
+#[tokio::test]
+async fn a_syllable_left_without_marks_among_marked_ones_is_read_as_typed() {
+    let app = TestApp::with(bamboo_and_children);
+    // "tre" without marks beside marked syllables is bamboo: the material that says "trẻ"
+    // again and again comes after it.
+    for q in [
+        "Lá tre có dùng để gói bánh chưng được không?",
+        "gói bánh chưng bằng lá tre thế nào",
+    ] {
+        let v = api(&app, q).await;
+        assert_eq!(ids(&v)[0], "agriculture/cay-tre", "{q}: {v}");
+    }
+    // Typed wholly without marks, "tre" may be either.
+    let v = api(&app, "tre uong nuoc").await;
+    assert_eq!(ids(&v)[0], "health/tre-nho", "{v}");
+    // A mark left off ("bệnh soi" for "bệnh sởi"): the library also says "soi" (to candle
+    // eggs), but only measles holds the pair, so it stays the full match, listed first.
+    let v = api(&app, "bệnh soi").await;
+    assert_eq!(ids(&v)[0], "health/benh-soi", "{v}");
+    assert_eq!(hit(&v, "health/benh-soi")["match"], "full", "{v}");
+}
