@@ -6,6 +6,8 @@
 //! mark (what people type on a phone without a Vietnamese keyboard). Adjacent syllables also form
 //! folded *pairs* ("trong_lua"), which give multi-syllable words their weight.
 
+use std::sync::LazyLock;
+
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::char::is_combining_mark;
 
@@ -60,6 +62,40 @@ fn is_latin(c: char) -> bool {
     ('\u{C0}'..='\u{24F}').contains(&c) || ('\u{1E00}'..='\u{1EFF}').contains(&c)
 }
 
+/// Whether `c` is a combining mark, answered without the table lookup for everything below
+/// U+0300 and for the Latin letters of U+1E00–U+1EFF (no marks there): it ran for the end of
+/// every word and every marked letter of every snippet.
+fn is_mark(c: char) -> bool {
+    c >= '\u{300}' && !('\u{1E00}'..='\u{1EFF}').contains(&c) && is_combining_mark(c)
+}
+
+/// The base letter of each [`is_latin`] letter, as canonical decomposition gives it, computed
+/// once: decomposing was a table lookup per marked letter of every snippet.
+static LATIN_BASE: LazyLock<Vec<char>> = LazyLock::new(|| {
+    ('\u{C0}'..='\u{24F}')
+        .chain('\u{1E00}'..='\u{1EFF}')
+        .map(|c| {
+            let mut base = c;
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    base = d;
+                }
+            });
+            base
+        })
+        .collect()
+});
+
+/// The base letter of an [`is_latin`] letter ("ế" → "e", "Ư" → "U").
+fn latin_base(c: char) -> char {
+    let i = match c as usize {
+        n @ 0xC0..=0x24F => n - 0xC0,
+        n @ 0x1E00..=0x1EFF => n - 0x1E00 + (0x250 - 0xC0),
+        _ => return c,
+    };
+    LATIN_BASE.get(i).copied().unwrap_or(c)
+}
+
 /// Whether a gap made of this character still joins two syllables into a pair: spaces, and
 /// the hyphens of loanwords written syllable by syllable ("ki-lô-gam", "ô-rê-dôn").
 fn joins(c: char) -> bool {
@@ -72,8 +108,7 @@ fn scan(text: &str, mut f: impl FnMut(usize, usize, bool) -> bool) {
     let mut start: Option<usize> = None;
     let mut gap_is_space = false;
     for (i, c) in text.char_indices() {
-        let in_word =
-            is_word_char(c) || (start.is_some() && (is_combining_mark(c) || c == '\'' || c == '’'));
+        let in_word = is_word_char(c) || (start.is_some() && (is_mark(c) || c == '\'' || c == '’'));
         match (in_word, start) {
             (true, None) => start = Some(i),
             (true, Some(_)) => {}
@@ -139,20 +174,15 @@ pub fn fold_into(raw: &str, out: &mut String) {
             }
         } else if c == 'đ' || c == 'Đ' {
             out.push('d');
-        } else if !is_latin(c) && !is_combining_mark(c) {
-            out.extend(c.to_lowercase());
-        } else if c != '’' && !is_combining_mark(c) {
-            let mut base = c;
-            unicode_normalization::char::decompose_canonical(c, |d| {
-                if !is_combining_mark(d) {
-                    base = d;
-                }
-            });
+        } else if is_latin(c) {
+            let base = latin_base(c);
             if base.is_ascii() {
                 out.push(base.to_ascii_lowercase());
             } else {
                 out.extend(base.to_lowercase());
             }
+        } else if !is_mark(c) {
+            out.extend(c.to_lowercase());
         }
     }
     fold_i_y(out, from);
@@ -189,16 +219,12 @@ pub(crate) fn fold_char(c: char) -> Option<char> {
     if c == 'đ' || c == 'Đ' {
         return Some('d');
     }
-    if c == '’' || is_combining_mark(c) {
+    if c == '’' || is_mark(c) {
         return None;
     }
     let mut base = c;
     if is_latin(c) {
-        unicode_normalization::char::decompose_canonical(c, |d| {
-            if !is_combining_mark(d) {
-                base = d;
-            }
-        });
+        base = latin_base(c);
         if base.is_ascii() {
             return Some(base.to_ascii_lowercase());
         }
@@ -425,6 +451,40 @@ pub fn register(index: &tantivy::Index) {
 mod tests {
     use super::*;
     use unicode_normalization::UnicodeNormalization;
+
+    /// Folding as it was written before the shortcuts of [`is_mark`] and [`latin_base`]: the
+    /// index's terms must not change with them.
+    fn fold_by_lookups(c: char, out: &mut String) {
+        if c.is_ascii() {
+            if c != '\'' {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if c == 'đ' || c == 'Đ' {
+            out.push('d');
+        } else if !is_latin(c) && !is_combining_mark(c) {
+            out.extend(c.to_lowercase());
+        } else if c != '’' && !is_combining_mark(c) {
+            let mut base = c;
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    base = d;
+                }
+            });
+            out.extend(base.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn the_shortcuts_fold_every_character_as_the_unicode_tables_do() {
+        for c in ('\u{0}'..='\u{2FFFF}').filter(|c| !c.is_ascii()) {
+            let (mut new, mut old) = (String::new(), String::new());
+            fold_into(c.encode_utf8(&mut [0; 4]), &mut new);
+            fold_by_lookups(c, &mut old);
+            fold_i_y(&mut old, 0);
+            assert_eq!(new, old, "{c:?}");
+            assert_eq!(is_mark(c), is_combining_mark(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn fold_char_agrees_with_fold_into() {
